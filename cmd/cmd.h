@@ -1,0 +1,63 @@
+/* cmd.h - what the command files share.  They include only certmint.h
+ * and this header (plus the C library and jansson for --json). */
+#ifndef CM_CMD_H
+#define CM_CMD_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "certmint.h"
+
+/* Exit codes (DESIGN.md): the contract for scripts. */
+#define EXIT_OK 0
+#define EXIT_MISMATCH 1
+#define EXIT_USAGE 2
+#define EXIT_STORE 3
+#define EXIT_CRYPTO 4
+
+typedef struct cmd_env {
+	cm_ctx *ctx;
+	const char *store_path;       /* --store, or NULL */
+	char default_path[4096];
+	const char *passphrase_file;  /* set by commands with the option */
+	char *cached_pass;            /* read once per run */
+} cmd_env;
+
+typedef int (*cmd_fn)(cmd_env *env, int argc, char **argv);
+
+int cmd_init(cmd_env *env, int argc, char **argv);
+int cmd_ca(cmd_env *env, int argc, char **argv);
+int cmd_issue(cmd_env *env, int argc, char **argv);
+int cmd_list(cmd_env *env, int argc, char **argv);
+int cmd_show(cmd_env *env, int argc, char **argv);
+
+/* Prints "certmint: <message>" to stderr and returns the exit code. */
+int cmd_fail(cmd_env *env, cm_err err);
+int cmd_usage_error(const char *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int cmd_exit_code(cm_err err);
+
+/* Opens the store (--store, CERTMINT_STORE, XDG default). */
+cm_err cmd_open_store(cm_store **out, cmd_env *env, bool create);
+
+/* Passphrase sources: --passphrase-file, CERTMINT_PASSPHRASE, a prompt on
+ * the terminal.  Never argv. */
+cm_err cmd_passphrase_cb(char *buf, size_t len, const char *what, void *arg);
+/* For creating a key: file or env or (ask) a prompt twice; NULL: none. */
+cm_err cmd_new_passphrase(char **out, cmd_env *env, bool ask);
+
+void cmd_time(char *buf, size_t len, time_t t);
+/* "30d", "12h", "2w", "90" (days) -> seconds; false when malformed. */
+bool cmd_parse_duration(const char *s, long long *out);
+bool cmd_parse_uint(const char *s, unsigned max, unsigned *out);
+
+json_t *cmd_cert_json(const cm_cert_info *c);
+json_t *cmd_ca_json(const cm_ca_info *ca);
+/* Dumps and frees j to stdout. */
+int cmd_print_json(json_t *j);
+
+void cmd_progress(size_t done, size_t total, void *arg);
+
+#endif

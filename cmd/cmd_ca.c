@@ -1,0 +1,136 @@
+/* cmd_ca.c - certmint ca list | ca show. */
+#include "config.h"
+
+#include <getopt.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+
+static const char usage[] =
+"usage: certmint ca list [--json]\n"
+"       certmint ca show [NAME] [--pem | --json]\n"
+"\n"
+"  list         every CA in the store\n"
+"  show [NAME]  one CA; NAME may be left out when the store has one CA\n"
+"  --pem        print the CA certificate (PEM), e.g. to trust it\n"
+"  --json       machine-readable output\n";
+
+static void
+print_ca(const cm_ca_info *ca)
+{
+	char nb[32], na[32];
+	size_t i;
+
+	cmd_time(nb, sizeof(nb), ca->not_before);
+	cmd_time(na, sizeof(na), ca->not_after);
+	printf("name         %s\n", ca->name);
+	printf("parent       %s\n", ca->parent ? ca->parent : "(root)");
+	printf("subject      %s\n", ca->subject);
+	printf("serial       %s\n", ca->serial);
+	printf("key          %s%s\n", ca->key_type,
+	    ca->encrypted ? " (encrypted)" : "");
+	printf("not before   %s\n", nb);
+	printf("not after    %s\n", na);
+	printf("sha256       %s\n", ca->fingerprint);
+	if (ca->path_len >= 0)
+		printf("path length  %d\n", ca->path_len);
+	for (i = 0; i < ca->npermitted; i++)
+		printf("%s %s\n", i == 0 ? "permits     " : "            ",
+		    ca->permitted[i]);
+	printf("issued       %zu\n", ca->issued);
+}
+
+int
+cmd_ca(cmd_env *env, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pem", no_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	cm_store *st = NULL;
+	cm_ca_info **list = NULL, *ca = NULL;
+	size_t n = 0, i;
+	bool pem = false, json = false;
+	const char *sub;
+	cm_err err;
+	int c, rc = EXIT_OK;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			pem = true;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return EXIT_OK;
+		default:
+			return cmd_usage_error("ca", "bad option");
+		}
+	}
+	if (optind >= argc)
+		return cmd_usage_error("ca", "say list or show");
+	sub = argv[optind++];
+	if (pem && json)
+		return cmd_usage_error("ca", "--pem and --json exclude each "
+		    "other");
+	if (strcmp(sub, "list") == 0) {
+		if (optind != argc || pem)
+			return cmd_usage_error("ca", "list takes only --json");
+		if ((err = cmd_open_store(&st, env, false)) != CM_OK ||
+		    (err = cm_ca_list(&list, &n, st)) != CM_OK) {
+			rc = cmd_fail(env, err);
+			goto out;
+		}
+		if (json) {
+			json_t *a = json_array();
+			for (i = 0; i < n; i++)
+				json_array_append_new(a, cmd_ca_json(list[i]));
+			json_t *o = json_object();
+			json_object_set_new(o, "cas", a);
+			rc = cmd_print_json(o);
+			goto out;
+		}
+		if (n == 0) {
+			printf("no CA (run 'certmint init')\n");
+			goto out;
+		}
+		printf("%-24s %-10s %-20s %-8s %s\n", "NAME", "KEY",
+		    "NOT AFTER", "ISSUED", "PARENT");
+		for (i = 0; i < n; i++) {
+			char na[32];
+			cmd_time(na, sizeof(na), list[i]->not_after);
+			printf("%-24s %-10s %-20s %-8zu %s\n", list[i]->name,
+			    list[i]->key_type, na, list[i]->issued,
+			    list[i]->parent ? list[i]->parent : "-");
+		}
+	} else if (strcmp(sub, "show") == 0) {
+		if (argc - optind > 1)
+			return cmd_usage_error("ca", "show takes one NAME");
+		if ((err = cmd_open_store(&st, env, false)) != CM_OK ||
+		    (err = cm_ca_get(&ca, st, optind < argc ? argv[optind] :
+		    NULL)) != CM_OK) {
+			rc = cmd_fail(env, err);
+			goto out;
+		}
+		if (pem)
+			fputs(ca->pem, stdout);
+		else if (json)
+			rc = cmd_print_json(cmd_ca_json(ca));
+		else
+			print_ca(ca);
+	} else {
+		return cmd_usage_error("ca", "unknown subcommand '%s'", sub);
+	}
+out:
+	cm_ca_info_list_free(list, n);
+	cm_ca_info_free(ca);
+	cm_store_close(st);
+	return rc;
+}

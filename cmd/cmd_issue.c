@@ -1,0 +1,244 @@
+/* cmd_issue.c - certmint issue: one certificate, or a batch. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+
+static const char usage[] =
+"usage: certmint issue server|client|peer NAME... [--ca N] [--cert F]\n"
+"                      [--key F] [--chain F] [--key-type T] [--days D]\n"
+"                      [--profile P] [--force] [--json]\n"
+"       certmint issue --batch FILE [--out-dir DIR] [--ca N] [--key-type T]\n"
+"                      [--days D] [--threads N] [--force] [--json]\n"
+"\n"
+"Issues a certificate with a fresh key, records it in the store and writes\n"
+"NAME.crt and NAME.key (0600) for the first name.  The first name is the\n"
+"common name; every name goes into the subjectAltName, typed automatically:\n"
+"DNS (www.test), wildcard (*.app.test), IPv4, IPv6, email (a@b.test),\n"
+"URI (spiffe://x/y).  Creates the dev CA first if the store has none.\n"
+"\n"
+"  server|client|peer  the profile: serverAuth, clientAuth, or both\n"
+"  --ca N              issuing CA (default: the only one)\n"
+"  --cert F, --key F   output files (default NAME.crt, NAME.key)\n"
+"  --chain F           also write the issuers up to, not including, the root\n"
+"  --key-type T        ec-p256 (default), ec-p384, ec-p521, ed25519, ed448,\n"
+"                      rsa-2048, rsa-3072, rsa-4096\n"
+"  --days D            validity (default: the profile's, 397)\n"
+"  --profile P         a profile name or a .tmpl file instead of the kind\n"
+"  --force             overwrite existing files\n"
+"  --batch FILE        one request per line: 'PROFILE NAME...'; '#' comments;\n"
+"                      all or nothing, in one transaction\n"
+"  --out-dir DIR       where --batch writes (default .)\n"
+"  --threads N         key generation threads for --batch (default: cores)\n"
+"  --passphrase-file F passphrase of an encrypted CA key (or\n"
+"                      CERTMINT_PASSPHRASE, or a prompt)\n"
+"  --json              print the result as JSON\n";
+
+static int
+print_result(const cm_cert_info *c)
+{
+	char na[32];
+	size_t i;
+
+	cmd_time(na, sizeof(na), c->not_after);
+	printf("Issued %s certificate %s for ", c->profile, c->serial);
+	for (i = 0; i < c->nnames; i++)
+		printf("%s%s", i ? ", " : "", c->names[i]);
+	printf("\n");
+	if (c->cert_path)
+		printf("  certificate  %s\n", c->cert_path);
+	if (c->key_path)
+		printf("  key          %s\n", c->key_path);
+	if (c->chain_path)
+		printf("  chain        %s\n", c->chain_path);
+	printf("  CA           %s\n", c->ca);
+	printf("  expires      %s\n", na);
+	return EXIT_OK;
+}
+
+/* mkcert's delight: the first issue on an empty store makes the CA. */
+static cm_err
+ensure_ca(cmd_env *env, cm_store *st, const char *ca)
+{
+	cm_ca_init_opts o = CM_CA_INIT_OPTS_INIT;
+	cm_ca_info **list = NULL, *made = NULL;
+	char *pass = NULL;
+	size_t n = 0;
+	cm_err err;
+
+	if (ca != NULL)
+		return CM_OK;
+	if ((err = cm_ca_list(&list, &n, st)) != CM_OK)
+		return err;
+	cm_ca_info_list_free(list, n);
+	if (n > 0)
+		return CM_OK;
+	if ((err = cmd_new_passphrase(&pass, env, false)) != CM_OK)
+		return err;
+	o.passphrase = pass;
+	err = cm_ca_init(&made, st, &o);
+	if (err == CM_OK)
+		fprintf(stderr, "certmint: created CA '%s' (sha256 %s); trust "
+		    "it with: certmint ca show --pem\n", made->name,
+		    made->fingerprint);
+	cm_ca_info_free(made);
+	if (pass != NULL) {
+		explicit_bzero(pass, strlen(pass));
+		free(pass);
+	}
+	return err;
+}
+
+int
+cmd_issue(cmd_env *env, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "ca", required_argument, NULL, 'c' },
+		{ "cert", required_argument, NULL, 'C' },
+		{ "key", required_argument, NULL, 'K' },
+		{ "chain", required_argument, NULL, 'H' },
+		{ "key-type", required_argument, NULL, 'k' },
+		{ "days", required_argument, NULL, 'd' },
+		{ "profile", required_argument, NULL, 'P' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "batch", required_argument, NULL, 'b' },
+		{ "out-dir", required_argument, NULL, 'o' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "passphrase-file", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	cm_issue_opts o = CM_ISSUE_OPTS_INIT;
+	cm_cert_info *res = NULL, **many = NULL;
+	cm_store *st = NULL;
+	const char *batch = NULL, *outdir = NULL, *kind = NULL;
+	char stem[256], *cert = NULL, *key = NULL;
+	unsigned threads = 0;
+	size_t n = 0, i;
+	bool json = false;
+	cm_err err;
+	int c, rc = EXIT_OK;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o.ca = optarg; break;
+		case 'C': o.cert_path = optarg; break;
+		case 'K': o.key_path = optarg; break;
+		case 'H': o.chain_path = optarg; break;
+		case 'P': o.profile = optarg; break;
+		case 'f': o.force = true; break;
+		case 'b': batch = optarg; break;
+		case 'o': outdir = optarg; break;
+		case 'p': env->passphrase_file = optarg; break;
+		case 'j': json = true; break;
+		case 'k':
+			if (cm_key_type_parse(&o.key_type, env->ctx, optarg) !=
+			    CM_OK)
+				return cmd_usage_error("issue", "%s",
+				    cm_ctx_error(env->ctx));
+			break;
+		case 'd':
+			if (!cmd_parse_uint(optarg, 36500, &o.days) ||
+			    o.days == 0)
+				return cmd_usage_error("issue", "--days '%s' is "
+				    "not a number of days (1-36500)", optarg);
+			break;
+		case 't':
+			if (!cmd_parse_uint(optarg, 256, &threads))
+				return cmd_usage_error("issue", "--threads '%s' "
+				    "is not a number (0-256)", optarg);
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return EXIT_OK;
+		default:
+			return cmd_usage_error("issue", "bad option");
+		}
+	}
+	if (batch != NULL) {
+		if (optind != argc || o.cert_path || o.key_path ||
+		    o.chain_path || o.profile)
+			return cmd_usage_error("issue", "--batch takes no names,"
+			    " --cert, --key, --chain or --profile: the file "
+			    "says them");
+	} else {
+		if (outdir != NULL)
+			return cmd_usage_error("issue", "--out-dir is for "
+			    "--batch; use --cert and --key");
+		if (optind < argc && (strcmp(argv[optind], "server") == 0 ||
+		    strcmp(argv[optind], "client") == 0 ||
+		    strcmp(argv[optind], "peer") == 0))
+			kind = argv[optind++];
+		else if (o.profile == NULL)
+			return cmd_usage_error("issue", "say server, client or "
+			    "peer (or --profile) before the names");
+		if (o.profile == NULL)
+			o.profile = kind;
+		if (optind == argc)
+			return cmd_usage_error("issue", "no name given");
+		o.names = (const char *const *)argv + optind;
+		o.nnames = (size_t)(argc - optind);
+		if (o.cert_path == NULL || o.key_path == NULL) {
+			if ((err = cm_name_file_stem(stem, sizeof(stem),
+			    env->ctx, o.names[0])) != CM_OK)
+				return cmd_fail(env, err);
+		}
+		if (o.cert_path == NULL) {
+			if (asprintf(&cert, "%s.crt", stem) < 0)
+				return cmd_fail(env, CM_E_NOMEM);
+			o.cert_path = cert;
+		}
+		if (o.key_path == NULL) {
+			if (asprintf(&key, "%s.key", stem) < 0) {
+				free(cert);
+				return cmd_fail(env, CM_E_NOMEM);
+			}
+			o.key_path = key;
+		}
+	}
+
+	if ((err = cmd_open_store(&st, env, true)) != CM_OK ||
+	    (err = ensure_ca(env, st, o.ca)) != CM_OK) {
+		rc = cmd_fail(env, err);
+		goto out;
+	}
+	if (batch != NULL) {
+		if (isatty(STDERR_FILENO))
+			cm_ctx_set_progress_fn(env->ctx, cmd_progress, NULL);
+		err = cm_issue_batch_file(&many, &n, st, batch, outdir, &o,
+		    threads);
+		if (err != CM_OK) {
+			rc = cmd_fail(env, err);
+			goto out;
+		}
+		if (json) {
+			json_t *a = json_array(), *obj = json_object();
+			for (i = 0; i < n; i++)
+				json_array_append_new(a, cmd_cert_json(many[i]));
+			json_object_set_new(obj, "certificates", a);
+			rc = cmd_print_json(obj);
+		} else {
+			printf("Issued %zu certificates into %s\n", n,
+			    outdir ? outdir : ".");
+		}
+		goto out;
+	}
+	if ((err = cm_issue(&res, st, &o)) != CM_OK) {
+		rc = cmd_fail(env, err);
+		goto out;
+	}
+	rc = json ? cmd_print_json(cmd_cert_json(res)) : print_result(res);
+out:
+	cm_cert_info_list_free(many, n);
+	cm_cert_info_free(res);
+	cm_store_close(st);
+	free(cert);
+	free(key);
+	return rc;
+}

@@ -1,0 +1,187 @@
+/* cmd_list.c - certmint list | show. */
+#include "config.h"
+
+#include <getopt.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+
+static const char list_usage[] =
+"usage: certmint list [--status S] [--ca N] [--name N] [--expiring D] [--json]\n"
+"\n"
+"Lists the certificates in the store, oldest first.\n"
+"\n"
+"  --status S     valid, expired, revoked or superseded\n"
+"  --ca N         issued by CA N\n"
+"  --name N       carrying the name N among its names\n"
+"  --expiring D   valid and expiring within D (30d, 12h, 2w; plain: days)\n"
+"  --json         {\"certificates\": [...]} with serial, names, subject,\n"
+"                 profile, key_type, not_before, not_after, status, ca\n";
+
+static const char show_usage[] =
+"usage: certmint show SERIAL|NAME [--pem | --json]\n"
+"\n"
+"Shows one certificate: by serial (hex; a unique prefix of 4 or more\n"
+"digits will do) or by first name (the newest valid one).\n"
+"\n"
+"  --pem    print the certificate (PEM)\n"
+"  --json   machine-readable output\n";
+
+static const char *const statuses[] = { "valid", "expired", "revoked",
+	"superseded", NULL };
+
+int
+cmd_list(cmd_env *env, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "status", required_argument, NULL, 's' },
+		{ "ca", required_argument, NULL, 'c' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "expiring", required_argument, NULL, 'e' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	cm_list_filter f = CM_LIST_FILTER_INIT;
+	cm_cert_info **v = NULL;
+	cm_store *st = NULL;
+	size_t n = 0, i, k;
+	long long secs;
+	bool json = false, ok;
+	cm_err err;
+	int c, rc = EXIT_OK;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			for (ok = false, i = 0; statuses[i]; i++)
+				ok |= strcmp(statuses[i], optarg) == 0;
+			if (!ok)
+				return cmd_usage_error("list", "--status '%s': "
+				    "valid, expired, revoked or superseded",
+				    optarg);
+			f.status = optarg;
+			break;
+		case 'c': f.ca = optarg; break;
+		case 'n': f.name = optarg; break;
+		case 'e':
+			if (!cmd_parse_duration(optarg, &secs) || secs == 0)
+				return cmd_usage_error("list", "--expiring '%s' "
+				    "is not a duration like 30d", optarg);
+			f.expiring = (time_t)secs;
+			break;
+		case 'j': json = true; break;
+		case 'h':
+			fputs(list_usage, stdout);
+			return EXIT_OK;
+		default:
+			return cmd_usage_error("list", "bad option");
+		}
+	}
+	if (optind != argc)
+		return cmd_usage_error("list", "unexpected argument '%s'",
+		    argv[optind]);
+	if ((err = cmd_open_store(&st, env, false)) != CM_OK ||
+	    (err = cm_cert_list(&v, &n, st, &f)) != CM_OK) {
+		rc = cmd_fail(env, err);
+		goto out;
+	}
+	if (json) {
+		json_t *a = json_array(), *o = json_object();
+		for (i = 0; i < n; i++)
+			json_array_append_new(a, cmd_cert_json(v[i]));
+		json_object_set_new(o, "certificates", a);
+		rc = cmd_print_json(o);
+		goto out;
+	}
+	if (n == 0) {
+		if (isatty(STDOUT_FILENO))
+			printf("no certificate matches\n");
+		goto out;
+	}
+	printf("%-34s %-10s %-8s %-20s %s\n", "SERIAL", "STATUS", "PROFILE",
+	    "NOT AFTER", "NAMES");
+	for (i = 0; i < n; i++) {
+		char na[32];
+		cmd_time(na, sizeof(na), v[i]->not_after);
+		printf("%-34s %-10s %-8s %-20s ", v[i]->serial, v[i]->status,
+		    v[i]->profile, na);
+		for (k = 0; k < v[i]->nnames; k++)
+			printf("%s%s", k ? "," : "", v[i]->names[k]);
+		printf("\n");
+	}
+out:
+	cm_cert_info_list_free(v, n);
+	cm_store_close(st);
+	return rc;
+}
+
+int
+cmd_show(cmd_env *env, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pem", no_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	cm_cert_info *ci = NULL;
+	cm_store *st = NULL;
+	bool pem = false, json = false;
+	char nb[32], na[32];
+	size_t k;
+	cm_err err;
+	int c, rc = EXIT_OK;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': pem = true; break;
+		case 'j': json = true; break;
+		case 'h':
+			fputs(show_usage, stdout);
+			return EXIT_OK;
+		default:
+			return cmd_usage_error("show", "bad option");
+		}
+	}
+	if (argc - optind != 1)
+		return cmd_usage_error("show", "give one SERIAL or NAME");
+	if (pem && json)
+		return cmd_usage_error("show", "--pem and --json exclude each "
+		    "other");
+	if ((err = cmd_open_store(&st, env, false)) != CM_OK ||
+	    (err = cm_cert_find(&ci, st, argv[optind])) != CM_OK) {
+		rc = cmd_fail(env, err);
+		goto out;
+	}
+	if (pem) {
+		fputs(ci->pem, stdout);
+		goto out;
+	}
+	if (json) {
+		rc = cmd_print_json(cmd_cert_json(ci));
+		goto out;
+	}
+	cmd_time(nb, sizeof(nb), ci->not_before);
+	cmd_time(na, sizeof(na), ci->not_after);
+	printf("serial       %s\n", ci->serial);
+	printf("status       %s\n", ci->status);
+	printf("subject      %s\n", ci->subject);
+	printf("names       ");
+	for (k = 0; k < ci->nnames; k++)
+		printf(" %s", ci->names[k]);
+	printf("\n");
+	printf("profile      %s\n", ci->profile);
+	printf("key          %s\n", ci->key_type);
+	printf("CA           %s\n", ci->ca);
+	printf("not before   %s\n", nb);
+	printf("not after    %s\n", na);
+	printf("sha256       %s\n", ci->fingerprint);
+out:
+	cm_cert_info_free(ci);
+	cm_store_close(st);
+	return rc;
+}

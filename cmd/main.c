@@ -1,0 +1,134 @@
+/* main.c - the certmint command line: global options and dispatch. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+
+static int cmd_help(cmd_env *env, int argc, char **argv);
+static int cmd_version(cmd_env *env, int argc, char **argv);
+
+static const struct command {
+	const char *name;
+	cmd_fn fn;
+	const char *help;
+} commands[] = {
+	{ "init", cmd_init, "Create a root CA (the dev CA)" },
+	{ "ca", cmd_ca, "List and show CAs" },
+	{ "issue", cmd_issue, "Issue server, client or peer certificates" },
+	{ "list", cmd_list, "List issued certificates" },
+	{ "show", cmd_show, "Show one certificate" },
+	{ "help", cmd_help, "Show help for a command" },
+	{ "version", cmd_version, "Print the version" },
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void
+usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: certmint [--store PATH] COMMAND [ARGS]\n\n"
+	    "A local certificate authority with an inventory.\n\n"
+	    "Commands:\n");
+	for (i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\nGlobal options:\n"
+	    "  --store PATH   the store (default: $CERTMINT_STORE, else\n"
+	    "                 $XDG_DATA_HOME/certmint/certmint.db)\n"
+	    "  -h, --help     this help; 'certmint COMMAND --help' for a "
+	    "command\n"
+	    "  --version      print the version\n\n"
+	    "Quick start:\n"
+	    "  certmint issue server localhost 127.0.0.1 ::1\n"
+	    "      creates the dev CA on first use, writes localhost.crt and "
+	    "localhost.key\n"
+	    "  certmint ca show --pem > ca.crt   the CA to trust\n\n"
+	    "Exit codes: 0 ok, 1 mismatch, 2 usage or bad input, 3 store "
+	    "error,\n4 crypto or TLS error.\n");
+}
+
+static int
+cmd_version(cmd_env *env, int argc, char **argv)
+{
+	(void)env;
+	(void)argc;
+	(void)argv;
+	printf("certmint %s (store schema %d)\n", PACKAGE_VERSION,
+	    cm_store_schema_latest());
+	return EXIT_OK;
+}
+
+static int
+dispatch(cmd_env *env, int argc, char **argv)
+{
+	size_t i;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (strcmp(argv[0], commands[i].name) == 0)
+			return commands[i].fn(env, argc, argv);
+	fprintf(stderr, "certmint: unknown command '%s' (see certmint "
+	    "--help)\n", argv[0]);
+	return EXIT_USAGE;
+}
+
+static int
+cmd_help(cmd_env *env, int argc, char **argv)
+{
+	char *sub[3];
+
+	if (argc < 2) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	sub[0] = argv[1];
+	sub[1] = (char *)"--help";
+	sub[2] = NULL;
+	return dispatch(env, 2, sub);
+}
+
+int
+main(int argc, char **argv)
+{
+	cmd_env env;
+	int i = 1, rc;
+
+	memset(&env, 0, sizeof(env));
+	while (i < argc && argv[i][0] == '-') {
+		if (strcmp(argv[i], "--store") == 0 && i + 1 < argc) {
+			env.store_path = argv[i + 1];
+			i += 2;
+		} else if (strncmp(argv[i], "--store=", 8) == 0) {
+			env.store_path = argv[i] + 8;
+			i++;
+		} else if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return EXIT_OK;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			return cmd_version(&env, 0, NULL);
+		} else {
+			fprintf(stderr, "certmint: unknown option '%s'%s\n",
+			    argv[i], strcmp(argv[i], "--store") == 0 ?
+			    " needs a path" : " (see certmint --help)");
+			return EXIT_USAGE;
+		}
+	}
+	if (i == argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (cm_ctx_new(&env.ctx) != CM_OK) {
+		fprintf(stderr, "certmint: cannot initialise GnuTLS\n");
+		return EXIT_CRYPTO;
+	}
+	cm_ctx_set_passphrase_fn(env.ctx, cmd_passphrase_cb, &env);
+	rc = dispatch(&env, argc - i, argv + i);
+	if (env.cached_pass != NULL) {
+		memset(env.cached_pass, 0, strlen(env.cached_pass));
+		free(env.cached_pass);
+	}
+	cm_ctx_free(env.ctx);
+	return rc;
+}

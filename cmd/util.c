@@ -1,0 +1,362 @@
+/* util.c - helpers shared by the commands: errors, store, passphrases,
+ * JSON and times. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cmd.h"
+
+#define PASS_MAX 1024
+
+int
+cmd_exit_code(cm_err err)
+{
+	switch (err) {
+	case CM_OK:
+		return EXIT_OK;
+	case CM_E_STORE:
+	case CM_E_STORE_NEWER:
+	case CM_E_LOCKED:
+	case CM_E_NOMEM:
+		return EXIT_STORE;
+	case CM_E_CRYPTO:
+	case CM_E_PASSPHRASE:
+	case CM_E_TLS:
+		return EXIT_CRYPTO;
+	default:
+		return EXIT_USAGE;
+	}
+}
+
+int
+cmd_fail(cmd_env *env, cm_err err)
+{
+	const char *m = cm_ctx_error(env->ctx);
+
+	fprintf(stderr, "certmint: %s\n", m[0] ? m : cm_strerror(err));
+	return cmd_exit_code(err);
+}
+
+int
+cmd_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "certmint %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see certmint %s --help)\n", cmd);
+	return EXIT_USAGE;
+}
+
+cm_err
+cmd_open_store(cm_store **out, cmd_env *env, bool create)
+{
+	const char *path = env->store_path;
+	const char *busy = getenv("CERTMINT_BUSY_TIMEOUT");
+	unsigned ms;
+	cm_err err;
+
+	if (path == NULL) {
+		err = cm_store_default_path(env->default_path,
+		    sizeof(env->default_path), env->ctx);
+		if (err != CM_OK)
+			return err;
+		path = env->default_path;
+	}
+	err = cm_store_open(out, env->ctx, path,
+	    create ? CM_STORE_CREATE : 0);
+	if (err == CM_OK && busy != NULL && cmd_parse_uint(busy, 3600000, &ms))
+		cm_store_set_busy_timeout(*out, (int)ms);
+	return err;
+}
+
+/* Reads one line from fd into buf without echo when it is a terminal. */
+static bool
+read_secret(int fd, const char *prompt, char *buf, size_t len)
+{
+	struct termios old, quiet;
+	bool tty = tcgetattr(fd, &old) == 0;
+	size_t n = 0;
+	char c;
+
+	if (prompt != NULL) {
+		if (write(fd, prompt, strlen(prompt)) < 0)
+			return false;
+	}
+	if (tty) {
+		quiet = old;
+		quiet.c_lflag &= ~(tcflag_t)ECHO;
+		tcsetattr(fd, TCSAFLUSH, &quiet);
+	}
+	while (read(fd, &c, 1) == 1 && c != '\n') {
+		if (n + 1 < len)
+			buf[n++] = c;
+	}
+	buf[n] = '\0';
+	if (tty) {
+		tcsetattr(fd, TCSAFLUSH, &old);
+		if (write(fd, "\n", 1) < 0)
+			return false;
+	}
+	return true;
+}
+
+static cm_err
+pass_from_file(char *buf, size_t len, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t r;
+	size_t n;
+
+	if (fd < 0) {
+		fprintf(stderr, "certmint: %s: %s\n", path, strerror(errno));
+		return CM_E_PASSPHRASE;
+	}
+	r = read(fd, buf, len - 1);
+	close(fd);
+	if (r <= 0) {
+		fprintf(stderr, "certmint: %s: empty passphrase file\n", path);
+		return CM_E_PASSPHRASE;
+	}
+	n = (size_t)r;
+	buf[n] = '\0';
+	/* The first line is the passphrase. */
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return buf[0] ? CM_OK : CM_E_PASSPHRASE;
+}
+
+static cm_err
+get_pass(char *buf, size_t len, cmd_env *env, const char *what, bool ask)
+{
+	const char *e = getenv("CERTMINT_PASSPHRASE");
+	char prompt[256];
+	int fd;
+	cm_err err = CM_E_PASSPHRASE;
+
+	if (env->cached_pass != NULL) {
+		snprintf(buf, len, "%s", env->cached_pass);
+		return CM_OK;
+	}
+	if (env->passphrase_file != NULL) {
+		err = pass_from_file(buf, len, env->passphrase_file);
+	} else if (e != NULL && e[0] != '\0') {
+		snprintf(buf, len, "%s", e);
+		err = CM_OK;
+	} else if (ask && (fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) >= 0) {
+		snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", what);
+		if (read_secret(fd, prompt, buf, len) && buf[0] != '\0')
+			err = CM_OK;
+		close(fd);
+	}
+	if (err == CM_OK)
+		env->cached_pass = strdup(buf);
+	return err;
+}
+
+cm_err
+cmd_passphrase_cb(char *buf, size_t len, const char *what, void *arg)
+{
+	return get_pass(buf, len, arg, what, true);
+}
+
+cm_err
+cmd_new_passphrase(char **out, cmd_env *env, bool ask)
+{
+	char a[PASS_MAX], b[PASS_MAX];
+	int fd;
+	cm_err err = CM_OK;
+
+	*out = NULL;
+	if (env->passphrase_file != NULL || getenv("CERTMINT_PASSPHRASE")) {
+		if ((err = get_pass(a, sizeof(a), env, "the new CA", false)) !=
+		    CM_OK) {
+			if (env->passphrase_file == NULL)
+				fprintf(stderr, "certmint: CERTMINT_PASSPHRASE "
+				    "is empty\n");
+			return err;
+		}
+		*out = strdup(a);
+		explicit_bzero(a, sizeof(a));
+		return *out ? CM_OK : CM_E_NOMEM;
+	}
+	if (!ask)
+		return CM_OK;
+	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) < 0) {
+		fprintf(stderr, "certmint: no terminal to ask for a passphrase:"
+		    " use --passphrase-file or CERTMINT_PASSPHRASE\n");
+		return CM_E_PASSPHRASE;
+	}
+	if (!read_secret(fd, "New CA passphrase: ", a, sizeof(a)) ||
+	    !read_secret(fd, "Again: ", b, sizeof(b)) || a[0] == '\0' ||
+	    strcmp(a, b) != 0) {
+		fprintf(stderr, "certmint: passphrases are empty or differ\n");
+		err = CM_E_PASSPHRASE;
+	} else if ((*out = strdup(a)) == NULL) {
+		err = CM_E_NOMEM;
+	}
+	close(fd);
+	explicit_bzero(a, sizeof(a));
+	explicit_bzero(b, sizeof(b));
+	return err;
+}
+
+void
+cmd_time(char *buf, size_t len, time_t t)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "%lld", (long long)t);
+}
+
+bool
+cmd_parse_uint(const char *s, unsigned max, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
+		return false;
+	*out = (unsigned)v;
+	return true;
+}
+
+bool
+cmd_parse_duration(const char *s, long long *out)
+{
+	char *end;
+	long long v, mult = 86400;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || v < 0 || v > 100000)
+		return false;
+	if (*end == 'd' || *end == '\0')
+		mult = 86400;
+	else if (*end == 'h')
+		mult = 3600;
+	else if (*end == 'w')
+		mult = 7 * 86400;
+	else if (*end == 'y')
+		mult = 365 * 86400;
+	else
+		return false;
+	if (*end != '\0' && end[1] != '\0')
+		return false;
+	*out = v * mult;
+	return true;
+}
+
+static json_t *
+jtime(time_t t)
+{
+	char buf[32];
+
+	cmd_time(buf, sizeof(buf), t);
+	return json_string(buf);
+}
+
+static json_t *
+jstr(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+json_t *
+cmd_cert_json(const cm_cert_info *c)
+{
+	json_t *o = json_object(), *names = json_array();
+	size_t i;
+
+	for (i = 0; i < c->nnames; i++)
+		json_array_append_new(names, json_string(c->names[i]));
+	json_object_set_new(o, "serial", jstr(c->serial));
+	json_object_set_new(o, "ca", jstr(c->ca));
+	json_object_set_new(o, "subject", jstr(c->subject));
+	json_object_set_new(o, "names", names);
+	json_object_set_new(o, "profile", jstr(c->profile));
+	json_object_set_new(o, "key_type", jstr(c->key_type));
+	json_object_set_new(o, "not_before", jtime(c->not_before));
+	json_object_set_new(o, "not_after", jtime(c->not_after));
+	json_object_set_new(o, "status", jstr(c->status));
+	json_object_set_new(o, "revoked_at", c->revoked_at ?
+	    jtime(c->revoked_at) : json_null());
+	json_object_set_new(o, "fingerprint_sha256", jstr(c->fingerprint));
+	if (c->cert_path)
+		json_object_set_new(o, "cert_file", jstr(c->cert_path));
+	if (c->key_path)
+		json_object_set_new(o, "key_file", jstr(c->key_path));
+	if (c->chain_path)
+		json_object_set_new(o, "chain_file", jstr(c->chain_path));
+	return o;
+}
+
+json_t *
+cmd_ca_json(const cm_ca_info *ca)
+{
+	json_t *o = json_object(), *p = json_array();
+	size_t i;
+
+	for (i = 0; i < ca->npermitted; i++)
+		json_array_append_new(p, json_string(ca->permitted[i]));
+	json_object_set_new(o, "name", jstr(ca->name));
+	json_object_set_new(o, "parent", jstr(ca->parent));
+	json_object_set_new(o, "subject", jstr(ca->subject));
+	json_object_set_new(o, "serial", jstr(ca->serial));
+	json_object_set_new(o, "key_type", jstr(ca->key_type));
+	json_object_set_new(o, "not_before", jtime(ca->not_before));
+	json_object_set_new(o, "not_after", jtime(ca->not_after));
+	json_object_set_new(o, "fingerprint_sha256", jstr(ca->fingerprint));
+	json_object_set_new(o, "encrypted", json_boolean(ca->encrypted));
+	json_object_set_new(o, "permitted", p);
+	json_object_set_new(o, "path_len", ca->path_len < 0 ? json_null() :
+	    json_integer(ca->path_len));
+	json_object_set_new(o, "issued", json_integer((json_int_t)ca->issued));
+	return o;
+}
+
+int
+cmd_print_json(json_t *j)
+{
+	int rc = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	json_decref(j);
+	fputc('\n', stdout);
+	return rc == 0 && fflush(stdout) == 0 ? EXIT_OK : EXIT_USAGE;
+}
+
+void
+cmd_progress(size_t done, size_t total, void *arg)
+{
+	static int last = -1;
+	int width = 40, fill;
+
+	(void)arg;
+	if (total == 0)
+		return;
+	fill = (int)((double)done / (double)total * width);
+	/* One write per step of the bar, not per certificate. */
+	if (fill == last && done != total)
+		return;
+	last = fill;
+	fprintf(stderr, "\r[%-*.*s] %zu/%zu", width, fill,
+	    "########################################", done, total);
+	if (done == total)
+		fputc('\n', stderr);
+	fflush(stderr);
+}

@@ -1,0 +1,165 @@
+/* file.c - atomic, permission-exact output files. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* The folder part of path into buf ("." when there is none). */
+static void
+dir_of(char *buf, size_t len, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		snprintf(buf, len, ".");
+	else if (slash == path)
+		snprintf(buf, len, "/");
+	else
+		snprintf(buf, len, "%.*s", (int)(slash - path), path);
+}
+
+cm_err
+cm__file_check(cm_ctx *ctx, const char *path, bool force)
+{
+	char dir[PATH_MAX];
+	struct stat sb;
+
+	if (path == NULL || path[0] == '\0')
+		return cm__fail(ctx, CM_E_INVALID, "output file name is empty");
+	if (strlen(path) >= PATH_MAX - 16)
+		return cm__fail(ctx, CM_E_INVALID, "%s: path too long", path);
+	if (lstat(path, &sb) == 0) {
+		if (!force)
+			return cm__fail(ctx, CM_E_EXISTS, "%s: file exists "
+			    "(use --force to overwrite)", path);
+		if (S_ISDIR(sb.st_mode))
+			return cm__fail(ctx, CM_E_INVALID, "%s: is a directory",
+			    path);
+	}
+	dir_of(dir, sizeof(dir), path);
+	if (stat(dir, &sb) != 0)
+		return cm__errno_fail(ctx, errno, "%s: output directory %s",
+		    path, dir);
+	if (!S_ISDIR(sb.st_mode))
+		return cm__fail(ctx, CM_E_IO, "%s: %s is not a directory",
+		    path, dir);
+	if (access(dir, W_OK | X_OK) != 0)
+		return cm__errno_fail(ctx, errno, "%s: output directory %s "
+		    "is not writable", path, dir);
+	return CM_OK;
+}
+
+cm_err
+cm__file_write(cm_ctx *ctx, const char *path, const void *data, size_t len,
+    unsigned mode, bool force, bool sync)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	const char *p = data;
+	int fd = -1, saved;
+	cm_err err;
+
+	if ((err = cm__file_check(ctx, path, force)) != CM_OK)
+		return err;
+	dir_of(dir, sizeof(dir), path);
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path) >=
+	    sizeof(tmp))
+		return cm__fail(ctx, CM_E_INVALID, "%s: path too long", path);
+	/* mkstemp creates 0600 whatever the umask; fchmod sets the rest. */
+	if ((fd = mkstemp(tmp)) < 0)
+		return cm__errno_fail(ctx, errno, "%s: cannot create file in "
+		    "%s", path, dir);
+	if (fchmod(fd, mode) != 0)
+		goto fail;
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = ENOSPC;
+			goto fail;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	if (sync && fdatasync(fd) != 0)
+		goto fail;
+	if (close(fd) != 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (!force) {
+		/* link() refuses to replace: no race with a file that
+		 * appeared since the check. */
+		if (link(tmp, path) != 0)
+			goto fail;
+		unlink(tmp);
+	} else if (rename(tmp, path) != 0) {
+		goto fail;
+	}
+	return CM_OK;
+fail:
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	if (saved == EEXIST)
+		return cm__fail(ctx, CM_E_EXISTS, "%s: file exists (use "
+		    "--force to overwrite)", path);
+	return cm__errno_fail(ctx, saved, "%s: writing", path);
+}
+
+cm_err
+cm__file_read(cm_ctx *ctx, const char *path, size_t max, char **data,
+    size_t *len)
+{
+	FILE *f;
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+	cm_err err = CM_OK;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return cm__errno_fail(ctx, errno, "%s", path);
+	for (;;) {
+		size_t r;
+		if (n + 4096 + 1 > cap) {
+			char *nb;
+			cap = cap ? cap * 2 : 8192;
+			if ((nb = realloc(buf, cap)) == NULL) {
+				err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+				goto out;
+			}
+			buf = nb;
+		}
+		r = fread(buf + n, 1, cap - n - 1, f);
+		n += r;
+		if (n > max) {
+			err = cm__fail(ctx, CM_E_INVALID, "%s: larger than %zu "
+			    "bytes", path, max);
+			goto out;
+		}
+		if (r == 0)
+			break;
+	}
+	if (ferror(f)) {
+		err = cm__errno_fail(ctx, errno, "%s: reading", path);
+		goto out;
+	}
+	buf[n] = '\0';
+	*data = buf;
+	*len = n;
+	buf = NULL;
+out:
+	free(buf);
+	fclose(f);
+	return err;
+}

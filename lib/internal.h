@@ -1,0 +1,218 @@
+/*
+ * internal.h - private declarations shared by the files of libcertmint.
+ * Nothing here is exported (see libcertmint.sym); unit tests reach it
+ * through the libcertmint-internal convenience library.
+ */
+#ifndef CM_INTERNAL_H
+#define CM_INTERNAL_H
+
+#include <gnutls/gnutls.h>
+#include <gnutls/abstract.h>
+#include <gnutls/x509.h>
+#include <stdarg.h>
+
+#include "certmint.h"
+
+#define CM_ERRBUF 256
+
+struct cm_ctx {
+	char err[CM_ERRBUF];
+	time_t pinned_time;
+	cm_passphrase_fn pass_fn;
+	void *pass_arg;
+	cm_progress_fn progress_fn;
+	void *progress_arg;
+};
+
+#if defined(__GNUC__)
+#define CM_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define CM_PRINTF(a, b)
+#endif
+
+/* Sets ctx's message and returns code: return cm__fail(ctx, ...). */
+cm_err cm__fail(cm_ctx *ctx, cm_err code, const char *fmt, ...) CM_PRINTF(3, 4);
+/* GnuTLS failure: "<what>: <gnutls message>", mapped to a cm_err. */
+cm_err cm__gnutls_fail(cm_ctx *ctx, int gret, const char *fmt, ...)
+    CM_PRINTF(3, 4);
+/* errno failure: "<what>: <strerror>", ENOSPC/EACCES/... -> CM_E_IO. */
+cm_err cm__errno_fail(cm_ctx *ctx, int errnum, const char *fmt, ...)
+    CM_PRINTF(3, 4);
+
+/* Duplicates s; NULL on NULL or failure. */
+char *cm__strdup(const char *s);
+/* Lower-case hex of n bytes into a new string. */
+char *cm__hex(const unsigned char *p, size_t n);
+/* "2026-11-22T06:21:34Z" into buf (size >= 21). */
+void cm__rfc3339(char *buf, size_t len, time_t t);
+/* Wipes and frees a secret of n bytes. */
+void cm__free_secret(void *p, size_t n);
+
+/* ---- keys (key.c) ---- */
+cm_err cm__key_generate(gnutls_x509_privkey_t *out, cm_ctx *ctx,
+    cm_key_type type);
+/* The key's DER PKCS#8, encrypted with PBES2/AES-256 when pass != NULL. */
+cm_err cm__key_export_pkcs8(gnutls_datum_t *out, cm_ctx *ctx,
+    gnutls_x509_privkey_t key, const char *pass);
+cm_err cm__key_import_pkcs8(gnutls_x509_privkey_t *out, cm_ctx *ctx,
+    const gnutls_datum_t *der, const char *pass, const char *what);
+/* PEM of the key as PKCS#8 (unencrypted), for files. */
+cm_err cm__key_export_pem(gnutls_datum_t *out, cm_ctx *ctx,
+    gnutls_x509_privkey_t key);
+cm_key_type cm__key_type_of(gnutls_x509_privkey_t key);
+/* The digest to sign with for a key type (GNUTLS_DIG_UNKNOWN for EdDSA). */
+gnutls_digest_algorithm_t cm__key_digest(cm_key_type type);
+bool cm__key_is_rsa(cm_key_type type);
+
+/* ---- names (name.c) ---- */
+typedef struct cm__name {
+	cm_name_type type;
+	char *value;        /* as given (wildcards and IPs in text form) */
+	unsigned char ip[16];
+	size_t iplen;
+} cm__name;
+cm_err cm__name_parse(cm__name *out, cm_ctx *ctx, const char *text);
+void cm__name_clear(cm__name *n);
+
+/* A name constraint as given to --permit. */
+typedef struct cm__constraint {
+	unsigned san_type;  /* GNUTLS_SAN_DNSNAME / IPADDRESS / RFC822NAME */
+	unsigned char data[256];
+	size_t len;         /* DNS and email: text; IP: address + mask */
+} cm__constraint;
+cm_err cm__constraint_parse(cm__constraint *out, cm_ctx *ctx,
+    const char *text);
+/* Adds the --permit list to nc as permitted subtrees. */
+cm_err cm__constraints_to_nc(gnutls_x509_name_constraints_t nc, cm_ctx *ctx,
+    const char *const *permit, size_t n);
+
+/* ---- profiles (profile.c) ---- */
+#define CM_PROFILE_MAX_VALUES 32
+struct cm_profile {
+	char *name;
+	/* subject */
+	char *cn, *organization, *unit, *country, *state, *locality;
+	int expiration_days;        /* -1: unset */
+	bool tls_www_server, tls_www_client;
+	bool ca, cert_signing_key, crl_signing_key;
+	bool signing_key, encryption_key;
+	int path_len;               /* -2: unset, -1: unlimited */
+	bool tls_feature_status_request;
+	char *key_purpose_oid[CM_PROFILE_MAX_VALUES];
+	size_t nkey_purpose_oid;
+	char *nc_permit_dns[CM_PROFILE_MAX_VALUES];
+	size_t nnc_permit_dns;
+	char *nc_exclude_dns[CM_PROFILE_MAX_VALUES];
+	size_t nnc_exclude_dns;
+	char *nc_permit_ip[CM_PROFILE_MAX_VALUES];
+	size_t nnc_permit_ip;
+	char *nc_exclude_ip[CM_PROFILE_MAX_VALUES];
+	size_t nnc_exclude_ip;
+	char *nc_permit_email[CM_PROFILE_MAX_VALUES];
+	size_t nnc_permit_email;
+	char *ocsp_uri[CM_PROFILE_MAX_VALUES];
+	size_t nocsp_uri;
+	char *ca_issuers_uri[CM_PROFILE_MAX_VALUES];
+	size_t nca_issuers_uri;
+	char *crl_dist_points[CM_PROFILE_MAX_VALUES];
+	size_t ncrl_dist_points;
+};
+
+/* ---- certificate building (x509.c) ---- */
+/* 16 random bytes as a positive DER INTEGER body (16 or 17 octets). */
+cm_err cm__serial_new(unsigned char *buf, size_t *len, cm_ctx *ctx);
+/* Applies a profile's extensions and subject to crt. */
+cm_err cm__profile_apply(gnutls_x509_crt_t crt, cm_ctx *ctx,
+    const cm_profile *p, cm_key_type kt);
+/* Subject DN, serial hex, SHA-256 fingerprint hex and PEM of a cert. */
+cm_err cm__crt_describe(gnutls_x509_crt_t crt, cm_ctx *ctx, char **dn,
+    char **serial, char **fpr, char **pem);
+/* Checks every name against crt's (a CA's) name constraints. */
+cm_err cm__crt_check_constraints(gnutls_x509_crt_t ca, cm_ctx *ctx,
+    const char *ca_name, const cm__name *names, size_t n);
+
+/* Sets SKID/AKID and signs crt with issuer's key (issuer NULL: self). */
+cm_err cm__sign_crt(gnutls_x509_crt_t crt, cm_ctx *ctx,
+    gnutls_x509_crt_t issuer, gnutls_privkey_t key, cm_key_type kt);
+
+/* ---- files (file.c) ---- */
+/*
+ * Writes data to path atomically (temp file in the same folder, fsync,
+ * rename).  mode is applied whatever the umask.  Without force an existing
+ * path is CM_E_EXISTS; nothing is left behind on failure.  With sync false
+ * the fsync is left to the caller (batch: one syncfs at the end).
+ */
+cm_err cm__file_write(cm_ctx *ctx, const char *path, const void *data,
+    size_t len, unsigned mode, bool force, bool sync);
+/* Checks that path could be created (folder writable, absent unless force). */
+cm_err cm__file_check(cm_ctx *ctx, const char *path, bool force);
+cm_err cm__file_read(cm_ctx *ctx, const char *path, size_t max,
+    char **data, size_t *len);
+
+/* ---- store (store.c): the only file that speaks SQL ---- */
+typedef struct cm__ca_rec {
+	int64_t id;
+	int64_t parent_id;          /* 0: root */
+	int64_t key_id;
+	cm_ca_info info;
+	gnutls_datum_t der;
+} cm__ca_rec;
+void cm__ca_rec_clear(cm__ca_rec *r);
+
+typedef struct cm__cert_rec {
+	int64_t ca_id;
+	cm_cert_info info;
+	const unsigned char *der;
+	size_t derlen;
+	int64_t key_id;             /* 0: key not kept */
+} cm__cert_rec;
+
+cm_ctx *cm__store_ctx(const cm_store *st);
+cm_err cm__store_begin(cm_store *st);          /* BEGIN IMMEDIATE */
+cm_err cm__store_commit(cm_store *st);
+void cm__store_rollback(cm_store *st);
+cm_err cm__store_key_insert(int64_t *id, cm_store *st, cm_key_type type,
+    const gnutls_datum_t *pkcs8, bool encrypted);
+cm_err cm__store_key_get(gnutls_datum_t *pkcs8, bool *encrypted,
+    cm_store *st, int64_t id);
+cm_err cm__store_ca_insert(int64_t *id, cm_store *st, const cm__ca_rec *r);
+/* name NULL: the only CA. */
+cm_err cm__store_ca_get(cm__ca_rec *out, cm_store *st, const char *name);
+cm_err cm__store_ca_list(cm_ca_info ***out, size_t *n, cm_store *st);
+bool cm__store_serial_taken(cm_store *st, int64_t ca_id, const char *serial);
+cm_err cm__store_cert_insert(cm_store *st, const cm__cert_rec *r);
+cm_err cm__store_cert_list(cm_cert_info ***out, size_t *n, cm_store *st,
+    const cm_list_filter *f);
+cm_err cm__store_cert_find(cm_cert_info **out, cm_store *st, const char *ref);
+cm_err cm__store_event(cm_store *st, const char *action, const char *object,
+    const char *details);
+
+/* ---- CA signing material (ca.c) ---- */
+typedef struct cm__signer {
+	cm__ca_rec rec;
+	gnutls_x509_crt_t crt;
+	gnutls_x509_privkey_t xkey;
+	gnutls_privkey_t key;
+	cm_key_type key_type;
+	gnutls_x509_crt_t *chain;   /* issuers above crt, up to the root */
+	size_t nchain;
+} cm__signer;
+/* Loads a CA with its key (asking for the passphrase when encrypted). */
+cm_err cm__signer_load(cm__signer **out, cm_store *st, const char *name);
+/* A second privkey over the same key, for another thread. */
+cm_err cm__signer_clone_key(gnutls_privkey_t *out, cm_ctx *ctx,
+    const cm__signer *s);
+void cm__signer_free(cm__signer *s);
+/* Asks ctx's callback; buf gets the passphrase. */
+cm_err cm__ask_passphrase(cm_ctx *ctx, char *buf, size_t len,
+    const char *what);
+
+/* ---- embedded data (generated) ---- */
+typedef struct cm__blob {
+	const char *name;
+	const char *text;
+} cm__blob;
+extern const cm__blob cm__migrations[];   /* ends with {NULL, NULL} */
+extern const cm__blob cm__templates[];
+
+#endif /* CM_INTERNAL_H */

@@ -1,0 +1,871 @@
+/*
+ * issue.c - issuing leaf certificates, one or many, all or nothing.
+ *
+ * Order of work: everything that can be refused (names, constraints,
+ * profile, output files) is checked before a key is generated; keys are
+ * generated and signed outside the store lock; then rows are inserted,
+ * files written and the transaction committed.  Any failure removes the
+ * files written so far and rolls back.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define DEFAULT_LEAF_DAYS 397
+#define MAX_NAMES 1000
+
+typedef struct job {
+	const cm_issue_opts *o;
+	const cm_profile *prof;
+	cm__name *names;
+	size_t nnames;
+	cm_key_type kt;
+	unsigned days;
+	/* results */
+	cm_err err;
+	char errmsg[CM_ERRBUF];
+	gnutls_datum_t der;
+	gnutls_datum_t key_pem;
+	cm_cert_info *info;
+	/* files placed so far, removed on failure */
+	bool wrote_cert, wrote_key, wrote_chain;
+} job;
+
+cm_err
+cm_name_file_stem(char *buf, size_t len, cm_ctx *ctx, const char *name)
+{
+	size_t o = 0;
+	const char *p = name;
+
+	if (strncmp(p, "*.", 2) == 0) {
+		if (len < 10)
+			goto toolong;
+		memcpy(buf, "_wildcard", 9);
+		o = 9;
+		p++;
+	}
+	for (; *p; p++) {
+		char c = *p;
+		if (o + 1 >= len)
+			goto toolong;
+		if (c == '/' || c == ':' || c == '*' || c == '\\' ||
+		    (unsigned char)c < ' ')
+			c = '_';
+		buf[o++] = c;
+	}
+	buf[o] = '\0';
+	if (o == 0 || strcmp(buf, ".") == 0 || strcmp(buf, "..") == 0)
+		return cm__fail(ctx, CM_E_INVALID, "name '%s' makes no file "
+		    "name", name);
+	return CM_OK;
+toolong:
+	return cm__fail(ctx, CM_E_INVALID, "name '%s' is too long for a file "
+	    "name", name);
+}
+
+static void
+job_clear(job *j)
+{
+	size_t i;
+
+	for (i = 0; i < j->nnames; i++)
+		cm__name_clear(&j->names[i]);
+	free(j->names);
+	gnutls_free(j->der.data);
+	if (j->key_pem.data != NULL) {
+		gnutls_memset(j->key_pem.data, 0, j->key_pem.size);
+		gnutls_free(j->key_pem.data);
+	}
+	cm_cert_info_free(j->info);
+	memset(j, 0, sizeof(*j));
+}
+
+/* Profiles loaded once per batch, by name. */
+typedef struct profile_cache {
+	cm_profile *v[16];
+	size_t n;
+} profile_cache;
+
+static cm_err
+cache_get(const cm_profile **out, profile_cache *pc, cm_store *st,
+    const char *name)
+{
+	cm_ctx *ctx = cm__store_ctx(st);
+	cm_profile *p;
+	size_t i;
+	cm_err err;
+
+	for (i = 0; i < pc->n; i++)
+		if (strcmp(pc->v[i]->name, name) == 0) {
+			*out = pc->v[i];
+			return CM_OK;
+		}
+	if (pc->n == sizeof(pc->v) / sizeof(pc->v[0]))
+		return cm__fail(ctx, CM_E_INVALID, "more than %zu profiles in "
+		    "one run", pc->n);
+	if ((err = cm_profile_load(&p, ctx, st, name)) != CM_OK)
+		return err;
+	if (p->ca) {
+		cm_profile_free(p);
+		return cm__fail(ctx, CM_E_INVALID, "profile '%s' is a CA "
+		    "profile: use 'certmint init' or 'certmint ca create'",
+		    name);
+	}
+	pc->v[pc->n++] = p;
+	*out = p;
+	return CM_OK;
+}
+
+static void
+cache_free(profile_cache *pc)
+{
+	size_t i;
+
+	for (i = 0; i < pc->n; i++)
+		cm_profile_free(pc->v[i]);
+	pc->n = 0;
+}
+
+/* Everything that can be refused, before any key is generated. */
+static cm_err
+job_prepare(job *j, cm_store *st, const cm__signer *s, profile_cache *pc,
+    const cm_issue_opts *o)
+{
+	cm_ctx *ctx = cm__store_ctx(st);
+	size_t i, k;
+	cm_err err;
+
+	memset(j, 0, sizeof(*j));
+	j->o = o;
+	if (o->version != CM_ISSUE_OPTS_VERSION)
+		return cm__fail(ctx, CM_E_INVALID, "issue: options version %u "
+		    "is unknown", o->version);
+	if (o->nnames == 0 || o->names == NULL)
+		return cm__fail(ctx, CM_E_INVALID, "issue: no name given");
+	if (o->nnames > MAX_NAMES)
+		return cm__fail(ctx, CM_E_INVALID, "issue: more than %d names",
+		    MAX_NAMES);
+	if ((err = cache_get(&j->prof, pc, st,
+	    o->profile ? o->profile : "server")) != CM_OK)
+		return err;
+	if ((j->names = calloc(o->nnames, sizeof(*j->names))) == NULL)
+		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+	for (i = 0; i < o->nnames; i++) {
+		if ((err = cm__name_parse(&j->names[i], ctx, o->names[i])) !=
+		    CM_OK)
+			return err;
+		j->nnames++;
+		for (k = 0; k < i; k++)
+			if (strcmp(j->names[k].value, j->names[i].value) == 0)
+				return cm__fail(ctx, CM_E_INVALID, "name '%s' "
+				    "is given twice", o->names[i]);
+	}
+	if ((err = cm__crt_check_constraints(s->crt, ctx, s->rec.info.name,
+	    j->names, j->nnames)) != CM_OK)
+		return err;
+	j->kt = o->key_type == CM_KEY_DEFAULT ? CM_KEY_EC_P256 : o->key_type;
+	if (cm_key_type_name(j->kt) == NULL)
+		return cm__fail(ctx, CM_E_INVALID, "key type %d is unknown",
+		    (int)o->key_type);
+	j->days = o->days ? o->days : j->prof->expiration_days > 0 ?
+	    (unsigned)j->prof->expiration_days : DEFAULT_LEAF_DAYS;
+	if (j->days > 36500)
+		return cm__fail(ctx, CM_E_INVALID, "--days %u: at most 36500",
+		    j->days);
+	if (o->cert_path && (err = cm__file_check(ctx, o->cert_path,
+	    o->force)) != CM_OK)
+		return err;
+	if (o->key_path && (err = cm__file_check(ctx, o->key_path,
+	    o->force)) != CM_OK)
+		return err;
+	if (o->chain_path && (err = cm__file_check(ctx, o->chain_path,
+	    o->force)) != CM_OK)
+		return err;
+	if (o->cert_path && o->key_path &&
+	    strcmp(o->cert_path, o->key_path) == 0)
+		return cm__fail(ctx, CM_E_INVALID, "%s: given as both "
+		    "certificate and key file", o->cert_path);
+	return CM_OK;
+}
+
+static cm_err
+add_san(gnutls_x509_crt_t crt, cm_ctx *ctx, const cm__name *n)
+{
+	const void *data = n->value;
+	unsigned size = (unsigned)strlen(n->value), type;
+	int ret;
+
+	switch (n->type) {
+	case CM_NAME_IPV4:
+	case CM_NAME_IPV6:
+		type = GNUTLS_SAN_IPADDRESS;
+		data = n->ip;
+		size = (unsigned)n->iplen;
+		break;
+	case CM_NAME_EMAIL:
+		type = GNUTLS_SAN_RFC822NAME;
+		break;
+	case CM_NAME_URI:
+		type = GNUTLS_SAN_URI;
+		break;
+	default:
+		type = GNUTLS_SAN_DNSNAME;
+	}
+	ret = gnutls_x509_crt_set_subject_alt_name(crt,
+	    (gnutls_x509_subject_alt_name_t)type, data, size,
+	    GNUTLS_FSAN_APPEND);
+	if (ret < 0)
+		return cm__gnutls_fail(ctx, ret, "name '%s'", n->value);
+	return CM_OK;
+}
+
+/* Generates the key and builds and signs the certificate.  Thread-safe
+ * for distinct jobs and keys. */
+static cm_err
+job_build(job *j, cm_ctx *ctx, const cm__signer *s, gnutls_privkey_t cakey,
+    time_t now)
+{
+	gnutls_x509_privkey_t xkey = NULL;
+	gnutls_x509_crt_t crt = NULL;
+	unsigned char serial[20];
+	size_t slen, i;
+	time_t not_after;
+	char *pem = NULL;
+	cm_cert_info *info = NULL;
+	cm_err err;
+	int ret;
+
+	if ((err = cm__key_generate(&xkey, ctx, j->kt)) != CM_OK)
+		goto out;
+	if ((ret = gnutls_x509_crt_init(&crt)) < 0) {
+		err = cm__gnutls_fail(ctx, ret, "certificate");
+		goto out;
+	}
+	if ((err = cm__serial_new(serial, &slen, ctx)) != CM_OK)
+		goto out;
+	/* A child never outlives its issuer. */
+	not_after = now + (time_t)j->days * 86400;
+	if (not_after > s->rec.info.not_after)
+		not_after = s->rec.info.not_after;
+	if ((ret = gnutls_x509_crt_set_serial(crt, serial, slen)) < 0 ||
+	    (ret = gnutls_x509_crt_set_activation_time(crt, now)) < 0 ||
+	    (ret = gnutls_x509_crt_set_expiration_time(crt, not_after)) < 0 ||
+	    (ret = gnutls_x509_crt_set_key(crt, xkey)) < 0) {
+		err = cm__gnutls_fail(ctx, ret, "certificate for '%s'",
+		    j->names[0].value);
+		goto out;
+	}
+	if ((err = cm__profile_apply(crt, ctx, j->prof, j->kt)) != CM_OK)
+		goto out;
+	/* ub-common-name is 64: longer first names live in the SAN only. */
+	if (strlen(j->names[0].value) <= 64 && (ret =
+	    gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0,
+	    j->names[0].value, (unsigned)strlen(j->names[0].value))) < 0) {
+		err = cm__gnutls_fail(ctx, ret, "subject '%s'",
+		    j->names[0].value);
+		goto out;
+	}
+	for (i = 0; i < j->nnames; i++)
+		if ((err = add_san(crt, ctx, &j->names[i])) != CM_OK)
+			goto out;
+	if ((err = cm__sign_crt(crt, ctx, s->crt, cakey, s->key_type)) != CM_OK)
+		goto out;
+
+	if ((info = calloc(1, sizeof(*info))) == NULL ||
+	    (info->names = calloc(j->nnames, sizeof(char *))) == NULL) {
+		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < j->nnames; i++) {
+		if ((info->names[i] = strdup(j->names[i].value)) == NULL) {
+			err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+			goto out;
+		}
+		info->nnames++;
+	}
+	if ((err = cm__crt_describe(crt, ctx, &info->subject, &info->serial,
+	    &info->fingerprint, &info->pem)) != CM_OK)
+		goto out;
+	info->ca = strdup(s->rec.info.name);
+	info->profile = strdup(j->prof->name);
+	info->key_type = strdup(cm_key_type_name(j->kt));
+	info->status = strdup("valid");
+	info->not_before = now;
+	info->not_after = not_after;
+	if (info->ca == NULL || info->profile == NULL ||
+	    info->key_type == NULL || info->status == NULL) {
+		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((ret = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER,
+	    &j->der)) < 0) {
+		err = cm__gnutls_fail(ctx, ret, "certificate");
+		goto out;
+	}
+	if ((err = cm__key_export_pem(&j->key_pem, ctx, xkey)) != CM_OK)
+		goto out;
+	cm_cert_info_free(j->info);
+	j->info = info;
+	info = NULL;
+out:
+	free(pem);
+	cm_cert_info_free(info);
+	gnutls_x509_crt_deinit(crt);
+	gnutls_x509_privkey_deinit(xkey);
+	return err;
+}
+
+static cm_err
+chain_pem(char **out, size_t *len, cm_ctx *ctx, const cm__signer *s)
+{
+	/* The issuers up to, not including, the root: this CA when it is
+	 * an intermediate, and its parents but the last. */
+	gnutls_datum_t d;
+	char *buf = NULL, *nb;
+	size_t n = 0, i, count;
+	int ret;
+
+	*out = NULL;
+	*len = 0;
+	if (s->nchain == 0)
+		return CM_OK;
+	count = s->nchain; /* this CA + nchain-1 intermediates above it */
+	for (i = 0; i < count; i++) {
+		gnutls_x509_crt_t c = i == 0 ? s->crt : s->chain[i - 1];
+		if ((ret = gnutls_x509_crt_export2(c, GNUTLS_X509_FMT_PEM,
+		    &d)) < 0) {
+			free(buf);
+			return cm__gnutls_fail(ctx, ret, "chain");
+		}
+		if ((nb = realloc(buf, n + d.size + 1)) == NULL) {
+			gnutls_free(d.data);
+			free(buf);
+			return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		}
+		buf = nb;
+		memcpy(buf + n, d.data, d.size);
+		n += d.size;
+		gnutls_free(d.data);
+	}
+	*out = buf;
+	*len = n;
+	return CM_OK;
+}
+
+static void
+job_unwrite(job *j)
+{
+	if (j->wrote_cert)
+		unlink(j->o->cert_path);
+	if (j->wrote_key)
+		unlink(j->o->key_path);
+	if (j->wrote_chain)
+		unlink(j->o->chain_path);
+	j->wrote_cert = j->wrote_key = j->wrote_chain = false;
+}
+
+static cm_err
+job_write(job *j, cm_ctx *ctx, const char *chain, size_t chainlen, bool sync)
+{
+	cm_err err;
+
+	/* The key first: a certificate without its key is useless. */
+	if (j->o->key_path) {
+		if ((err = cm__file_write(ctx, j->o->key_path, j->key_pem.data,
+		    j->key_pem.size, 0600, j->o->force, sync)) != CM_OK)
+			return err;
+		j->wrote_key = true;
+		if ((j->info->key_path = strdup(j->o->key_path)) == NULL)
+			return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+	}
+	if (j->o->cert_path) {
+		if ((err = cm__file_write(ctx, j->o->cert_path, j->info->pem,
+		    strlen(j->info->pem), 0644, j->o->force, sync)) != CM_OK)
+			return err;
+		j->wrote_cert = true;
+		if ((j->info->cert_path = strdup(j->o->cert_path)) == NULL)
+			return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+	}
+	if (j->o->chain_path) {
+		if ((err = cm__file_write(ctx, j->o->chain_path,
+		    chain ? chain : "", chainlen, 0644, j->o->force, sync)) !=
+		    CM_OK)
+			return err;
+		j->wrote_chain = true;
+		if ((j->info->chain_path = strdup(j->o->chain_path)) == NULL)
+			return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+	}
+	return CM_OK;
+}
+
+static cm_err
+job_record(job *j, cm_store *st, const cm__signer *s)
+{
+	cm__cert_rec r;
+	char details[1024];
+	size_t i, used;
+	cm_err err;
+
+	memset(&r, 0, sizeof(r));
+	r.ca_id = s->rec.id;
+	r.info = *j->info;
+	r.der = j->der.data;
+	r.derlen = j->der.size;
+	used = (size_t)snprintf(details, sizeof(details), "profile=%s names=",
+	    j->prof->name);
+	for (i = 0; i < j->nnames && used < sizeof(details); i++)
+		used += (size_t)snprintf(details + used, sizeof(details) - used,
+		    "%s%s", i ? "," : "", j->names[i].value);
+	if ((err = cm__store_cert_insert(st, &r)) != CM_OK)
+		return err;
+	return cm__store_event(st, "issue", j->info->serial, details);
+}
+
+/* Worker state for batch issuance. */
+typedef struct pool {
+	job *jobs;
+	size_t n;
+	size_t next;            /* guarded by mu */
+	size_t done;            /* guarded by mu */
+	bool failed;            /* guarded by mu */
+	pthread_mutex_t mu;
+	const cm__signer *s;
+	time_t now;
+} pool;
+
+static void
+run_jobs(pool *p, cm_ctx *ctx, gnutls_privkey_t key, bool report)
+{
+	cm_ctx local;
+	size_t i;
+
+	memset(&local, 0, sizeof(local));
+	local.pinned_time = ctx->pinned_time;
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		if (p->failed || p->next == p->n) {
+			pthread_mutex_unlock(&p->mu);
+			break;
+		}
+		i = p->next++;
+		pthread_mutex_unlock(&p->mu);
+		p->jobs[i].err = job_build(&p->jobs[i], &local, p->s, key,
+		    p->now);
+		pthread_mutex_lock(&p->mu);
+		if (p->jobs[i].err != CM_OK) {
+			snprintf(p->jobs[i].errmsg, sizeof(p->jobs[i].errmsg),
+			    "%s", local.err);
+			p->failed = true;
+		}
+		p->done++;
+		pthread_mutex_unlock(&p->mu);
+		if (report && ctx->progress_fn) {
+			size_t d;
+			pthread_mutex_lock(&p->mu);
+			d = p->done;
+			pthread_mutex_unlock(&p->mu);
+			ctx->progress_fn(d, p->n, ctx->progress_arg);
+		}
+	}
+}
+
+typedef struct worker {
+	pthread_t tid;
+	pool *p;
+	cm_ctx *ctx;
+	gnutls_privkey_t key;
+} worker;
+
+static void *
+worker_main(void *arg)
+{
+	worker *w = arg;
+
+	run_jobs(w->p, w->ctx, w->key, false);
+	return NULL;
+}
+
+static unsigned
+cores(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 && n < 256 ? (unsigned)n : 1;
+}
+
+static cm_err
+sync_dir_fs(cm_ctx *ctx, const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash;
+	int fd;
+
+	if (path == NULL)
+		return CM_OK;
+	slash = strrchr(path, '/');
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + 1 : 1,
+	    slash ? path : ".");
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return cm__errno_fail(ctx, errno, "%s", dir);
+	if (syncfs(fd) != 0) {
+		int e = errno;
+		close(fd);
+		return cm__errno_fail(ctx, e, "%s: sync", dir);
+	}
+	close(fd);
+	return CM_OK;
+}
+
+static cm_err
+issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
+    size_t n, unsigned threads, bool sync)
+{
+	cm_ctx *ctx = cm__store_ctx(st);
+	cm__signer *s = NULL;
+	profile_cache pc = { { NULL }, 0 };
+	pool p;
+	worker *w = NULL;
+	char *chain = NULL;
+	size_t chainlen = 0, i, nw = 0, started = 0;
+	cm_cert_info **res = NULL;
+	bool in_tx = false, mu_init = false;
+	const char *ca = n > 0 ? reqs[0].ca : NULL;
+	cm_err err;
+
+	memset(&p, 0, sizeof(p));
+	if (n == 0)
+		return cm__fail(ctx, CM_E_INVALID, "issue: no request");
+	for (i = 1; i < n; i++)
+		if ((ca == NULL) != (reqs[i].ca == NULL) ||
+		    (ca && strcmp(ca, reqs[i].ca) != 0))
+			return cm__fail(ctx, CM_E_INVALID, "batch: all requests "
+			    "must use the same CA");
+	if ((err = cm__signer_load(&s, st, ca)) != CM_OK)
+		goto out;
+	if ((p.jobs = calloc(n, sizeof(*p.jobs))) == NULL) {
+		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
+	p.n = n;
+	for (i = 0; i < n; i++) {
+		if ((err = job_prepare(&p.jobs[i], st, s, &pc, &reqs[i])) !=
+		    CM_OK) {
+			if (n > 1) {
+				char m[CM_ERRBUF];
+				snprintf(m, sizeof(m), "%s", ctx->err);
+				cm__fail(ctx, err, "request %zu: %s", i + 1, m);
+			}
+			goto out;
+		}
+	}
+	for (i = 0; i < n; i++)
+		for (size_t k = 0; k < i; k++) {
+			const char *a[3] = { reqs[i].cert_path,
+			    reqs[i].key_path, reqs[i].chain_path };
+			const char *b[3] = { reqs[k].cert_path,
+			    reqs[k].key_path, reqs[k].chain_path };
+			for (int x = 0; x < 3; x++)
+				for (int y = 0; y < 3; y++)
+					if (a[x] && b[y] &&
+					    strcmp(a[x], b[y]) == 0) {
+						err = cm__fail(ctx, CM_E_INVALID,
+						    "requests %zu and %zu both "
+						    "write %s", k + 1, i + 1,
+						    a[x]);
+						goto out;
+					}
+		}
+
+	/* Keys and signatures: the slow part, on every core. */
+	p.s = s;
+	p.now = cm_ctx_now(ctx);
+	pthread_mutex_init(&p.mu, NULL);
+	mu_init = true;
+	if (threads == 0)
+		threads = cores();
+	nw = threads > 1 && n > 1 ? (threads < n ? threads : n) - 1 : 0;
+	if (nw > 0 && (w = calloc(nw, sizeof(*w))) == NULL) {
+		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < nw; i++) {
+		w[i].p = &p;
+		w[i].ctx = ctx;
+		if ((err = cm__signer_clone_key(&w[i].key, ctx, s)) != CM_OK)
+			goto out;
+		if (pthread_create(&w[i].tid, NULL, worker_main, &w[i]) != 0)
+			break;  /* fewer helpers; this thread does the rest */
+		started++;
+	}
+	run_jobs(&p, ctx, s->key, true);
+	for (i = 0; i < started; i++)
+		pthread_join(w[i].tid, NULL);
+	started = 0;
+	if (p.failed) {
+		for (i = 0; i < n; i++)
+			if (p.jobs[i].err != CM_OK) {
+				err = cm__fail(ctx, p.jobs[i].err, "%s%s",
+				    p.jobs[i].errmsg, "");
+				goto out;
+			}
+	}
+
+	if ((err = chain_pem(&chain, &chainlen, ctx, s)) != CM_OK)
+		goto out;
+	if ((err = cm__store_begin(st)) != CM_OK)
+		goto out;
+	in_tx = true;
+	for (i = 0; i < n; i++) {
+		/* 2^-128 per draw, but the store is the judge. */
+		int tries = 0;
+		while (cm__store_serial_taken(st, s->rec.id,
+		    p.jobs[i].info->serial)) {
+			if (++tries > 8) {
+				err = cm__fail(ctx, CM_E_STORE, "no free "
+				    "serial number");
+				goto out;
+			}
+			if ((err = job_build(&p.jobs[i], ctx, s, s->key,
+			    p.now)) != CM_OK)
+				goto out;
+		}
+		if ((err = job_record(&p.jobs[i], st, s)) != CM_OK)
+			goto out;
+		if ((err = job_write(&p.jobs[i], ctx, chain, chainlen,
+		    sync)) != CM_OK)
+			goto out;
+	}
+	/* Batch files skip their own fsync: one syncfs for the lot. */
+	if (!sync && (err = sync_dir_fs(ctx, reqs[0].cert_path)) != CM_OK)
+		goto out;
+	if ((err = cm__store_commit(st)) != CM_OK)
+		goto out;
+	in_tx = false;
+	if (out != NULL) {
+		if ((res = calloc(n, sizeof(*res))) == NULL) {
+			/* Issued and committed: report success regardless. */
+			goto out;
+		}
+		for (i = 0; i < n; i++) {
+			res[i] = p.jobs[i].info;
+			p.jobs[i].info = NULL;
+		}
+		*out = res;
+	}
+out:
+	for (i = 0; i < started; i++)
+		pthread_join(w[i].tid, NULL);
+	for (i = 0; i < nw && w != NULL; i++)
+		gnutls_privkey_deinit(w[i].key);
+	free(w);
+	if (in_tx) {
+		cm__store_rollback(st);
+		for (i = 0; i < n; i++)
+			job_unwrite(&p.jobs[i]);
+	}
+	if (mu_init)
+		pthread_mutex_destroy(&p.mu);
+	for (i = 0; p.jobs != NULL && i < n; i++)
+		job_clear(&p.jobs[i]);
+	free(p.jobs);
+	free(chain);
+	cache_free(&pc);
+	cm__signer_free(s);
+	return err;
+}
+
+cm_err
+cm_issue(cm_cert_info **out, cm_store *st, const cm_issue_opts *o)
+{
+	cm_cert_info **res = NULL;
+	cm_err err;
+
+	if (o == NULL)
+		return cm__fail(cm__store_ctx(st), CM_E_INVALID,
+		    "issue: no options");
+	err = issue_many(out ? &res : NULL, st, o, 1, 1, true);
+	if (err == CM_OK && out != NULL) {
+		if (res == NULL)
+			return cm__fail(cm__store_ctx(st), CM_E_NOMEM,
+			    "out of memory (the certificate was issued)");
+		*out = res[0];
+		free(res);
+	}
+	return err;
+}
+
+cm_err
+cm_issue_batch(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
+    size_t n, unsigned threads)
+{
+	return issue_many(out, st, reqs, n, threads, false);
+}
+
+#define MAX_BATCH (1024 * 1024)
+#define MAX_BATCH_FILE (64 * 1024 * 1024)
+
+typedef struct batch_req {
+	char *line;            /* owns the words below */
+	char **words;          /* profile, then names */
+	size_t nwords;
+	char *cert, *key;
+} batch_req;
+
+static void
+batch_free(batch_req *br, size_t n)
+{
+	size_t i;
+
+	for (i = 0; br != NULL && i < n; i++) {
+		free(br[i].line);
+		free(br[i].words);
+		free(br[i].cert);
+		free(br[i].key);
+	}
+	free(br);
+}
+
+/* Splits one line into br; 0 words for a blank or comment line. */
+static cm_err
+batch_line(batch_req *br, cm_ctx *ctx, const char *line, const char *outdir,
+    const char *path, size_t lineno)
+{
+	char *tok, *save = NULL, stem[256], m[CM_ERRBUF];
+	size_t words = 0;
+	const char *c;
+	cm_err err;
+
+	memset(br, 0, sizeof(*br));
+	for (c = line; *c && *c != '#'; c++)
+		if (!isspace((unsigned char)*c) &&
+		    (c == line || isspace((unsigned char)c[-1])))
+			words++;
+	if (words == 0)
+		return CM_OK;
+	if (words < 2)
+		return cm__fail(ctx, CM_E_INVALID, "%s:%zu: expected a profile "
+		    "and at least one name", path, lineno);
+	if ((br->line = strdup(line)) == NULL ||
+	    (br->words = calloc(words, sizeof(char *))) == NULL)
+		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+	if ((tok = strchr(br->line, '#')) != NULL)
+		*tok = '\0';
+	for (tok = strtok_r(br->line, " \t\r\v\f", &save);
+	    tok != NULL && br->nwords < words;
+	    tok = strtok_r(NULL, " \t\r\v\f", &save))
+		br->words[br->nwords++] = tok;
+	if ((err = cm_name_file_stem(stem, sizeof(stem), ctx,
+	    br->words[1])) != CM_OK) {
+		snprintf(m, sizeof(m), "%s", ctx->err);
+		return cm__fail(ctx, err, "%s:%zu: %s", path, lineno, m);
+	}
+	if (asprintf(&br->cert, "%s/%s.crt", outdir, stem) < 0) {
+		br->cert = NULL;
+		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+	}
+	if (asprintf(&br->key, "%s/%s.key", outdir, stem) < 0) {
+		br->key = NULL;
+		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+	}
+	return CM_OK;
+}
+
+cm_err
+cm_issue_batch_file(cm_cert_info ***out, size_t *nout, cm_store *st,
+    const char *path, const char *outdir, const cm_issue_opts *defaults,
+    unsigned threads)
+{
+	cm_ctx *ctx = cm__store_ctx(st);
+	cm_issue_opts def = CM_ISSUE_OPTS_INIT;
+	char *text = NULL, *p, *nl, m[CM_ERRBUF];
+	batch_req *br = NULL, *nb;
+	cm_issue_opts *reqs = NULL;
+	size_t len, n = 0, cap = 0, i, lineno = 0, *lines = NULL, *nlines;
+	cm_err err;
+
+	if (defaults == NULL)
+		defaults = &def;
+	if (outdir == NULL)
+		outdir = ".";
+	if ((err = cm__file_read(ctx, path, MAX_BATCH_FILE, &text, &len)) !=
+	    CM_OK)
+		return err;
+	if (memchr(text, '\0', len) != NULL) {
+		err = cm__fail(ctx, CM_E_INVALID, "%s: not a text file", path);
+		goto out;
+	}
+	for (p = text; p < text + len; p = nl + 1) {
+		lineno++;
+		if ((nl = strchr(p, '\n')) == NULL)
+			nl = text + len;
+		*nl = '\0';
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if (cap > MAX_BATCH) {
+				err = cm__fail(ctx, CM_E_INVALID, "%s:%zu: more "
+				    "than %d requests", path, lineno,
+				    MAX_BATCH);
+				goto out;
+			}
+			if ((nb = realloc(br, cap * sizeof(*br))) == NULL ||
+			    (br = nb, nlines = realloc(lines,
+			    cap * sizeof(*lines))) == NULL) {
+				err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+				goto out;
+			}
+			lines = nlines;
+		}
+		err = batch_line(&br[n], ctx, p, outdir, path, lineno);
+		if (br[n].nwords > 0 || err != CM_OK) {
+			lines[n] = lineno;
+			n++;
+		}
+		if (err != CM_OK)
+			goto out;
+	}
+	if (n == 0) {
+		err = cm__fail(ctx, CM_E_INVALID, "%s: no request", path);
+		goto out;
+	}
+	if ((reqs = calloc(n, sizeof(*reqs))) == NULL) {
+		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		reqs[i] = *defaults;
+		reqs[i].version = CM_ISSUE_OPTS_VERSION;
+		reqs[i].profile = br[i].words[0];
+		reqs[i].names = (const char *const *)br[i].words + 1;
+		reqs[i].nnames = br[i].nwords - 1;
+		reqs[i].cert_path = br[i].cert;
+		reqs[i].key_path = br[i].key;
+		reqs[i].chain_path = NULL;
+	}
+	err = cm_issue_batch(out, st, reqs, n, threads);
+	if (err != CM_OK && strncmp(ctx->err, "request ", 8) == 0) {
+		/* "request N: ..." becomes "FILE:LINE: ..." */
+		size_t r = (size_t)strtoul(ctx->err + 8, &p, 10);
+		if (r >= 1 && r <= n && p[0] == ':') {
+			snprintf(m, sizeof(m), "%s", p + 2);
+			cm__fail(ctx, err, "%s:%zu: %s", path, lines[r - 1], m);
+		}
+	}
+	if (err == CM_OK && nout != NULL)
+		*nout = n;
+out:
+	free(reqs);
+	batch_free(br, n);
+	free(lines);
+	free(text);
+	return err;
+}

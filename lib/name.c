@@ -1,0 +1,266 @@
+/* name.c - typing names given on the command line, and name constraints. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+const char *
+cm_name_type_label(cm_name_type t)
+{
+	switch (t) {
+	case CM_NAME_DNS: return "dns";
+	case CM_NAME_WILDCARD: return "wildcard";
+	case CM_NAME_IPV4: return "ip";
+	case CM_NAME_IPV6: return "ip";
+	case CM_NAME_EMAIL: return "email";
+	case CM_NAME_URI: return "uri";
+	}
+	return "unknown";
+}
+
+/*
+ * RFC 1123 host names: LDH labels of 1-63 octets that neither start nor end
+ * with '-', 253 octets in all.  Returns NULL or why not.
+ */
+static const char *
+hostname_problem(const char *s)
+{
+	size_t len = strlen(s), label = 0, i;
+	bool all_numeric = true;
+
+	if (len == 0)
+		return "is empty";
+	if (len > 253)
+		return "is longer than 253 characters";
+	if (s[len - 1] == '.')
+		return "ends with a dot";
+	for (i = 0; i <= len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '.' || c == '\0') {
+			if (label == 0)
+				return "has an empty label";
+			if (label > 63)
+				return "has a label longer than 63 characters";
+			if (s[i - 1] == '-')
+				return "has a label ending with '-'";
+			label = 0;
+			continue;
+		}
+		if (c == '*')
+			return "has a '*' that is not a leading wildcard label";
+		if (!(isalnum(c) || c == '-'))
+			return "has a character not allowed in a hostname";
+		if (label == 0 && c == '-')
+			return "has a label starting with '-'";
+		if (!isdigit(c))
+			all_numeric = false;
+		label++;
+	}
+	if (all_numeric)
+		return "looks like an IP address but is not one";
+	return NULL;
+}
+
+static void
+lower(char *s)
+{
+	for (; *s; s++)
+		*s = (char)tolower((unsigned char)*s);
+}
+
+void
+cm__name_clear(cm__name *n)
+{
+	free(n->value);
+	memset(n, 0, sizeof(*n));
+}
+
+cm_err
+cm__name_parse(cm__name *out, cm_ctx *ctx, const char *text)
+{
+	cm__name n = { 0 };
+	const char *why, *at, *p;
+	size_t dots = 0;
+
+	if (text == NULL || text[0] == '\0')
+		return cm__fail(ctx, CM_E_INVALID, "name '' is empty");
+	for (p = text; *p; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+			return cm__fail(ctx, CM_E_INVALID, "name '%s' has a "
+			    "space, control or non-ASCII character (use "
+			    "the A-label, xn--...)", text);
+	if ((p = strstr(text, "://")) != NULL) {
+		const char *q;
+		for (q = text; q < p; q++)
+			if (!(isalnum((unsigned char)*q) || *q == '+' ||
+			    *q == '-' || *q == '.') || !isalpha((unsigned char)text[0]))
+				return cm__fail(ctx, CM_E_INVALID, "name '%s' "
+				    "is not a URI: bad scheme", text);
+		if (p == text || p[3] == '\0')
+			return cm__fail(ctx, CM_E_INVALID,
+			    "name '%s' is not a URI", text);
+		n.type = CM_NAME_URI;
+	} else if ((at = strchr(text, '@')) != NULL) {
+		if (at == text || strchr(at + 1, '@') != NULL)
+			return cm__fail(ctx, CM_E_INVALID,
+			    "name '%s' is not an email address", text);
+		if ((why = hostname_problem(at + 1)) != NULL)
+			return cm__fail(ctx, CM_E_INVALID, "name '%s' is not an "
+			    "email address: domain %s", text, why);
+		n.type = CM_NAME_EMAIL;
+	} else if (inet_pton(AF_INET, text, n.ip) == 1) {
+		n.type = CM_NAME_IPV4;
+		n.iplen = 4;
+	} else if (strchr(text, ':') != NULL) {
+		if (inet_pton(AF_INET6, text, n.ip) != 1)
+			return cm__fail(ctx, CM_E_INVALID,
+			    "name '%s' is not a valid IPv6 address", text);
+		n.type = CM_NAME_IPV6;
+		n.iplen = 16;
+	} else if (strncmp(text, "*.", 2) == 0) {
+		if ((why = hostname_problem(text + 2)) != NULL)
+			return cm__fail(ctx, CM_E_INVALID,
+			    "name '%s' is not a wildcard: '%s' %s", text,
+			    text + 2, why);
+		for (p = text + 2; *p; p++)
+			dots += *p == '.';
+		/* RFC 6125 6.4.3; clients ignore "*.tld". */
+		if (dots == 0)
+			return cm__fail(ctx, CM_E_INVALID, "name '%s': a "
+			    "wildcard needs two labels after '*.' (clients "
+			    "ignore it otherwise)", text);
+		n.type = CM_NAME_WILDCARD;
+	} else {
+		if ((why = hostname_problem(text)) != NULL)
+			return cm__fail(ctx, CM_E_INVALID,
+			    "name '%s' is not a hostname: it %s", text, why);
+		n.type = CM_NAME_DNS;
+	}
+	n.value = strdup(text);
+	if (n.value == NULL)
+		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+	if (n.type == CM_NAME_DNS || n.type == CM_NAME_WILDCARD)
+		lower(n.value);
+	if (n.type == CM_NAME_IPV6) {
+		/* Canonical text form: "0:0::1" becomes "::1". */
+		char buf[INET6_ADDRSTRLEN];
+		if (inet_ntop(AF_INET6, n.ip, buf, sizeof(buf)) != NULL) {
+			char *c = strdup(buf);
+			if (c != NULL) {
+				free(n.value);
+				n.value = c;
+			}
+		}
+	}
+	*out = n;
+	return CM_OK;
+}
+
+cm_err
+cm_name_classify(cm_name_type *out, cm_ctx *ctx, const char *name)
+{
+	cm__name n;
+	cm_err err;
+
+	if ((err = cm__name_parse(&n, ctx, name)) != CM_OK)
+		return err;
+	*out = n.type;
+	cm__name_clear(&n);
+	return CM_OK;
+}
+
+cm_err
+cm__constraint_parse(cm__constraint *out, cm_ctx *ctx, const char *text)
+{
+	cm__constraint c;
+	const char *slash, *why;
+	char addr[64], *end;
+	long prefix;
+	size_t alen, i;
+	int af;
+
+	memset(&c, 0, sizeof(c));
+	if (text == NULL || text[0] == '\0')
+		return cm__fail(ctx, CM_E_INVALID, "--permit '': empty");
+	if ((slash = strchr(text, '/')) != NULL) {
+		alen = (size_t)(slash - text);
+		if (alen >= sizeof(addr))
+			return cm__fail(ctx, CM_E_INVALID,
+			    "--permit '%s': not an IP range", text);
+		memcpy(addr, text, alen);
+		addr[alen] = '\0';
+		af = strchr(addr, ':') ? AF_INET6 : AF_INET;
+		alen = af == AF_INET6 ? 16 : 4;
+		if (inet_pton(af, addr, c.data) != 1)
+			return cm__fail(ctx, CM_E_INVALID, "--permit '%s': "
+			    "'%s' is not an IP address", text, addr);
+		prefix = strtol(slash + 1, &end, 10);
+		if (slash[1] == '\0' || *end != '\0' || prefix < 0 ||
+		    prefix > (long)alen * 8)
+			return cm__fail(ctx, CM_E_INVALID, "--permit '%s': "
+			    "prefix length must be 0-%zu", text, alen * 8);
+		/* RFC 5280 4.2.1.10: address followed by the mask. */
+		for (i = 0; i < alen; i++) {
+			long bits = prefix - (long)i * 8;
+			unsigned char m = bits >= 8 ? 0xff : bits <= 0 ? 0 :
+			    (unsigned char)(0xff << (8 - bits));
+			if (c.data[i] & (unsigned char)~m)
+				return cm__fail(ctx, CM_E_INVALID,
+				    "--permit '%s': host bits set beyond "
+				    "/%ld", text, prefix);
+			c.data[alen + i] = m;
+		}
+		c.len = alen * 2;
+		c.san_type = GNUTLS_SAN_IPADDRESS;
+	} else if (text[0] == '@') {
+		if ((why = hostname_problem(text + 1)) != NULL)
+			return cm__fail(ctx, CM_E_INVALID,
+			    "--permit '%s': email domain %s", text, why);
+		c.len = strlen(text + 1);
+		memcpy(c.data, text + 1, c.len);
+		lower((char *)c.data);
+		c.san_type = GNUTLS_SAN_RFC822NAME;
+	} else {
+		/* ".test" and "test" both mean test and everything below it
+		 * (RFC 5280 4.2.1.10 DNS form: no leading dot). */
+		const char *d = text[0] == '.' ? text + 1 : text;
+		if ((why = hostname_problem(d)) != NULL)
+			return cm__fail(ctx, CM_E_INVALID,
+			    "--permit '%s': not a DNS suffix, IP range or "
+			    "@domain: it %s", text, why);
+		c.len = strlen(d);
+		memcpy(c.data, d, c.len);
+		lower((char *)c.data);
+		c.san_type = GNUTLS_SAN_DNSNAME;
+	}
+	*out = c;
+	return CM_OK;
+}
+
+cm_err
+cm__constraints_to_nc(gnutls_x509_name_constraints_t nc, cm_ctx *ctx,
+    const char *const *permit, size_t n)
+{
+	cm__constraint c;
+	gnutls_datum_t d;
+	cm_err err;
+	size_t i;
+	int ret;
+
+	for (i = 0; i < n; i++) {
+		if ((err = cm__constraint_parse(&c, ctx, permit[i])) != CM_OK)
+			return err;
+		d.data = c.data;
+		d.size = (unsigned)c.len;
+		ret = gnutls_x509_name_constraints_add_permitted(nc,
+		    (gnutls_x509_subject_alt_name_t)c.san_type, &d);
+		if (ret < 0)
+			return cm__gnutls_fail(ctx, ret, "--permit '%s'",
+			    permit[i]);
+	}
+	return CM_OK;
+}

@@ -1,0 +1,1022 @@
+/*
+ * store.c - the SQLite inventory.  The only file that speaks SQL: the rest
+ * of the library goes through the cm__store_* calls in internal.h, so that
+ * another backend can sit behind them.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define DEFAULT_BUSY_MS 5000
+
+struct cm_store {
+	cm_ctx *ctx;
+	sqlite3 *db;
+	char *path;
+	char *dir;
+};
+
+int
+cm_store_schema_latest(void)
+{
+	int v = 0, i;
+
+	for (i = 0; cm__migrations[i].name != NULL; i++)
+		v = (int)strtol(cm__migrations[i].name, NULL, 10);
+	return v;
+}
+
+cm_ctx *
+cm__store_ctx(const cm_store *st)
+{
+	return st->ctx;
+}
+
+const char *
+cm_store_dir(const cm_store *st)
+{
+	return st->dir;
+}
+
+void
+cm_store_set_busy_timeout(cm_store *st, int ms)
+{
+	sqlite3_busy_timeout(st->db, ms);
+}
+
+/* The one place SQLite codes become ours. */
+static cm_err
+sql_fail(cm_store *st, int rc, const char *what)
+{
+	const char *path = st->path;
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return cm__fail(st->ctx, CM_E_LOCKED, "store %s is locked by "
+		    "another process (%s)", path, what);
+	case SQLITE_FULL:
+		return cm__fail(st->ctx, CM_E_IO, "store %s: disk full (%s)",
+		    path, what);
+	case SQLITE_NOMEM:
+		return cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
+	case SQLITE_NOTADB:
+		return cm__fail(st->ctx, CM_E_STORE, "store %s is not an "
+		    "SQLite database", path);
+	case SQLITE_CORRUPT:
+		return cm__fail(st->ctx, CM_E_STORE, "store %s is corrupt",
+		    path);
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_CANTOPEN:
+	case SQLITE_IOERR:
+		return cm__fail(st->ctx, CM_E_STORE, "store %s: %s: %s", path,
+		    what, sqlite3_errmsg(st->db));
+	default:
+		return cm__fail(st->ctx, CM_E_STORE, "store %s: %s: %s", path,
+		    what, st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+	}
+}
+
+static cm_err
+exec(cm_store *st, const char *sql, const char *what)
+{
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? CM_OK : sql_fail(st, rc, what);
+}
+
+static cm_err
+prepare(cm_store *st, sqlite3_stmt **stmt, const char *sql)
+{
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL);
+
+	return rc == SQLITE_OK ? CM_OK : sql_fail(st, rc, "preparing a query");
+}
+
+cm_err
+cm_store_default_path(char *buf, size_t len, cm_ctx *ctx)
+{
+	const char *env = getenv("CERTMINT_STORE");
+	const char *xdg = getenv("XDG_DATA_HOME");
+	const char *home = getenv("HOME");
+	int n;
+
+	if (env != NULL && env[0] != '\0')
+		n = snprintf(buf, len, "%s", env);
+	else if (xdg != NULL && xdg[0] == '/')
+		n = snprintf(buf, len, "%s/certmint/certmint.db", xdg);
+	else if (home != NULL && home[0] != '\0')
+		n = snprintf(buf, len, "%s/.local/share/certmint/certmint.db",
+		    home);
+	else
+		return cm__fail(ctx, CM_E_INVALID, "no store path: set "
+		    "--store, CERTMINT_STORE, XDG_DATA_HOME or HOME");
+	if (n < 0 || (size_t)n >= len)
+		return cm__fail(ctx, CM_E_INVALID, "store path too long");
+	return CM_OK;
+}
+
+/* mkdir -p, creating missing folders 0700. */
+static cm_err
+make_dirs(cm_ctx *ctx, const char *dir)
+{
+	char buf[PATH_MAX];
+	size_t i, n = strlen(dir);
+
+	if (n >= sizeof(buf))
+		return cm__fail(ctx, CM_E_INVALID, "%s: path too long", dir);
+	memcpy(buf, dir, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		buf[i] = '\0';
+		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+			return cm__errno_fail(ctx, errno, "store folder %s",
+			    buf);
+		buf[i] = i == n ? '\0' : '/';
+	}
+	return CM_OK;
+}
+
+static cm_err
+read_version(cm_store *st, int *v)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*v = sqlite3_column_int(s, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_OK ? CM_OK : sql_fail(st, rc, "reading schema");
+}
+
+static cm_err
+migrate(cm_store *st)
+{
+	int v, latest = cm_store_schema_latest(), i, mv;
+	char sql[64];
+	cm_err err;
+
+	if ((err = cm__store_begin(st)) != CM_OK)
+		return err;
+	/* Read again under the write lock: another process may have won. */
+	if ((err = read_version(st, &v)) != CM_OK)
+		goto out;
+	for (i = 0; cm__migrations[i].name != NULL; i++) {
+		mv = (int)strtol(cm__migrations[i].name, NULL, 10);
+		if (mv <= v)
+			continue;
+		err = exec(st, cm__migrations[i].text, cm__migrations[i].name);
+		if (err != CM_OK)
+			goto out;
+	}
+	if (v < latest) {
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", latest);
+		if ((err = exec(st, sql, "setting schema")) != CM_OK)
+			goto out;
+	}
+	err = cm__store_commit(st);
+out:
+	if (err != CM_OK)
+		cm__store_rollback(st);
+	return err;
+}
+
+void
+cm_store_close(cm_store *st)
+{
+	if (st == NULL)
+		return;
+	sqlite3_close_v2(st->db);
+	free(st->path);
+	free(st->dir);
+	free(st);
+}
+
+cm_err
+cm_store_open(cm_store **out, cm_ctx *ctx, const char *path, unsigned flags)
+{
+	cm_store *st = NULL;
+	struct stat sb;
+	char *slash;
+	int rc, v = 0, fd;
+	cm_err err;
+
+	if (path == NULL || path[0] == '\0')
+		return cm__fail(ctx, CM_E_INVALID, "store path is empty");
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+	st->ctx = ctx;
+	if ((st->path = strdup(path)) == NULL ||
+	    (st->dir = strdup(path)) == NULL) {
+		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
+	slash = strrchr(st->dir, '/');
+	if (slash == NULL)
+		strncpy(st->dir, ".", 2);
+	else if (slash == st->dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+
+	if (stat(path, &sb) != 0) {
+		if (errno != ENOENT || !(flags & CM_STORE_CREATE)) {
+			err = errno == ENOENT ?
+			    cm__fail(ctx, CM_E_NOTFOUND, "store %s does not "
+			    "exist (run 'certmint init')", path) :
+			    cm__errno_fail(ctx, errno, "store %s", path);
+			if (err == CM_E_IO)
+				err = CM_E_STORE;
+			goto out;
+		}
+		if ((err = make_dirs(ctx, st->dir)) != CM_OK) {
+			err = CM_E_STORE;
+			goto out;
+		}
+		/* Created 0600 from the start, whatever the umask. */
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST) {
+			err = cm__errno_fail(ctx, errno, "store %s", path);
+			err = CM_E_STORE;
+			goto out;
+		}
+		if (fd >= 0) {
+			fchmod(fd, 0600);
+			close(fd);
+		}
+	} else if (S_ISDIR(sb.st_mode)) {
+		err = cm__fail(ctx, CM_E_STORE, "store %s is a directory",
+		    path);
+		goto out;
+	}
+
+	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		err = sql_fail(st, rc, "opening");
+		goto out;
+	}
+	sqlite3_extended_result_codes(st->db, 0);
+	sqlite3_busy_timeout(st->db, DEFAULT_BUSY_MS);
+	/* Before anything that could write: a newer store stays as it is. */
+	if ((err = read_version(st, &v)) != CM_OK)
+		goto out;
+	if (v > cm_store_schema_latest()) {
+		err = cm__fail(ctx, CM_E_STORE_NEWER, "store %s is schema %d, "
+		    "this certmint knows up to %d: upgrade certmint", path, v,
+		    cm_store_schema_latest());
+		goto out;
+	}
+	if ((err = exec(st, "PRAGMA journal_mode = WAL; "
+	    "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
+	    "setting up")) != CM_OK)
+		goto out;
+	if (v < cm_store_schema_latest() && (err = migrate(st)) != CM_OK)
+		goto out;
+	*out = st;
+	st = NULL;
+out:
+	cm_store_close(st);
+	return err;
+}
+
+cm_err
+cm__store_begin(cm_store *st)
+{
+	return exec(st, "BEGIN IMMEDIATE", "starting a write");
+}
+
+cm_err
+cm__store_commit(cm_store *st)
+{
+	return exec(st, "COMMIT", "committing");
+}
+
+void
+cm__store_rollback(cm_store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static cm_err
+step_done(cm_store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	return rc == SQLITE_DONE ? CM_OK : sql_fail(st, rc, what);
+}
+
+cm_err
+cm__store_key_insert(int64_t *id, cm_store *st, cm_key_type type,
+    const gnutls_datum_t *pkcs8, bool encrypted)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+
+	if ((err = prepare(st, &s, "INSERT INTO keys (key_type, pkcs8, "
+	    "encrypted) VALUES (?, ?, ?)")) != CM_OK)
+		return err;
+	sqlite3_bind_text(s, 1, cm_key_type_name(type), -1, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 2, pkcs8->data, (int)pkcs8->size, SQLITE_STATIC);
+	sqlite3_bind_int(s, 3, encrypted);
+	if ((err = step_done(st, s, "storing key")) == CM_OK)
+		*id = sqlite3_last_insert_rowid(st->db);
+	sqlite3_finalize(s);
+	return err;
+}
+
+cm_err
+cm__store_key_get(gnutls_datum_t *pkcs8, bool *encrypted, cm_store *st,
+    int64_t id)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+	int rc, n;
+
+	if ((err = prepare(st, &s, "SELECT pkcs8, encrypted FROM keys "
+	    "WHERE id = ?")) != CM_OK)
+		return err;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW) {
+		err = rc == SQLITE_DONE ? cm__fail(st->ctx, CM_E_STORE,
+		    "store %s: key %lld is missing", st->path, (long long)id) :
+		    sql_fail(st, rc, "reading key");
+		goto out;
+	}
+	n = sqlite3_column_bytes(s, 0);
+	if (sqlite3_column_type(s, 0) != SQLITE_BLOB || n <= 0) {
+		err = cm__fail(st->ctx, CM_E_STORE, "store %s: key %lld is not "
+		    "kept as PKCS#8", st->path, (long long)id);
+		goto out;
+	}
+	if ((pkcs8->data = gnutls_malloc((size_t)n)) == NULL) {
+		err = cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(pkcs8->data, sqlite3_column_blob(s, 0), (size_t)n);
+	pkcs8->size = (unsigned)n;
+	*encrypted = sqlite3_column_int(s, 1) != 0;
+out:
+	sqlite3_finalize(s);
+	return err;
+}
+
+static char *
+col_dup(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? strdup((const char *)t) : NULL;
+}
+
+/* Splits "a\nb\nc" into a new array. */
+static cm_err
+split_lines(char ***out, size_t *n, const char *text)
+{
+	char **v = NULL;
+	size_t count = 0, i = 0;
+	const char *p, *nl;
+
+	*out = NULL;
+	*n = 0;
+	if (text == NULL || text[0] == '\0')
+		return CM_OK;
+	for (p = text; *p; p++)
+		count += *p == '\n';
+	count++;
+	if ((v = calloc(count, sizeof(*v))) == NULL)
+		return CM_E_NOMEM;
+	for (p = text; i < count; i++) {
+		nl = strchr(p, '\n');
+		v[i] = nl ? strndup(p, (size_t)(nl - p)) : strdup(p);
+		if (v[i] == NULL) {
+			while (i-- > 0)
+				free(v[i]);
+			free(v);
+			return CM_E_NOMEM;
+		}
+		p = nl ? nl + 1 : p + strlen(p);
+	}
+	*out = v;
+	*n = count;
+	return CM_OK;
+}
+
+static char *
+der_to_pem(const void *der, int len)
+{
+	gnutls_datum_t in = { (unsigned char *)(uintptr_t)der, (unsigned)len };
+	gnutls_datum_t pem = { NULL, 0 };
+	char *s;
+
+	if (gnutls_pem_base64_encode2("CERTIFICATE", &in, &pem) < 0)
+		return NULL;
+	s = strndup((const char *)pem.data, pem.size);
+	gnutls_free(pem.data);
+	return s;
+}
+
+void
+cm_ca_info_free(cm_ca_info *ca)
+{
+	size_t i;
+
+	if (ca == NULL)
+		return;
+	free(ca->name);
+	free(ca->parent);
+	free(ca->subject);
+	free(ca->serial);
+	free(ca->key_type);
+	free(ca->fingerprint);
+	for (i = 0; i < ca->npermitted; i++)
+		free(ca->permitted[i]);
+	free(ca->permitted);
+	free(ca->pem);
+	free(ca);
+}
+
+void
+cm_ca_info_list_free(cm_ca_info **list, size_t n)
+{
+	size_t i;
+
+	if (list == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		cm_ca_info_free(list[i]);
+	free(list);
+}
+
+void
+cm__ca_rec_clear(cm__ca_rec *r)
+{
+	size_t i;
+
+	free(r->info.name);
+	free(r->info.parent);
+	free(r->info.subject);
+	free(r->info.serial);
+	free(r->info.key_type);
+	free(r->info.fingerprint);
+	for (i = 0; i < r->info.npermitted; i++)
+		free(r->info.permitted[i]);
+	free(r->info.permitted);
+	free(r->info.pem);
+	gnutls_free(r->der.data);
+	memset(r, 0, sizeof(*r));
+}
+
+static char *
+join_lines(char *const *v, size_t n)
+{
+	size_t len = 1, i;
+	char *s, *p;
+
+	for (i = 0; i < n; i++)
+		len += strlen(v[i]) + 1;
+	if ((s = malloc(len)) == NULL)
+		return NULL;
+	p = s;
+	for (i = 0; i < n; i++) {
+		size_t l = strlen(v[i]);
+		memcpy(p, v[i], l);
+		p += l;
+		if (i + 1 < n)
+			*p++ = '\n';
+	}
+	*p = '\0';
+	return s;
+}
+
+cm_err
+cm__store_ca_insert(int64_t *id, cm_store *st, const cm__ca_rec *r)
+{
+	sqlite3_stmt *s = NULL;
+	char *permitted = NULL;
+	cm_err err;
+
+	if ((permitted = join_lines(r->info.permitted,
+	    r->info.npermitted)) == NULL)
+		return cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
+	if ((err = prepare(st, &s, "INSERT INTO cas (name, parent_id, key_id, "
+	    "cert_der, subject, serial, key_type, not_before, not_after, "
+	    "fingerprint, permitted, path_len, created) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) != CM_OK)
+		goto out;
+	sqlite3_bind_text(s, 1, r->info.name, -1, SQLITE_STATIC);
+	if (r->parent_id > 0)
+		sqlite3_bind_int64(s, 2, r->parent_id);
+	sqlite3_bind_int64(s, 3, r->key_id);
+	sqlite3_bind_blob(s, 4, r->der.data, (int)r->der.size, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, r->info.subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, r->info.serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 7, r->info.key_type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 8, (sqlite3_int64)r->info.not_before);
+	sqlite3_bind_int64(s, 9, (sqlite3_int64)r->info.not_after);
+	sqlite3_bind_text(s, 10, r->info.fingerprint, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 11, permitted, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 12, r->info.path_len);
+	sqlite3_bind_int64(s, 13, (sqlite3_int64)cm_ctx_now(st->ctx));
+	if ((err = step_done(st, s, "storing CA")) == CM_OK)
+		*id = sqlite3_last_insert_rowid(st->db);
+out:
+	sqlite3_finalize(s);
+	free(permitted);
+	return err;
+}
+
+#define CA_COLUMNS "c.id, c.parent_id, c.key_id, c.name, p.name, c.subject, " \
+	"c.serial, c.key_type, c.fingerprint, c.not_before, c.not_after, " \
+	"k.encrypted, c.permitted, c.path_len, " \
+	"(SELECT count(*) FROM certs WHERE ca_id = c.id), c.cert_der " \
+	"FROM cas c JOIN keys k ON k.id = c.key_id " \
+	"LEFT JOIN cas p ON p.id = c.parent_id "
+
+static cm_err
+ca_row(cm__ca_rec *r, cm_store *st, sqlite3_stmt *s)
+{
+	int n;
+
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(s, 0);
+	r->parent_id = sqlite3_column_int64(s, 1);
+	r->key_id = sqlite3_column_int64(s, 2);
+	r->info.name = col_dup(s, 3);
+	r->info.parent = col_dup(s, 4);
+	r->info.subject = col_dup(s, 5);
+	r->info.serial = col_dup(s, 6);
+	r->info.key_type = col_dup(s, 7);
+	r->info.fingerprint = col_dup(s, 8);
+	r->info.not_before = (time_t)sqlite3_column_int64(s, 9);
+	r->info.not_after = (time_t)sqlite3_column_int64(s, 10);
+	r->info.encrypted = sqlite3_column_int(s, 11) != 0;
+	if (split_lines(&r->info.permitted, &r->info.npermitted,
+	    (const char *)sqlite3_column_text(s, 12)) != CM_OK)
+		goto nomem;
+	r->info.path_len = sqlite3_column_int(s, 13);
+	r->info.issued = (size_t)sqlite3_column_int64(s, 14);
+	n = sqlite3_column_bytes(s, 15);
+	r->der.data = gnutls_malloc((size_t)n);
+	if (r->der.data == NULL)
+		goto nomem;
+	memcpy(r->der.data, sqlite3_column_blob(s, 15), (size_t)n);
+	r->der.size = (unsigned)n;
+	r->info.pem = der_to_pem(r->der.data, n);
+	if (r->info.name == NULL || r->info.subject == NULL ||
+	    r->info.pem == NULL)
+		goto nomem;
+	return CM_OK;
+nomem:
+	cm__ca_rec_clear(r);
+	return cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
+}
+
+cm_err
+cm__store_ca_get(cm__ca_rec *out, cm_store *st, const char *name)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+	int rc, count = 0;
+	char names[160] = "";
+
+	if (name != NULL)
+		err = prepare(st, &s, "SELECT " CA_COLUMNS "WHERE c.name = ?");
+	else
+		err = prepare(st, &s, "SELECT " CA_COLUMNS "ORDER BY c.id");
+	if (err != CM_OK)
+		return err;
+	if (name != NULL)
+		sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *n = (const char *)sqlite3_column_text(s, 3);
+		size_t used = strlen(names);
+		if (count++ == 0 && (err = ca_row(out, st, s)) != CM_OK)
+			goto out;
+		snprintf(names + used, sizeof(names) - used, "%s'%s'",
+		    used ? ", " : "", n ? n : "");
+	}
+	if (rc != SQLITE_DONE) {
+		if (count > 0)
+			cm__ca_rec_clear(out);
+		err = sql_fail(st, rc, "reading CAs");
+		goto out;
+	}
+	if (count == 0) {
+		err = name ? cm__fail(st->ctx, CM_E_NOTFOUND, "CA '%s' not "
+		    "found in store %s", name, st->path) :
+		    cm__fail(st->ctx, CM_E_NOTFOUND, "store %s has no CA (run "
+		    "'certmint init')", st->path);
+	} else if (count > 1) {
+		cm__ca_rec_clear(out);
+		err = cm__fail(st->ctx, CM_E_AMBIGUOUS, "store has %d CAs, "
+		    "name one with --ca: %s", count, names);
+	}
+out:
+	sqlite3_finalize(s);
+	return err;
+}
+
+cm_err
+cm__store_ca_list(cm_ca_info ***out, size_t *n, cm_store *st)
+{
+	sqlite3_stmt *s = NULL;
+	cm_ca_info **v = NULL, **nv;
+	size_t count = 0;
+	cm__ca_rec r;
+	cm_err err;
+	int rc;
+
+	if ((err = prepare(st, &s, "SELECT " CA_COLUMNS "ORDER BY c.id")) !=
+	    CM_OK)
+		return err;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((err = ca_row(&r, st, s)) != CM_OK)
+			goto out;
+		nv = realloc(v, (count + 1) * sizeof(*v));
+		if (nv == NULL || (nv[count] = malloc(sizeof(**v))) == NULL) {
+			if (nv != NULL)
+				v = nv;
+			cm__ca_rec_clear(&r);
+			err = cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
+			goto out;
+		}
+		v = nv;
+		*v[count++] = r.info;
+		gnutls_free(r.der.data);
+	}
+	if (rc != SQLITE_DONE) {
+		err = sql_fail(st, rc, "listing CAs");
+		goto out;
+	}
+	*out = v;
+	*n = count;
+	v = NULL;
+	count = 0;
+out:
+	cm_ca_info_list_free(v, count);
+	sqlite3_finalize(s);
+	return err;
+}
+
+bool
+cm__store_serial_taken(cm_store *st, int64_t ca_id, const char *serial)
+{
+	sqlite3_stmt *s = NULL;
+	bool taken = true;  /* on error, make the caller draw again */
+
+	if (prepare(st, &s, "SELECT 1 FROM certs WHERE ca_id = ? AND "
+	    "serial = ? UNION ALL SELECT 1 FROM cas WHERE id = ? AND "
+	    "serial = ?") != CM_OK)
+		return true;
+	sqlite3_bind_int64(s, 1, ca_id);
+	sqlite3_bind_text(s, 2, serial, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, ca_id);
+	sqlite3_bind_text(s, 4, serial, -1, SQLITE_STATIC);
+	taken = sqlite3_step(s) != SQLITE_DONE;
+	sqlite3_finalize(s);
+	return taken;
+}
+
+cm_err
+cm__store_cert_insert(cm_store *st, const cm__cert_rec *r)
+{
+	sqlite3_stmt *s = NULL, *sn = NULL;
+	int64_t id;
+	size_t i;
+	cm_err err;
+	cm__name nm;
+
+	if ((err = prepare(st, &s, "INSERT INTO certs (ca_id, serial, "
+	    "subject, cn, profile, key_type, not_before, not_after, der, "
+	    "fingerprint, key_id, created) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) != CM_OK)
+		goto out;
+	if ((err = prepare(st, &sn, "INSERT INTO cert_names (cert_id, pos, "
+	    "type, name) VALUES (?, ?, ?, ?)")) != CM_OK)
+		goto out;
+	sqlite3_bind_int64(s, 1, r->ca_id);
+	sqlite3_bind_text(s, 2, r->info.serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, r->info.subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, r->info.names[0], -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, r->info.profile, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, r->info.key_type, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 7, (sqlite3_int64)r->info.not_before);
+	sqlite3_bind_int64(s, 8, (sqlite3_int64)r->info.not_after);
+	sqlite3_bind_blob(s, 9, r->der, (int)r->derlen, SQLITE_STATIC);
+	sqlite3_bind_text(s, 10, r->info.fingerprint, -1, SQLITE_STATIC);
+	if (r->key_id > 0)
+		sqlite3_bind_int64(s, 11, r->key_id);
+	sqlite3_bind_int64(s, 12, (sqlite3_int64)cm_ctx_now(st->ctx));
+	if ((err = step_done(st, s, "storing certificate")) != CM_OK)
+		goto out;
+	id = sqlite3_last_insert_rowid(st->db);
+	for (i = 0; i < r->info.nnames; i++) {
+		const char *type = "dns";
+		if (cm__name_parse(&nm, NULL, r->info.names[i]) == CM_OK) {
+			type = cm_name_type_label(nm.type);
+			cm__name_clear(&nm);
+		}
+		sqlite3_reset(sn);
+		sqlite3_bind_int64(sn, 1, id);
+		sqlite3_bind_int(sn, 2, (int)i);
+		sqlite3_bind_text(sn, 3, type, -1, SQLITE_STATIC);
+		sqlite3_bind_text(sn, 4, r->info.names[i], -1, SQLITE_STATIC);
+		if ((err = step_done(st, sn, "storing names")) != CM_OK)
+			goto out;
+	}
+out:
+	sqlite3_finalize(s);
+	sqlite3_finalize(sn);
+	return err;
+}
+
+#define CERT_COLUMNS "c.serial, a.name, c.subject, " \
+	"(SELECT group_concat(name, char(10)) FROM (SELECT name FROM " \
+	"cert_names WHERE cert_id = c.id ORDER BY pos)), c.profile, " \
+	"c.key_type, c.fingerprint, c.not_before, c.not_after, " \
+	"CASE WHEN c.status = 'valid' AND c.not_after < ?1 THEN 'expired' " \
+	"ELSE c.status END, c.revoked_at, c.der " \
+	"FROM certs c JOIN cas a ON a.id = c.ca_id "
+
+void
+cm_cert_info_free(cm_cert_info *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	free(c->serial);
+	free(c->ca);
+	free(c->subject);
+	for (i = 0; i < c->nnames; i++)
+		free(c->names[i]);
+	free(c->names);
+	free(c->profile);
+	free(c->key_type);
+	free(c->fingerprint);
+	free(c->status);
+	free(c->pem);
+	free(c->cert_path);
+	free(c->key_path);
+	free(c->chain_path);
+	free(c);
+}
+
+void
+cm_cert_info_list_free(cm_cert_info **list, size_t n)
+{
+	size_t i;
+
+	if (list == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		cm_cert_info_free(list[i]);
+	free(list);
+}
+
+static cm_err
+cert_row(cm_cert_info **out, cm_store *st, sqlite3_stmt *s)
+{
+	cm_cert_info *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
+	c->serial = col_dup(s, 0);
+	c->ca = col_dup(s, 1);
+	c->subject = col_dup(s, 2);
+	if (split_lines(&c->names, &c->nnames,
+	    (const char *)sqlite3_column_text(s, 3)) != CM_OK)
+		goto nomem;
+	c->profile = col_dup(s, 4);
+	c->key_type = col_dup(s, 5);
+	c->fingerprint = col_dup(s, 6);
+	c->not_before = (time_t)sqlite3_column_int64(s, 7);
+	c->not_after = (time_t)sqlite3_column_int64(s, 8);
+	c->status = col_dup(s, 9);
+	c->revoked_at = (time_t)sqlite3_column_int64(s, 10);
+	c->pem = der_to_pem(sqlite3_column_blob(s, 11),
+	    sqlite3_column_bytes(s, 11));
+	if (c->serial == NULL || c->ca == NULL || c->subject == NULL ||
+	    c->profile == NULL || c->key_type == NULL ||
+	    c->fingerprint == NULL || c->status == NULL || c->pem == NULL)
+		goto nomem;
+	*out = c;
+	return CM_OK;
+nomem:
+	cm_cert_info_free(c);
+	return cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
+}
+
+static cm_err
+collect(cm_cert_info ***out, size_t *n, cm_store *st, sqlite3_stmt *s)
+{
+	cm_cert_info **v = NULL, **nv, *c = NULL;
+	size_t count = 0;
+	cm_err err = CM_OK;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((err = cert_row(&c, st, s)) != CM_OK)
+			goto out;
+		if ((nv = realloc(v, (count + 1) * sizeof(*v))) == NULL) {
+			cm_cert_info_free(c);
+			err = cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
+			goto out;
+		}
+		v = nv;
+		v[count++] = c;
+	}
+	if (rc != SQLITE_DONE) {
+		err = sql_fail(st, rc, "listing certificates");
+		goto out;
+	}
+	*out = v;
+	*n = count;
+	v = NULL;
+	count = 0;
+out:
+	cm_cert_info_list_free(v, count);
+	return err;
+}
+
+cm_err
+cm__store_cert_list(cm_cert_info ***out, size_t *n, cm_store *st,
+    const cm_list_filter *f)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+	time_t now = cm_ctx_now(st->ctx);
+	const char *status = f ? f->status : NULL;
+
+	/* One statement, every filter optional through NULL parameters. */
+	if ((err = prepare(st, &s, "SELECT " CERT_COLUMNS
+	    "WHERE (?2 IS NULL OR a.name = ?2) "
+	    "AND (?3 IS NULL OR c.id IN (SELECT cert_id FROM cert_names "
+	    "WHERE name = ?3)) "
+	    "AND (?4 IS NULL OR (?4 = 'expired' AND c.status = 'valid' AND "
+	    "c.not_after < ?1) OR (?4 = 'valid' AND c.status = 'valid' AND "
+	    "c.not_after >= ?1) OR (?4 NOT IN ('valid', 'expired') AND "
+	    "c.status = ?4)) "
+	    "AND (?5 IS NULL OR (c.status = 'valid' AND c.not_after >= ?1 "
+	    "AND c.not_after < ?1 + ?5)) "
+	    "ORDER BY c.id")) != CM_OK)
+		return err;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	if (f && f->ca)
+		sqlite3_bind_text(s, 2, f->ca, -1, SQLITE_STATIC);
+	if (f && f->name)
+		sqlite3_bind_text(s, 3, f->name, -1, SQLITE_STATIC);
+	if (status)
+		sqlite3_bind_text(s, 4, status, -1, SQLITE_STATIC);
+	if (f && f->expiring > 0)
+		sqlite3_bind_int64(s, 5, (sqlite3_int64)f->expiring);
+	err = collect(out, n, st, s);
+	sqlite3_finalize(s);
+	return err;
+}
+
+cm_err
+cm__store_cert_find(cm_cert_info **out, cm_store *st, const char *ref)
+{
+	sqlite3_stmt *s = NULL;
+	cm_cert_info **v = NULL;
+	size_t n = 0, i, j = 0;
+	char hex[128];
+	bool is_hex = true;
+	cm_err err;
+
+	for (i = 0; ref[i] != '\0' && j + 1 < sizeof(hex); i++) {
+		char c = ref[i];
+		if (c == ':')
+			continue;
+		if (c >= 'A' && c <= 'F')
+			c = (char)(c - 'A' + 'a');
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			is_hex = false;
+		hex[j++] = c;
+	}
+	hex[j] = '\0';
+	if (ref[i] != '\0')
+		is_hex = false;
+	/* Leading zeros are not part of the value. */
+	for (i = 0; is_hex && hex[i] == '0' && hex[i + 1] != '\0'; i++)
+		;
+	if (is_hex && j >= 4) {
+		if ((err = prepare(st, &s, "SELECT " CERT_COLUMNS
+		    "WHERE c.serial = ?2 OR (length(?2) < length(c.serial) AND "
+		    "substr(c.serial, 1, length(?2)) = ?2) ORDER BY "
+		    "c.serial = ?2 DESC, c.id")) != CM_OK)
+			return err;
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)cm_ctx_now(st->ctx));
+		sqlite3_bind_text(s, 2, hex + i, -1, SQLITE_STATIC);
+		err = collect(&v, &n, st, s);
+		sqlite3_finalize(s);
+		s = NULL;
+		if (err != CM_OK)
+			return err;
+		if (n == 1 || (n > 1 && strcmp(v[0]->serial, hex + i) == 0)) {
+			*out = v[0];
+			v[0] = NULL;
+			cm_cert_info_list_free(v, n);
+			return CM_OK;
+		}
+		cm_cert_info_list_free(v, n);
+		if (n > 1)
+			return cm__fail(st->ctx, CM_E_AMBIGUOUS, "serial prefix "
+			    "'%s' matches %zu certificates: give more digits",
+			    ref, n);
+	}
+	/* By first name: the newest still valid, else the newest. */
+	if ((err = prepare(st, &s, "SELECT " CERT_COLUMNS
+	    "WHERE c.cn = ?2 ORDER BY (c.status = 'valid' AND "
+	    "c.not_after >= ?1) DESC, c.id DESC LIMIT 1")) != CM_OK)
+		return err;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)cm_ctx_now(st->ctx));
+	sqlite3_bind_text(s, 2, ref, -1, SQLITE_STATIC);
+	err = collect(&v, &n, st, s);
+	sqlite3_finalize(s);
+	if (err != CM_OK)
+		return err;
+	if (n == 0) {
+		free(v);
+		return cm__fail(st->ctx, CM_E_NOTFOUND, "certificate '%s' not "
+		    "found (give a serial or a first name)", ref);
+	}
+	*out = v[0];
+	free(v);
+	return CM_OK;
+}
+
+static void
+actor(char *buf, size_t len)
+{
+	struct passwd pw, *res = NULL;
+	char tmp[1024];
+	const char *u = NULL;
+
+	if (getpwuid_r(geteuid(), &pw, tmp, sizeof(tmp), &res) == 0 && res)
+		u = res->pw_name;
+	if (u == NULL)
+		u = getenv("USER");
+	if (u != NULL)
+		snprintf(buf, len, "%s", u);
+	else
+		snprintf(buf, len, "uid:%lu", (unsigned long)geteuid());
+}
+
+cm_err
+cm__store_event(cm_store *st, const char *action, const char *object,
+    const char *details)
+{
+	sqlite3_stmt *s = NULL;
+	char who[256];
+	cm_err err;
+
+	actor(who, sizeof(who));
+	if ((err = prepare(st, &s, "INSERT INTO events (time, actor, action, "
+	    "object, details) VALUES (?, ?, ?, ?, ?)")) != CM_OK)
+		return err;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)cm_ctx_now(st->ctx));
+	sqlite3_bind_text(s, 2, who, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, object, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, details, -1, SQLITE_STATIC);
+	err = step_done(st, s, "recording event");
+	sqlite3_finalize(s);
+	return err;
+}
+
+cm_err
+cm_cert_list(cm_cert_info ***out, size_t *n, cm_store *st,
+    const cm_list_filter *filter)
+{
+	return cm__store_cert_list(out, n, st, filter);
+}
+
+cm_err
+cm_cert_find(cm_cert_info **out, cm_store *st, const char *ref)
+{
+	if (ref == NULL || ref[0] == '\0')
+		return cm__fail(st->ctx, CM_E_INVALID, "certificate reference "
+		    "is empty");
+	return cm__store_cert_find(out, st, ref);
+}
