@@ -252,6 +252,7 @@ typedef struct cm_cert_info {
 	time_t not_after;
 	char *status;       /* "valid", "expired", "revoked", "superseded" */
 	time_t revoked_at;  /* 0 unless revoked */
+	int revocation_reason; /* cm_revoke_reason; -1 unless revoked */
 	char *pem;          /* the certificate */
 	char *cert_path;    /* files written by this call, or NULL */
 	char *key_path;
@@ -338,6 +339,35 @@ cm_err cm_cert_list(cm_cert_info ***out, size_t *n, cm_store *st,
  * matches several, CM_E_NOTFOUND when nothing matches.
  */
 cm_err cm_cert_find(cm_cert_info **out, cm_store *st, const char *ref);
+
+/* RFC 5280 5.3.1 CRLReason codes (7 is unused). */
+typedef enum cm_revoke_reason {
+	CM_REASON_UNSPECIFIED = 0,
+	CM_REASON_KEY_COMPROMISE = 1,
+	CM_REASON_CA_COMPROMISE = 2,
+	CM_REASON_AFFILIATION_CHANGED = 3,
+	CM_REASON_SUPERSEDED = 4,
+	CM_REASON_CESSATION_OF_OPERATION = 5,
+	CM_REASON_CERTIFICATE_HOLD = 6,
+	CM_REASON_REMOVE_FROM_CRL = 8,
+	CM_REASON_PRIVILEGE_WITHDRAWN = 9,
+	CM_REASON_AA_COMPROMISE = 10
+} cm_revoke_reason;
+
+/* "keyCompromise" -> CM_REASON_KEY_COMPROMISE; CM_E_INVALID if unknown. */
+cm_err cm_revoke_reason_parse(cm_revoke_reason *out, cm_ctx *ctx,
+    const char *name);
+const char *cm_revoke_reason_name(cm_revoke_reason r);
+
+/*
+ * Revokes a certificate (see cm_cert_find for ref) as of time at (0: now),
+ * records an event, in one transaction.  A revoked certificate stays in the
+ * inventory with status "revoked".  CM_E_INVALID when it is already
+ * revoked.
+ * [out] out: the certificate after revocation (may be NULL).
+ */
+cm_err cm_cert_revoke(cm_cert_info **out, cm_store *st, const char *ref,
+    cm_revoke_reason reason, time_t at);
 
 #ifdef __cplusplus
 }

@@ -184,6 +184,10 @@ cm_err cm__store_cert_insert(cm_store *st, const cm__cert_rec *r);
 cm_err cm__store_cert_list(cm_cert_info ***out, size_t *n, cm_store *st,
     const cm_list_filter *f);
 cm_err cm__store_cert_find(cm_cert_info **out, cm_store *st, const char *ref);
+/* Sets status 'revoked', time and reason of the certificate with serial
+ * under CA ca_name; CM_E_INVALID if it is not valid any more. */
+cm_err cm__store_cert_revoke(cm_store *st, const char *ca_name,
+    const char *serial, int reason, time_t at);
 cm_err cm__store_event(cm_store *st, const char *action, const char *object,
     const char *details);
 

@@ -754,7 +754,8 @@ out:
 	"cert_names WHERE cert_id = c.id ORDER BY pos)), c.profile, " \
 	"c.key_type, c.fingerprint, c.not_before, c.not_after, " \
 	"CASE WHEN c.status = 'valid' AND c.not_after < ?1 THEN 'expired' " \
-	"ELSE c.status END, c.revoked_at, c.der " \
+	"ELSE c.status END, c.revoked_at, c.der, " \
+	"coalesce(c.revocation_reason, -1) " \
 	"FROM certs c JOIN cas a ON a.id = c.ca_id "
 
 void
@@ -813,6 +814,7 @@ cert_row(cm_cert_info **out, cm_store *st, sqlite3_stmt *s)
 	c->not_after = (time_t)sqlite3_column_int64(s, 8);
 	c->status = col_dup(s, 9);
 	c->revoked_at = (time_t)sqlite3_column_int64(s, 10);
+	c->revocation_reason = sqlite3_column_int(s, 12);
 	c->pem = der_to_pem(sqlite3_column_blob(s, 11),
 	    sqlite3_column_bytes(s, 11));
 	if (c->serial == NULL || c->ca == NULL || c->subject == NULL ||
@@ -1019,4 +1021,28 @@ cm_cert_find(cm_cert_info **out, cm_store *st, const char *ref)
 		return cm__fail(st->ctx, CM_E_INVALID, "certificate reference "
 		    "is empty");
 	return cm__store_cert_find(out, st, ref);
+}
+
+cm_err
+cm__store_cert_revoke(cm_store *st, const char *ca_name, const char *serial,
+    int reason, time_t at)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+
+	if ((err = prepare(st, &s, "UPDATE certs SET status = 'revoked', "
+	    "revoked_at = ?1, revocation_reason = ?2 WHERE serial = ?3 AND "
+	    "status = 'valid' AND ca_id = (SELECT id FROM cas WHERE "
+	    "name = ?4)")) != CM_OK)
+		return err;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)at);
+	sqlite3_bind_int(s, 2, reason);
+	sqlite3_bind_text(s, 3, serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, ca_name, -1, SQLITE_STATIC);
+	err = step_done(st, s, "revoking");
+	if (err == CM_OK && sqlite3_changes(st->db) != 1)
+		err = cm__fail(st->ctx, CM_E_INVALID, "certificate %s is not "
+		    "valid: it is revoked or superseded already", serial);
+	sqlite3_finalize(s);
+	return err;
 }

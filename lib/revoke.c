@@ -1,0 +1,92 @@
+/* revoke.c - revocation of issued certificates (RFC 5280 5.3.1). */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const struct {
+	cm_revoke_reason r;
+	const char *name;
+} reasons[] = {
+	{ CM_REASON_UNSPECIFIED, "unspecified" },
+	{ CM_REASON_KEY_COMPROMISE, "keyCompromise" },
+	{ CM_REASON_CA_COMPROMISE, "cACompromise" },
+	{ CM_REASON_AFFILIATION_CHANGED, "affiliationChanged" },
+	{ CM_REASON_SUPERSEDED, "superseded" },
+	{ CM_REASON_CESSATION_OF_OPERATION, "cessationOfOperation" },
+	{ CM_REASON_CERTIFICATE_HOLD, "certificateHold" },
+	{ CM_REASON_REMOVE_FROM_CRL, "removeFromCRL" },
+	{ CM_REASON_PRIVILEGE_WITHDRAWN, "privilegeWithdrawn" },
+	{ CM_REASON_AA_COMPROMISE, "aACompromise" },
+};
+#define NREASONS (sizeof(reasons) / sizeof(reasons[0]))
+
+cm_err
+cm_revoke_reason_parse(cm_revoke_reason *out, cm_ctx *ctx, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < NREASONS; i++)
+		if (strcasecmp(reasons[i].name, name) == 0) {
+			*out = reasons[i].r;
+			return CM_OK;
+		}
+	return cm__fail(ctx, CM_E_INVALID, "reason '%s' is unknown (%s, ...; "
+	    "see RFC 5280 5.3.1)", name ? name : "", "keyCompromise, "
+	    "cACompromise, affiliationChanged, superseded, "
+	    "cessationOfOperation, certificateHold, removeFromCRL, "
+	    "privilegeWithdrawn");
+}
+
+const char *
+cm_revoke_reason_name(cm_revoke_reason r)
+{
+	size_t i;
+
+	for (i = 0; i < NREASONS; i++)
+		if (reasons[i].r == r)
+			return reasons[i].name;
+	return NULL;
+}
+
+cm_err
+cm_cert_revoke(cm_cert_info **out, cm_store *st, const char *ref,
+    cm_revoke_reason reason, time_t at)
+{
+	cm_ctx *ctx = cm__store_ctx(st);
+	cm_cert_info *c = NULL;
+	char details[96];
+	cm_err err;
+	bool in_tx = false;
+
+	if (cm_revoke_reason_name(reason) == NULL)
+		return cm__fail(ctx, CM_E_INVALID, "reason %d is unknown",
+		    (int)reason);
+	if (at == 0)
+		at = cm_ctx_now(ctx);
+	if ((err = cm__store_begin(st)) != CM_OK)
+		return err;
+	in_tx = true;
+	if ((err = cm_cert_find(&c, st, ref)) != CM_OK)
+		goto out;
+	if ((err = cm__store_cert_revoke(st, c->ca, c->serial, (int)reason,
+	    at)) != CM_OK)
+		goto out;
+	snprintf(details, sizeof(details), "reason=%s",
+	    cm_revoke_reason_name(reason));
+	if ((err = cm__store_event(st, "revoke", c->serial, details)) != CM_OK)
+		goto out;
+	if ((err = cm__store_commit(st)) != CM_OK)
+		goto out;
+	in_tx = false;
+	/* By serial: a name may now lead to another, still valid one. */
+	if (out != NULL)
+		err = cm_cert_find(out, st, c->serial);
+out:
+	if (in_tx)
+		cm__store_rollback(st);
+	cm_cert_info_free(c);
+	return err;
+}

@@ -1,0 +1,66 @@
+# lib.sh - TAP helpers for the shell tests (sourced).
+#
+# Every test script: . "$top_srcdir/tests/cli/lib.sh", then assertions, then
+# done_testing.  Each assertion prints one TAP line; automake's tap-driver
+# counts them.  A script that cannot run (missing tool, missing data)
+# calls skip_all, which reports it as skipped, never as passed.
+
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${top_builddir:=$top_srcdir}"
+: "${CERTMINT:=$top_builddir/cmd/certmint}"
+
+T_N=0
+T_FAIL=0
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/certmint-test.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+mkdir -p "$WORK/home"
+export HOME="$WORK/home"
+export CERTMINT_STORE="$WORK/store.db"
+unset CERTMINT_PASSPHRASE XDG_DATA_HOME CERTMINT_BUSY_TIMEOUT
+
+ok() { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
+not_ok() {
+	T_N=$((T_N + 1)); T_FAIL=$((T_FAIL + 1)); echo "not ok $T_N - $*"
+}
+diag() { sed 's/^/# /' "$@" 2>/dev/null; }
+
+# check DESC CMD...: passes when CMD exits 0 (output in $WORK/out, err).
+check() {
+	_d=$1; shift
+	if "$@" >"$WORK/out" 2>"$WORK/err"; then ok "$_d"; else
+		not_ok "$_d (exit $?)"; diag "$WORK/out" "$WORK/err"; fi
+}
+
+# check_not DESC CMD...: passes when CMD exits non-zero.
+check_not() {
+	_d=$1; shift
+	if "$@" >"$WORK/out" 2>"$WORK/err"; then
+		not_ok "$_d (unexpected success)"; diag "$WORK/out"
+	else ok "$_d"; fi
+}
+
+# expect_fail CODE REGEX DESC CMD...: CMD exits with CODE and prints exactly
+# one line on stderr, matching the extended REGEX.
+expect_fail() {
+	_code=$1; _re=$2; _d=$3; shift 3
+	"$@" >"$WORK/out" 2>"$WORK/err"
+	_rc=$?
+	_lines=$(wc -l <"$WORK/err")
+	if [ "$_rc" -eq "$_code" ] && [ "$_lines" -eq 1 ] &&
+	    grep -Eq -- "$_re" "$WORK/err"; then
+		ok "$_d"
+	else
+		not_ok "$_d (exit $_rc, want $_code; $_lines stderr lines)"
+		diag "$WORK/err"
+	fi
+}
+
+# is DESC GOT WANT
+is() {
+	if [ "$2" = "$3" ]; then ok "$1"; else
+		not_ok "$1"; echo "#   got: '$2'"; echo "#  want: '$3'"; fi
+}
+
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+need() { command -v "$1" >/dev/null 2>&1 || skip_all "$1 not installed"; }
+done_testing() { echo "1..$T_N"; [ "$T_FAIL" -eq 0 ]; }
