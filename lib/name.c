@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,32 +86,38 @@ cm__name_parse(cm__name *out, cm_ctx *ctx, const char *text)
 	cm__name n = { 0 };
 	const char *why, *at, *p;
 	size_t dots = 0;
+	char show[72];
 
 	if (text == NULL || text[0] == '\0')
 		return cm__fail(ctx, CM_E_INVALID, "name '' is empty");
+	/* Quote at most 60 octets: the reason must fit in the message. */
+	if (strlen(text) > 64)
+		snprintf(show, sizeof(show), "%.60s...", text);
+	else
+		snprintf(show, sizeof(show), "%s", text);
 	for (p = text; *p; p++)
 		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
 			return cm__fail(ctx, CM_E_INVALID, "name '%s' has a "
 			    "space, control or non-ASCII character (use "
-			    "the A-label, xn--...)", text);
+			    "the A-label, xn--...)", show);
 	if ((p = strstr(text, "://")) != NULL) {
 		const char *q;
 		for (q = text; q < p; q++)
 			if (!(isalnum((unsigned char)*q) || *q == '+' ||
 			    *q == '-' || *q == '.') || !isalpha((unsigned char)text[0]))
 				return cm__fail(ctx, CM_E_INVALID, "name '%s' "
-				    "is not a URI: bad scheme", text);
+				    "is not a URI: bad scheme", show);
 		if (p == text || p[3] == '\0')
 			return cm__fail(ctx, CM_E_INVALID,
-			    "name '%s' is not a URI", text);
+			    "name '%s' is not a URI", show);
 		n.type = CM_NAME_URI;
 	} else if ((at = strchr(text, '@')) != NULL) {
 		if (at == text || strchr(at + 1, '@') != NULL)
 			return cm__fail(ctx, CM_E_INVALID,
-			    "name '%s' is not an email address", text);
+			    "name '%s' is not an email address", show);
 		if ((why = hostname_problem(at + 1)) != NULL)
 			return cm__fail(ctx, CM_E_INVALID, "name '%s' is not an "
-			    "email address: domain %s", text, why);
+			    "email address: domain %s", show, why);
 		n.type = CM_NAME_EMAIL;
 	} else if (inet_pton(AF_INET, text, n.ip) == 1) {
 		n.type = CM_NAME_IPV4;
@@ -118,26 +125,26 @@ cm__name_parse(cm__name *out, cm_ctx *ctx, const char *text)
 	} else if (strchr(text, ':') != NULL) {
 		if (inet_pton(AF_INET6, text, n.ip) != 1)
 			return cm__fail(ctx, CM_E_INVALID,
-			    "name '%s' is not a valid IPv6 address", text);
+			    "name '%s' is not a valid IPv6 address", show);
 		n.type = CM_NAME_IPV6;
 		n.iplen = 16;
 	} else if (strncmp(text, "*.", 2) == 0) {
 		if ((why = hostname_problem(text + 2)) != NULL)
 			return cm__fail(ctx, CM_E_INVALID,
-			    "name '%s' is not a wildcard: '%s' %s", text,
-			    text + 2, why);
+			    "name '%s' is not a wildcard: '%.60s' %s",
+			    show, text + 2, why);
 		for (p = text + 2; *p; p++)
 			dots += *p == '.';
 		/* RFC 6125 6.4.3; clients ignore "*.tld". */
 		if (dots == 0)
 			return cm__fail(ctx, CM_E_INVALID, "name '%s': a "
 			    "wildcard needs two labels after '*.' (clients "
-			    "ignore it otherwise)", text);
+			    "ignore it otherwise)", show);
 		n.type = CM_NAME_WILDCARD;
 	} else {
 		if ((why = hostname_problem(text)) != NULL)
 			return cm__fail(ctx, CM_E_INVALID,
-			    "name '%s' is not a hostname: it %s", text, why);
+			    "name '%s' is not a hostname: it %s", show, why);
 		n.type = CM_NAME_DNS;
 	}
 	n.value = strdup(text);
@@ -199,7 +206,9 @@ cm__constraint_parse(cm__constraint *out, cm_ctx *ctx, const char *text)
 			return cm__fail(ctx, CM_E_INVALID, "--permit '%s': "
 			    "'%s' is not an IP address", text, addr);
 		prefix = strtol(slash + 1, &end, 10);
-		if (slash[1] == '\0' || *end != '\0' || prefix < 0 ||
+		/* Digits only: strtol would take " 8" and "+8". */
+		if (!isdigit((unsigned char)slash[1]) || *end != '\0' ||
+		    prefix < 0 ||
 		    prefix > (long)alen * 8)
 			return cm__fail(ctx, CM_E_INVALID, "--permit '%s': "
 			    "prefix length must be 0-%zu", text, alen * 8);
