@@ -45,9 +45,12 @@ cm__file_check(cm_ctx *ctx, const char *path, bool force)
 			    path);
 	}
 	dir_of(dir, sizeof(dir), path);
-	if (stat(dir, &sb) != 0)
-		return cm__errno_fail(ctx, errno, "%s: output directory %s",
-		    path, dir);
+	if (stat(dir, &sb) != 0) {
+		/* A missing folder is an I/O problem, not a missing CA. */
+		cm_err err = cm__errno_fail(ctx, errno, "%s: output "
+		    "directory %s", path, dir);
+		return err == CM_E_NOMEM ? err : CM_E_IO;
+	}
 	if (!S_ISDIR(sb.st_mode))
 		return cm__fail(ctx, CM_E_IO, "%s: %s is not a directory",
 		    path, dir);

@@ -300,6 +300,7 @@ job_build(job *j, cm_ctx *ctx, const cm__signer *s, gnutls_privkey_t cakey,
 	info->profile = strdup(j->prof->name);
 	info->key_type = strdup(cm_key_type_name(j->kt));
 	info->status = strdup("valid");
+	info->revocation_reason = -1;   /* as cm_cert_list says it */
 	info->not_before = now;
 	info->not_after = not_after;
 	if (info->ca == NULL || info->profile == NULL ||

@@ -923,19 +923,23 @@ cm__store_cert_find(cm_cert_info **out, cm_store *st, const char *ref)
 	for (i = 0; is_hex && hex[i] == '0' && hex[i + 1] != '\0'; i++)
 		;
 	if (is_hex && j >= 4) {
+		/* Serials are stored as whole octets ("0a12..."): the value
+		 * compares without leading zeros, a prefix as typed. */
 		if ((err = prepare(st, &s, "SELECT " CERT_COLUMNS
-		    "WHERE c.serial = ?2 OR (length(?2) < length(c.serial) AND "
-		    "substr(c.serial, 1, length(?2)) = ?2) ORDER BY "
-		    "c.serial = ?2 DESC, c.id")) != CM_OK)
+		    "WHERE ltrim(c.serial, '0') = ?2 OR (length(?3) < "
+		    "length(c.serial) AND substr(c.serial, 1, length(?3)) = ?3) "
+		    "ORDER BY ltrim(c.serial, '0') = ?2 DESC, c.id")) != CM_OK)
 			return err;
 		sqlite3_bind_int64(s, 1, (sqlite3_int64)cm_ctx_now(st->ctx));
 		sqlite3_bind_text(s, 2, hex + i, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, hex, -1, SQLITE_STATIC);
 		err = collect(&v, &n, st, s);
 		sqlite3_finalize(s);
 		s = NULL;
 		if (err != CM_OK)
 			return err;
-		if (n == 1 || (n > 1 && strcmp(v[0]->serial, hex + i) == 0)) {
+		if (n == 1 || (n > 1 && strcmp(v[0]->serial +
+		    strspn(v[0]->serial, "0"), hex + i) == 0)) {
 			*out = v[0];
 			v[0] = NULL;
 			cm_cert_info_list_free(v, n);

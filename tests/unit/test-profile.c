@@ -331,7 +331,7 @@ test_profile_load_file(void **state)
 	static const char badkey[] = "# mine\ntls_www_server\nfoo = bar\n";
 	unit_fx *fx = *state;
 	cm_profile *p = NULL;
-	char path[PATH_MAX + 32], want[PATH_MAX + 64];
+	char path[PATH_MAX + 32], want[2 * PATH_MAX];
 
 	/* By path ending in .tmpl: the name is the base name. */
 	unit_path(path, sizeof(path), fx, "web.tmpl");
