@@ -6,7 +6,9 @@
 
 #include "unit.h"
 
+#include <ctype.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
 
 #define NAMES(...) (const char *const[]){ __VA_ARGS__ }, \
 	(sizeof((const char *const[]){ __VA_ARGS__ }) / sizeof(const char *))
@@ -1399,6 +1401,240 @@ test_cert_revoke(void **state)
 	free(keep);
 }
 
+/* ---- an independent verifier --------------------------------------- */
+
+/* Runs a shell command; its exit status, and its output in out. */
+static int
+run(char *out, size_t len, const char *cmd)
+{
+	FILE *f;
+	size_t n = 0, r;
+	int st;
+
+	assert_non_null(f = popen(cmd, "r"));
+	while (n + 1 < len && (r = fread(out + n, 1, len - n - 1, f)) > 0)
+		n += r;
+	out[n] = '\0';
+	st = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * OpenSSL, not GnuTLS, judges what certmint made: -x509_strict, the
+ * purpose of each profile, each name (issue 2, acceptance).
+ */
+static void
+test_issue_openssl_verify(void **state)
+{
+	static const struct {
+		const char *profile, *purpose, *check;
+		bool ok;
+		const char *why;        /* in OpenSSL's complaint, lower case */
+	} cases[] = {
+		{ "server", "sslserver", "-verify_hostname www.app.test", true,
+		    NULL },
+		{ "server", "sslserver", "-verify_hostname x.app.test", true,
+		    NULL },
+		{ "server", "sslserver", "-verify_hostname a.b.app.test", false,
+		    "hostname mismatch" },
+		{ "server", "sslserver", "-verify_hostname other.test", false,
+		    "hostname mismatch" },
+		{ "server", "sslserver", "-verify_ip 127.0.0.1", true, NULL },
+		{ "server", "sslserver", "-verify_ip ::1", true, NULL },
+		{ "server", "sslserver", "-verify_ip 10.0.0.1", false,
+		    "ip address mismatch" },
+		{ "server", "sslclient", "", false, "unsuitable certificate "
+		    "purpose" },
+		{ "client", "sslclient", "", true, NULL },
+		{ "client", "sslserver", "", false, "unsuitable certificate "
+		    "purpose" },
+		{ "peer", "sslserver", "-verify_hostname www.app.test", true,
+		    NULL },
+		{ "peer", "sslclient", "", true, NULL },
+	};
+	unit_fx *fx = *state;
+	cm_ca_info *ca = NULL;
+	char capem[PATH_MAX + 32], cert[PATH_MAX + 32], out[4096], f[64];
+	char cmd[3 * PATH_MAX], low[4096];
+	size_t i, k;
+	int rc;
+
+	if (run(out, sizeof(out), "command -v openssl") != 0)
+		skip();
+	assert_cm_ok(fx->ctx, cm_ca_get(&ca, fx->st, "dev"));
+	unit_path(capem, sizeof(capem), fx, "ca.pem");
+	unit_write_file(capem, ca->pem, strlen(ca->pem));
+	cm_ca_info_free(ca);
+	for (i = 0; i < 3; i++) {
+		static const char *const prof[] = { "server", "client", "peer" };
+		cm_issue_opts o = opts(NAMES("www.app.test", "*.app.test",
+		    "127.0.0.1", "::1", "dev@app.test"));
+		snprintf(f, sizeof(f), "%s.crt", prof[i]);
+		unit_path(cert, sizeof(cert), fx, f);
+		o.profile = prof[i];
+		o.cert_path = cert;
+		assert_cm_ok(fx->ctx, cm_issue(NULL, fx->st, &o));
+	}
+	for (i = 0; i < UNIT_NELEM(cases); i++) {
+		snprintf(f, sizeof(f), "%s.crt", cases[i].profile);
+		unit_path(cert, sizeof(cert), fx, f);
+		snprintf(cmd, sizeof(cmd), "openssl verify -x509_strict -attime "
+		    "%lld -purpose %s %s -CAfile '%s' '%s' 2>&1",
+		    (long long)UNIT_NOW + 60, cases[i].purpose, cases[i].check,
+		    capem, cert);
+		rc = run(out, sizeof(out), cmd);
+		for (k = 0; out[k]; k++)
+			low[k] = (char)tolower((unsigned char)out[k]);
+		low[k] = '\0';
+		if ((rc == 0) != cases[i].ok)
+			print_error("%s\n%s", cmd, out);
+		assert_int_equal(rc == 0, cases[i].ok);
+		if (cases[i].ok)
+			assert_substr(out, ": OK");
+		else
+			assert_substr(low, cases[i].why);
+	}
+}
+
+/* A name-constrained root passes -x509_strict too, and OpenSSL enforces
+ * its constraints on a leaf the way certmint does. */
+static void
+test_issue_openssl_constrained(void **state)
+{
+	static const char *const permit[] = { ".test", "127.0.0.0/8" };
+	unit_fx *fx = *state;
+	cm_ca_info *ca = NULL;
+	cm_issue_opts o = opts(NAMES("a.test", "127.0.0.1"));
+	char capem[PATH_MAX + 32], cert[PATH_MAX + 32], out[4096];
+	char cmd[3 * PATH_MAX];
+
+	if (run(out, sizeof(out), "command -v openssl") != 0)
+		skip();
+	assert_cm_ok(fx->ctx, make_ca(&ca, fx, "nc", 0, permit, 2, NULL));
+	unit_path(capem, sizeof(capem), fx, "ca.pem");
+	unit_write_file(capem, ca->pem, strlen(ca->pem));
+	cm_ca_info_free(ca);
+	unit_path(cert, sizeof(cert), fx, "a.crt");
+	o.cert_path = cert;
+	assert_cm_ok(fx->ctx, cm_issue(NULL, fx->st, &o));
+	snprintf(cmd, sizeof(cmd), "openssl verify -x509_strict -attime %lld "
+	    "-purpose sslserver -verify_hostname a.test -CAfile '%s' '%s' 2>&1",
+	    (long long)UNIT_NOW + 60, capem, cert);
+	if (run(out, sizeof(out), cmd) != 0)
+		print_error("%s\n%s", cmd, out);
+	assert_substr(out, ": OK");
+	snprintf(cmd, sizeof(cmd), "openssl x509 -noout -ext nameConstraints "
+	    "-in '%s' 2>&1", capem);
+	assert_int_equal(run(out, sizeof(out), cmd), 0);
+	assert_substr(out, "critical");
+	assert_substr(out, "DNS:test");
+	assert_substr(out, "IP:127.0.0.0/255.0.0.0");
+}
+
+/* ---- batch files --------------------------------------------------- */
+
+static void
+test_name_file_stem(void **state)
+{
+	static const struct {
+		const char *name, *stem;
+	} ok[] = {
+		{ "www.test", "www.test" },
+		{ "*.app.test", "_wildcard.app.test" },
+		{ "::1", "__1" },
+		{ "spiffe://x/y", "spiffe___x_y" },
+		{ "dev@a.test", "dev@a.test" },
+	};
+	unit_fx *fx = *state;
+	char buf[64];
+	size_t i;
+
+	for (i = 0; i < UNIT_NELEM(ok); i++) {
+		assert_cm_ok(fx->ctx, cm_name_file_stem(buf, sizeof(buf),
+		    fx->ctx, ok[i].name));
+		assert_string_equal(buf, ok[i].stem);
+	}
+	assert_cm_err(fx->ctx, cm_name_file_stem(buf, 5, fx->ctx, "www.test"),
+	    CM_E_INVALID, "name 'www.test' is too long for a file name");
+	assert_cm_err(fx->ctx, cm_name_file_stem(buf, 8, fx->ctx, "*.a.test"),
+	    CM_E_INVALID, "too long for a file name");
+	assert_cm_err(fx->ctx, cm_name_file_stem(buf, sizeof(buf), fx->ctx,
+	    ".."), CM_E_INVALID, "name '..' makes no file name");
+	assert_cm_err(fx->ctx, cm_name_file_stem(buf, sizeof(buf), fx->ctx,
+	    ""), CM_E_INVALID, "makes no file name");
+}
+
+static void
+test_batch_file(void **state)
+{
+	static const char good[] =
+	    "# dev hosts\n"
+	    "\n"
+	    "server www.test 127.0.0.1   # the web\n"
+	    "client alice@users.test\n"
+	    "\tpeer *.app.test ::1\n";
+	unit_fx *fx = *state;
+	cm_issue_opts def = CM_ISSUE_OPTS_INIT;
+	cm_cert_info **res = NULL;
+	char path[PATH_MAX + 32], out[PATH_MAX + 32], f[PATH_MAX + 64];
+	char want[3 * PATH_MAX];
+	size_t n = 0;
+
+	unit_path(out, sizeof(out), fx, "out");
+	assert_int_equal(mkdir(out, 0755), 0);
+	unit_path(path, sizeof(path), fx, "hosts.txt");
+	unit_write_file(path, good, strlen(good));
+	def.days = 30;
+	assert_cm_ok(fx->ctx, cm_issue_batch_file(&res, &n, fx->st, path, out,
+	    &def, 2));
+	assert_int_equal(n, 3);
+	assert_string_equal(res[0]->profile, "server");
+	assert_int_equal(res[0]->nnames, 2);
+	assert_string_equal(res[0]->names[1], "127.0.0.1");
+	assert_int_equal(res[0]->not_after, UNIT_NOW + 30 * UNIT_DAY);
+	assert_string_equal(res[1]->profile, "client");
+	assert_string_equal(res[2]->profile, "peer");
+	snprintf(f, sizeof(f), "%s/_wildcard.app.test.crt", out);
+	assert_string_equal(res[2]->cert_path, f);
+	assert_int_equal(unit_mode(f), 0644);
+	snprintf(f, sizeof(f), "%s/_wildcard.app.test.key", out);
+	assert_int_equal(unit_mode(f), 0600);
+	snprintf(f, sizeof(f), "%s/alice@users.test.key", out);
+	assert_int_equal(unit_mode(f), 0600);
+	cm_cert_info_list_free(res, n);
+	res = NULL;
+	assert_int_equal(unit_count_dir(out), 6);
+	assert_int_equal(NCERTS(fx), 3);
+
+	/* A bad name on line 4 is named by file and line; nothing made. */
+	unit_path(out, sizeof(out), fx, "out2");
+	assert_int_equal(mkdir(out, 0755), 0);
+	unit_write_file(path, "server a.test\n\n#\nserver b..test\n", 31);
+	snprintf(want, sizeof(want), "%s:4: name 'b..test' is not a hostname",
+	    path);
+	assert_cm_err(fx->ctx, cm_issue_batch_file(&res, &n, fx->st, path, out,
+	    NULL, 2), CM_E_INVALID, want);
+	unit_write_file(path, "server a.test\nserver\n", 21);
+	snprintf(want, sizeof(want), "%s:2: expected a profile and at least "
+	    "one name", path);
+	assert_cm_err(fx->ctx, cm_issue_batch_file(&res, &n, fx->st, path, out,
+	    NULL, 2), CM_E_INVALID, want);
+	unit_write_file(path, "server a.test\nnosuch b.test\n", 28);
+	snprintf(want, sizeof(want), "%s:2: profile 'nosuch' not found", path);
+	assert_cm_err(fx->ctx, cm_issue_batch_file(&res, &n, fx->st, path, out,
+	    NULL, 2), CM_E_NOTFOUND, want);
+	unit_write_file(path, "# nothing\n", 10);
+	snprintf(want, sizeof(want), "%s: no request", path);
+	assert_cm_err(fx->ctx, cm_issue_batch_file(&res, &n, fx->st, path, out,
+	    NULL, 2), CM_E_INVALID, want);
+	unit_path(f, sizeof(f), fx, "missing.txt");
+	assert_cm_err(fx->ctx, cm_issue_batch_file(&res, &n, fx->st, f, out,
+	    NULL, 2), CM_E_NOTFOUND, "missing.txt");
+	assert_null(res);
+	assert_int_equal(unit_count_dir(out), 0);
+	assert_int_equal(NCERTS(fx), 3);
+}
+
 int
 main(void)
 {
@@ -1425,6 +1661,10 @@ main(void)
 		test_ca(test_cert_list),
 		test_ca(test_cert_find),
 		test_ca(test_cert_revoke),
+		test_ca(test_issue_openssl_verify),
+		unit_test_store(test_issue_openssl_constrained),
+		unit_test_ctx(test_name_file_stem),
+		test_ca(test_batch_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
