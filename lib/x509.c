@@ -284,9 +284,12 @@ cm__crt_check_constraints(gnutls_x509_crt_t ca, cm_ctx *ctx,
 		}
 		if (!gnutls_x509_name_constraints_check(nc,
 		    (gnutls_x509_subject_alt_name_t)type, &d)) {
-			err = cm__fail(ctx, CM_E_CONSTRAINT, "name '%s' is "
-			    "outside the name constraints of CA '%s'",
-			    names[i].value, ca_name);
+			/* At most 64 octets of the name: the CA's name
+			 * must fit in the message too. */
+			err = cm__fail(ctx, CM_E_CONSTRAINT, "name '%.64s%s' "
+			    "is outside the name constraints of CA '%s'",
+			    names[i].value, strlen(names[i].value) > 64 ?
+			    "..." : "", ca_name);
 			goto out;
 		}
 	}

@@ -712,6 +712,7 @@ test_issue_constraints(void **state)
 	    "127.9.9.9", "::1", "dev@example.test" };
 	unit_fx *fx = *state;
 	char cert[PATH_MAX + 32], key[PATH_MAX + 32], want[256];
+	char longname[256];
 	cm_cert_info *c = NULL;
 	size_t i;
 
@@ -731,6 +732,17 @@ test_issue_constraints(void **state)
 		assert_null(c);
 		assert_false(unit_exists(cert));
 		assert_false(unit_exists(key));
+	}
+	/* A long name still leaves room for the CA's name. */
+	for (i = 0; i < 192; i++)
+		longname[i] = i % 64 == 63 ? '.' : 'a';
+	memcpy(longname + 192, "example.com", 12);
+	{
+		cm_issue_opts o = opts(NAMES(longname));
+		o.ca = "nc";
+		assert_cm_err(fx->ctx, cm_issue(&c, fx->st, &o),
+		    CM_E_CONSTRAINT, "...' is outside the name constraints of "
+		    "CA 'nc'");
 	}
 	assert_int_equal(NCERTS(fx), 0);
 	assert_int_equal(NISSUE_EVENTS(fx), 0);
