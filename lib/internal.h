@@ -211,6 +211,15 @@ void cm__signer_free(cm__signer *s);
 cm_err cm__ask_passphrase(cm_ctx *ctx, char *buf, size_t len,
     const char *what);
 
+/* ---- outcome classes (outcome.c) ---- */
+/*
+ * The class of a GnuTLS verification status (gnutls_certificate_status_t
+ * bits).  peer_is_client: the status is a server's verdict on a client
+ * certificate, so untrusted/expired/purpose become their client-* forms.
+ * 0 is CM_OUTCOME_OK.
+ */
+cm_outcome cm__outcome_from_status(unsigned status, bool peer_is_client);
+
 /* ---- embedded data (generated) ---- */
 typedef struct cm__blob {
 	const char *name;
