@@ -308,6 +308,8 @@ cm__signer_free(cm__signer *s)
 	for (i = 0; i < s->nchain; i++)
 		gnutls_x509_crt_deinit(s->chain[i]);
 	free(s->chain);
+	if (s->pass != NULL)
+		cm__free_secret(s->pass, strlen(s->pass));
 	free(s);
 }
 
@@ -393,6 +395,10 @@ cm__signer_load(cm__signer **out, cm_store *st, const char *name)
 	    encrypted ? pass : NULL, what)) != CM_OK)
 		goto out;
 	s->key_type = cm__key_type_of(s->xkey);
+	if (encrypted && (s->pass = strdup(pass)) == NULL) {
+		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
 	if ((ret = gnutls_privkey_init(&s->key)) < 0 ||
 	    (ret = gnutls_privkey_import_x509(s->key, s->xkey, 0)) < 0) {
 		err = cm__gnutls_fail(ctx, ret, "%s: key", what);
@@ -408,6 +414,33 @@ out:
 		gnutls_free(pkcs8.data);
 	}
 	cm__signer_free(s);
+	return err;
+}
+
+cm_err
+cm__cert_key_load(gnutls_x509_privkey_t *out, cm_store *st,
+    const char *ca_name, const char *serial)
+{
+	cm_ctx *ctx = cm__store_ctx(st);
+	gnutls_datum_t pkcs8 = { NULL, 0 };
+	char pass[PASS_MAX], what[160];
+	bool encrypted = false;
+	cm_err err;
+
+	pass[0] = '\0';
+	if ((err = cm__store_cert_key(&pkcs8, &encrypted, st, ca_name,
+	    serial)) != CM_OK)
+		return err;
+	snprintf(what, sizeof(what), "certificate %s", serial);
+	if (encrypted && (err = cm__ask_passphrase(ctx, pass, sizeof(pass),
+	    what)) != CM_OK)
+		goto out;
+	err = cm__key_import_pkcs8(out, ctx, &pkcs8, encrypted ? pass : NULL,
+	    what);
+out:
+	gnutls_memset(pass, 0, sizeof(pass));
+	gnutls_memset(pkcs8.data, 0, pkcs8.size);
+	gnutls_free(pkcs8.data);
 	return err;
 }
 

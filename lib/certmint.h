@@ -275,9 +275,12 @@ typedef struct cm_issue_opts {
 	const char *key_path;
 	const char *chain_path;    /* issuers up to, not including, the root */
 	bool force;                /* overwrite existing files */
+	bool discard_key;          /* do not keep the key in the store (it is
+	                              kept by default, encrypted when the CA
+	                              key is, so export can rebuild bundles) */
 } cm_issue_opts;
 #define CM_ISSUE_OPTS_INIT { CM_ISSUE_OPTS_VERSION, NULL, NULL, NULL, 0, \
-	CM_KEY_DEFAULT, 0, NULL, NULL, NULL, false }
+	CM_KEY_DEFAULT, 0, NULL, NULL, NULL, false, false }
 
 /*
  * Issues one certificate with a fresh key: checks the names against the

@@ -36,6 +36,7 @@ typedef struct job {
 	char errmsg[CM_ERRBUF];
 	gnutls_datum_t der;
 	gnutls_datum_t key_pem;
+	gnutls_datum_t pkcs8;   /* kept in the store unless discard_key */
 	cm_cert_info *info;
 	/* files placed so far, removed on failure */
 	bool wrote_cert, wrote_key, wrote_chain;
@@ -82,9 +83,14 @@ job_clear(job *j)
 		cm__name_clear(&j->names[i]);
 	free(j->names);
 	gnutls_free(j->der.data);
+	j->der.data = NULL;
 	if (j->key_pem.data != NULL) {
 		gnutls_memset(j->key_pem.data, 0, j->key_pem.size);
 		gnutls_free(j->key_pem.data);
+	}
+	if (j->pkcs8.data != NULL) {
+		gnutls_memset(j->pkcs8.data, 0, j->pkcs8.size);
+		gnutls_free(j->pkcs8.data);
 	}
 	cm_cert_info_free(j->info);
 	memset(j, 0, sizeof(*j));
@@ -307,13 +313,31 @@ job_build(job *j, cm_ctx *ctx, const cm__signer *s, gnutls_privkey_t cakey,
 		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
 		goto out;
 	}
+	gnutls_free(j->der.data);
+	j->der.data = NULL;
 	if ((ret = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER,
 	    &j->der)) < 0) {
 		err = cm__gnutls_fail(ctx, ret, "certificate");
 		goto out;
 	}
+	if (j->key_pem.data != NULL) {
+		gnutls_memset(j->key_pem.data, 0, j->key_pem.size);
+		gnutls_free(j->key_pem.data);
+		j->key_pem.data = NULL;
+	}
 	if ((err = cm__key_export_pem(&j->key_pem, ctx, xkey)) != CM_OK)
 		goto out;
+	if (!j->o->discard_key) {
+		if (j->pkcs8.data != NULL) {
+			gnutls_memset(j->pkcs8.data, 0, j->pkcs8.size);
+			gnutls_free(j->pkcs8.data);
+			j->pkcs8.data = NULL;
+		}
+		/* Encrypted under the CA's passphrase when it has one. */
+		if ((err = cm__key_export_pkcs8(&j->pkcs8, ctx, xkey,
+		    s->pass)) != CM_OK)
+			goto out;
+	}
 	cm_cert_info_free(j->info);
 	j->info = info;
 	info = NULL;
@@ -417,6 +441,9 @@ job_record(job *j, cm_store *st, const cm__signer *s)
 	cm_err err;
 
 	memset(&r, 0, sizeof(r));
+	if (j->pkcs8.data != NULL && (err = cm__store_key_insert(&r.key_id, st,
+	    j->kt, &j->pkcs8, s->pass != NULL)) != CM_OK)
+		return err;
 	r.ca_id = s->rec.id;
 	r.info = *j->info;
 	r.der = j->der.data;

@@ -1024,6 +1024,34 @@ cm_cert_find(cm_cert_info **out, cm_store *st, const char *ref)
 }
 
 cm_err
+cm__store_cert_key(gnutls_datum_t *pkcs8, bool *encrypted, cm_store *st,
+    const char *ca_name, const char *serial)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t key_id = 0;
+	cm_err err;
+	int rc;
+
+	if ((err = prepare(st, &s, "SELECT c.key_id FROM certs c JOIN cas a "
+	    "ON a.id = c.ca_id WHERE a.name = ? AND c.serial = ?")) != CM_OK)
+		return err;
+	sqlite3_bind_text(s, 1, ca_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, serial, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		key_id = sqlite3_column_int64(s, 0);
+	else if (rc != SQLITE_DONE)
+		err = sql_fail(st, rc, "reading certificate");
+	sqlite3_finalize(s);
+	if (err != CM_OK)
+		return err;
+	if (key_id <= 0)
+		return cm__fail(st->ctx, CM_E_NOTFOUND, "certificate %s: its key "
+		    "was not kept in the store", serial);
+	return cm__store_key_get(pkcs8, encrypted, st, key_id);
+}
+
+cm_err
 cm__store_cert_revoke(cm_store *st, const char *ca_name, const char *serial,
     int reason, time_t at)
 {
