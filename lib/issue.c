@@ -399,14 +399,14 @@ job_unwrite(job *j)
 }
 
 static cm_err
-job_write(job *j, cm_ctx *ctx, const char *chain, size_t chainlen, bool sync)
+job_write(job *j, cm_ctx *ctx, const char *chain, size_t chainlen)
 {
 	cm_err err;
 
 	/* The key first: a certificate without its key is useless. */
 	if (j->o->key_path) {
 		if ((err = cm__file_write(ctx, j->o->key_path, j->key_pem.data,
-		    j->key_pem.size, 0600, j->o->force, sync)) != CM_OK)
+		    j->key_pem.size, 0600, j->o->force, false)) != CM_OK)
 			return err;
 		j->wrote_key = true;
 		if ((j->info->key_path = strdup(j->o->key_path)) == NULL)
@@ -414,7 +414,7 @@ job_write(job *j, cm_ctx *ctx, const char *chain, size_t chainlen, bool sync)
 	}
 	if (j->o->cert_path) {
 		if ((err = cm__file_write(ctx, j->o->cert_path, j->info->pem,
-		    strlen(j->info->pem), 0644, j->o->force, sync)) != CM_OK)
+		    strlen(j->info->pem), 0644, j->o->force, false)) != CM_OK)
 			return err;
 		j->wrote_cert = true;
 		if ((j->info->cert_path = strdup(j->o->cert_path)) == NULL)
@@ -422,7 +422,7 @@ job_write(job *j, cm_ctx *ctx, const char *chain, size_t chainlen, bool sync)
 	}
 	if (j->o->chain_path) {
 		if ((err = cm__file_write(ctx, j->o->chain_path,
-		    chain ? chain : "", chainlen, 0644, j->o->force, sync)) !=
+		    chain ? chain : "", chainlen, 0644, j->o->force, false)) !=
 		    CM_OK)
 			return err;
 		j->wrote_chain = true;
@@ -530,32 +530,15 @@ cores(void)
 	return n > 0 && n < 256 ? (unsigned)n : 1;
 }
 
-static cm_err
-sync_dir_fs(cm_ctx *ctx, const char *path)
-{
-	char dir[PATH_MAX];
-	const char *slash;
-	int fd;
-
-	if (path == NULL)
-		return CM_OK;
-	slash = strrchr(path, '/');
-	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + 1 : 1,
-	    slash ? path : ".");
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return cm__errno_fail(ctx, errno, "%s", dir);
-	if (syncfs(fd) != 0) {
-		int e = errno;
-		close(fd);
-		return cm__errno_fail(ctx, e, "%s: sync", dir);
-	}
-	close(fd);
-	return CM_OK;
-}
-
+/*
+ * Output files are written atomically (never seen half-written) but not
+ * fsync'ed: the store is the record and keeps the keys, so a file lost to
+ * a crash is rebuilt with 'certmint export'; an fsync per file would more
+ * than double the cost of an issuance.
+ */
 static cm_err
 issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
-    size_t n, unsigned threads, bool sync)
+    size_t n, unsigned threads)
 {
 	cm_ctx *ctx = cm__store_ctx(st);
 	cm__signer *s = NULL;
@@ -668,13 +651,10 @@ issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 		}
 		if ((err = job_record(&p.jobs[i], st, s)) != CM_OK)
 			goto out;
-		if ((err = job_write(&p.jobs[i], ctx, chain, chainlen,
-		    sync)) != CM_OK)
+		if ((err = job_write(&p.jobs[i], ctx, chain, chainlen)) !=
+		    CM_OK)
 			goto out;
 	}
-	/* Batch files skip their own fsync: one syncfs for the lot. */
-	if (!sync && (err = sync_dir_fs(ctx, reqs[0].cert_path)) != CM_OK)
-		goto out;
 	if ((err = cm__store_commit(st)) != CM_OK)
 		goto out;
 	in_tx = false;
@@ -720,7 +700,7 @@ cm_issue(cm_cert_info **out, cm_store *st, const cm_issue_opts *o)
 	if (o == NULL)
 		return cm__fail(cm__store_ctx(st), CM_E_INVALID,
 		    "issue: no options");
-	err = issue_many(out ? &res : NULL, st, o, 1, 1, true);
+	err = issue_many(out ? &res : NULL, st, o, 1, 1);
 	if (err == CM_OK && out != NULL) {
 		if (res == NULL)
 			return cm__fail(cm__store_ctx(st), CM_E_NOMEM,
@@ -735,7 +715,7 @@ cm_err
 cm_issue_batch(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
     size_t n, unsigned threads)
 {
-	return issue_many(out, st, reqs, n, threads, false);
+	return issue_many(out, st, reqs, n, threads);
 }
 
 #define MAX_BATCH (1024 * 1024)
