@@ -11,7 +11,8 @@ BUILD="build-essential autoconf automake libtool pkg-config
 	libjansson-dev libxml2-dev libmicrohttpd-dev libcmocka-dev"
 TEST="gnutls-bin openssl python3 sqlite3 curl ca-certificates
 	iproute2 util-linux"
-PEERS="softhsm2 libnss3-tools default-jdk-headless chromium wrk time"
+PEERS="softhsm2 libnss3-tools default-jdk-headless chromium wrk time
+	hyperfine mkcert"
 
 pkgs="$BUILD $TEST"
 if [ "${CERTMINT_MINIMAL_DEPS:-0}" != 1 ]; then
