@@ -238,8 +238,8 @@ add_san(gnutls_x509_crt_t crt, cm_ctx *ctx, const cm__name *n)
 /* Generates the key and builds and signs the certificate.  Thread-safe
  * for distinct jobs and keys. */
 static cm_err
-job_build(job *j, cm_ctx *ctx, const cm__signer *s, gnutls_privkey_t cakey,
-    time_t now)
+job_build(job *j, cm_ctx *ctx, const cm__signer *s, gnutls_x509_crt_t issuer,
+    gnutls_privkey_t cakey, time_t now)
 {
 	gnutls_x509_privkey_t xkey = NULL;
 	gnutls_x509_crt_t crt = NULL;
@@ -284,7 +284,7 @@ job_build(job *j, cm_ctx *ctx, const cm__signer *s, gnutls_privkey_t cakey,
 	for (i = 0; i < j->nnames; i++)
 		if ((err = add_san(crt, ctx, &j->names[i])) != CM_OK)
 			goto out;
-	if ((err = cm__sign_crt(crt, ctx, s->crt, cakey, s->key_type)) != CM_OK)
+	if ((err = cm__sign_crt(crt, ctx, issuer, cakey, s->key_type)) != CM_OK)
 		goto out;
 
 	if ((info = calloc(1, sizeof(*info))) == NULL ||
@@ -471,7 +471,8 @@ typedef struct pool {
 } pool;
 
 static void
-run_jobs(pool *p, cm_ctx *ctx, gnutls_privkey_t key, bool report)
+run_jobs(pool *p, cm_ctx *ctx, gnutls_x509_crt_t issuer, gnutls_privkey_t key,
+    bool report)
 {
 	cm_ctx local;
 	size_t i;
@@ -486,7 +487,7 @@ run_jobs(pool *p, cm_ctx *ctx, gnutls_privkey_t key, bool report)
 		}
 		i = p->next++;
 		pthread_mutex_unlock(&p->mu);
-		p->jobs[i].err = job_build(&p->jobs[i], &local, p->s, key,
+		p->jobs[i].err = job_build(&p->jobs[i], &local, p->s, issuer, key,
 		    p->now);
 		pthread_mutex_lock(&p->mu);
 		if (p->jobs[i].err != CM_OK) {
@@ -510,6 +511,9 @@ typedef struct worker {
 	pthread_t tid;
 	pool *p;
 	cm_ctx *ctx;
+	/* Each thread signs with its own copies: GnuTLS objects are not
+	 * documented as safe to share between threads. */
+	gnutls_x509_crt_t crt;
 	gnutls_privkey_t key;
 } worker;
 
@@ -518,7 +522,7 @@ worker_main(void *arg)
 {
 	worker *w = arg;
 
-	run_jobs(w->p, w->ctx, w->key, false);
+	run_jobs(w->p, w->ctx, w->crt, w->key, false);
 	return NULL;
 }
 
@@ -551,6 +555,7 @@ issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 	bool in_tx = false, mu_init = false;
 	const char *ca = n > 0 ? reqs[0].ca : NULL;
 	cm_err err;
+	int ret;
 
 	memset(&p, 0, sizeof(p));
 	if (n == 0)
@@ -613,11 +618,18 @@ issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 		w[i].ctx = ctx;
 		if ((err = cm__signer_clone_key(&w[i].key, ctx, s)) != CM_OK)
 			goto out;
+		if ((ret = gnutls_x509_crt_init(&w[i].crt)) < 0 ||
+		    (ret = gnutls_x509_crt_import(w[i].crt, &s->rec.der,
+		    GNUTLS_X509_FMT_DER)) < 0) {
+			err = cm__gnutls_fail(ctx, ret, "CA '%s'",
+			    s->rec.info.name);
+			goto out;
+		}
 		if (pthread_create(&w[i].tid, NULL, worker_main, &w[i]) != 0)
 			break;  /* fewer helpers; this thread does the rest */
 		started++;
 	}
-	run_jobs(&p, ctx, s->key, true);
+	run_jobs(&p, ctx, s->crt, s->key, true);
 	for (i = 0; i < started; i++)
 		pthread_join(w[i].tid, NULL);
 	started = 0;
@@ -645,7 +657,7 @@ issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 				    "serial number");
 				goto out;
 			}
-			if ((err = job_build(&p.jobs[i], ctx, s, s->key,
+			if ((err = job_build(&p.jobs[i], ctx, s, s->crt, s->key,
 			    p.now)) != CM_OK)
 				goto out;
 		}
@@ -672,8 +684,10 @@ issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 out:
 	for (i = 0; i < started; i++)
 		pthread_join(w[i].tid, NULL);
-	for (i = 0; i < nw && w != NULL; i++)
+	for (i = 0; i < nw && w != NULL; i++) {
 		gnutls_privkey_deinit(w[i].key);
+		gnutls_x509_crt_deinit(w[i].crt);
+	}
 	free(w);
 	if (in_tx) {
 		cm__store_rollback(st);
