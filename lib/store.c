@@ -273,13 +273,6 @@ cm_store_open(cm_store **out, cm_ctx *ctx, const char *path, unsigned flags)
 		goto out;
 	}
 	sqlite3_extended_result_codes(st->db, 0);
-	/*
-	 * Leave the WAL to the automatic checkpoint (every 1000 pages)
-	 * instead of checkpointing, with its fsyncs, at every close: a
-	 * command is one short transaction and the close would double its
-	 * cost.  Readers of the file see the WAL as usual.
-	 */
-	sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	sqlite3_busy_timeout(st->db, DEFAULT_BUSY_MS);
 	/* Before anything that could write: a newer store stays as it is. */
 	if ((err = read_version(st, &v)) != CM_OK)
