@@ -534,6 +534,51 @@ cores(void)
 	return n > 0 && n < 256 ? (unsigned)n : 1;
 }
 
+typedef struct out_path {
+	const char *path;
+	size_t req;
+} out_path;
+
+static int
+cmp_path(const void *a, const void *b)
+{
+	const out_path *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
+
+	return c != 0 ? c : (x->req > y->req) - (x->req < y->req);
+}
+
+/* No two requests may write the same file: sort and compare neighbours. */
+static cm_err
+check_distinct_paths(cm_ctx *ctx, const cm_issue_opts *reqs, size_t n)
+{
+	out_path *v;
+	size_t i, k = 0;
+	cm_err err = CM_OK;
+
+	if ((v = calloc(n * 3, sizeof(*v))) == NULL)
+		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		const char *p[3] = { reqs[i].cert_path, reqs[i].key_path,
+		    reqs[i].chain_path };
+		for (int x = 0; x < 3; x++)
+			if (p[x] != NULL) {
+				v[k].path = p[x];
+				v[k++].req = i;
+			}
+	}
+	qsort(v, k, sizeof(*v), cmp_path);
+	for (i = 1; i < k; i++)
+		if (strcmp(v[i - 1].path, v[i].path) == 0) {
+			err = cm__fail(ctx, CM_E_INVALID, "requests %zu and %zu "
+			    "both write %s", v[i - 1].req + 1, v[i].req + 1,
+			    v[i].path);
+			break;
+		}
+	free(v);
+	return err;
+}
+
 /*
  * Output files are written atomically (never seen half-written) but not
  * fsync'ed: the store is the record and keeps the keys, so a file lost to
@@ -583,23 +628,8 @@ issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 			goto out;
 		}
 	}
-	for (i = 0; i < n; i++)
-		for (size_t k = 0; k < i; k++) {
-			const char *a[3] = { reqs[i].cert_path,
-			    reqs[i].key_path, reqs[i].chain_path };
-			const char *b[3] = { reqs[k].cert_path,
-			    reqs[k].key_path, reqs[k].chain_path };
-			for (int x = 0; x < 3; x++)
-				for (int y = 0; y < 3; y++)
-					if (a[x] && b[y] &&
-					    strcmp(a[x], b[y]) == 0) {
-						err = cm__fail(ctx, CM_E_INVALID,
-						    "requests %zu and %zu both "
-						    "write %s", k + 1, i + 1,
-						    a[x]);
-						goto out;
-					}
-		}
+	if ((err = check_distinct_paths(ctx, reqs, n)) != CM_OK)
+		goto out;
 
 	/* Keys and signatures: the slow part, on every core. */
 	p.s = s;
