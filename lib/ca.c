@@ -329,6 +329,19 @@ import_der(gnutls_x509_crt_t *out, cm_ctx *ctx, const gnutls_datum_t *der,
 	return CM_OK;
 }
 
+static bool
+has_constraints(gnutls_x509_crt_t crt)
+{
+	gnutls_datum_t d = { NULL, 0 };
+	unsigned critical;
+	bool has;
+
+	has = gnutls_x509_crt_get_extension_by_oid2(crt, "2.5.29.30", 0, &d,
+	    &critical) >= 0;
+	gnutls_free(d.data);
+	return has;
+}
+
 cm_err
 cm__signer_load(cm__signer **out, cm_store *st, const char *name)
 {
@@ -384,6 +397,9 @@ cm__signer_load(cm__signer **out, cm_store *st, const char *name)
 			goto out;
 	}
 
+	s->constrained = has_constraints(s->crt);
+	for (size_t i = 0; i < s->nchain; i++)
+		s->constrained |= has_constraints(s->chain[i]);
 	if ((err = cm__store_key_get(&pkcs8, &encrypted, st,
 	    s->rec.key_id)) != CM_OK)
 		goto out;

@@ -206,6 +206,8 @@ typedef struct cm__signer {
 	cm_key_type key_type;
 	gnutls_x509_crt_t *chain;   /* issuers above crt, up to the root */
 	size_t nchain;
+	bool constrained;           /* this CA or one above has name
+	                               constraints */
 	char *pass;                 /* the CA key's passphrase, or NULL; it
 	                               also encrypts leaf keys kept in store */
 } cm__signer;

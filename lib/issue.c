@@ -273,8 +273,15 @@ job_build(job *j, cm_ctx *ctx, const cm__signer *s, gnutls_x509_crt_t issuer,
 	}
 	if ((err = cm__profile_apply(crt, ctx, j->prof, j->kt)) != CM_OK)
 		goto out;
-	/* ub-common-name is 64: longer first names live in the SAN only. */
-	if (strlen(j->names[0].value) <= 64 && (ret =
+	/*
+	 * ub-common-name is 64: longer first names live in the SAN only.
+	 * Under name constraints an IP address stays out of the CN too:
+	 * OpenSSL checks a host-like CN of a certificate without DNS names
+	 * against the DNS constraints, and "127.0.0.1" is not under ".test".
+	 */
+	if (strlen(j->names[0].value) <= 64 &&
+	    !(s->constrained && (j->names[0].type == CM_NAME_IPV4 ||
+	    j->names[0].type == CM_NAME_IPV6)) && (ret =
 	    gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0,
 	    j->names[0].value, (unsigned)strlen(j->names[0].value))) < 0) {
 		err = cm__gnutls_fail(ctx, ret, "subject '%s'",
