@@ -30,6 +30,9 @@ static const char usage[] =
 "  --days D            validity (default: the profile's, 397)\n"
 "  --profile P         a profile name or a .tmpl file instead of the kind\n"
 "  --force             overwrite existing files\n"
+"  --no-keep-key       do not keep the private key in the store (by default\n"
+"                      it is kept, encrypted when the CA key is, so that\n"
+"                      export and the test harness can use it)\n"
 "  --batch FILE        one request per line: 'PROFILE NAME...'; '#' comments;\n"
 "                      all or nothing, in one transaction\n"
 "  --out-dir DIR       where --batch writes (default .)\n"
@@ -109,6 +112,7 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 		{ "out-dir", required_argument, NULL, 'o' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "passphrase-file", required_argument, NULL, 'p' },
+		{ "no-keep-key", no_argument, NULL, 'N' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -137,6 +141,7 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 		case 'o': outdir = optarg; break;
 		case 'p': env->passphrase_file = optarg; break;
 		case 'j': json = true; break;
+		case 'N': o.discard_key = true; break;
 		case 'k':
 			if (cm_key_type_parse(&o.key_type, env->ctx, optarg) !=
 			    CM_OK)

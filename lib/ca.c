@@ -308,6 +308,8 @@ cm__signer_free(cm__signer *s)
 	for (i = 0; i < s->nchain; i++)
 		gnutls_x509_crt_deinit(s->chain[i]);
 	free(s->chain);
+	if (s->pass != NULL)
+		cm__free_secret(s->pass, strlen(s->pass));
 	free(s);
 }
 
@@ -325,6 +327,19 @@ import_der(gnutls_x509_crt_t *out, cm_ctx *ctx, const gnutls_datum_t *der,
 	}
 	*out = crt;
 	return CM_OK;
+}
+
+static bool
+has_constraints(gnutls_x509_crt_t crt)
+{
+	gnutls_datum_t d = { NULL, 0 };
+	unsigned critical;
+	bool has;
+
+	has = gnutls_x509_crt_get_extension_by_oid2(crt, "2.5.29.30", 0, &d,
+	    &critical) >= 0;
+	gnutls_free(d.data);
+	return has;
 }
 
 cm_err
@@ -382,6 +397,9 @@ cm__signer_load(cm__signer **out, cm_store *st, const char *name)
 			goto out;
 	}
 
+	s->constrained = has_constraints(s->crt);
+	for (size_t i = 0; i < s->nchain; i++)
+		s->constrained |= has_constraints(s->chain[i]);
 	if ((err = cm__store_key_get(&pkcs8, &encrypted, st,
 	    s->rec.key_id)) != CM_OK)
 		goto out;
@@ -393,6 +411,10 @@ cm__signer_load(cm__signer **out, cm_store *st, const char *name)
 	    encrypted ? pass : NULL, what)) != CM_OK)
 		goto out;
 	s->key_type = cm__key_type_of(s->xkey);
+	if (encrypted && (s->pass = strdup(pass)) == NULL) {
+		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
 	if ((ret = gnutls_privkey_init(&s->key)) < 0 ||
 	    (ret = gnutls_privkey_import_x509(s->key, s->xkey, 0)) < 0) {
 		err = cm__gnutls_fail(ctx, ret, "%s: key", what);
@@ -408,6 +430,33 @@ out:
 		gnutls_free(pkcs8.data);
 	}
 	cm__signer_free(s);
+	return err;
+}
+
+cm_err
+cm__cert_key_load(gnutls_x509_privkey_t *out, cm_store *st,
+    const char *ca_name, const char *serial)
+{
+	cm_ctx *ctx = cm__store_ctx(st);
+	gnutls_datum_t pkcs8 = { NULL, 0 };
+	char pass[PASS_MAX], what[160];
+	bool encrypted = false;
+	cm_err err;
+
+	pass[0] = '\0';
+	if ((err = cm__store_cert_key(&pkcs8, &encrypted, st, ca_name,
+	    serial)) != CM_OK)
+		return err;
+	snprintf(what, sizeof(what), "certificate %s", serial);
+	if (encrypted && (err = cm__ask_passphrase(ctx, pass, sizeof(pass),
+	    what)) != CM_OK)
+		goto out;
+	err = cm__key_import_pkcs8(out, ctx, &pkcs8, encrypted ? pass : NULL,
+	    what);
+out:
+	gnutls_memset(pass, 0, sizeof(pass));
+	gnutls_memset(pkcs8.data, 0, pkcs8.size);
+	gnutls_free(pkcs8.data);
 	return err;
 }
 

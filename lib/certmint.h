@@ -275,9 +275,12 @@ typedef struct cm_issue_opts {
 	const char *key_path;
 	const char *chain_path;    /* issuers up to, not including, the root */
 	bool force;                /* overwrite existing files */
+	bool discard_key;          /* do not keep the key in the store (it is
+	                              kept by default, encrypted when the CA
+	                              key is, so export can rebuild bundles) */
 } cm_issue_opts;
 #define CM_ISSUE_OPTS_INIT { CM_ISSUE_OPTS_VERSION, NULL, NULL, NULL, 0, \
-	CM_KEY_DEFAULT, 0, NULL, NULL, NULL, false }
+	CM_KEY_DEFAULT, 0, NULL, NULL, NULL, false, false }
 
 /*
  * Issues one certificate with a fresh key: checks the names against the
@@ -368,6 +371,32 @@ const char *cm_revoke_reason_name(cm_revoke_reason r);
  */
 cm_err cm_cert_revoke(cm_cert_info **out, cm_store *st, const char *ref,
     cm_revoke_reason reason, time_t at);
+
+/* ------------------------------------------------------------------ */
+/* Outcome classes of verification and of the TLS harness.  The names are
+ * a contract: reports, --expect and scenario files use them. */
+
+typedef enum cm_outcome {
+	CM_OUTCOME_OK = 0,
+	CM_OUTCOME_UNTRUSTED,
+	CM_OUTCOME_HOSTNAME,
+	CM_OUTCOME_EXPIRED,
+	CM_OUTCOME_NOT_YET_VALID,
+	CM_OUTCOME_REVOKED,
+	CM_OUTCOME_PURPOSE,
+	CM_OUTCOME_NAME_CONSTRAINTS,
+	CM_OUTCOME_NO_CLIENT_CERT,
+	CM_OUTCOME_CLIENT_UNTRUSTED,
+	CM_OUTCOME_CLIENT_EXPIRED,
+	CM_OUTCOME_CLIENT_PURPOSE,
+	CM_OUTCOME_PROTOCOL,
+	CM_OUTCOME_ERROR
+} cm_outcome;
+
+/* "not-yet-valid" for CM_OUTCOME_NOT_YET_VALID; NULL if out of range. */
+const char *cm_outcome_name(cm_outcome o);
+/* The reverse; CM_E_INVALID listing the classes for an unknown name. */
+cm_err cm_outcome_parse(cm_outcome *out, cm_ctx *ctx, const char *name);
 
 #ifdef __cplusplus
 }

@@ -188,6 +188,12 @@ cm_err cm__store_cert_find(cm_cert_info **out, cm_store *st, const char *ref);
  * under CA ca_name; CM_E_INVALID if it is not valid any more. */
 cm_err cm__store_cert_revoke(cm_store *st, const char *ca_name,
     const char *serial, int reason, time_t at);
+/* The key kept for a certificate: CM_E_NOTFOUND when none was kept. */
+cm_err cm__store_cert_key(gnutls_datum_t *pkcs8, bool *encrypted,
+    cm_store *st, const char *ca_name, const char *serial);
+/* Loads the kept key of a certificate, asking for the passphrase. */
+cm_err cm__cert_key_load(gnutls_x509_privkey_t *out, cm_store *st,
+    const char *ca_name, const char *serial);
 cm_err cm__store_event(cm_store *st, const char *action, const char *object,
     const char *details);
 
@@ -200,6 +206,10 @@ typedef struct cm__signer {
 	cm_key_type key_type;
 	gnutls_x509_crt_t *chain;   /* issuers above crt, up to the root */
 	size_t nchain;
+	bool constrained;           /* this CA or one above has name
+	                               constraints */
+	char *pass;                 /* the CA key's passphrase, or NULL; it
+	                               also encrypts leaf keys kept in store */
 } cm__signer;
 /* Loads a CA with its key (asking for the passphrase when encrypted). */
 cm_err cm__signer_load(cm__signer **out, cm_store *st, const char *name);
@@ -210,6 +220,15 @@ void cm__signer_free(cm__signer *s);
 /* Asks ctx's callback; buf gets the passphrase. */
 cm_err cm__ask_passphrase(cm_ctx *ctx, char *buf, size_t len,
     const char *what);
+
+/* ---- outcome classes (outcome.c) ---- */
+/*
+ * The class of a GnuTLS verification status (gnutls_certificate_status_t
+ * bits).  peer_is_client: the status is a server's verdict on a client
+ * certificate, so untrusted/expired/purpose become their client-* forms.
+ * 0 is CM_OUTCOME_OK.
+ */
+cm_outcome cm__outcome_from_status(unsigned status, bool peer_is_client);
 
 /* ---- embedded data (generated) ---- */
 typedef struct cm__blob {

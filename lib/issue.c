@@ -36,6 +36,7 @@ typedef struct job {
 	char errmsg[CM_ERRBUF];
 	gnutls_datum_t der;
 	gnutls_datum_t key_pem;
+	gnutls_datum_t pkcs8;   /* kept in the store unless discard_key */
 	cm_cert_info *info;
 	/* files placed so far, removed on failure */
 	bool wrote_cert, wrote_key, wrote_chain;
@@ -82,9 +83,14 @@ job_clear(job *j)
 		cm__name_clear(&j->names[i]);
 	free(j->names);
 	gnutls_free(j->der.data);
+	j->der.data = NULL;
 	if (j->key_pem.data != NULL) {
 		gnutls_memset(j->key_pem.data, 0, j->key_pem.size);
 		gnutls_free(j->key_pem.data);
+	}
+	if (j->pkcs8.data != NULL) {
+		gnutls_memset(j->pkcs8.data, 0, j->pkcs8.size);
+		gnutls_free(j->pkcs8.data);
 	}
 	cm_cert_info_free(j->info);
 	memset(j, 0, sizeof(*j));
@@ -232,8 +238,8 @@ add_san(gnutls_x509_crt_t crt, cm_ctx *ctx, const cm__name *n)
 /* Generates the key and builds and signs the certificate.  Thread-safe
  * for distinct jobs and keys. */
 static cm_err
-job_build(job *j, cm_ctx *ctx, const cm__signer *s, gnutls_privkey_t cakey,
-    time_t now)
+job_build(job *j, cm_ctx *ctx, const cm__signer *s, gnutls_x509_crt_t issuer,
+    gnutls_privkey_t cakey, time_t now)
 {
 	gnutls_x509_privkey_t xkey = NULL;
 	gnutls_x509_crt_t crt = NULL;
@@ -267,8 +273,15 @@ job_build(job *j, cm_ctx *ctx, const cm__signer *s, gnutls_privkey_t cakey,
 	}
 	if ((err = cm__profile_apply(crt, ctx, j->prof, j->kt)) != CM_OK)
 		goto out;
-	/* ub-common-name is 64: longer first names live in the SAN only. */
-	if (strlen(j->names[0].value) <= 64 && (ret =
+	/*
+	 * ub-common-name is 64: longer first names live in the SAN only.
+	 * Under name constraints an IP address stays out of the CN too:
+	 * OpenSSL checks a host-like CN of a certificate without DNS names
+	 * against the DNS constraints, and "127.0.0.1" is not under ".test".
+	 */
+	if (strlen(j->names[0].value) <= 64 &&
+	    !(s->constrained && (j->names[0].type == CM_NAME_IPV4 ||
+	    j->names[0].type == CM_NAME_IPV6)) && (ret =
 	    gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0,
 	    j->names[0].value, (unsigned)strlen(j->names[0].value))) < 0) {
 		err = cm__gnutls_fail(ctx, ret, "subject '%s'",
@@ -278,7 +291,7 @@ job_build(job *j, cm_ctx *ctx, const cm__signer *s, gnutls_privkey_t cakey,
 	for (i = 0; i < j->nnames; i++)
 		if ((err = add_san(crt, ctx, &j->names[i])) != CM_OK)
 			goto out;
-	if ((err = cm__sign_crt(crt, ctx, s->crt, cakey, s->key_type)) != CM_OK)
+	if ((err = cm__sign_crt(crt, ctx, issuer, cakey, s->key_type)) != CM_OK)
 		goto out;
 
 	if ((info = calloc(1, sizeof(*info))) == NULL ||
@@ -308,13 +321,31 @@ job_build(job *j, cm_ctx *ctx, const cm__signer *s, gnutls_privkey_t cakey,
 		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
 		goto out;
 	}
+	gnutls_free(j->der.data);
+	j->der.data = NULL;
 	if ((ret = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER,
 	    &j->der)) < 0) {
 		err = cm__gnutls_fail(ctx, ret, "certificate");
 		goto out;
 	}
+	if (j->key_pem.data != NULL) {
+		gnutls_memset(j->key_pem.data, 0, j->key_pem.size);
+		gnutls_free(j->key_pem.data);
+		j->key_pem.data = NULL;
+	}
 	if ((err = cm__key_export_pem(&j->key_pem, ctx, xkey)) != CM_OK)
 		goto out;
+	if (!j->o->discard_key) {
+		if (j->pkcs8.data != NULL) {
+			gnutls_memset(j->pkcs8.data, 0, j->pkcs8.size);
+			gnutls_free(j->pkcs8.data);
+			j->pkcs8.data = NULL;
+		}
+		/* Encrypted under the CA's passphrase when it has one. */
+		if ((err = cm__key_export_pkcs8(&j->pkcs8, ctx, xkey,
+		    s->pass)) != CM_OK)
+			goto out;
+	}
 	cm_cert_info_free(j->info);
 	j->info = info;
 	info = NULL;
@@ -376,14 +407,14 @@ job_unwrite(job *j)
 }
 
 static cm_err
-job_write(job *j, cm_ctx *ctx, const char *chain, size_t chainlen, bool sync)
+job_write(job *j, cm_ctx *ctx, const char *chain, size_t chainlen)
 {
 	cm_err err;
 
 	/* The key first: a certificate without its key is useless. */
 	if (j->o->key_path) {
 		if ((err = cm__file_write(ctx, j->o->key_path, j->key_pem.data,
-		    j->key_pem.size, 0600, j->o->force, sync)) != CM_OK)
+		    j->key_pem.size, 0600, j->o->force, false)) != CM_OK)
 			return err;
 		j->wrote_key = true;
 		if ((j->info->key_path = strdup(j->o->key_path)) == NULL)
@@ -391,7 +422,7 @@ job_write(job *j, cm_ctx *ctx, const char *chain, size_t chainlen, bool sync)
 	}
 	if (j->o->cert_path) {
 		if ((err = cm__file_write(ctx, j->o->cert_path, j->info->pem,
-		    strlen(j->info->pem), 0644, j->o->force, sync)) != CM_OK)
+		    strlen(j->info->pem), 0644, j->o->force, false)) != CM_OK)
 			return err;
 		j->wrote_cert = true;
 		if ((j->info->cert_path = strdup(j->o->cert_path)) == NULL)
@@ -399,7 +430,7 @@ job_write(job *j, cm_ctx *ctx, const char *chain, size_t chainlen, bool sync)
 	}
 	if (j->o->chain_path) {
 		if ((err = cm__file_write(ctx, j->o->chain_path,
-		    chain ? chain : "", chainlen, 0644, j->o->force, sync)) !=
+		    chain ? chain : "", chainlen, 0644, j->o->force, false)) !=
 		    CM_OK)
 			return err;
 		j->wrote_chain = true;
@@ -418,6 +449,9 @@ job_record(job *j, cm_store *st, const cm__signer *s)
 	cm_err err;
 
 	memset(&r, 0, sizeof(r));
+	if (j->pkcs8.data != NULL && (err = cm__store_key_insert(&r.key_id, st,
+	    j->kt, &j->pkcs8, s->pass != NULL)) != CM_OK)
+		return err;
 	r.ca_id = s->rec.id;
 	r.info = *j->info;
 	r.der = j->der.data;
@@ -445,7 +479,8 @@ typedef struct pool {
 } pool;
 
 static void
-run_jobs(pool *p, cm_ctx *ctx, gnutls_privkey_t key, bool report)
+run_jobs(pool *p, cm_ctx *ctx, gnutls_x509_crt_t issuer, gnutls_privkey_t key,
+    bool report)
 {
 	cm_ctx local;
 	size_t i;
@@ -460,7 +495,7 @@ run_jobs(pool *p, cm_ctx *ctx, gnutls_privkey_t key, bool report)
 		}
 		i = p->next++;
 		pthread_mutex_unlock(&p->mu);
-		p->jobs[i].err = job_build(&p->jobs[i], &local, p->s, key,
+		p->jobs[i].err = job_build(&p->jobs[i], &local, p->s, issuer, key,
 		    p->now);
 		pthread_mutex_lock(&p->mu);
 		if (p->jobs[i].err != CM_OK) {
@@ -484,6 +519,9 @@ typedef struct worker {
 	pthread_t tid;
 	pool *p;
 	cm_ctx *ctx;
+	/* Each thread signs with its own copies: GnuTLS objects are not
+	 * documented as safe to share between threads. */
+	gnutls_x509_crt_t crt;
 	gnutls_privkey_t key;
 } worker;
 
@@ -492,7 +530,7 @@ worker_main(void *arg)
 {
 	worker *w = arg;
 
-	run_jobs(w->p, w->ctx, w->key, false);
+	run_jobs(w->p, w->ctx, w->crt, w->key, false);
 	return NULL;
 }
 
@@ -504,32 +542,60 @@ cores(void)
 	return n > 0 && n < 256 ? (unsigned)n : 1;
 }
 
-static cm_err
-sync_dir_fs(cm_ctx *ctx, const char *path)
-{
-	char dir[PATH_MAX];
-	const char *slash;
-	int fd;
+typedef struct out_path {
+	const char *path;
+	size_t req;
+} out_path;
 
-	if (path == NULL)
-		return CM_OK;
-	slash = strrchr(path, '/');
-	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) + 1 : 1,
-	    slash ? path : ".");
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return cm__errno_fail(ctx, errno, "%s", dir);
-	if (syncfs(fd) != 0) {
-		int e = errno;
-		close(fd);
-		return cm__errno_fail(ctx, e, "%s: sync", dir);
-	}
-	close(fd);
-	return CM_OK;
+static int
+cmp_path(const void *a, const void *b)
+{
+	const out_path *x = a, *y = b;
+	int c = strcmp(x->path, y->path);
+
+	return c != 0 ? c : (x->req > y->req) - (x->req < y->req);
 }
 
+/* No two requests may write the same file: sort and compare neighbours. */
+static cm_err
+check_distinct_paths(cm_ctx *ctx, const cm_issue_opts *reqs, size_t n)
+{
+	out_path *v;
+	size_t i, k = 0;
+	cm_err err = CM_OK;
+
+	if ((v = calloc(n * 3, sizeof(*v))) == NULL)
+		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		const char *p[3] = { reqs[i].cert_path, reqs[i].key_path,
+		    reqs[i].chain_path };
+		for (int x = 0; x < 3; x++)
+			if (p[x] != NULL) {
+				v[k].path = p[x];
+				v[k++].req = i;
+			}
+	}
+	qsort(v, k, sizeof(*v), cmp_path);
+	for (i = 1; i < k; i++)
+		if (strcmp(v[i - 1].path, v[i].path) == 0) {
+			err = cm__fail(ctx, CM_E_INVALID, "requests %zu and %zu "
+			    "both write %s", v[i - 1].req + 1, v[i].req + 1,
+			    v[i].path);
+			break;
+		}
+	free(v);
+	return err;
+}
+
+/*
+ * Output files are written atomically (never seen half-written) but not
+ * fsync'ed: the store is the record and keeps the keys, so a file lost to
+ * a crash is rebuilt with 'certmint export'; an fsync per file would more
+ * than double the cost of an issuance.
+ */
 static cm_err
 issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
-    size_t n, unsigned threads, bool sync)
+    size_t n, unsigned threads)
 {
 	cm_ctx *ctx = cm__store_ctx(st);
 	cm__signer *s = NULL;
@@ -542,6 +608,7 @@ issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 	bool in_tx = false, mu_init = false;
 	const char *ca = n > 0 ? reqs[0].ca : NULL;
 	cm_err err;
+	int ret;
 
 	memset(&p, 0, sizeof(p));
 	if (n == 0)
@@ -569,23 +636,8 @@ issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 			goto out;
 		}
 	}
-	for (i = 0; i < n; i++)
-		for (size_t k = 0; k < i; k++) {
-			const char *a[3] = { reqs[i].cert_path,
-			    reqs[i].key_path, reqs[i].chain_path };
-			const char *b[3] = { reqs[k].cert_path,
-			    reqs[k].key_path, reqs[k].chain_path };
-			for (int x = 0; x < 3; x++)
-				for (int y = 0; y < 3; y++)
-					if (a[x] && b[y] &&
-					    strcmp(a[x], b[y]) == 0) {
-						err = cm__fail(ctx, CM_E_INVALID,
-						    "requests %zu and %zu both "
-						    "write %s", k + 1, i + 1,
-						    a[x]);
-						goto out;
-					}
-		}
+	if ((err = check_distinct_paths(ctx, reqs, n)) != CM_OK)
+		goto out;
 
 	/* Keys and signatures: the slow part, on every core. */
 	p.s = s;
@@ -604,11 +656,18 @@ issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 		w[i].ctx = ctx;
 		if ((err = cm__signer_clone_key(&w[i].key, ctx, s)) != CM_OK)
 			goto out;
+		if ((ret = gnutls_x509_crt_init(&w[i].crt)) < 0 ||
+		    (ret = gnutls_x509_crt_import(w[i].crt, &s->rec.der,
+		    GNUTLS_X509_FMT_DER)) < 0) {
+			err = cm__gnutls_fail(ctx, ret, "CA '%s'",
+			    s->rec.info.name);
+			goto out;
+		}
 		if (pthread_create(&w[i].tid, NULL, worker_main, &w[i]) != 0)
 			break;  /* fewer helpers; this thread does the rest */
 		started++;
 	}
-	run_jobs(&p, ctx, s->key, true);
+	run_jobs(&p, ctx, s->crt, s->key, true);
 	for (i = 0; i < started; i++)
 		pthread_join(w[i].tid, NULL);
 	started = 0;
@@ -636,19 +695,16 @@ issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 				    "serial number");
 				goto out;
 			}
-			if ((err = job_build(&p.jobs[i], ctx, s, s->key,
+			if ((err = job_build(&p.jobs[i], ctx, s, s->crt, s->key,
 			    p.now)) != CM_OK)
 				goto out;
 		}
 		if ((err = job_record(&p.jobs[i], st, s)) != CM_OK)
 			goto out;
-		if ((err = job_write(&p.jobs[i], ctx, chain, chainlen,
-		    sync)) != CM_OK)
+		if ((err = job_write(&p.jobs[i], ctx, chain, chainlen)) !=
+		    CM_OK)
 			goto out;
 	}
-	/* Batch files skip their own fsync: one syncfs for the lot. */
-	if (!sync && (err = sync_dir_fs(ctx, reqs[0].cert_path)) != CM_OK)
-		goto out;
 	if ((err = cm__store_commit(st)) != CM_OK)
 		goto out;
 	in_tx = false;
@@ -666,8 +722,10 @@ issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 out:
 	for (i = 0; i < started; i++)
 		pthread_join(w[i].tid, NULL);
-	for (i = 0; i < nw && w != NULL; i++)
+	for (i = 0; i < nw && w != NULL; i++) {
 		gnutls_privkey_deinit(w[i].key);
+		gnutls_x509_crt_deinit(w[i].crt);
+	}
 	free(w);
 	if (in_tx) {
 		cm__store_rollback(st);
@@ -694,7 +752,7 @@ cm_issue(cm_cert_info **out, cm_store *st, const cm_issue_opts *o)
 	if (o == NULL)
 		return cm__fail(cm__store_ctx(st), CM_E_INVALID,
 		    "issue: no options");
-	err = issue_many(out ? &res : NULL, st, o, 1, 1, true);
+	err = issue_many(out ? &res : NULL, st, o, 1, 1);
 	if (err == CM_OK && out != NULL) {
 		if (res == NULL)
 			return cm__fail(cm__store_ctx(st), CM_E_NOMEM,
@@ -709,7 +767,7 @@ cm_err
 cm_issue_batch(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
     size_t n, unsigned threads)
 {
-	return issue_many(out, st, reqs, n, threads, false);
+	return issue_many(out, st, reqs, n, threads);
 }
 
 #define MAX_BATCH (1024 * 1024)

@@ -20,11 +20,20 @@
 
 #define DEFAULT_BUSY_MS 5000
 
+#define STMT_CACHE 8
+
 struct cm_store {
 	cm_ctx *ctx;
 	sqlite3 *db;
 	char *path;
 	char *dir;
+	/* Statements of the hot paths (batch issuance), prepared once; the
+	 * key is the address of the SQL literal. */
+	struct {
+		const char *sql;
+		sqlite3_stmt *stmt;
+	} cache[STMT_CACHE];
+	char actor[256];    /* who writes the events, looked up once */
 };
 
 int
@@ -103,6 +112,41 @@ prepare(cm_store *st, sqlite3_stmt **stmt, const char *sql)
 	int rc = sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL);
 
 	return rc == SQLITE_OK ? CM_OK : sql_fail(st, rc, "preparing a query");
+}
+
+/* Like prepare, but keeps the statement for the next call; give it back
+ * with release(). */
+static cm_err
+prepare_cached(cm_store *st, sqlite3_stmt **stmt, const char *sql)
+{
+	size_t i;
+	cm_err err;
+
+	for (i = 0; i < STMT_CACHE && st->cache[i].sql != NULL; i++)
+		if (st->cache[i].sql == sql) {
+			*stmt = st->cache[i].stmt;
+			return CM_OK;
+		}
+	if ((err = prepare(st, stmt, sql)) != CM_OK || i == STMT_CACHE)
+		return err;
+	st->cache[i].sql = sql;
+	st->cache[i].stmt = *stmt;
+	return CM_OK;
+}
+
+/* Finalizes a statement, or resets it when it is cached. */
+static void
+release(cm_store *st, sqlite3_stmt *stmt)
+{
+	size_t i;
+
+	for (i = 0; i < STMT_CACHE; i++)
+		if (st->cache[i].stmt == stmt && stmt != NULL) {
+			sqlite3_reset(stmt);
+			sqlite3_clear_bindings(stmt);
+			return;
+		}
+	sqlite3_finalize(stmt);
 }
 
 cm_err
@@ -202,6 +246,8 @@ cm_store_close(cm_store *st)
 {
 	if (st == NULL)
 		return;
+	for (size_t i = 0; i < STMT_CACHE; i++)
+		sqlite3_finalize(st->cache[i].stmt);
 	sqlite3_close_v2(st->db);
 	free(st->path);
 	free(st->dir);
@@ -330,15 +376,17 @@ cm__store_key_insert(int64_t *id, cm_store *st, cm_key_type type,
 	sqlite3_stmt *s = NULL;
 	cm_err err;
 
-	if ((err = prepare(st, &s, "INSERT INTO keys (key_type, pkcs8, "
-	    "encrypted) VALUES (?, ?, ?)")) != CM_OK)
+	static const char sql[] = "INSERT INTO keys (key_type, pkcs8, "
+	    "encrypted) VALUES (?, ?, ?)";
+
+	if ((err = prepare_cached(st, &s, sql)) != CM_OK)
 		return err;
 	sqlite3_bind_text(s, 1, cm_key_type_name(type), -1, SQLITE_STATIC);
 	sqlite3_bind_blob(s, 2, pkcs8->data, (int)pkcs8->size, SQLITE_STATIC);
 	sqlite3_bind_int(s, 3, encrypted);
 	if ((err = step_done(st, s, "storing key")) == CM_OK)
 		*id = sqlite3_last_insert_rowid(st->db);
-	sqlite3_finalize(s);
+	release(st, s);
 	return err;
 }
 
@@ -683,16 +731,18 @@ cm__store_serial_taken(cm_store *st, int64_t ca_id, const char *serial)
 	sqlite3_stmt *s = NULL;
 	bool taken = true;  /* on error, make the caller draw again */
 
-	if (prepare(st, &s, "SELECT 1 FROM certs WHERE ca_id = ? AND "
+	static const char sql[] = "SELECT 1 FROM certs WHERE ca_id = ? AND "
 	    "serial = ? UNION ALL SELECT 1 FROM cas WHERE id = ? AND "
-	    "serial = ?") != CM_OK)
+	    "serial = ?";
+
+	if (prepare_cached(st, &s, sql) != CM_OK)
 		return true;
 	sqlite3_bind_int64(s, 1, ca_id);
 	sqlite3_bind_text(s, 2, serial, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, ca_id);
 	sqlite3_bind_text(s, 4, serial, -1, SQLITE_STATIC);
 	taken = sqlite3_step(s) != SQLITE_DONE;
-	sqlite3_finalize(s);
+	release(st, s);
 	return taken;
 }
 
@@ -705,13 +755,16 @@ cm__store_cert_insert(cm_store *st, const cm__cert_rec *r)
 	cm_err err;
 	cm__name nm;
 
-	if ((err = prepare(st, &s, "INSERT INTO certs (ca_id, serial, "
+	static const char sql[] = "INSERT INTO certs (ca_id, serial, "
 	    "subject, cn, profile, key_type, not_before, not_after, der, "
 	    "fingerprint, key_id, created) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) != CM_OK)
+	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+	static const char sqln[] = "INSERT INTO cert_names (cert_id, pos, "
+	    "type, name) VALUES (?, ?, ?, ?)";
+
+	if ((err = prepare_cached(st, &s, sql)) != CM_OK)
 		goto out;
-	if ((err = prepare(st, &sn, "INSERT INTO cert_names (cert_id, pos, "
-	    "type, name) VALUES (?, ?, ?, ?)")) != CM_OK)
+	if ((err = prepare_cached(st, &sn, sqln)) != CM_OK)
 		goto out;
 	sqlite3_bind_int64(s, 1, r->ca_id);
 	sqlite3_bind_text(s, 2, r->info.serial, -1, SQLITE_STATIC);
@@ -744,8 +797,8 @@ cm__store_cert_insert(cm_store *st, const cm__cert_rec *r)
 			goto out;
 	}
 out:
-	sqlite3_finalize(s);
-	sqlite3_finalize(sn);
+	release(st, s);
+	release(st, sn);
 	return err;
 }
 
@@ -989,6 +1042,14 @@ actor(char *buf, size_t len)
 		snprintf(buf, len, "uid:%lu", (unsigned long)geteuid());
 }
 
+static void
+actor_cached(cm_store *st, char *buf, size_t len)
+{
+	if (st->actor[0] == '\0')
+		actor(st->actor, sizeof(st->actor));
+	snprintf(buf, len, "%s", st->actor);
+}
+
 cm_err
 cm__store_event(cm_store *st, const char *action, const char *object,
     const char *details)
@@ -997,9 +1058,11 @@ cm__store_event(cm_store *st, const char *action, const char *object,
 	char who[256];
 	cm_err err;
 
-	actor(who, sizeof(who));
-	if ((err = prepare(st, &s, "INSERT INTO events (time, actor, action, "
-	    "object, details) VALUES (?, ?, ?, ?, ?)")) != CM_OK)
+	static const char sql[] = "INSERT INTO events (time, actor, action, "
+	    "object, details) VALUES (?, ?, ?, ?, ?)";
+
+	actor_cached(st, who, sizeof(who));
+	if ((err = prepare_cached(st, &s, sql)) != CM_OK)
 		return err;
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)cm_ctx_now(st->ctx));
 	sqlite3_bind_text(s, 2, who, -1, SQLITE_STATIC);
@@ -1007,7 +1070,7 @@ cm__store_event(cm_store *st, const char *action, const char *object,
 	sqlite3_bind_text(s, 4, object, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 5, details, -1, SQLITE_STATIC);
 	err = step_done(st, s, "recording event");
-	sqlite3_finalize(s);
+	release(st, s);
 	return err;
 }
 
@@ -1025,6 +1088,34 @@ cm_cert_find(cm_cert_info **out, cm_store *st, const char *ref)
 		return cm__fail(st->ctx, CM_E_INVALID, "certificate reference "
 		    "is empty");
 	return cm__store_cert_find(out, st, ref);
+}
+
+cm_err
+cm__store_cert_key(gnutls_datum_t *pkcs8, bool *encrypted, cm_store *st,
+    const char *ca_name, const char *serial)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t key_id = 0;
+	cm_err err;
+	int rc;
+
+	if ((err = prepare(st, &s, "SELECT c.key_id FROM certs c JOIN cas a "
+	    "ON a.id = c.ca_id WHERE a.name = ? AND c.serial = ?")) != CM_OK)
+		return err;
+	sqlite3_bind_text(s, 1, ca_name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, serial, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		key_id = sqlite3_column_int64(s, 0);
+	else if (rc != SQLITE_DONE)
+		err = sql_fail(st, rc, "reading certificate");
+	sqlite3_finalize(s);
+	if (err != CM_OK)
+		return err;
+	if (key_id <= 0)
+		return cm__fail(st->ctx, CM_E_NOTFOUND, "certificate %s: its key "
+		    "was not kept in the store", serial);
+	return cm__store_key_get(pkcs8, encrypted, st, key_id);
 }
 
 cm_err
