@@ -47,6 +47,28 @@ raw_exec(const unit_fx *fx, const char *sql)
 	sqlite3_close(db);
 }
 
+/* The PKCS#8 of the newest key in the store, behind the library's back. */
+static void
+newest_key(const unit_fx *fx, gnutls_datum_t *out)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int n;
+
+	assert_int_equal(sqlite3_open_v2(fx->store_path, &db,
+	    SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT pkcs8 FROM keys ORDER "
+	    "BY id DESC LIMIT 1", -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	n = sqlite3_column_bytes(s, 0);
+	assert_true(n > 0);
+	assert_non_null(out->data = gnutls_malloc((size_t)n));
+	memcpy(out->data, sqlite3_column_blob(s, 0), (size_t)n);
+	out->size = (unsigned)n;
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
 static cm_err
 make_ca(cm_ca_info **out, unit_fx *fx, const char *name, unsigned days,
     const char *const *permit, size_t npermit, const char *pass)
@@ -909,6 +931,47 @@ test_issue_bad_input(void **state)
 	assert_int_equal(unit_count_dir(fx->dir), 1);
 }
 
+/* The leaf key is kept in the store unless discard_key. */
+static void
+test_issue_keeps_key(void **state)
+{
+	unit_fx *fx = *state;
+	cm_issue_opts o = opts(NAMES("k.test"));
+	gnutls_datum_t der = { NULL, 0 };
+	gnutls_x509_privkey_t key = NULL;
+	cm_cert_info *c = NULL;
+	gnutls_x509_crt_t crt;
+	unsigned char id1[64], id2[64];
+	size_t l1 = sizeof(id1), l2 = sizeof(id2);
+
+	assert_cm_ok(fx->ctx, cm_issue(&c, fx->st, &o));
+	assert_int_equal(rows(fx, "SELECT count(*) FROM keys"), 2);
+	assert_int_equal(rows(fx, "SELECT count(*) FROM certs WHERE key_id "
+	    "IS NOT NULL"), 1);
+	assert_int_equal(rows(fx, "SELECT count(*) FROM keys WHERE "
+	    "encrypted = 1"), 0);
+	/* Plain PKCS#8 of the certificate's key. */
+	newest_key(fx, &der);
+	assert_cm_ok(fx->ctx, cm__key_import_pkcs8(&key, fx->ctx, &der, NULL,
+	    "leaf"));
+	crt = crt_of(c->pem);
+	assert_int_equal(gnutls_x509_privkey_get_key_id(key,
+	    GNUTLS_KEYID_USE_SHA256, id1, &l1), 0);
+	assert_int_equal(gnutls_x509_crt_get_key_id(crt,
+	    GNUTLS_KEYID_USE_SHA256, id2, &l2), 0);
+	assert_memory_equal(id1, id2, l1);
+	gnutls_x509_crt_deinit(crt);
+	gnutls_x509_privkey_deinit(key);
+	gnutls_free(der.data);
+	cm_cert_info_free(c);
+
+	o.discard_key = true;
+	assert_cm_ok(fx->ctx, cm_issue(NULL, fx->st, &o));
+	assert_int_equal(rows(fx, "SELECT count(*) FROM keys"), 2);
+	assert_int_equal(rows(fx, "SELECT count(*) FROM certs WHERE key_id "
+	    "IS NULL"), 1);
+}
+
 struct pass {
 	const char *give;       /* NULL: refuse */
 	int calls;
@@ -937,6 +1000,8 @@ test_issue_encrypted_ca(void **state)
 	cm_ca_info *ca = NULL;
 	cm_cert_info *c = NULL;
 	struct pass p = { NULL, 0, "" };
+	gnutls_datum_t der = { NULL, 0 };
+	gnutls_x509_privkey_t leaf = NULL;
 
 	assert_cm_ok(fx->ctx, make_ca(&ca, fx, "locked", 0, NULL, 0,
 	    "open sesame"));
@@ -974,6 +1039,17 @@ test_issue_encrypted_ca(void **state)
 	assert_true(unit_exists(cert));
 	assert_int_equal(NCERTS(fx), 1);
 	cm_cert_info_free(c);
+
+	/* The kept leaf key is encrypted under the CA's passphrase. */
+	assert_int_equal(rows(fx, "SELECT count(*) FROM keys WHERE "
+	    "encrypted = 1"), 2);
+	newest_key(fx, &der);
+	assert_cm_err(fx->ctx, cm__key_import_pkcs8(&leaf, fx->ctx, &der,
+	    "wrong", "leaf"), CM_E_PASSPHRASE, "leaf: wrong passphrase");
+	assert_cm_ok(fx->ctx, cm__key_import_pkcs8(&leaf, fx->ctx, &der,
+	    "open sesame", "leaf"));
+	gnutls_x509_privkey_deinit(leaf);
+	gnutls_free(der.data);
 }
 
 /* ---- batches ------------------------------------------------------- */
@@ -1665,6 +1741,7 @@ main(void)
 		test_ca(test_issue_existing_file),
 		test_ca(test_issue_unwritable),
 		test_ca(test_issue_bad_input),
+		test_ca(test_issue_keeps_key),
 		unit_test_store(test_issue_encrypted_ca),
 		test_ca(test_batch_20_on_2_threads),
 		test_ca(test_batch_bad_third),
