@@ -650,6 +650,10 @@ test_issue_contents(void **state)
 	/* One row and one event per certificate. */
 	assert_int_equal(NCERTS(fx), 3);
 	assert_int_equal(NISSUE_EVENTS(fx), 3);
+	assert_int_equal(rows(fx, "SELECT count(*) FROM events WHERE action = "
+	    "'issue' AND details = 'profile=peer names=www.app.test,*.app.test,"
+	    "127.0.0.1,::1,dev@app.test,spiffe://app.test/web' AND object IN "
+	    "(SELECT serial FROM certs)"), 1);
 	assert_int_equal(rows(fx, "SELECT count(*) FROM cert_names"), 18);
 	assert_int_equal(rows(fx, "SELECT count(*) FROM cert_names WHERE "
 	    "type = 'ip'"), 6);
@@ -1489,6 +1493,79 @@ test_cert_revoke(void **state)
 	free(keep);
 }
 
+/* A CA from the intermediate-ca profile carries its path length; a user
+ * profile's unit replaces the owner OU. */
+static void
+test_ca_init_profiles(void **state)
+{
+	static const char mine[] = "ca\ncert_signing_key\nunit = \"Team A\"\n"
+	    "expiration_days = 20\n";
+	unit_fx *fx = *state;
+	cm_ca_init_opts o = CM_CA_INIT_OPTS_INIT;
+	cm_ca_info *ca = NULL;
+	gnutls_x509_crt_t crt;
+	unsigned critical = 0, isca = 0;
+	int pathlen = -5;
+	char path[PATH_MAX + 32];
+
+	o.name = "mid";
+	o.profile = "intermediate-ca";
+	assert_cm_ok(fx->ctx, cm_ca_init(&ca, fx->st, &o));
+	assert_int_equal(ca->path_len, 0);
+	assert_int_equal(ca->not_after, UNIT_NOW + 1825 * UNIT_DAY);
+	crt = crt_of(ca->pem);
+	assert_int_equal(gnutls_x509_crt_get_basic_constraints(crt, &critical,
+	    &isca, &pathlen), 1);
+	assert_int_equal(pathlen, 0);
+	gnutls_x509_crt_deinit(crt);
+	cm_ca_info_free(ca);
+	ca = NULL;
+
+	unit_path(path, sizeof(path), fx, "team.tmpl");
+	unit_write_file(path, mine, strlen(mine));
+	o.name = "team";
+	o.profile = path;
+	assert_cm_ok(fx->ctx, cm_ca_init(&ca, fx->st, &o));
+	assert_substr(ca->subject, "OU=Team A");
+	assert_int_equal(ca->not_after, UNIT_NOW + 20 * UNIT_DAY);
+	assert_int_equal(ca->path_len, -1);
+	cm_ca_info_free(ca);
+}
+
+/* Another writer holds the store: the issuance waits, gives up with
+ * CM_E_LOCKED, and leaves no file behind. */
+static void
+test_issue_locked(void **state)
+{
+	unit_fx *fx = *state;
+	struct batch *b = batch_new(fx, 3);
+	cm_cert_info *c = NULL;
+	cm_cert_info **res = NULL;
+	sqlite3 *db = NULL;
+
+	cm_store_set_busy_timeout(fx->st, 50);
+	assert_int_equal(sqlite3_open_v2(fx->store_path, &db,
+	    SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "BEGIN EXCLUSIVE", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_cm_err(fx->ctx, cm_issue(&c, fx->st, &b->req[0]), CM_E_LOCKED,
+	    "is locked by another process");
+	assert_null(c);
+	assert_cm_err(fx->ctx, cm_issue_batch(&res, fx->st, b->req, 3, 2),
+	    CM_E_LOCKED, "locked");
+	assert_null(res);
+	assert_int_equal(unit_count_dir(fx->dir), 1);
+	assert_int_equal(sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(NCERTS(fx), 0);
+
+	assert_cm_ok(fx->ctx, cm_issue_batch(&res, fx->st, b->req, 3, 0));
+	cm_cert_info_list_free(res, 3);
+	assert_int_equal(unit_count_dir(fx->dir), 7);
+	free(b);
+}
+
 /* ---- an independent verifier --------------------------------------- */
 
 /* Runs a shell command; its exit status, and its output in out. */
@@ -1750,6 +1827,8 @@ main(void)
 		test_ca(test_cert_list),
 		test_ca(test_cert_find),
 		test_ca(test_cert_revoke),
+		unit_test_store(test_ca_init_profiles),
+		test_ca(test_issue_locked),
 		test_ca(test_issue_openssl_verify),
 		unit_test_store(test_issue_openssl_constrained),
 		unit_test_ctx(test_name_file_stem),
