@@ -980,8 +980,9 @@ cm__store_cert_find(cm_cert_info **out, cm_store *st, const char *ref)
 		 * compares without leading zeros, a prefix as typed. */
 		if ((err = prepare(st, &s, "SELECT " CERT_COLUMNS
 		    "WHERE ltrim(c.serial, '0') = ?2 OR (length(?3) < "
-		    "length(c.serial) AND substr(c.serial, 1, length(?3)) = ?3) "
-		    "ORDER BY ltrim(c.serial, '0') = ?2 DESC, c.id")) != CM_OK)
+		    "length(c.serial) AND substr(c.serial, 1, length(?3)) = "
+		    "?3) ORDER BY ltrim(c.serial, '0') = ?2 DESC, c.id")) !=
+		    CM_OK)
 			return err;
 		sqlite3_bind_int64(s, 1, (sqlite3_int64)cm_ctx_now(st->ctx));
 		sqlite3_bind_text(s, 2, hex + i, -1, SQLITE_STATIC);

@@ -516,8 +516,8 @@ test_issue_contents(void **state)
 	} profiles[] = {
 		{ "server", { GNUTLS_KP_TLS_WWW_SERVER, NULL }, 1 },
 		{ "client", { GNUTLS_KP_TLS_WWW_CLIENT, NULL }, 1 },
-		{ "peer", { GNUTLS_KP_TLS_WWW_SERVER, GNUTLS_KP_TLS_WWW_CLIENT },
-		    2 },
+		{ "peer", { GNUTLS_KP_TLS_WWW_SERVER,
+		    GNUTLS_KP_TLS_WWW_CLIENT }, 2 },
 	};
 	static const struct {
 		unsigned type;
@@ -527,7 +527,8 @@ test_issue_contents(void **state)
 		{ GNUTLS_SAN_DNSNAME, "www.app.test", 12 },
 		{ GNUTLS_SAN_DNSNAME, "*.app.test", 10 },
 		{ GNUTLS_SAN_IPADDRESS, "\x7f\0\0\x01", 4 },
-		{ GNUTLS_SAN_IPADDRESS, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x01", 16 },
+		{ GNUTLS_SAN_IPADDRESS,
+		    "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x01", 16 },
 		{ GNUTLS_SAN_RFC822NAME, "dev@app.test", 12 },
 		{ GNUTLS_SAN_URI, "spiffe://app.test/web", 21 },
 	};
@@ -1247,7 +1248,8 @@ assert_list(unit_fx *fx, const cm_list_filter *f, const char *const *want,
 	assert_cm_ok(fx->ctx, cm_cert_list(&v, &n, fx->st, f));
 	if (n != nwant)
 		for (i = 0; i < n; i++)
-			print_error("got %s %s\n", v[i]->names[0], v[i]->status);
+			print_error("got %s %s\n", v[i]->names[0],
+			    v[i]->status);
 	assert_int_equal(n, nwant);
 	for (i = 0; i < n; i++)
 		assert_string_equal(v[i]->serial, want[i]);
@@ -1631,7 +1633,8 @@ test_issue_openssl_verify(void **state)
 	unit_write_file(capem, ca->pem, strlen(ca->pem));
 	cm_ca_info_free(ca);
 	for (i = 0; i < 3; i++) {
-		static const char *const prof[] = { "server", "client", "peer" };
+		static const char *const prof[] = { "server", "client",
+		    "peer" };
 		cm_issue_opts o = opts(NAMES("www.app.test", "*.app.test",
 		    "127.0.0.1", "::1", "dev@app.test"));
 		snprintf(f, sizeof(f), "%s.crt", prof[i]);
@@ -1643,8 +1646,8 @@ test_issue_openssl_verify(void **state)
 	for (i = 0; i < UNIT_NELEM(cases); i++) {
 		snprintf(f, sizeof(f), "%s.crt", cases[i].profile);
 		unit_path(cert, sizeof(cert), fx, f);
-		snprintf(cmd, sizeof(cmd), "openssl verify -x509_strict -attime "
-		    "%lld -purpose %s %s -CAfile '%s' '%s' 2>&1",
+		snprintf(cmd, sizeof(cmd), "openssl verify -x509_strict "
+		    "-attime %lld -purpose %s %s -CAfile '%s' '%s' 2>&1",
 		    (long long)UNIT_NOW + 60, cases[i].purpose, cases[i].check,
 		    capem, cert);
 		rc = run(out, sizeof(out), cmd);

@@ -125,7 +125,8 @@ test_name_parse_bad(void **state)
 		const struct name_bad *c = &names_bad[i];
 		memset(&n, 0x5a, sizeof(n));
 		cm_err err = cm__name_parse(&n, fx->ctx, c->in);
-		if (err != CM_E_INVALID || !strstr(cm_ctx_error(fx->ctx), c->msg))
+		if (err != CM_E_INVALID ||
+		    strstr(cm_ctx_error(fx->ctx), c->msg) == NULL)
 			print_error("case '%s'\n", c->in);
 		assert_cm_err(fx->ctx, err, CM_E_INVALID, c->msg);
 		/* *out is written only on success. */
@@ -191,7 +192,8 @@ test_name_lengths(void **state)
 	s = long_name(254, 63);
 	assert_cm_err(fx->ctx, cm__name_parse(&n, fx->ctx, s), CM_E_INVALID,
 	    "is longer than 253 characters");
-	assert_substr(cm_ctx_error(fx->ctx), "aaaaaaaaaa...' is not a hostname");
+	assert_substr(cm_ctx_error(fx->ctx),
+	    "aaaaaaaaaa...' is not a hostname");
 	free(s);
 
 	s = long_name(4000, 63);
@@ -306,7 +308,8 @@ test_constraint_bad(void **state)
 	for (i = 0; i < UNIT_NELEM(cons_bad); i++) {
 		const struct name_bad *k = &cons_bad[i];
 		cm_err err = cm__constraint_parse(&c, fx->ctx, k->in);
-		if (err != CM_E_INVALID || !strstr(cm_ctx_error(fx->ctx), k->msg))
+		if (err != CM_E_INVALID ||
+		    strstr(cm_ctx_error(fx->ctx), k->msg) == NULL)
 			print_error("case '%s'\n", k->in);
 		assert_cm_err(fx->ctx, err, CM_E_INVALID, k->msg);
 	}

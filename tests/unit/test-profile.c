@@ -152,7 +152,8 @@ static const struct bad bad[] = {
 	    "number" },
 	{ "expiration_days = 99999999999999999999999\n", "is not a number "
 	    "from 1 to 36500" },
-	{ "expiration_days = 0x10\n", "expiration_days '0x10' is not a number" },
+	{ "expiration_days = 0x10\n", "expiration_days '0x10' is not a "
+	    "number" },
 	{ "ca\npath_len = 256\n", "t.tmpl:2: path_len '256' is not a number "
 	    "from -1 to 255" },
 	{ "ca\npath_len = -2\n", "path_len '-2' is not a number" },
