@@ -1626,8 +1626,6 @@ test_issue_openssl_verify(void **state)
 	size_t i, k;
 	int rc;
 
-	if (run(out, sizeof(out), "command -v openssl") != 0)
-		skip();
 	assert_cm_ok(fx->ctx, cm_ca_get(&ca, fx->st, "dev"));
 	unit_path(capem, sizeof(capem), fx, "ca.pem");
 	unit_write_file(capem, ca->pem, strlen(ca->pem));
@@ -1676,8 +1674,6 @@ test_issue_openssl_constrained(void **state)
 	char capem[PATH_MAX + 32], cert[PATH_MAX + 32], out[4096];
 	char cmd[3 * PATH_MAX];
 
-	if (run(out, sizeof(out), "command -v openssl") != 0)
-		skip();
 	assert_cm_ok(fx->ctx, make_ca(&ca, fx, "nc", 0, permit, 2, NULL));
 	unit_path(capem, sizeof(capem), fx, "ca.pem");
 	unit_write_file(capem, ca->pem, strlen(ca->pem));
@@ -1832,11 +1828,23 @@ main(void)
 		test_ca(test_cert_revoke),
 		unit_test_store(test_ca_init_profiles),
 		test_ca(test_issue_locked),
-		test_ca(test_issue_openssl_verify),
-		unit_test_store(test_issue_openssl_constrained),
 		unit_test_ctx(test_name_file_stem),
 		test_ca(test_batch_file),
+		/* last: left out without openssl */
+		test_ca(test_issue_openssl_verify),
+		unit_test_store(test_issue_openssl_constrained),
 	};
+	size_t n = UNIT_NELEM(tests);
+	char out[256];
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	/*
+	 * cmocka 1.1.5 reports skip() as "not ok # SKIP", which automake
+	 * counts as a failure; without openssl, say so and leave the two
+	 * cross-checks out rather than pass them.
+	 */
+	if (run(out, sizeof(out), "command -v openssl") != 0) {
+		printf("# openssl not found: 2 OpenSSL cross-checks not run\n");
+		n -= 2;
+	}
+	return _cmocka_run_group_tests("test-issue", tests, n, NULL, NULL);
 }
