@@ -833,7 +833,22 @@ test_issue_existing_file(void **state)
 	assert_int_equal(unit_mode(cert), 0644);
 	assert_int_equal(NCERTS(fx), 1);
 	cm_cert_info_free(c);
+	c = NULL;
 	assert_int_equal(unit_count_dir(fx->dir), 3);
+
+	/* A folder in the way: exists, and force does not remove it. */
+	unit_path(cert, sizeof(cert), fx, "adir");
+	assert_int_equal(mkdir(cert, 0700), 0);
+	unit_path(key, sizeof(key), fx, "adir.key");
+	o.force = false;
+	assert_cm_err(fx->ctx, cm_issue(&c, fx->st, &o), CM_E_EXISTS,
+	    "adir: file exists");
+	o.force = true;
+	snprintf(want, sizeof(want), "%s: is a directory", cert);
+	assert_cm_err(fx->ctx, cm_issue(&c, fx->st, &o), CM_E_INVALID, want);
+	assert_null(c);
+	assert_false(unit_exists(key));
+	assert_int_equal(NCERTS(fx), 1);
 }
 
 /*

@@ -116,7 +116,7 @@ test_profile_crlf_and_overrides(void **state)
 	assert_cm_ok(fx->ctx, parse(&p, fx,
 	    "cn = first\r\n"
 	    "cn = \"second\"\r\n"
-	    "ca\r\n"
+	    "ca # a flag, then a comment\r\n"
 	    "path_len = -1\r\n"
 	    "tls_www_server\r\n"
 	    "tls_www_server = 0\r\n"
