@@ -112,7 +112,6 @@ const char *cm_key_type_name(cm_key_type type);
 typedef struct cm_store cm_store;
 
 #define CM_STORE_CREATE 0x1   /* create the file (and its folder) if absent */
-#define CM_STORE_READONLY 0x2 /* never write: listing, showing */
 
 /*
  * The store path the CLI uses when none is given: $CERTMINT_STORE, else

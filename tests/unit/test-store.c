@@ -114,7 +114,7 @@ test_store_newer(void **state)
 	sqlite3 *db;
 	char *before, *after, want[2 * PATH_MAX];
 	size_t lb, la;
-	unsigned flags[] = { 0, CM_STORE_CREATE, CM_STORE_READONLY };
+	unsigned flags[] = { 0, CM_STORE_CREATE };
 	size_t i;
 
 	cm_store_close(fx->st);
@@ -188,8 +188,6 @@ test_store_missing(void **state)
 	    "init')", path);
 	assert_cm_err(fx->ctx, cm_store_open(&st, fx->ctx, path, 0),
 	    CM_E_NOTFOUND, want);
-	assert_cm_err(fx->ctx, cm_store_open(&st, fx->ctx, path,
-	    CM_STORE_READONLY), CM_E_NOTFOUND, "does not exist");
 	assert_null(st);
 	/* Nothing was created on the way. */
 	assert_false(unit_exists(sub));
