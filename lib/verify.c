@@ -8,7 +8,7 @@
 
 #include "internal.h"
 
-#define MAX_CERTS 64            /* per input file */
+#define MAX_CERTS 256           /* per input file */
 #define MAX_DEPTH 16            /* GnuTLS's own default verify depth */
 #define VERIFY_MAX_INPUT (4u << 20)
 
@@ -451,6 +451,10 @@ explain(cm_verify_result *r, cm_ctx *ctx, gnutls_x509_crt_t *full,
 		} else if (r->status & GNUTLS_CERT_SIGNATURE_FAILURE) {
 			snprintf(pre, sizeof(pre), "the signature on ");
 			snprintf(post, sizeof(post), " does not verify");
+		} else if (r->status &
+		    GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE) {
+			snprintf(post, sizeof(post), " breaks an issuer's path "
+			    "length or key usage (keyCertSign) constraint");
 		} else {
 			snprintf(pre, sizeof(pre), "no valid path to a trust "
 			    "anchor from ");
@@ -471,8 +475,8 @@ explain(cm_verify_result *r, cm_ctx *ctx, gnutls_x509_crt_t *full,
 		break;
 	case CM_OUTCOME_NAME_CONSTRAINTS:
 		at_fault = full[failing_link(full, nfull, vflags)];
-		snprintf(post, sizeof(post), " breaks a constraint of its "
-		    "issuers (name constraints or path length)");
+		snprintf(post, sizeof(post), " has a name outside an "
+		    "issuer's name constraints");
 		break;
 	case CM_OUTCOME_PURPOSE:
 		snprintf(post, sizeof(post), " is not for %s authentication "
@@ -498,6 +502,97 @@ explain(cm_verify_result *r, cm_ctx *ctx, gnutls_x509_crt_t *full,
 	if ((r->explanation = cm__strdup(msg)) == NULL)
 		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
 	return CM_OK;
+}
+
+/* Does the CA crt carry a nameConstraints extension (RFC 5280 4.2.1.10),
+ * parsable or not? */
+static bool
+has_nc_ext(gnutls_x509_crt_t crt)
+{
+	size_t size = 0;
+	unsigned crit = 0;
+	int ret;
+
+	ret = gnutls_x509_crt_get_extension_by_oid(crt, "2.5.29.30", 0, NULL,
+	    &size, &crit);
+	return ret == 0 || ret == GNUTLS_E_SHORT_MEMORY_BUFFER;
+}
+
+/* Do crt's name constraints reject a name of one of the certificates in
+ * below[0..n)?  Constraints GnuTLS cannot parse reject everything. */
+static bool
+nc_rejects(gnutls_x509_crt_t crt, gnutls_x509_crt_t *below, unsigned n)
+{
+	static const unsigned types[] = { GNUTLS_SAN_DNSNAME,
+		GNUTLS_SAN_IPADDRESS, GNUTLS_SAN_RFC822NAME, GNUTLS_SAN_URI,
+		GNUTLS_SAN_DN };
+	gnutls_x509_name_constraints_t nc = NULL;
+	unsigned crit = 0, j, k;
+	bool rejects = false;
+
+	if (gnutls_x509_name_constraints_init(&nc) < 0)
+		return true;
+	if (gnutls_x509_crt_get_name_constraints(crt, nc, 0, &crit) < 0) {
+		rejects = true;
+		goto out;
+	}
+	for (j = 0; j < n && !rejects; j++)
+		for (k = 0; k < sizeof(types) / sizeof(types[0]); k++)
+			if (!gnutls_x509_name_constraints_check_crt(nc,
+			    types[k], below[j])) {
+				rejects = true;
+				break;
+			}
+out:
+	gnutls_x509_name_constraints_deinit(nc);
+	return rejects;
+}
+
+/*
+ * GnuTLS reports a broken path length, an issuer without keyCertSign and
+ * a name outside a CA's name constraints with the one bit
+ * GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE, which cm__outcome_from_status()
+ * can only map to name-constraints.  With the path at hand we tell them
+ * apart: without a name constraint in the path, or with a path-length or
+ * key-usage break and no name GnuTLS's own constraint check rejects, the
+ * path is simply not a valid path: untrusted.  (x509-limbo pathlen::*,
+ * rfc5280::root-inconsistent-ca-extensions.)
+ */
+cm_outcome
+cm__outcome_refine(cm_outcome o, unsigned status, gnutls_x509_crt_t *path,
+    unsigned n)
+{
+	bool nc_present = false, nc_broken = false, structural = false;
+	unsigned i, j, below, crit, ca, ku;
+	int plen;
+
+	if (o != CM_OUTCOME_NAME_CONSTRAINTS ||
+	    !(status & GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE))
+		return o;
+	for (i = 1; i < n; i++) {
+		plen = -1;
+		if (gnutls_x509_crt_get_basic_constraints(path[i], &crit, &ca,
+		    &plen) >= 0 && plen >= 0) {
+			/* RFC 5280 4.2.1.9: self-issued intermediates do not
+			 * count. */
+			for (below = 0, j = 1; j < i; j++)
+				if (!gnutls_x509_crt_check_issuer(path[j],
+				    path[j]))
+					below++;
+			if (below > (unsigned)plen)
+				structural = true;
+		}
+		if (gnutls_x509_crt_get_key_usage(path[i], &ku, &crit) >= 0 &&
+		    !(ku & GNUTLS_KEY_KEY_CERT_SIGN))
+			structural = true;
+		if (has_nc_ext(path[i])) {
+			nc_present = true;
+			nc_broken = nc_broken || nc_rejects(path[i], path, i);
+		}
+	}
+	if (!nc_present || (structural && !nc_broken))
+		return CM_OUTCOME_UNTRUSTED;
+	return o;
 }
 
 /*
@@ -620,8 +715,11 @@ cm_verify(cm_verify_result **out, cm_ctx *ctx, cm_store *st,
 	 * GnuTLS's check_time_status() does, adding the same status bits.
 	 * DO_NOT_ALLOW_SAME as certtool --verify: a certificate that is in
 	 * the trust list but not issued by an anchor is not trusted as such.
+	 * The medium profile (112-bit security: no RSA below 2048 bits, no
+	 * P-192, no SHA-1) as certtool --verify-profile=medium.
 	 */
 	vflags = GNUTLS_VERIFY_DO_NOT_ALLOW_SAME |
+	    GNUTLS_PROFILE_TO_VFLAGS(GNUTLS_PROFILE_MEDIUM) |
 	    GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
 	    GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS;
 	npath = build_path(path, &anchor, tl, &pool);
@@ -644,7 +742,8 @@ cm_verify(cm_verify_result **out, cm_ctx *ctx, cm_store *st,
 	status |= time_fail;
 	r->status = status;
 	r->valid = status == 0;
-	r->outcome = cm__outcome_from_status(status, false);
+	r->outcome = cm__outcome_refine(cm__outcome_from_status(status,
+	    false), status, path, nfull);
 
 	if ((r->chain = calloc(nfull, sizeof(char *))) == NULL) {
 		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
