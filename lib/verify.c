@@ -713,13 +713,17 @@ cm_verify(cm_verify_result **out, cm_ctx *ctx, cm_store *st,
 	 * CHECKS and _TRUSTED_TIME_CHECKS), and we check the validity of
 	 * every certificate of the path, anchor included, at r->at the way
 	 * GnuTLS's check_time_status() does, adding the same status bits.
-	 * DO_NOT_ALLOW_SAME as certtool --verify: a certificate that is in
-	 * the trust list but not issued by an anchor is not trusted as such.
-	 * The medium profile (112-bit security: no RSA below 2048 bits, no
-	 * P-192, no SHA-1) as certtool --verify-profile=medium.
+	 * Otherwise the flags of a GnuTLS TLS peer (the harness): a
+	 * certificate found in the trust list is trusted as it is, as
+	 * gnutls_certificate_verify_peers() and openssl verify do (so a
+	 * pinned self-signed server certificate verifies).  certtool
+	 * --verify adds GNUTLS_VERIFY_DO_NOT_ALLOW_SAME; see
+	 * tests/conformance/limbo-disagreements.txt for the one x509-limbo
+	 * case where that matters.
+	 * The medium profile (about 112-bit security: no RSA keys below 2048
+	 * bits, no P-192) as certtool --verify-profile=medium.
 	 */
-	vflags = GNUTLS_VERIFY_DO_NOT_ALLOW_SAME |
-	    GNUTLS_PROFILE_TO_VFLAGS(GNUTLS_PROFILE_MEDIUM) |
+	vflags = GNUTLS_PROFILE_TO_VFLAGS(GNUTLS_PROFILE_MEDIUM) |
 	    GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
 	    GNUTLS_VERIFY_DISABLE_TRUSTED_TIME_CHECKS;
 	npath = build_path(path, &anchor, tl, &pool);

@@ -148,9 +148,35 @@ if command -v certtool >/dev/null 2>&1; then
 		--trust root.pem --name chain.test
 	vclass "intermediate as trust anchor: ok" 0 ok chain-leaf.pem \
 		--trust int.pem --name chain.test
-	vclass "expired intermediate at --at: expired" 1 expired \
+	vclass "chain past every not_after: expired" 1 expired \
 		chain-leaf.pem --untrusted int.pem --trust root.pem \
 		--at 2099-01-01
+	# An intermediate that expires before its leaf.
+	printf 'cn = "Short Intermediate"\nca\ncert_signing_key\nexpiration_days = 10\n' \
+		>short.tmpl
+	certtool -c --load-privkey i.key --load-ca-certificate root.pem \
+		--load-ca-privkey r.key --template short.tmpl \
+		--outfile short.pem >/dev/null 2>&1
+	certtool -c --load-privkey l.key --load-ca-certificate short.pem \
+		--load-ca-privkey i.key --template leaf.tmpl \
+		--outfile short-leaf.pem >/dev/null 2>&1
+	at20=$(python3 -c 'import datetime as d; print((d.datetime.now(d.timezone.utc)+d.timedelta(days=20)).strftime("%Y-%m-%dT%H:%M:%SZ"))')
+	vclass "intermediate expired, leaf not: expired" 1 expired \
+		short-leaf.pem --untrusted short.pem --trust root.pem --at "$at20"
+	grep -q "expired: 'CN=Short Intermediate' expired at" "$WORK/v.json" &&
+		ok "explanation names the expired intermediate" ||
+		not_ok "explanation names the expired intermediate"
+	vclass "the same chain today: ok" 0 ok short-leaf.pem \
+		--untrusted short.pem --trust root.pem --name chain.test
+	# A pinned self-signed server certificate, as a TLS peer trusts it.
+	printf 'cn = "self.test"\ndns_name = "self.test"\ntls_www_server\nsigning_key\nexpiration_days = 30\n' \
+		>self.tmpl
+	certtool -s --load-privkey l.key --template self.tmpl \
+		--outfile self.pem >/dev/null 2>&1
+	vclass "pinned self-signed certificate: ok" 0 ok self.pem \
+		--trust self.pem --name self.test
+	vclass "self-signed certificate, other anchor: untrusted" 1 untrusted \
+		self.pem --trust root.pem --name self.test
 else
 	ok "intermediates # SKIP certtool not installed"
 fi
@@ -213,6 +239,14 @@ if command -v openssl >/dev/null 2>&1; then
 	is "openssl agrees: expired" \
 		"$(ov ca.pem -attime 4084128000 www.test.crt)" \
 		"$(cv www.test.crt --trust ca.pem --at 2099-06-01)"
+	if [ -f self.pem ]; then
+		is "openssl agrees: pinned self-signed" \
+			"$(ov self.pem -verify_hostname self.test self.pem)" \
+			"$(cv self.pem --trust self.pem --name self.test)"
+		is "openssl agrees: intermediate" \
+			"$(ov root.pem -untrusted int.pem chain-leaf.pem)" \
+			"$(cv chain-leaf.pem --trust root.pem --untrusted int.pem)"
+	fi
 	is "openssl verdicts are not all the same" \
 		"$(ov ca.pem www.test.crt)$(ov other-ca.pem www.test.crt)" okfail
 else
