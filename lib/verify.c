@@ -143,12 +143,18 @@ load_certs(crt_list *out, cm_ctx *ctx, const char *what, const char *path,
 
 	if (data == NULL) {
 		if (path == NULL)
-			return cm__fail(ctx, CM_E_INVALID, "%s: no input", what);
-		if ((err = cm__file_read(ctx, path, VERIFY_MAX_INPUT, &buf, &n)) !=
-		    CM_OK)
+			return cm__fail(ctx, CM_E_INVALID, "%s: no input",
+			    what);
+		err = cm__file_read(ctx, path, VERIFY_MAX_INPUT, &buf, &n);
+		if (err != CM_OK)
 			return err;
 		data = buf;
 		len = n;
+	}
+	if (len > VERIFY_MAX_INPUT) {
+		err = cm__fail(ctx, CM_E_INVALID, "%s: larger than %u bytes",
+		    name, VERIFY_MAX_INPUT);
+		goto out;
 	}
 	d.data = (unsigned char *)(uintptr_t)data;
 	d.size = (unsigned)len;
@@ -175,13 +181,13 @@ load_certs(crt_list *out, cm_ctx *ctx, const char *what, const char *path,
 		}
 	}
 	if (ret < 0) {
-		err = cm__fail(ctx, CM_E_INVALID, "%s: not a certificate (PEM or "
-		    "DER): %s", name, gnutls_strerror(ret));
+		err = cm__fail(ctx, CM_E_INVALID, "%s: not a certificate "
+		    "(PEM or DER): %s", name, gnutls_strerror(ret));
 		goto out;
 	}
 	if (cnt == 0 || cnt > MAX_CERTS) {
-		err = cm__fail(ctx, CM_E_INVALID, "%s: %u certificates (1 to %u "
-		    "expected)", name, cnt, MAX_CERTS);
+		err = cm__fail(ctx, CM_E_INVALID, "%s: %u certificates (1 "
+		    "to %u expected)", name, cnt, MAX_CERTS);
 		goto out;
 	}
 	out->v = v;
@@ -275,11 +281,13 @@ static const struct {
 	{ GNUTLS_CERT_NOT_ACTIVATED, "not-activated" },
 	{ GNUTLS_CERT_EXPIRED, "expired" },
 	{ GNUTLS_CERT_SIGNATURE_FAILURE, "signature-failure" },
-	{ GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED, "revocation-data-superseded" },
+	{ GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED,
+	    "revocation-data-superseded" },
 	{ GNUTLS_CERT_UNEXPECTED_OWNER, "unexpected-owner" },
 	{ GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE,
 	    "revocation-data-issued-in-future" },
-	{ GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE, "signer-constraints-failure" },
+	{ GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE,
+	    "signer-constraints-failure" },
 	{ GNUTLS_CERT_MISMATCH, "mismatch" },
 	{ GNUTLS_CERT_PURPOSE_MISMATCH, "purpose-mismatch" },
 	{ GNUTLS_CERT_MISSING_OCSP_STATUS, "missing-ocsp-status" },
@@ -433,7 +441,8 @@ explain(cm_verify_result *r, cm_ctx *ctx, gnutls_x509_crt_t *full,
 		    r->chain[r->nchain - 1]);
 		break;
 	case CM_OUTCOME_UNTRUSTED:
-		if ((r->status & GNUTLS_CERT_SIGNER_NOT_FOUND) && !r->anchored) {
+		if ((r->status & GNUTLS_CERT_SIGNER_NOT_FOUND) &&
+		    !r->anchored) {
 			at_fault = full[nfull - 1];
 			iss = issuer_of(at_fault);
 			snprintf(pre, sizeof(pre), "no trust anchor or given "
@@ -631,8 +640,8 @@ load_anchors(gnutls_x509_trust_list_t tl, cm_ctx *ctx, cm_store *st,
 		for (i = ret < 0 ? 0 : (unsigned)ret; i < l.n; i++)
 			gnutls_x509_crt_deinit(l.v[i]);
 		gnutls_free(l.v);
-		return cm__gnutls_fail(ctx, ret < 0 ? ret : GNUTLS_E_INTERNAL_ERROR,
-		    "verify: adding trust anchors");
+		return cm__gnutls_fail(ctx, ret < 0 ? ret :
+		    GNUTLS_E_INTERNAL_ERROR, "verify: adding trust anchors");
 	}
 	gnutls_free(l.v);
 	return CM_OK;
@@ -705,8 +714,8 @@ cm_verify(cm_verify_result **out, cm_ctx *ctx, cm_store *st,
 
 	/*
 	 * The verification time.  GnuTLS 3.7.9 verifies "now" only:
-	 * gnutls_x509_trust_list_verify_crt2() and gnutls_x509_crt_list_verify()
-	 * take no time, and the only way to move GnuTLS's clock is
+	 * gnutls_x509_trust_list_verify_crt2() and
+	 * gnutls_x509_crt_list_verify() take no time, and the only way to move GnuTLS's clock is
 	 * gnutls_global_set_time_function(), process-wide state that would
 	 * race with other contexts (the harness runs handshakes meanwhile).
 	 * So GnuTLS checks everything but time (GNUTLS_VERIFY_DISABLE_TIME_

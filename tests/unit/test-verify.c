@@ -248,7 +248,7 @@ group_teardown(void **state)
 	return teardown(*state);
 }
 
-/* ---- cm_verify, table-driven ---------------------------------------------- */
+/* ---- cm_verify, table-driven ------------------------------------------- */
 
 static const struct vcase {
 	const char *desc;
