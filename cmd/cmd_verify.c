@@ -129,6 +129,12 @@ cmd_verify(cmd_env *env, int argc, char **argv)
 			if (cm_time_parse(&o.at, env->ctx, optarg) != CM_OK)
 				return cmd_usage_error("verify", "--at: %s",
 				    cm_ctx_error(env->ctx));
+			/* 0 would mean "now" to the library. */
+			if (o.at <= 0)
+				return cmd_usage_error("verify", "--at '%s' is "
+				    "not after 1970-01-01T00:00:00Z", optarg);
+			/* The whole run sees the pinned clock. */
+			cm_ctx_set_time(env->ctx, o.at);
 			break;
 		case 'j': json = true; break;
 		case 'h':

@@ -202,6 +202,8 @@ expect_fail 2 "--trust and --ca exclude each other" \
 expect_fail 2 "time '2026-13-01' is not RFC 3339" \
 	"bad --at: usage naming the time" \
 	"$C" verify www.test.crt --at 2026-13-01
+expect_fail 2 "--at '1969-12-31' is not after 1970" "--at before the epoch" \
+	"$C" verify www.test.crt --at 1969-12-31
 expect_fail 2 "--purpose 'mail'" "bad --purpose: usage" \
 	"$C" verify www.test.crt --purpose mail
 expect_fail 2 "give one LEAF" "no leaf: usage" "$C" verify
