@@ -21,6 +21,7 @@ static const struct command {
 	{ "show", cmd_show, "Show one certificate" },
 	{ "help", cmd_help, "Show help for a command" },
 	{ "version", cmd_version, "Print the version" },
+	{ "verify", cmd_verify, "Verify a chain and explain the verdict" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

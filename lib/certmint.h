@@ -397,6 +397,80 @@ const char *cm_outcome_name(cm_outcome o);
 /* The reverse; CM_E_INVALID listing the classes for an unknown name. */
 cm_err cm_outcome_parse(cm_outcome *out, cm_ctx *ctx, const char *name);
 
+
+/* ------------------------------------------------------------------ */
+/* Verification of a chain without a handshake (verify.c) */
+
+/*
+ * Parses an RFC 3339 time ("2026-01-02T03:04:05Z", "...+02:00", fractions
+ * of a second ignored) or a date ("2026-01-02", midnight UTC).
+ * CM_E_INVALID names the text.
+ */
+cm_err cm_time_parse(time_t *out, cm_ctx *ctx, const char *text);
+
+typedef enum cm_verify_purpose {
+	CM_VERIFY_SERVER = 0,   /* EKU must allow TLS server auth */
+	CM_VERIFY_CLIENT,       /* EKU must allow TLS client auth */
+	CM_VERIFY_ANY           /* no key purpose check */
+} cm_verify_purpose;
+
+#define CM_VERIFY_OPTS_VERSION 1
+typedef struct cm_verify_opts {
+	unsigned version;
+	/* The certificate to verify, PEM or DER; further certificates in the
+	 * same input are taken as untrusted intermediates.  leaf_data (with
+	 * leaf_len) wins over leaf_path, which then only names it. */
+	const char *leaf_path;
+	const char *leaf_data;
+	size_t leaf_len;
+	/* Untrusted intermediates (PEM bundle or one DER); NULL: none. */
+	const char *untrusted_path;
+	const char *untrusted_data;
+	size_t untrusted_len;
+	/* Trust anchors (PEM bundle or one DER).  When neither is set, the
+	 * anchor is the store's CA ca (NULL: the only CA). */
+	const char *trust_path;
+	const char *trust_data;
+	size_t trust_len;
+	const char *ca;
+	const char *name;          /* expected DNS name or IP; NULL: none */
+	cm_verify_purpose purpose; /* CM_VERIFY_SERVER by default */
+	time_t at;                 /* 0: cm_ctx_now() (the pinned clock) */
+} cm_verify_opts;
+#define CM_VERIFY_OPTS_INIT { CM_VERIFY_OPTS_VERSION, NULL, NULL, 0, NULL, \
+	NULL, 0, NULL, NULL, 0, NULL, NULL, CM_VERIFY_SERVER, 0 }
+
+typedef struct cm_verify_result {
+	bool valid;
+	cm_outcome outcome;       /* CM_OUTCOME_OK when valid */
+	unsigned status;          /* gnutls_certificate_status_t bits */
+	char **reasons;           /* one token per status bit ("expired") */
+	size_t nreasons;
+	char *explanation;        /* one line naming the failing certificate */
+	char *failing;            /* its subject DN, NULL when valid */
+	char **chain;             /* subject DNs, leaf first, anchor last when
+	                             one was found */
+	size_t nchain;
+	bool anchored;            /* the chain ends at a trust anchor */
+	time_t at;                /* the time verified at */
+} cm_verify_result;
+
+void cm_verify_result_free(cm_verify_result *r);
+
+/*
+ * Verifies a certificate chain as a TLS client (purpose server) or server
+ * (purpose client) would, without a handshake, with GnuTLS's trust list:
+ * path to a trust anchor, signatures, validity at o->at, basic and name
+ * constraints, key purpose, and the expected name (an IP address given as
+ * name is matched against IP SANs only).  An invalid chain is a result, not
+ * an error: the call returns CM_OK with (*out)->valid false.
+ * st may be NULL unless the anchor comes from the store.
+ * Returns CM_E_INVALID for unreadable or malformed input (the message
+ * names the file), CM_E_NOTFOUND / CM_E_AMBIGUOUS for the CA, store codes.
+ */
+cm_err cm_verify(cm_verify_result **out, cm_ctx *ctx, cm_store *st,
+    const cm_verify_opts *o);
+
 #ifdef __cplusplus
 }
 #endif

@@ -230,6 +230,16 @@ cm_err cm__ask_passphrase(cm_ctx *ctx, char *buf, size_t len,
  */
 cm_outcome cm__outcome_from_status(unsigned status, bool peer_is_client);
 
+/* ---- verification (verify.c) ---- */
+/*
+ * Refines a class derived from status bits with the path that was
+ * verified (leaf first): GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE from a
+ * broken path length or issuer key usage, not from a name constraint,
+ * becomes CM_OUTCOME_UNTRUSTED.  Other classes are returned unchanged.
+ */
+cm_outcome cm__outcome_refine(cm_outcome o, unsigned status,
+    gnutls_x509_crt_t *path, unsigned n);
+
 /* ---- embedded data (generated) ---- */
 typedef struct cm__blob {
 	const char *name;
