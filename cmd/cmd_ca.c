@@ -8,9 +8,11 @@
 #include "cmd.h"
 
 static const char usage[] =
-"usage: certmint ca list [--json]\n"
+"usage: certmint ca create NAME --parent CA [...]  (see ca create --help)\n"
+"       certmint ca list [--json]\n"
 "       certmint ca show [NAME] [--pem | --json]\n"
 "\n"
+"  create NAME  an intermediate CA under --parent\n"
 "  list         every CA in the store\n"
 "  show [NAME]  one CA; NAME may be left out when the store has one CA\n"
 "  --pem        print the CA certificate (PEM), e.g. to trust it\n"
@@ -58,6 +60,8 @@ cmd_ca(cmd_env *env, int argc, char **argv)
 	cm_err err;
 	int c, rc = EXIT_OK;
 
+	if (argc > 1 && strcmp(argv[1], "create") == 0)
+		return cmd_ca_create(env, argc - 1, argv + 1);
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
