@@ -923,10 +923,13 @@ cm__store_cert_find(cm_cert_info **out, cm_store *st, const char *ref)
 	for (i = 0; is_hex && hex[i] == '0' && hex[i + 1] != '\0'; i++)
 		;
 	if (is_hex && j >= 4) {
+		/* Stored serials are whole octets ("0a1b..."): compare
+		 * without their leading zero, as the reference is. */
 		if ((err = prepare(st, &s, "SELECT " CERT_COLUMNS
-		    "WHERE c.serial = ?2 OR (length(?2) < length(c.serial) AND "
-		    "substr(c.serial, 1, length(?2)) = ?2) ORDER BY "
-		    "c.serial = ?2 DESC, c.id")) != CM_OK)
+		    "WHERE c.serial IN (?2, '0' || ?2) OR (length(?2) < "
+		    "length(ltrim(c.serial, '0')) AND substr(ltrim(c.serial, "
+		    "'0'), 1, length(?2)) = ?2) ORDER BY "
+		    "c.serial IN (?2, '0' || ?2) DESC, c.id")) != CM_OK)
 			return err;
 		sqlite3_bind_int64(s, 1, (sqlite3_int64)cm_ctx_now(st->ctx));
 		sqlite3_bind_text(s, 2, hex + i, -1, SQLITE_STATIC);
@@ -935,7 +938,8 @@ cm__store_cert_find(cm_cert_info **out, cm_store *st, const char *ref)
 		s = NULL;
 		if (err != CM_OK)
 			return err;
-		if (n == 1 || (n > 1 && strcmp(v[0]->serial, hex + i) == 0)) {
+		if (n == 1 || (n > 1 && strcmp(v[0]->serial +
+		    (v[0]->serial[0] == '0'), hex + i) == 0)) {
 			*out = v[0];
 			v[0] = NULL;
 			cm_cert_info_list_free(v, n);
