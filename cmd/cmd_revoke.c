@@ -101,9 +101,25 @@ cmd_revoke(cmd_env *env, int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cmd_usage_error("revoke", "give one SERIAL or NAME");
-	if ((err = cmd_open_store(&st, env, false)) != CM_OK ||
-	    (err = cm_cert_revoke(&c, st, argv[optind], reason, at)) !=
+	if ((err = cmd_open_store(&st, env, false)) != CM_OK) {
+		rc = cmd_fail(env, err);
+		goto out;
+	}
+	if ((err = cm_cert_revoke(&c, st, argv[optind], reason, at)) !=
 	    CM_OK) {
+		/* A root is no certificate of the store: nothing lists it. */
+		cm_ca_info *ca = NULL;
+		if (err == CM_E_NOTFOUND &&
+		    cm_ca_get(&ca, st, argv[optind]) == CM_OK &&
+		    ca->parent == NULL) {
+			fprintf(stderr, "certmint: CA '%s' is a root: it cannot "
+			    "be revoked; remove it from trust stores instead\n",
+			    ca->name);
+			cm_ca_info_free(ca);
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		cm_ca_info_free(ca);
 		rc = cmd_fail(env, err);
 		goto out;
 	}

@@ -71,6 +71,8 @@ expect_fail 2 "^certmint: certificate [0-9a-f]+ is revoked already$" \
 expect_fail 2 "^certmint: certificate 'nosuch.test' not found" "unknown" \
     $C revoke nosuch.test
 expect_fail 2 "give one SERIAL or NAME" "no argument" $C revoke
+expect_fail 2 "^certmint: CA 'Dev' is a root: it cannot be revoked" \
+    "a root CA cannot be revoked" $C revoke Dev
 is "ok.test is still valid" "$($C show ok.test --json | jget 'd["status"]')" valid
 
 done_testing
