@@ -109,6 +109,8 @@ cmd_revoke(cmd_env *env, int argc, char **argv)
 	    CM_OK) {
 		/* A root is no certificate of the store: nothing lists it. */
 		cm_ca_info *ca = NULL;
+		char msg[256];
+		snprintf(msg, sizeof(msg), "%s", cm_ctx_error(env->ctx));
 		if (err == CM_E_NOTFOUND &&
 		    cm_ca_get(&ca, st, argv[optind]) == CM_OK &&
 		    ca->parent == NULL) {
@@ -120,7 +122,8 @@ cmd_revoke(cmd_env *env, int argc, char **argv)
 			goto out;
 		}
 		cm_ca_info_free(ca);
-		rc = cmd_fail(env, err);
+		fprintf(stderr, "certmint: %s\n", msg);
+		rc = cmd_exit_code(err);
 		goto out;
 	}
 	if (json) {
