@@ -86,6 +86,10 @@ is "a root-signed chain file is empty" "$(wc -c < ct-chain.pem)" 0
 
 # Refusals leave nothing behind.
 n0=$(count)
+openssl req -new -newkey rsa:1024 -nodes -keyout weak.key \
+    -subj "/CN=weak.test" -out weak.csr 2>/dev/null
+expect_fail 2 "^certmint: weak.csr: RSA key of 1024 bits: certmint signs RSA keys of 2048, 3072 or 4096 bits$" \
+    "a weak RSA key is refused" $C sign weak.csr --profile server
 python3 - <<'P'
 import base64
 lines = open("api.csr").read().split("\n")
@@ -148,5 +152,12 @@ is "no key kept for a signed request" \
     "$(sqlite3 "$CERTMINT_STORE" "SELECT count(*) FROM certs WHERE cn = 'api.test' AND key_id IS NOT NULL")" 0
 expect_fail 2 "its key was not kept in the store: renew with --rekey" \
     "renew without --rekey explains" $C renew api.test --force
+
+# Under an intermediate: the chain file makes the path.
+check "ca create Int" $C ca create Int --parent Dev
+check "sign under the intermediate with --chain" $C sign api.csr \
+    --profile server --ca Int --cert api-int.crt --chain api-int-chain.pem
+check "openssl verify -x509_strict: leaf -> Int -> Dev" openssl verify \
+    -x509_strict -CAfile ca.pem -untrusted api-int-chain.pem api-int.crt
 
 done_testing
