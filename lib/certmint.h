@@ -446,7 +446,8 @@ typedef struct cm_sign_opts {
 	const char *ca;              /* NULL: the only CA */
 	unsigned days;               /* 0: the profile's */
 	const char *cert_path;       /* NULL: no file */
-	const char *chain_path;      /* issuers up to, not including, the root */
+	const char *chain_path;      /* issuers up to, not including, the
+	                                root */
 	bool force;                  /* overwrite existing files */
 } cm_sign_opts;
 #define CM_SIGN_OPTS_INIT { CM_SIGN_OPTS_VERSION, NULL, NULL, 0, NULL, \
@@ -455,12 +456,14 @@ typedef struct cm_sign_opts {
 /*
  * Signs a PKCS#10 request (PEM or DER, at most 64 KiB) read from csr_path;
  * origin names it in messages.  The request's self-signature must verify
- * ("server.csr: signature does not verify", CM_E_INVALID: bad input).  Only its public
- * key, subject CN and subjectAltName names (DNS, IP, email, URI) are used,
- * each typed and checked like cm_issue()'s names and against the CA's name
- * constraints; every other requested extension is ignored: the profile
- * decides key usage, extended key usage and basic constraints.  Recorded
- * like an issuance (event "sign"; no private key is kept).
+ * (else CM_E_INVALID, "server.csr: signature does not verify").  Only its
+ * public key, subject CN and subjectAltName names (DNS, IP, email, URI) are
+ * used, each typed and checked like cm_issue()'s names and against the
+ * name constraints of every CA up the path; every other requested
+ * extension is ignored: the profile decides key usage, extended key usage
+ * and basic constraints.  Recorded like an issuance (event "sign"; no
+ * private key is kept).  CM_E_INVALID also for an unsupported key (RSA
+ * under 2048 bits, DSA, ...) or name type.
  */
 cm_err cm_sign_csr(cm_cert_info **out, cm_store *st, const char *csr_path,
     const cm_sign_opts *o);

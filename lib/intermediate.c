@@ -39,9 +39,9 @@ path_bound(int *bound, cm_ctx *ctx, const cm__signer *ps)
 		allowed = pl - (int)k - 1;
 		if (allowed < 0) {
 			if (k == 0)
-				return cm__fail(ctx, CM_E_CONSTRAINT, "CA '%s' has "
-				    "path length %d: it cannot sign another CA",
-				    ps->rec.info.name, pl);
+				return cm__fail(ctx, CM_E_CONSTRAINT, "CA '%s' "
+				    "has path length %d: it cannot sign "
+				    "another CA", ps->rec.info.name, pl);
 			return cm__fail(ctx, CM_E_CONSTRAINT, "CA '%s' cannot "
 			    "sign another CA: a CA above it has path length "
 			    "%d", ps->rec.info.name, pl);
@@ -289,8 +289,9 @@ cm_ca_create(cm_ca_info **out, cm_store *st, const cm_ca_create_opts *o)
 		err = cm__gnutls_fail(ctx, ret, "CA '%s': subject", o->name);
 		goto out;
 	}
-	if ((ret = gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME,
-	    0, o->name, (unsigned)strlen(o->name))) < 0) {
+	if ((ret = gnutls_x509_crt_set_dn_by_oid(crt,
+	    GNUTLS_OID_X520_COMMON_NAME, 0, o->name,
+	    (unsigned)strlen(o->name))) < 0) {
 		err = cm__gnutls_fail(ctx, ret, "CA '%s': subject", o->name);
 		goto out;
 	}
