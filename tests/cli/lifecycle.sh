@@ -62,8 +62,8 @@ expect_fail 2 "^certmint: CA 'Int' has path length 0: it cannot sign another CA$
 is "nothing recorded for the refused CA" "$($C ca list | grep -c '^Sub ')" 0
 
 # A chain forged around the limit: Int's key signs a CA by hand.
-sqlite3 "$CERTMINT_STORE" "SELECT hex(k.pkcs8) FROM keys k JOIN cas c ON \
-    c.key_id = k.id WHERE c.name = 'Int'" | xxd -r -p > int.der
+sqlite3 "$CERTMINT_STORE" "SELECT writefile('int.der', k.pkcs8) FROM keys k \
+    JOIN cas c ON c.key_id = k.id WHERE c.name = 'Int'" >/dev/null
 openssl pkey -inform DER -in int.der -out int.key 2>/dev/null
 cat > forged.tmpl <<'T'
 cn = "Forged CA"
