@@ -18,6 +18,28 @@ static const char usage[] =
 "  --pem        print the CA certificate (PEM), e.g. to trust it\n"
 "  --json       machine-readable output\n";
 
+/* An intermediate is also a certificate of its parent: revoked or not. */
+static void
+print_state(cm_store *st, const cm_ca_info *ca)
+{
+	cm_cert_info *c = NULL;
+	char t[32];
+
+	if (ca->parent != NULL && cm_cert_find(&c, st, ca->serial) == CM_OK &&
+	    strcmp(c->status, "revoked") == 0) {
+		const char *r = cm_revoke_reason_name(
+		    (cm_revoke_reason)c->revocation_reason);
+		cmd_time(t, sizeof(t), c->revoked_at);
+		printf("state        revoked (%s, %s): cannot sign\n",
+		    r ? r : "-", t);
+	} else if (ca->not_after < time(NULL)) {
+		printf("state        expired: cannot sign\n");
+	} else {
+		printf("state        valid\n");
+	}
+	cm_cert_info_free(c);
+}
+
 static void
 print_ca(const cm_ca_info *ca)
 {
@@ -129,6 +151,8 @@ cmd_ca(cmd_env *env, int argc, char **argv)
 			rc = cmd_print_json(cmd_ca_json(ca));
 		else
 			print_ca(ca);
+		if (!pem && !json)
+			print_state(st, ca);
 	} else {
 		return cmd_usage_error("ca", "unknown subcommand '%s'", sub);
 	}

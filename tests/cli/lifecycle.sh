@@ -151,6 +151,11 @@ expect_fail 2 "^certmint: CA 'Squad' cannot sign: its issuer 'Team' is revoked$"
 expect_fail 2 "CA 'Team' is revoked and cannot sign" \
     "a revoked CA cannot make CAs" $C ca create Other --parent Team
 check "the root still signs" $C issue server z.test --ca Root
+$C ca show Team | grep -q "^state  *revoked (cACompromise, 20.*): cannot sign$" &&
+    ok "ca show: the revoked state, reason and time" ||
+    not_ok "ca show: the revoked state, reason and time"
+$C ca show Int | grep -q "^state  *valid$" && ok "ca show: valid state" ||
+    not_ok "ca show: valid state"
 
 # Passphrases: the child's key is encrypted like its parent's.
 export CERTMINT_STORE="$WORK/enc.db"
