@@ -61,4 +61,14 @@ int cmd_print_json(json_t *j);
 
 void cmd_progress(size_t done, size_t total, void *arg);
 
+/* ---- life cycle (cmd_ca_create.c, cmd_revoke.c, cmd_sign.c, cmd_renew.c,
+ * cmd_status.c) ---- */
+int cmd_ca_create(cmd_env *env, int argc, char **argv);
+int cmd_revoke(cmd_env *env, int argc, char **argv);
+int cmd_sign(cmd_env *env, int argc, char **argv);
+int cmd_renew(cmd_env *env, int argc, char **argv);
+int cmd_status(cmd_env *env, int argc, char **argv);
+/* "2026-11-01T12:00:00Z", "2026-11-01" or "@SECONDS" -> time. */
+bool cmd_parse_time(const char *s, time_t *out);
+
 #endif

@@ -15,10 +15,14 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	{ "init", cmd_init, "Create a root CA (the dev CA)" },
-	{ "ca", cmd_ca, "List and show CAs" },
+	{ "ca", cmd_ca, "Create (intermediates), list and show CAs" },
 	{ "issue", cmd_issue, "Issue server, client or peer certificates" },
 	{ "list", cmd_list, "List issued certificates" },
 	{ "show", cmd_show, "Show one certificate" },
+	{ "sign", cmd_sign, "Sign a certificate request (CSR)" },
+	{ "renew", cmd_renew, "Renew a certificate" },
+	{ "revoke", cmd_revoke, "Revoke a certificate or an intermediate CA" },
+	{ "status", cmd_status, "Counts, next expiries, CRLs due" },
 	{ "help", cmd_help, "Show help for a command" },
 	{ "version", cmd_version, "Print the version" },
 	{ "verify", cmd_verify, "Verify a chain and explain the verdict" },

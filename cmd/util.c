@@ -296,6 +296,11 @@ cmd_cert_json(const cm_cert_info *c)
 	json_object_set_new(o, "status", jstr(c->status));
 	json_object_set_new(o, "revoked_at", c->revoked_at ?
 	    jtime(c->revoked_at) : json_null());
+	json_object_set_new(o, "revocation_reason",
+	    c->revocation_reason >= 0 && cm_revoke_reason_name(
+	    (cm_revoke_reason)c->revocation_reason) ? json_string(
+	    cm_revoke_reason_name((cm_revoke_reason)c->revocation_reason)) :
+	    json_null());
 	json_object_set_new(o, "fingerprint_sha256", jstr(c->fingerprint));
 	if (c->cert_path)
 		json_object_set_new(o, "cert_file", jstr(c->cert_path));

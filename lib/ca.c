@@ -13,8 +13,8 @@
 #define PASS_MAX 1024
 
 /* "user@host", as mkcert does, so a trust store shows whose CA it is. */
-static void
-owner(char *buf, size_t len)
+void
+cm__ca_owner(char *buf, size_t len)
 {
 	struct passwd pw, *res = NULL;
 	char tmp[1024], host[256] = "localhost";
@@ -27,8 +27,8 @@ owner(char *buf, size_t len)
 		snprintf(buf, len, "uid%lu@%s", (unsigned long)geteuid(), host);
 }
 
-static cm_err
-check_ca_name(cm_ctx *ctx, const char *name)
+cm_err
+cm__ca_check_name(cm_ctx *ctx, const char *name)
 {
 	const char *p;
 
@@ -120,7 +120,7 @@ cm_ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o)
 	rec.info.name = cm__strdup(o->name ? o->name : DEFAULT_CA_NAME);
 	if (rec.info.name == NULL)
 		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
-	if ((err = check_ca_name(ctx, rec.info.name)) != CM_OK)
+	if ((err = cm__ca_check_name(ctx, rec.info.name)) != CM_OK)
 		goto out;
 	err = cm__store_ca_get(&probe, st, rec.info.name);
 	if (err == CM_OK) {
@@ -166,7 +166,7 @@ cm_ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o)
 	if ((err = cm__serial_new(serial, &slen, ctx)) != CM_OK)
 		goto out;
 	now = cm_ctx_now(ctx);
-	owner(ou, sizeof(ou));
+	cm__ca_owner(ou, sizeof(ou));
 	if ((ret = gnutls_x509_crt_set_serial(crt, serial, slen)) < 0 ||
 	    (ret = gnutls_x509_crt_set_activation_time(crt, now)) < 0 ||
 	    (ret = gnutls_x509_crt_set_expiration_time(crt,
@@ -342,6 +342,27 @@ has_constraints(gnutls_x509_crt_t crt)
 	return has;
 }
 
+static cm_err
+signer_check_revoked(cm_store *st, const cm__ca_rec *r, const char *signer)
+{
+	char *status = NULL;
+	cm_err err;
+
+	if ((err = cm__store_ca_cert_status(&status, st, r)) != CM_OK)
+		return err;
+	if (status != NULL && strcmp(status, "revoked") == 0) {
+		if (strcmp(signer, r->info.name) == 0)
+			err = cm__fail(cm__store_ctx(st), CM_E_INVALID, "CA '%s' "
+			    "is revoked and cannot sign", signer);
+		else
+			err = cm__fail(cm__store_ctx(st), CM_E_INVALID, "CA '%s' "
+			    "cannot sign: its issuer '%s' is revoked", signer,
+			    r->info.name);
+	}
+	free(status);
+	return err;
+}
+
 cm_err
 cm__signer_load(cm__signer **out, cm_store *st, const char *name)
 {
@@ -369,6 +390,10 @@ cm__signer_load(cm__signer **out, cm_store *st, const char *name)
 		    "cannot sign", s->rec.info.name, when);
 		goto out;
 	}
+	/* A revoked CA, or one below a revoked CA, signs nothing. */
+	if ((err = signer_check_revoked(st, &s->rec, s->rec.info.name)) !=
+	    CM_OK)
+		goto out;
 	/* The issuers above this CA, for --chain. */
 	parent = cm__strdup(s->rec.info.parent);
 	for (depth = 0; parent != NULL && depth < 16; depth++) {
@@ -389,6 +414,8 @@ cm__signer_load(cm__signer **out, cm_store *st, const char *name)
 		} else {
 			err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
 		}
+		if (err == CM_OK)
+			err = signer_check_revoked(st, &up, s->rec.info.name);
 		if (err == CM_OK && up.info.parent != NULL &&
 		    (parent = strdup(up.info.parent)) == NULL)
 			err = cm__fail(ctx, CM_E_NOMEM, "out of memory");

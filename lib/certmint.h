@@ -470,6 +470,144 @@ void cm_verify_result_free(cm_verify_result *r);
  */
 cm_err cm_verify(cm_verify_result **out, cm_ctx *ctx, cm_store *st,
     const cm_verify_opts *o);
+/* ------------------------------------------------------------------ */
+/* Life cycle: intermediates, CSR signing, renewal, status */
+
+#define CM_PATHLEN_PROFILE (-2) /* path length: the profile's */
+
+#define CM_CA_CREATE_OPTS_VERSION 1
+typedef struct cm_ca_create_opts {
+	unsigned version;
+	const char *name;            /* the new CA's name and CN (required) */
+	const char *parent;          /* issuing CA (required) */
+	cm_key_type key_type;        /* CM_KEY_DEFAULT: ec-p256 */
+	unsigned days;               /* 0: the profile's (1825); clamped to
+	                                the parent's notAfter */
+	int path_len;                /* CM_PATHLEN_PROFILE: the profile's (0
+	                                for intermediate-ca); -1: unlimited
+	                                (bounded by the ancestors' limits) */
+	const char *const *permit;   /* name constraints, each inside the
+	                                parent's; none: the parent's are
+	                                inherited */
+	size_t npermit;
+	const char *passphrase;      /* NULL: the parent's passphrase when its
+	                                key is encrypted, else none */
+	const char *profile;         /* NULL: "intermediate-ca" */
+} cm_ca_create_opts;
+#define CM_CA_CREATE_OPTS_INIT { CM_CA_CREATE_OPTS_VERSION, NULL, NULL, \
+	CM_KEY_DEFAULT, 0, CM_PATHLEN_PROFILE, NULL, 0, NULL, NULL }
+
+/*
+ * Creates an intermediate CA signed by o->parent, in one transaction.  The
+ * new CA is also recorded as a certificate issued by its parent (profile
+ * "intermediate-ca"), so cm_cert_revoke() works on it and the parent's CRL
+ * lists it; a revoked or expired CA, or one below a revoked CA, cannot
+ * sign.  Refused: a parent whose path length forbids another CA below it
+ * (CM_E_CONSTRAINT), a --permit outside the parent's name constraints
+ * (CM_E_CONSTRAINT), an existing name (CM_E_EXISTS), a bad option
+ * (CM_E_INVALID); CM_E_NOTFOUND for an unknown parent.
+ * [out] out: the new CA (may be NULL).
+ */
+cm_err cm_ca_create(cm_ca_info **out, cm_store *st,
+    const cm_ca_create_opts *o);
+
+#define CM_SIGN_OPTS_VERSION 1
+typedef struct cm_sign_opts {
+	unsigned version;
+	const char *profile;         /* NULL: "server"; CA profiles refused */
+	const char *ca;              /* NULL: the only CA */
+	unsigned days;               /* 0: the profile's */
+	const char *cert_path;       /* NULL: no file */
+	const char *chain_path;      /* issuers up to, not including, the
+	                                root */
+	bool force;                  /* overwrite existing files */
+} cm_sign_opts;
+#define CM_SIGN_OPTS_INIT { CM_SIGN_OPTS_VERSION, NULL, NULL, 0, NULL, \
+	NULL, false }
+
+/*
+ * Signs a PKCS#10 request (PEM or DER, at most 64 KiB) read from csr_path;
+ * origin names it in messages.  The request's self-signature must verify
+ * (else CM_E_INVALID, "server.csr: signature does not verify").  Only its
+ * public key, subject CN and subjectAltName names (DNS, IP, email, URI) are
+ * used, each typed and checked like cm_issue()'s names and against the
+ * name constraints of every CA up the path; every other requested
+ * extension is ignored: the profile decides key usage, extended key usage
+ * and basic constraints.  Recorded like an issuance (event "sign"; no
+ * private key is kept).  CM_E_INVALID also for an unsupported key (RSA
+ * under 2048 bits, DSA, ...) or name type.
+ */
+cm_err cm_sign_csr(cm_cert_info **out, cm_store *st, const char *csr_path,
+    const cm_sign_opts *o);
+/* The same from memory. */
+cm_err cm_sign_csr_mem(cm_cert_info **out, cm_store *st, const char *origin,
+    const void *data, size_t len, const cm_sign_opts *o);
+
+#define CM_RENEW_OPTS_VERSION 1
+typedef struct cm_renew_opts {
+	unsigned version;
+	bool rekey;                  /* new key; else the kept key is reused */
+	bool revoke_old;             /* old one: revoked (superseded) */
+	unsigned days;               /* 0: the profile's */
+	const char *cert_path;       /* NULL: no file */
+	const char *key_path;
+	const char *chain_path;
+	bool force;
+} cm_renew_opts;
+#define CM_RENEW_OPTS_INIT { CM_RENEW_OPTS_VERSION, false, false, 0, NULL, \
+	NULL, NULL, false }
+
+/*
+ * Renews a certificate (see cm_cert_find for ref): the same names, profile,
+ * CA and key type, a new serial and validity.  The old certificate stays in
+ * the inventory with status "superseded" (replaced, not revoked: it keeps
+ * working until it expires and stays off CRLs), or with revoke_old status
+ * "revoked", reason superseded.  Without rekey the key kept in the store is
+ * reused: CM_E_NOTFOUND when it was not kept (use rekey).  A certificate
+ * revoked for keyCompromise is renewed with rekey only; CA certificates are
+ * not renewed here (CM_E_INVALID).  Event "renew", in one transaction.
+ */
+cm_err cm_renew(cm_cert_info **out, cm_store *st, const char *ref,
+    const cm_renew_opts *o);
+
+typedef struct cm_status_ca {
+	char *name;
+	char *parent;                /* NULL for a root */
+	time_t not_after;
+	char *state;                 /* "valid", "expired", "revoked" */
+	size_t valid, expired, revoked, superseded;
+} cm_status_ca;
+
+typedef struct cm_status_expiry {
+	bool is_ca;
+	char *name;                  /* CA name, or the certificate's CN */
+	char *serial;
+	char *ca;                    /* issuer (NULL for a root CA) */
+	time_t not_after;
+} cm_status_expiry;
+
+typedef struct cm_status_crl {
+	char *ca;
+	time_t next_update;          /* 0: no CRL published yet */
+} cm_status_crl;
+
+typedef struct cm_status {
+	cm_status_ca *cas;
+	size_t ncas;
+	cm_status_expiry *expiries;  /* valid certificates and CAs, soonest
+	                                first */
+	size_t nexpiries;
+	cm_status_crl *crls;         /* CRLs due, soonest first (filled by the
+	                                CRL module; empty without one) */
+	size_t ncrls;
+} cm_status;
+
+/*
+ * The state of the store: counts per CA and status, the next max_expiries
+ * expiries among valid certificates and CAs (0: 10), CRLs due.
+ */
+cm_err cm_status_get(cm_status **out, cm_store *st, size_t max_expiries);
+void cm_status_free(cm_status *s);
 
 #ifdef __cplusplus
 }

@@ -239,6 +239,37 @@ cm_outcome cm__outcome_from_status(unsigned status, bool peer_is_client);
  */
 cm_outcome cm__outcome_refine(cm_outcome o, unsigned status,
     gnutls_x509_crt_t *path, unsigned n);
+/* ---- life cycle (intermediate.c, sign.c, renew.c, status.c) ---- */
+/* Where the key of an issuance comes from, and what else happens in its
+ * transaction; cm_issue() is the case of a fresh key. */
+typedef struct cm__issue_src {
+	const char *event;           /* NULL: "issue" */
+	const char *details;         /* appended to the event details */
+	gnutls_x509_privkey_t key;   /* certify this key (renew), or NULL */
+	gnutls_pubkey_t pubkey;      /* certify this public key, no private
+	                                key to write or keep (CSR), or NULL */
+	cm_key_type key_type;        /* of key or pubkey */
+	/* Called in the transaction once the new row is in. */
+	cm_err (*in_tx)(cm_store *st, const cm_cert_info *c, void *arg);
+	void *arg;
+} cm__issue_src;
+cm_err cm__issue_src_one(cm_cert_info **out, cm_store *st,
+    const cm_issue_opts *o, const cm__issue_src *src);
+/* The certmint key type of a public key; CM_E_INVALID if none fits. */
+cm_err cm__pubkey_key_type(cm_key_type *out, cm_ctx *ctx,
+    gnutls_pubkey_t pk, const char *what);
+/* "user@host" for the OU of CA subjects; CA name rules. */
+void cm__ca_owner(char *buf, size_t len);
+cm_err cm__ca_check_name(cm_ctx *ctx, const char *name);
+/* The status of CA r's own certificate as recorded under its parent
+ * ("valid", "revoked", ...); *status NULL for a root. */
+cm_err cm__store_ca_cert_status(char **status, cm_store *st,
+    const cm__ca_rec *r);
+/* Marks a valid certificate superseded (replaced, not revoked). */
+cm_err cm__store_cert_supersede(cm_store *st, const char *ca_name,
+    const char *serial);
+/* Counts and next expiries for cm_status_get(). */
+cm_err cm__store_status(cm_status *s, cm_store *st, size_t max_expiries);
 
 /* ---- embedded data (generated) ---- */
 typedef struct cm__blob {
