@@ -39,6 +39,10 @@ cmd_init(cmd_env *env, int argc, char **argv)
 		{ "days", required_argument, NULL, 'd' },
 		{ "permit", required_argument, NULL, 'p' },
 		{ "passphrase-file", required_argument, NULL, 'f' },
+		/* Exact, so getopt_long does not take "--passphrase X" as an
+		 * abbreviation of --passphrase-file and open a file named
+		 * after the secret. */
+		{ "passphrase", required_argument, NULL, 'S' },
 		{ "ask-passphrase", no_argument, NULL, 'a' },
 		{ "profile", required_argument, NULL, 'P' },
 		{ "json", no_argument, NULL, 'j' },
@@ -90,6 +94,10 @@ cmd_init(cmd_env *env, int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case 'S':
+			return cmd_usage_error("init", "--passphrase: a "
+			    "passphrase is never taken from the command line; "
+			    "use --passphrase-file or CERTMINT_PASSPHRASE");
 		case 'h':
 			fputs(usage, stdout);
 			return EXIT_OK;

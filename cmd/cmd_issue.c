@@ -112,6 +112,10 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 		{ "out-dir", required_argument, NULL, 'o' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "passphrase-file", required_argument, NULL, 'p' },
+		/* Exact, so getopt_long does not take "--passphrase X" as an
+		 * abbreviation of --passphrase-file and open a file named
+		 * after the secret. */
+		{ "passphrase", required_argument, NULL, 'S' },
 		{ "no-keep-key", no_argument, NULL, 'N' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -159,6 +163,10 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 				return cmd_usage_error("issue", "--threads '%s' "
 				    "is not a number (0-256)", optarg);
 			break;
+		case 'S':
+			return cmd_usage_error("issue", "--passphrase: a "
+			    "passphrase is never taken from the command line; "
+			    "use --passphrase-file or CERTMINT_PASSPHRASE");
 		case 'h':
 			fputs(usage, stdout);
 			return EXIT_OK;
