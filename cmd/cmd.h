@@ -60,4 +60,8 @@ int cmd_print_json(json_t *j);
 
 void cmd_progress(size_t done, size_t total, void *arg);
 
+/* After getopt_long returned '?' or ':' (opterr is 0): one usage line naming
+ * the unknown option or the option missing its value; returns EXIT_USAGE. */
+int cmd_bad_option(const char *cmd, char **argv);
+
 #endif

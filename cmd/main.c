@@ -1,6 +1,7 @@
 /* main.c - the certmint command line: global options and dispatch. */
 #include "config.h"
 
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,6 +96,7 @@ main(int argc, char **argv)
 	int i = 1, rc;
 
 	memset(&env, 0, sizeof(env));
+	opterr = 0;	/* commands report bad options in one line */
 	while (i < argc && argv[i][0] == '-') {
 		if (strcmp(argv[i], "--store") == 0 && i + 1 < argc) {
 			env.store_path = argv[i + 1];

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -359,4 +360,17 @@ cmd_progress(size_t done, size_t total, void *arg)
 	if (done == total)
 		fputc('\n', stderr);
 	fflush(stderr);
+}
+
+int
+cmd_bad_option(const char *cmd, char **argv)
+{
+	const char *a = optind > 0 ? argv[optind - 1] : NULL;
+
+	if (a != NULL && strncmp(a, "--", 2) == 0)
+		return cmd_usage_error(cmd, "option '%.*s': unknown, or its value is "
+		    "missing or not allowed", (int)strcspn(a, "="), a);
+	/* A short option inside a cluster leaves optind where it was. */
+	return cmd_usage_error(cmd, "option '-%c': unknown, or its value is missing",
+	    optopt ? optopt : '?');
 }
