@@ -368,9 +368,9 @@ cmd_bad_option(const char *cmd, char **argv)
 	const char *a = optind > 0 ? argv[optind - 1] : NULL;
 
 	if (a != NULL && strncmp(a, "--", 2) == 0)
-		return cmd_usage_error(cmd, "option '%.*s': unknown, or its value is "
-		    "missing or not allowed", (int)strcspn(a, "="), a);
+		return cmd_usage_error(cmd, "option '%.*s': unknown, or its "
+		    "value is missing or not allowed", (int)strcspn(a, "="), a);
 	/* A short option inside a cluster leaves optind where it was. */
-	return cmd_usage_error(cmd, "option '-%c': unknown, or its value is missing",
-	    optopt ? optopt : '?');
+	return cmd_usage_error(cmd, "option '-%c': unknown, or its value is "
+	    "missing", optopt ? optopt : '?');
 }
