@@ -23,6 +23,9 @@ typedef struct cmd_env {
 	char default_path[4096];
 	const char *passphrase_file;  /* set by commands with the option */
 	char *cached_pass;            /* read once per run */
+	char pass_error[512];         /* why no passphrase could be had: the
+	                                 one line cmd_fail prints for
+	                                 CM_E_PASSPHRASE, when set */
 } cmd_env;
 
 typedef int (*cmd_fn)(cmd_env *env, int argc, char **argv);

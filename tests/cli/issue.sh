@@ -4,6 +4,7 @@
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/cli/lib.sh"
 need openssl
 need sqlite3
+need python3
 C=$CERTMINT
 cd "$WORK" || exit 1
 
