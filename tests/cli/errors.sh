@@ -35,6 +35,17 @@ fails() {
 	fi
 }
 
+# On an empty store, bad input is refused before the store and the dev CA
+# that the first issue would make exist.
+expect_fail 2 "'a\.\.b'" "first issue with a bad name" $C issue server a..b
+check_not "... no store made" test -e "$S"
+printf 'nope = 1\n' >"$WORK/first.tmpl"
+expect_fail 2 "first\.tmpl:1: unknown key 'nope'" \
+    "first issue with a bad profile file" \
+    $C issue --profile "$WORK/first.tmpl" a.test
+check_not "... no store made" test -e "$S"
+is "... no file in the output directory" "$(ls -A "$OUT")" ""
+
 printf 'right one\n' >"$WORK/pass"
 printf 'wrong one\n' >"$WORK/wrong"
 export CERTMINT_PASSPHRASE="right one"
