@@ -108,8 +108,9 @@ for db in "$PF" "$PE"; do
 	is "$n: the CA key row is encrypted" \
 	    "$(sqlite3 "$db" 'select k.encrypted from keys k join cas c on
 	    c.key_id = k.id')" 1
-	sqlite3 "$db" "select hex(k.pkcs8) from keys k join cas c on
-	    c.key_id = k.id" | xxd -r -p >"$WORK/$n.p8"
+	# writefile() is the sqlite3 shell's: the blob, byte for byte.
+	sqlite3 "$db" "select writefile('$WORK/$n.p8', k.pkcs8) from keys k
+	    join cas c on c.key_id = k.id" >/dev/null
 	check "$n: the blob is PBES2 (openssl asn1parse)" sh -c \
 	    "openssl asn1parse -inform DER -in '$WORK/$n.p8' | grep -q PBES2"
 	check "$n: ... with AES-256" sh -c \
@@ -117,8 +118,6 @@ for db in "$PF" "$PE"; do
 	    grep -qi aes-256"
 	check_not "$n: the blob is not a plain PKCS#8" openssl pkcs8 \
 	    -inform DER -nocrypt -in "$WORK/$n.p8" -out /dev/null
-	check_not "$n: no key in cleartext anywhere in sqlite3 .dump" sh -c \
-	    "sqlite3 '$db' .dump | grep -q 'PRIVATE KEY'"
 done
 check "the key opens with the right passphrase (openssl pkcs8)" \
     openssl pkcs8 -inform DER -in "$WORK/pf.db.p8" -passin \
@@ -131,6 +130,25 @@ check "issue with the encrypted CA and --passphrase-file" \
 check "issue with the encrypted CA and CERTMINT_PASSPHRASE" \
     env CERTMINT_PASSPHRASE=s3cret $C --store "$PE" issue client pe.test \
     --cert "$WORK/pe.crt" --key "$WORK/pe.key"
+# No key at all in the clear in an encrypted CA's store (leaf keys kept
+# in the store included): every blob in .dump is checked.
+for db in "$PF" "$PE"; do
+	n=$(basename "$db")
+	is "$n: no row of keys says unencrypted" \
+	    "$(sqlite3 "$db" 'select count(*) from keys where encrypted = 0')" 0
+	plain=0
+	for id in $(sqlite3 "$db" 'select id from keys where pkcs8 is not null'); do
+		sqlite3 "$db" "select writefile('$WORK/k.der', pkcs8) from keys
+		    where id = $id" >/dev/null
+		if openssl pkcs8 -inform DER -nocrypt -in "$WORK/k.der" \
+		    -out /dev/null 2>/dev/null; then
+			plain=$((plain + 1))
+		fi
+	done
+	is "$n: no blob in the store parses as a plain PKCS#8" "$plain" 0
+	check_not "$n: sqlite3 .dump shows no PEM private key" sh -c \
+	    "sqlite3 '$db' .dump | grep -q 'PRIVATE KEY'"
+done
 is "unencrypted CA: the key row says 0" \
     "$(sqlite3 "$S1" 'select k.encrypted from keys k join cas c on
     c.key_id = k.id')" 0

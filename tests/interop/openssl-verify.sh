@@ -114,8 +114,8 @@ check "inside: verifies (name constraints checked by openssl)" \
     -verify_ip 127.0.0.5 -CAfile "$WORK/nc.crt" in.crt
 expect_fail 2 "outside the name constraints" "certmint refuses example.com" \
     $C --store "$NC" issue server example.com --cert out.crt --key out.key
-sqlite3 "$NC" "select hex(k.pkcs8) from keys k join cas c on c.key_id = k.id" |
-    xxd -r -p >"$WORK/nc-key.der"
+sqlite3 "$NC" "select writefile('$WORK/nc-key.der', k.pkcs8) from keys k
+    join cas c on c.key_id = k.id" >/dev/null
 if openssl pkey -inform DER -in "$WORK/nc-key.der" -out "$WORK/nc.key" \
     2>/dev/null; then
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
