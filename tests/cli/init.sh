@@ -57,8 +57,12 @@ check "init a second CA into the same store" $C --store "$S" init \
 check "ca list" $C --store "$S" ca list
 out_has "ca list names Team CA" 'Team CA'
 check "ca list names Other CA" grep -q 'Other CA' "$WORK/out.prev"
-expect_fail 2 "." "ca show without NAME is refused with two CAs" \
-    $C --store "$S" ca show
+expect_fail 2 "store has 2 CAs.*'Other CA'.*'Team CA'|2 CAs" \
+    "ca show without NAME is refused with two CAs" $C --store "$S" ca show
+expect_fail 2 "store has 2 CAs" "issue without --ca is refused with two CAs" \
+    $C --store "$S" issue server two.test --cert "$WORK/two.crt" \
+    --key "$WORK/two.key"
+check_not "... and writes nothing" test -e "$WORK/two.crt"
 check "ca show 'Team CA'" $C --store "$S" ca show "Team CA"
 out_has "ca show prints the permitted names" '127\.0\.0\.0/8' 
 check "ca list --json parses" sh -c "$C --store '$S' ca list --json |
