@@ -79,7 +79,8 @@ cmd_help(cmd_env *env, int argc, char **argv)
 {
 	char *sub[3];
 
-	if (argc < 2) {
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
 		return EXIT_OK;
 	}

@@ -169,6 +169,17 @@ fails 2 "'--passphrase'.*never|--passphrase: " "--passphrase on argv" \
     $C issue server n.test --passphrase "right one"
 fails 2 "status 'bogus'" "list --status bogus" $C list --status bogus
 
+# Every command has --help (exit 0, usage on stdout, no store touched).
+for cmd in init ca issue list show help version; do
+	check "$cmd --help" $C $cmd --help
+	out_has "... prints a usage or the version" '^(usage: certmint|certmint [0-9])'
+done
+check "certmint --help" $C --help
+out_has "... lists the commands" '^  issue '
+check "certmint help issue" $C help issue
+out_has "... is issue --help" '^usage: certmint issue'
+expect_fail 2 "unknown command 'nope'" "certmint help nope" $C help nope
+
 # A store newer than the binary: refused (3), never written.
 cp "$S" "$WORK/new.db"
 sqlite3 "$WORK/new.db" "PRAGMA user_version = 99; PRAGMA journal_mode =
