@@ -23,6 +23,9 @@ typedef struct cmd_env {
 	char default_path[4096];
 	const char *passphrase_file;  /* set by commands with the option */
 	char *cached_pass;            /* read once per run */
+	char pass_error[512];         /* why no passphrase could be had: the
+	                                 one line cmd_fail prints for
+	                                 CM_E_PASSPHRASE, when set */
 } cmd_env;
 
 typedef int (*cmd_fn)(cmd_env *env, int argc, char **argv);
@@ -70,5 +73,8 @@ int cmd_renew(cmd_env *env, int argc, char **argv);
 int cmd_status(cmd_env *env, int argc, char **argv);
 /* "2026-11-01T12:00:00Z", "2026-11-01" or "@SECONDS" -> time. */
 bool cmd_parse_time(const char *s, time_t *out);
+/* After getopt_long returned '?' or ':' (opterr is 0): one usage line naming
+ * the unknown option or the option missing its value; returns EXIT_USAGE. */
+int cmd_bad_option(const char *cmd, char **argv);
 
 #endif

@@ -39,6 +39,10 @@ cmd_init(cmd_env *env, int argc, char **argv)
 		{ "days", required_argument, NULL, 'd' },
 		{ "permit", required_argument, NULL, 'p' },
 		{ "passphrase-file", required_argument, NULL, 'f' },
+		/* Exact, so getopt_long does not take "--passphrase X" as an
+		 * abbreviation of --passphrase-file and open a file named
+		 * after the secret. */
+		{ "passphrase", required_argument, NULL, 'S' },
 		{ "ask-passphrase", no_argument, NULL, 'a' },
 		{ "profile", required_argument, NULL, 'P' },
 		{ "json", no_argument, NULL, 'j' },
@@ -90,21 +94,23 @@ cmd_init(cmd_env *env, int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case 'S':
+			return cmd_usage_error("init", "--passphrase: a "
+			    "passphrase is never taken from the command line; "
+			    "use --passphrase-file or CERTMINT_PASSPHRASE");
 		case 'h':
 			fputs(usage, stdout);
 			return EXIT_OK;
 		default:
-			return cmd_usage_error("init", "bad option");
+			return cmd_bad_option("init", argv);
 		}
 	}
 	if (optind != argc)
 		return cmd_usage_error("init", "unexpected argument '%s'",
 		    argv[optind]);
 	o.permit = permit;
-	if ((err = cmd_new_passphrase(&pass, env, ask)) != CM_OK) {
-		fprintf(stderr, "certmint: no passphrase for the new CA\n");
-		return cmd_exit_code(err);
-	}
+	if ((err = cmd_new_passphrase(&pass, env, ask)) != CM_OK)
+		return cmd_fail(env, err);
 	o.passphrase = pass;
 	if ((err = cmd_open_store(&st, env, true)) != CM_OK) {
 		rc = cmd_fail(env, err);

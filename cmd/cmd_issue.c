@@ -63,6 +63,31 @@ print_result(const cm_cert_info *c)
 	return EXIT_OK;
 }
 
+/*
+ * The checks cm_issue makes that need no CA, made before the store is
+ * opened: bad input must not leave a new store and dev CA behind.
+ */
+static cm_err
+precheck(cmd_env *env, const cm_issue_opts *o)
+{
+	cm_profile *p = NULL;
+	cm_name_type t;
+	size_t i, n;
+	cm_err err;
+
+	for (i = 0; i < o->nnames; i++)
+		if ((err = cm_name_classify(&t, env->ctx, o->names[i])) !=
+		    CM_OK)
+			return err;
+	n = strlen(o->profile);
+	if (strchr(o->profile, '/') == NULL &&
+	    (n <= 5 || strcmp(o->profile + n - 5, ".tmpl") != 0))
+		return CM_OK;   /* by name: may live in the store's folder */
+	err = cm_profile_load(&p, env->ctx, NULL, o->profile);
+	cm_profile_free(p);
+	return err;
+}
+
 /* mkcert's delight: the first issue on an empty store makes the CA. */
 static cm_err
 ensure_ca(cmd_env *env, cm_store *st, const char *ca)
@@ -112,6 +137,10 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 		{ "out-dir", required_argument, NULL, 'o' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "passphrase-file", required_argument, NULL, 'p' },
+		/* Exact, so getopt_long does not take "--passphrase X" as an
+		 * abbreviation of --passphrase-file and open a file named
+		 * after the secret. */
+		{ "passphrase", required_argument, NULL, 'S' },
 		{ "no-keep-key", no_argument, NULL, 'N' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -159,11 +188,15 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 				return cmd_usage_error("issue", "--threads '%s' "
 				    "is not a number (0-256)", optarg);
 			break;
+		case 'S':
+			return cmd_usage_error("issue", "--passphrase: a "
+			    "passphrase is never taken from the command line; "
+			    "use --passphrase-file or CERTMINT_PASSPHRASE");
 		case 'h':
 			fputs(usage, stdout);
 			return EXIT_OK;
 		default:
-			return cmd_usage_error("issue", "bad option");
+			return cmd_bad_option("issue", argv);
 		}
 	}
 	if (batch != NULL) {
@@ -208,7 +241,8 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 		}
 	}
 
-	if ((err = cmd_open_store(&st, env, true)) != CM_OK ||
+	if ((batch == NULL && (err = precheck(env, &o)) != CM_OK) ||
+	    (err = cmd_open_store(&st, env, true)) != CM_OK ||
 	    (err = ensure_ca(env, st, o.ca)) != CM_OK) {
 		rc = cmd_fail(env, err);
 		goto out;

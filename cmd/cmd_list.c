@@ -35,6 +35,20 @@ static const char show_usage[] =
 static const char *const statuses[] = { "valid", "expired", "revoked",
 	"superseded", NULL };
 
+/* A misspelt --ca is an error, not an empty list. */
+static cm_err
+check_ca(cm_store *st, const char *name)
+{
+	cm_ca_info *ca = NULL;
+	cm_err err;
+
+	if (name == NULL)
+		return CM_OK;
+	err = cm_ca_get(&ca, st, name);
+	cm_ca_info_free(ca);
+	return err;
+}
+
 int
 cmd_list(cmd_env *env, int argc, char **argv)
 {
@@ -81,13 +95,14 @@ cmd_list(cmd_env *env, int argc, char **argv)
 			fputs(list_usage, stdout);
 			return EXIT_OK;
 		default:
-			return cmd_usage_error("list", "bad option");
+			return cmd_bad_option("list", argv);
 		}
 	}
 	if (optind != argc)
 		return cmd_usage_error("list", "unexpected argument '%s'",
 		    argv[optind]);
 	if ((err = cmd_open_store(&st, env, false)) != CM_OK ||
+	    (err = check_ca(st, f.ca)) != CM_OK ||
 	    (err = cm_cert_list(&v, &n, st, &f)) != CM_OK) {
 		rc = cmd_fail(env, err);
 		goto out;
@@ -165,7 +180,7 @@ cmd_show(cmd_env *env, int argc, char **argv)
 			fputs(show_usage, stdout);
 			return EXIT_OK;
 		default:
-			return cmd_usage_error("show", "bad option");
+			return cmd_bad_option("show", argv);
 		}
 	}
 	if (argc - optind != 1)

@@ -1,6 +1,7 @@
 /* main.c - the certmint command line: global options and dispatch. */
 #include "config.h"
 
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,7 +84,8 @@ cmd_help(cmd_env *env, int argc, char **argv)
 {
 	char *sub[3];
 
-	if (argc < 2) {
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
 		return EXIT_OK;
 	}
@@ -100,6 +102,7 @@ main(int argc, char **argv)
 	int i = 1, rc;
 
 	memset(&env, 0, sizeof(env));
+	opterr = 0;	/* commands report bad options in one line */
 	while (i < argc && argv[i][0] == '-') {
 		if (strcmp(argv[i], "--store") == 0 && i + 1 < argc) {
 			env.store_path = argv[i + 1];

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,8 @@ cmd_fail(cmd_env *env, cm_err err)
 {
 	const char *m = cm_ctx_error(env->ctx);
 
+	if (err == CM_E_PASSPHRASE && env->pass_error[0] != '\0')
+		m = env->pass_error;
 	fprintf(stderr, "certmint: %s\n", m[0] ? m : cm_strerror(err));
 	return cmd_exit_code(err);
 }
@@ -110,27 +113,34 @@ read_secret(int fd, const char *prompt, char *buf, size_t len)
 }
 
 static cm_err
-pass_from_file(char *buf, size_t len, const char *path)
+pass_from_file(cmd_env *env, char *buf, size_t len, const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t r;
 	size_t n;
 
 	if (fd < 0) {
-		fprintf(stderr, "certmint: %s: %s\n", path, strerror(errno));
+		snprintf(env->pass_error, sizeof(env->pass_error), "%s: %s",
+		    path, strerror(errno));
 		return CM_E_PASSPHRASE;
 	}
 	r = read(fd, buf, len - 1);
 	close(fd);
 	if (r <= 0) {
-		fprintf(stderr, "certmint: %s: empty passphrase file\n", path);
+		snprintf(env->pass_error, sizeof(env->pass_error), "%s: %s",
+		    path, r < 0 ? strerror(errno) : "empty passphrase file");
 		return CM_E_PASSPHRASE;
 	}
 	n = (size_t)r;
 	buf[n] = '\0';
 	/* The first line is the passphrase. */
 	buf[strcspn(buf, "\r\n")] = '\0';
-	return buf[0] ? CM_OK : CM_E_PASSPHRASE;
+	if (buf[0] == '\0') {
+		snprintf(env->pass_error, sizeof(env->pass_error), "%s: the "
+		    "first line (the passphrase) is empty", path);
+		return CM_E_PASSPHRASE;
+	}
+	return CM_OK;
 }
 
 static cm_err
@@ -146,7 +156,7 @@ get_pass(char *buf, size_t len, cmd_env *env, const char *what, bool ask)
 		return CM_OK;
 	}
 	if (env->passphrase_file != NULL) {
-		err = pass_from_file(buf, len, env->passphrase_file);
+		err = pass_from_file(env, buf, len, env->passphrase_file);
 	} else if (e != NULL && e[0] != '\0') {
 		snprintf(buf, len, "%s", e);
 		err = CM_OK;
@@ -179,8 +189,9 @@ cmd_new_passphrase(char **out, cmd_env *env, bool ask)
 		if ((err = get_pass(a, sizeof(a), env, "the new CA", false)) !=
 		    CM_OK) {
 			if (env->passphrase_file == NULL)
-				fprintf(stderr, "certmint: CERTMINT_PASSPHRASE "
-				    "is empty\n");
+				snprintf(env->pass_error,
+				    sizeof(env->pass_error),
+				    "CERTMINT_PASSPHRASE is empty");
 			return err;
 		}
 		*out = strdup(a);
@@ -190,14 +201,16 @@ cmd_new_passphrase(char **out, cmd_env *env, bool ask)
 	if (!ask)
 		return CM_OK;
 	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) < 0) {
-		fprintf(stderr, "certmint: no terminal to ask for a passphrase:"
-		    " use --passphrase-file or CERTMINT_PASSPHRASE\n");
+		snprintf(env->pass_error, sizeof(env->pass_error), "no "
+		    "terminal to ask for a passphrase: use --passphrase-file "
+		    "or CERTMINT_PASSPHRASE");
 		return CM_E_PASSPHRASE;
 	}
 	if (!read_secret(fd, "New CA passphrase: ", a, sizeof(a)) ||
 	    !read_secret(fd, "Again: ", b, sizeof(b)) || a[0] == '\0' ||
 	    strcmp(a, b) != 0) {
-		fprintf(stderr, "certmint: passphrases are empty or differ\n");
+		snprintf(env->pass_error, sizeof(env->pass_error), "new CA "
+		    "passphrase: empty, or the two entries differ");
 		err = CM_E_PASSPHRASE;
 	} else if ((*out = strdup(a)) == NULL) {
 		err = CM_E_NOMEM;
@@ -364,4 +377,17 @@ cmd_progress(size_t done, size_t total, void *arg)
 	if (done == total)
 		fputc('\n', stderr);
 	fflush(stderr);
+}
+
+int
+cmd_bad_option(const char *cmd, char **argv)
+{
+	const char *a = optind > 0 ? argv[optind - 1] : NULL;
+
+	if (a != NULL && strncmp(a, "--", 2) == 0)
+		return cmd_usage_error(cmd, "option '%.*s': unknown, or its "
+		    "value is missing or not allowed", (int)strcspn(a, "="), a);
+	/* A short option inside a cluster leaves optind where it was. */
+	return cmd_usage_error(cmd, "option '-%c': unknown, or its value is "
+	    "missing", optopt ? optopt : '?');
 }

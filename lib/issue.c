@@ -503,6 +503,8 @@ typedef struct pool {
 	size_t n;
 	size_t next;            /* guarded by mu */
 	size_t done;            /* guarded by mu */
+	size_t reported;        /* last done given to progress_fn (caller's
+	                           thread only) */
 	bool failed;            /* guarded by mu */
 	pthread_mutex_t mu;
 	const cm__signer *s;
@@ -542,6 +544,7 @@ run_jobs(pool *p, cm_ctx *ctx, gnutls_x509_crt_t issuer, gnutls_privkey_t key,
 			d = p->done;
 			pthread_mutex_unlock(&p->mu);
 			ctx->progress_fn(d, p->n, ctx->progress_arg);
+			p->reported = d;
 		}
 	}
 }
@@ -702,6 +705,10 @@ issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 	for (i = 0; i < started; i++)
 		pthread_join(w[i].tid, NULL);
 	started = 0;
+	/* Helpers may finish the last jobs after this thread's last report:
+	 * the bar must still reach n of n. */
+	if (ctx->progress_fn != NULL && !p.failed && p.reported != n)
+		ctx->progress_fn(n, n, ctx->progress_arg);
 	if (p.failed) {
 		for (i = 0; i < n; i++)
 			if (p.jobs[i].err != CM_OK) {
@@ -966,6 +973,17 @@ cm_issue_batch_file(cm_cert_info ***out, size_t *nout, cm_store *st,
 		if (r >= 1 && r <= n && p[0] == ':') {
 			snprintf(m, sizeof(m), "%s", p + 2);
 			cm__fail(ctx, err, "%s:%zu: %s", path, lines[r - 1], m);
+		}
+	} else if (err != CM_OK && strncmp(ctx->err, "requests ", 9) == 0) {
+		/* "requests K and I both write F" names lines too. */
+		size_t k = (size_t)strtoul(ctx->err + 9, &p, 10), r = 0;
+		if (strncmp(p, " and ", 5) == 0)
+			r = (size_t)strtoul(p + 5, &p, 10);
+		if (k >= 1 && r > k && r <= n &&
+		    strncmp(p, " both write ", 12) == 0) {
+			snprintf(m, sizeof(m), "%s", p + 12);
+			cm__fail(ctx, err, "%s:%zu: writes %s, as line %zu "
+			    "does", path, lines[r - 1], m, lines[k - 1]);
 		}
 	}
 	if (err == CM_OK && nout != NULL)
