@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -88,25 +89,48 @@ precheck(cmd_env *env, const cm_issue_opts *o)
 	return err;
 }
 
+/*
+ * The library refuses an existing output file too, but only after the
+ * dev CA of an empty store would have been made: say it first.
+ */
+static int
+precheck_files(const cm_issue_opts *o)
+{
+	const char *files[3] = { o->cert_path, o->key_path, o->chain_path };
+	struct stat sb;
+	size_t i;
+
+	for (i = 0; i < 3 && !o->force; i++)
+		if (files[i] != NULL && lstat(files[i], &sb) == 0) {
+			fprintf(stderr, "certmint: %s: file exists (use --force "
+			    "to overwrite)\n", files[i]);
+			return EXIT_USAGE;
+		}
+	return EXIT_OK;
+}
+
 /* mkcert's delight: the first issue on an empty store makes the CA. */
-static cm_err
-ensure_ca(cmd_env *env, cm_store *st, const char *ca)
+static int
+ensure_ca(cmd_env *env, cm_store *st, const cm_issue_opts *io)
 {
 	cm_ca_init_opts o = CM_CA_INIT_OPTS_INIT;
 	cm_ca_info **list = NULL, *made = NULL;
 	char *pass = NULL;
 	size_t n = 0;
 	cm_err err;
+	int rc;
 
-	if (ca != NULL)
-		return CM_OK;
+	if (io->ca != NULL)
+		return EXIT_OK;
 	if ((err = cm_ca_list(&list, &n, st)) != CM_OK)
-		return err;
+		return cmd_fail(env, err);
 	cm_ca_info_list_free(list, n);
 	if (n > 0)
-		return CM_OK;
+		return EXIT_OK;
+	if ((rc = precheck_files(io)) != EXIT_OK)
+		return rc;
 	if ((err = cmd_new_passphrase(&pass, env, false)) != CM_OK)
-		return err;
+		return cmd_fail(env, err);
 	o.passphrase = pass;
 	err = cm_ca_init(&made, st, &o);
 	if (err == CM_OK)
@@ -118,7 +142,7 @@ ensure_ca(cmd_env *env, cm_store *st, const char *ca)
 		explicit_bzero(pass, strlen(pass));
 		free(pass);
 	}
-	return err;
+	return err == CM_OK ? EXIT_OK : cmd_fail(env, err);
 }
 
 int
@@ -242,11 +266,12 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 	}
 
 	if ((batch == NULL && (err = precheck(env, &o)) != CM_OK) ||
-	    (err = cmd_open_store(&st, env, true)) != CM_OK ||
-	    (err = ensure_ca(env, st, o.ca)) != CM_OK) {
+	    (err = cmd_open_store(&st, env, true)) != CM_OK) {
 		rc = cmd_fail(env, err);
 		goto out;
 	}
+	if ((rc = ensure_ca(env, st, &o)) != EXIT_OK)
+		goto out;
 	if (batch != NULL) {
 		if (isatty(STDERR_FILENO))
 			cm_ctx_set_progress_fn(env->ctx, cmd_progress, NULL);

@@ -676,7 +676,7 @@ cm__store_ca_get(cm__ca_rec *out, cm_store *st, const char *name)
 	} else if (count > 1) {
 		cm__ca_rec_clear(out);
 		err = cm__fail(st->ctx, CM_E_AMBIGUOUS, "store has %d CAs, "
-		    "name one with --ca: %s", count, names);
+		    "name one: %s", count, names);
 	}
 out:
 	sqlite3_finalize(s);
@@ -1007,7 +1007,7 @@ cm__store_cert_find(cm_cert_info **out, cm_store *st, const char *ref)
 	}
 	/* By first name: the newest still valid, else the newest. */
 	if ((err = prepare(st, &s, "SELECT " CERT_COLUMNS
-	    "WHERE c.cn = ?2 ORDER BY (c.status = 'valid' AND "
+	    "WHERE c.cn = ?2 COLLATE NOCASE ORDER BY (c.status = 'valid' AND "
 	    "c.not_after >= ?1) DESC, c.id DESC LIMIT 1")) != CM_OK)
 		return err;
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)cm_ctx_now(st->ctx));
