@@ -60,4 +60,16 @@ int cmd_print_json(json_t *j);
 
 void cmd_progress(size_t done, size_t total, void *arg);
 
+/* Keys, export, import, trust (issue 5). */
+int cmd_export(cmd_env *env, int argc, char **argv);
+int cmd_import(cmd_env *env, int argc, char **argv);
+int cmd_trust(cmd_env *env, int argc, char **argv);
+int cmd_passwd(cmd_env *env, int argc, char **argv);
+/* A password from file (first line), else $envname, else a prompt on the
+ * terminal (twice when confirm).  Returns an exit code; *out is freed with
+ * cmd_free_password(), which wipes it. */
+int cmd_read_password(char **out, const char *file, const char *envname,
+    const char *prompt, bool confirm);
+void cmd_free_password(char *p);
+
 #endif

@@ -19,6 +19,10 @@ static const struct command {
 	{ "issue", cmd_issue, "Issue server, client or peer certificates" },
 	{ "list", cmd_list, "List issued certificates" },
 	{ "show", cmd_show, "Show one certificate" },
+	{ "export", cmd_export, "Export a certificate or CA (PEM, p12, ...)" },
+	{ "import", cmd_import, "Adopt an existing CA or its certificates" },
+	{ "trust", cmd_trust, "Install a CA in system, NSS and Java stores" },
+	{ "passwd", cmd_passwd, "Set, change or remove the store passphrase" },
 	{ "help", cmd_help, "Show help for a command" },
 	{ "version", cmd_version, "Print the version" },
 };
