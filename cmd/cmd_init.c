@@ -28,6 +28,10 @@ static const char usage[] =
 "                      line of F; CERTMINT_PASSPHRASE does the same\n"
 "  --ask-passphrase    prompt for the passphrase on the terminal\n"
 "  --profile P         CA profile (default root-ca)\n"
+"  --key-uri URI       the CA key is in a PKCS#11 token: its pkcs11: URI\n"
+"                      (RFC 7512); the PIN from the URI (pin-value,\n"
+"                      pin-source) or asked; CERTMINT_PKCS11_MODULE loads\n"
+"                      a module p11-kit does not know\n"
 "  --json              print the new CA as JSON\n";
 
 int
@@ -41,6 +45,7 @@ cmd_init(cmd_env *env, int argc, char **argv)
 		{ "passphrase-file", required_argument, NULL, 'f' },
 		{ "ask-passphrase", no_argument, NULL, 'a' },
 		{ "profile", required_argument, NULL, 'P' },
+		{ "key-uri", required_argument, NULL, 'U' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -50,6 +55,7 @@ cmd_init(cmd_env *env, int argc, char **argv)
 	cm_ca_info *ca = NULL;
 	cm_store *st = NULL;
 	char *pass = NULL, nb[32], na[32];
+	const char *key_uri = NULL;
 	bool ask = false, json = false;
 	cm_err err;
 	int c, rc;
@@ -87,6 +93,9 @@ cmd_init(cmd_env *env, int argc, char **argv)
 		case 'P':
 			o.profile = optarg;
 			break;
+		case 'U':
+			key_uri = optarg;
+			break;
 		case 'j':
 			json = true;
 			break;
@@ -110,7 +119,8 @@ cmd_init(cmd_env *env, int argc, char **argv)
 		rc = cmd_fail(env, err);
 		goto out;
 	}
-	if ((err = cm_ca_init(&ca, st, &o)) != CM_OK) {
+	if ((err = key_uri ? cm_ca_init_key_uri(&ca, st, &o, key_uri) :
+	    cm_ca_init(&ca, st, &o)) != CM_OK) {
 		rc = cmd_fail(env, err);
 		goto out;
 	}
