@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -123,9 +124,21 @@ cm__run(int *status, char **out, cm_ctx *ctx, char *const argv[],
 	close(inp[0]);
 	close(outp[1]);
 	inp[0] = outp[1] = -1;
-	/* Small inputs (a certificate) fit in the pipe buffer. */
-	if (in != NULL && inlen > 0 && write(inp[1], in, inlen) < 0)
-		(void)0;  /* the tool's status tells */
+	/* Small inputs (a certificate) fit in the pipe buffer.  A tool that
+	 * exits without reading must not kill us with SIGPIPE: block it for
+	 * this thread and drop a pending one, without touching the
+	 * process's disposition. */
+	if (in != NULL && inlen > 0) {
+		sigset_t pipe_set, old_set;
+		struct timespec zero = { 0, 0 };
+
+		sigemptyset(&pipe_set);
+		sigaddset(&pipe_set, SIGPIPE);
+		pthread_sigmask(SIG_BLOCK, &pipe_set, &old_set);
+		if (write(inp[1], in, inlen) < 0 && errno == EPIPE)
+			sigtimedwait(&pipe_set, NULL, &zero);
+		pthread_sigmask(SIG_SETMASK, &old_set, NULL);
+	}
 	close(inp[1]);
 	inp[1] = -1;
 	deadline = time(NULL) + timeout_s;
