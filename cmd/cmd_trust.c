@@ -15,7 +15,8 @@ static const char usage[] =
 "\n"
 "Installs, removes or reports the CA (default: the only one) as a trust\n"
 "anchor.  Running it twice changes nothing the second time; it prints\n"
-"what it changed.  Without a target: --system --chromium --firefox.\n"
+"what it changed.  Without a target: --system --chromium --firefox,\n"
+"skipping (with a note) those whose tool is missing.\n"
 "\n"
 "  --system       the system store: Debian's\n"
 "                 /usr/local/share/ca-certificates/certmint-*.crt and\n"
@@ -109,7 +110,7 @@ cmd_trust(cmd_env *env, int argc, char **argv)
 		    argv[optind]);
 	if (o.targets == 0)
 		o.targets = CM_TRUST_SYSTEM | CM_TRUST_CHROMIUM |
-		    CM_TRUST_FIREFOX;
+		    CM_TRUST_FIREFOX | CM_TRUST_SKIP_MISSING;
 	if ((o.targets & CM_TRUST_JAVA) && (pwfile != NULL ||
 	    getenv("CERTMINT_JAVA_PASSWORD") != NULL)) {
 		if ((rc = cmd_read_password(&password, pwfile,

@@ -531,6 +531,8 @@ cm_err cm_ca_init_key_uri(cm_ca_info **out, cm_store *st,
 #define CM_TRUST_FIREFOX 0x04  /* every Firefox profile of $HOME */
 #define CM_TRUST_NSS 0x08      /* the NSS database nss_dir */
 #define CM_TRUST_JAVA 0x10     /* the Java keystore java_keystore */
+#define CM_TRUST_SKIP_MISSING 0x100 /* a place whose tool is missing is
+                                       reported (note), not an error */
 
 #define CM_TRUST_OPTS_VERSION 1
 typedef struct cm_trust_opts {

@@ -661,15 +661,17 @@ cm_trust(cm_trust_result ***out, size_t *n, cm_store *st, const char *ca,
 	char path[PATH_MAX];
 	job j;
 	size_t i, k = 0;
+	unsigned targets;
 	cm_err err;
 
 	memset(&j, 0, sizeof(j));
 	if (o == NULL || o->version != CM_TRUST_OPTS_VERSION)
 		return cm__fail(ctx, CM_E_INVALID, "trust: options version is "
 		    "unknown");
-	if (o->targets == 0)
+	if ((o->targets & ~(unsigned)CM_TRUST_SKIP_MISSING) == 0)
 		return cm__fail(ctx, CM_E_INVALID, "trust: no target (--system, "
 		    "--nss DIR, --chromium, --firefox, --java KEYSTORE)");
+	targets = o->targets;
 	if ((o->targets & CM_TRUST_NSS) && (o->nss_dir == NULL ||
 	    o->nss_dir[0] == '\0'))
 		return cm__fail(ctx, CM_E_INVALID, "trust: --nss needs a "
@@ -681,18 +683,38 @@ cm_trust(cm_trust_result ***out, size_t *n, cm_store *st, const char *ca,
 	if ((o->targets & (CM_TRUST_CHROMIUM | CM_TRUST_FIREFOX)) &&
 	    (home == NULL || home[0] != '/'))
 		return cm__fail(ctx, CM_E_INVALID, "trust: HOME is not set");
-	/* Every tool first: fail before changing anything. */
-	if ((o->targets & (CM_TRUST_NSS | CM_TRUST_CHROMIUM |
-	    CM_TRUST_FIREFOX)) && (err = need_tool(ctx, "certutil",
-	    "an NSS database (--nss, --chromium, --firefox)",
-	    "libnss3-tools")) != CM_OK)
-		return err;
-	if ((o->targets & CM_TRUST_JAVA) && (err = need_tool(ctx, "keytool",
-	    "--java", "a Java runtime, e.g. default-jre-headless")) != CM_OK)
-		return err;
 	if ((err = cm_ca_get(&info, st, ca)) != CM_OK)
 		return err;
+	if ((j.res = calloc(MAX_RESULTS, sizeof(*j.res))) == NULL) {
+		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
 	j.ctx = ctx;
+	/* Every tool first: fail before changing anything, or with
+	 * CM_TRUST_SKIP_MISSING note the places that cannot be done. */
+	if ((targets & (CM_TRUST_NSS | CM_TRUST_CHROMIUM |
+	    CM_TRUST_FIREFOX)) && (err = need_tool(ctx, "certutil",
+	    "an NSS database (--nss, --chromium, --firefox)",
+	    "libnss3-tools")) != CM_OK) {
+		if (!(targets & CM_TRUST_SKIP_MISSING))
+			goto out;
+		if ((err = result(&j, "nss", "-", false, false,
+		    "skipped: certutil not found (libnss3-tools)")) != CM_OK)
+			goto out;
+		targets &= ~(unsigned)(CM_TRUST_NSS | CM_TRUST_CHROMIUM |
+		    CM_TRUST_FIREFOX);
+	}
+	if ((targets & CM_TRUST_JAVA) && (err = need_tool(ctx, "keytool",
+	    "--java", "a Java runtime, e.g. default-jre-headless")) != CM_OK)
+		goto out;
+	if ((targets & CM_TRUST_SYSTEM) && (targets & CM_TRUST_SKIP_MISSING) &&
+	    !cm__have_tool("update-ca-certificates") &&
+	    !cm__have_tool("trust")) {
+		if ((err = result(&j, "system", "-", false, false, "skipped: "
+		    "neither update-ca-certificates nor trust found")) != CM_OK)
+			goto out;
+		targets &= ~(unsigned)CM_TRUST_SYSTEM;
+	}
 	j.action = action;
 	j.ca_name = info->name;
 	j.pem = info->pem;
@@ -711,13 +733,9 @@ cm_trust(cm_trust_result ***out, size_t *n, cm_store *st, const char *ca,
 		j.alias[i] = (j.stem[i] >= 'A' && j.stem[i] <= 'Z') ?
 		    (char)(j.stem[i] - 'A' + 'a') : j.stem[i];
 	j.alias[i] = '\0';
-	if ((j.res = calloc(MAX_RESULTS, sizeof(*j.res))) == NULL) {
-		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+	if ((targets & CM_TRUST_SYSTEM) && (err = do_system(&j)) != CM_OK)
 		goto out;
-	}
-	if ((o->targets & CM_TRUST_SYSTEM) && (err = do_system(&j)) != CM_OK)
-		goto out;
-	if (o->targets & CM_TRUST_NSS) {
+	if (targets & CM_TRUST_NSS) {
 		const char *d = o->nss_dir, *prefix = "sql:";
 		if (strncmp(d, "sql:", 4) == 0 || strncmp(d, "dbm:", 4) == 0) {
 			prefix = strncmp(d, "dbm:", 4) == 0 ? "dbm:" : "sql:";
@@ -726,15 +744,15 @@ cm_trust(cm_trust_result ***out, size_t *n, cm_store *st, const char *ca,
 		if ((err = do_nss(&j, "nss", d, prefix, true)) != CM_OK)
 			goto out;
 	}
-	if (o->targets & CM_TRUST_CHROMIUM) {
+	if (targets & CM_TRUST_CHROMIUM) {
 		snprintf(path, sizeof(path), "%s/.pki/nssdb", home);
 		if ((err = do_nss(&j, "chromium", path, "sql:", true)) != CM_OK)
 			goto out;
 	}
-	if ((o->targets & CM_TRUST_FIREFOX) &&
+	if ((targets & CM_TRUST_FIREFOX) &&
 	    (err = do_firefox(&j, home)) != CM_OK)
 		goto out;
-	if ((o->targets & CM_TRUST_JAVA) && (err = do_java(&j,
+	if ((targets & CM_TRUST_JAVA) && (err = do_java(&j,
 	    o->java_keystore, o->java_password ? o->java_password :
 	    "changeit")) != CM_OK)
 		goto out;

@@ -57,6 +57,11 @@ expect_fail 2 "certutil not found.*libnss3-tools" "missing certutil" \
     env PATH="$WORK/emptybin" "$CERTMINT" trust install --nss "$WORK/nssdb"
 expect_fail 2 "keytool not found" "missing keytool" \
     env PATH="$WORK/emptybin" "$CERTMINT" trust install --java "$WORK/ks"
+check "default targets skip a missing certutil" env PATH="$WORK/emptybin" \
+    "$CERTMINT" trust status
+cp "$WORK/out" d.out
+check "with a note naming the package" grep -q \
+    "skipped: certutil not found (libnss3-tools)" d.out
 expect_fail 2 "no target|needs a" "--nss without a folder" \
     "$CERTMINT" trust install --nss ""
 
