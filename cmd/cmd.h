@@ -76,5 +76,16 @@ bool cmd_parse_time(const char *s, time_t *out);
 /* After getopt_long returned '?' or ':' (opterr is 0): one usage line naming
  * the unknown option or the option missing its value; returns EXIT_USAGE. */
 int cmd_bad_option(const char *cmd, char **argv);
+/* Keys, export, import, trust (issue 5). */
+int cmd_export(cmd_env *env, int argc, char **argv);
+int cmd_import(cmd_env *env, int argc, char **argv);
+int cmd_trust(cmd_env *env, int argc, char **argv);
+int cmd_passwd(cmd_env *env, int argc, char **argv);
+/* A password from file (first line), else $envname, else a prompt on the
+ * terminal (twice when confirm).  Returns an exit code; *out is freed with
+ * cmd_free_password(), which wipes it. */
+int cmd_read_password(char **out, const char *file, const char *envname,
+    const char *prompt, bool confirm);
+void cmd_free_password(char *p);
 
 #endif

@@ -86,8 +86,10 @@ cm__sign_crt(gnutls_x509_crt_t crt, cm_ctx *ctx, gnutls_x509_crt_t issuer,
 	return CM_OK;
 }
 
-cm_err
-cm_ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o)
+/* key_uri: the CA key is in a PKCS#11 token (NULL: generate one). */
+static cm_err
+ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o,
+    const char *key_uri)
 {
 	cm_ctx *ctx = cm__store_ctx(st);
 	cm_ca_init_opts def = CM_CA_INIT_OPTS_INIT;
@@ -95,9 +97,11 @@ cm_ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o)
 	gnutls_privkey_t key = NULL;
 	gnutls_x509_crt_t crt = NULL;
 	gnutls_x509_name_constraints_t nc = NULL;
+	gnutls_pubkey_t pub = NULL;
 	gnutls_datum_t pkcs8 = { NULL, 0 };
 	cm_profile *prof = NULL;
 	cm__ca_rec rec, probe;
+	char *pass = NULL;
 	unsigned char serial[20];
 	size_t slen;
 	char ou[300], *pem = NULL;
@@ -155,9 +159,29 @@ cm_ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o)
 	    CM_OK)
 		goto out;
 
-	if ((err = cm__key_generate(&xkey, ctx, kt)) != CM_OK)
+	/* One passphrase for every key of the store (passwd.c). */
+	if (key_uri == NULL && (err = cm__store_passphrase_for_new_key(&pass,
+	    st, o->passphrase)) != CM_OK)
 		goto out;
-	if ((ret = gnutls_privkey_init(&key)) < 0 ||
+	if (key_uri != NULL) {
+		if ((err = cm__pkcs11_key_open(&key, ctx, key_uri)) != CM_OK)
+			goto out;
+		if ((kt = cm__privkey_type(key)) == CM_KEY_DEFAULT) {
+			err = cm__fail(ctx, CM_E_INVALID, "%s: key type is not "
+			    "supported (EC P-256/384/521, Ed25519, Ed448, RSA "
+			    "2048/3072/4096)", key_uri);
+			goto out;
+		}
+		if ((ret = gnutls_pubkey_init(&pub)) < 0 ||
+		    (ret = gnutls_pubkey_import_privkey(pub, key, 0, 0)) < 0 ||
+		    (ret = gnutls_x509_crt_init(&crt)) < 0) {
+			err = cm__gnutls_fail(ctx, ret, "%s: public key",
+			    key_uri);
+			goto out;
+		}
+	} else if ((err = cm__key_generate(&xkey, ctx, kt)) != CM_OK) {
+		goto out;
+	} else if ((ret = gnutls_privkey_init(&key)) < 0 ||
 	    (ret = gnutls_privkey_import_x509(key, xkey, 0)) < 0 ||
 	    (ret = gnutls_x509_crt_init(&crt)) < 0) {
 		err = cm__gnutls_fail(ctx, ret, "CA '%s'", rec.info.name);
@@ -171,7 +195,8 @@ cm_ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o)
 	    (ret = gnutls_x509_crt_set_activation_time(crt, now)) < 0 ||
 	    (ret = gnutls_x509_crt_set_expiration_time(crt,
 	    now + (time_t)days * 86400)) < 0 ||
-	    (ret = gnutls_x509_crt_set_key(crt, xkey)) < 0) {
+	    (ret = xkey ? gnutls_x509_crt_set_key(crt, xkey) :
+	    gnutls_x509_crt_set_pubkey(crt, pub)) < 0) {
 		err = cm__gnutls_fail(ctx, ret, "CA '%s'", rec.info.name);
 		goto out;
 	}
@@ -210,7 +235,7 @@ cm_ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o)
 	rec.info.not_before = gnutls_x509_crt_get_activation_time(crt);
 	rec.info.not_after = gnutls_x509_crt_get_expiration_time(crt);
 	rec.info.path_len = prof->path_len >= 0 ? prof->path_len : -1;
-	rec.info.encrypted = o->passphrase != NULL && o->passphrase[0];
+	rec.info.encrypted = pass != NULL;
 	if (o->npermit > 0) {
 		rec.info.permitted = calloc(o->npermit, sizeof(char *));
 		if (rec.info.permitted == NULL) {
@@ -226,15 +251,19 @@ cm_ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o)
 			}
 		}
 	}
-	if ((err = cm__key_export_pkcs8(&pkcs8, ctx, xkey,
-	    o->passphrase)) != CM_OK)
+	if (xkey != NULL && (err = cm__key_export_pkcs8(&pkcs8, ctx, xkey,
+	    pass)) != CM_OK)
 		goto out;
 
 	if ((err = cm__store_begin(st)) != CM_OK)
 		goto out;
 	in_tx = true;
-	if ((err = cm__store_key_insert(&key_id, st, kt, &pkcs8,
-	    rec.info.encrypted)) != CM_OK)
+	if (key_uri != NULL)
+		err = cm__store_key_insert_uri(&key_id, st, kt, key_uri);
+	else
+		err = cm__store_key_insert(&key_id, st, kt, &pkcs8,
+		    rec.info.encrypted);
+	if (err != CM_OK)
 		goto out;
 	rec.key_id = key_id;
 	if ((err = cm__store_ca_insert(&ca_id, st, &rec)) != CM_OK) {
@@ -244,7 +273,7 @@ cm_ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o)
 		goto out;
 	}
 	if ((err = cm__store_event(st, "ca.create", rec.info.serial,
-	    rec.info.name)) != CM_OK)
+	    key_uri ? "key in a PKCS#11 token" : rec.info.name)) != CM_OK)
 		goto out;
 	if ((err = cm__store_commit(st)) != CM_OK)
 		goto out;
@@ -255,6 +284,9 @@ out:
 	if (in_tx)
 		cm__store_rollback(st);
 	free(pem);
+	if (pass != NULL)
+		cm__free_secret(pass, strlen(pass));
+	gnutls_pubkey_deinit(pub);
 	if (pkcs8.data != NULL) {
 		gnutls_memset(pkcs8.data, 0, pkcs8.size);
 		gnutls_free(pkcs8.data);
@@ -267,6 +299,22 @@ out:
 	gnutls_privkey_deinit(key);
 	gnutls_x509_privkey_deinit(xkey);
 	return err;
+}
+
+cm_err
+cm_ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o)
+{
+	return ca_init(out, st, o, NULL);
+}
+
+cm_err
+cm_ca_init_key_uri(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o,
+    const char *key_uri)
+{
+	if (key_uri == NULL || strncmp(key_uri, "pkcs11:", 7) != 0)
+		return cm__fail(cm__store_ctx(st), CM_E_INVALID, "key URI '%s' "
+		    "is not a pkcs11: URI", key_uri ? key_uri : "");
+	return ca_init(out, st, o, key_uri);
 }
 
 cm_err
@@ -310,6 +358,7 @@ cm__signer_free(cm__signer *s)
 	free(s->chain);
 	if (s->pass != NULL)
 		cm__free_secret(s->pass, strlen(s->pass));
+	free(s->key_uri);
 	free(s);
 }
 
@@ -427,10 +476,27 @@ cm__signer_load(cm__signer **out, cm_store *st, const char *name)
 	s->constrained = has_constraints(s->crt);
 	for (size_t i = 0; i < s->nchain; i++)
 		s->constrained |= has_constraints(s->chain[i]);
+	snprintf(what, sizeof(what), "CA '%s'", s->rec.info.name);
+	/* A key in a token signs through GnuTLS's PKCS#11 support. */
+	err = cm__store_key_uri(&s->key_uri, st, s->rec.key_id);
+	if (err == CM_OK) {
+		if ((err = cm__pkcs11_key_open(&s->key, ctx, s->key_uri)) !=
+		    CM_OK)
+			goto out;
+		s->key_type = cm__privkey_type(s->key);
+		/* Leaf keys kept in the store still take its passphrase. */
+		if ((err = cm__store_passphrase_for_new_key(&s->pass, st,
+		    NULL)) != CM_OK)
+			goto out;
+		*out = s;
+		s = NULL;
+		goto out;
+	}
+	if (err != CM_E_NOTFOUND)
+		goto out;
 	if ((err = cm__store_key_get(&pkcs8, &encrypted, st,
 	    s->rec.key_id)) != CM_OK)
 		goto out;
-	snprintf(what, sizeof(what), "CA '%s'", s->rec.info.name);
 	if (encrypted && (err = cm__ask_passphrase(ctx, pass, sizeof(pass),
 	    what)) != CM_OK)
 		goto out;
@@ -494,6 +560,8 @@ cm__signer_clone_key(gnutls_privkey_t *out, cm_ctx *ctx, const cm__signer *s)
 	gnutls_privkey_t k = NULL;
 	int ret;
 
+	if (s->key_uri != NULL)
+		return cm__pkcs11_key_open(out, ctx, s->key_uri);
 	if ((ret = gnutls_x509_privkey_init(&x)) < 0 ||
 	    (ret = gnutls_x509_privkey_cpy(x, s->xkey)) < 0 ||
 	    (ret = gnutls_privkey_init(&k)) < 0 ||

@@ -608,6 +608,177 @@ typedef struct cm_status {
  */
 cm_err cm_status_get(cm_status **out, cm_store *st, size_t max_expiries);
 void cm_status_free(cm_status *s);
+/* ------------------------------------------------------------------ */
+/* Keys at rest, export, import, trust stores (issue 5).
+ *
+ * The store passphrase: every private key kept in the store (CA keys and
+ * leaf keys) is PKCS#8; when the store has a passphrase they are all
+ * encrypted with it (PBES2: PBKDF2-HMAC-SHA256, at least 600000
+ * iterations, AES-256-CBC), never some of them.  A store "has a
+ * passphrase" when its keys are encrypted.  A new key (init, import)
+ * joins that rule: it is encrypted with the store passphrase, which must
+ * match the one the other keys open with.  cm_store_passwd() changes,
+ * sets or removes it for every key in one transaction.  Keys in a
+ * PKCS#11 token (pkcs11: URIs) are outside this rule. */
+
+/*
+ * Re-encrypts every key of the store in one transaction.
+ * old: the current passphrase; NULL asks ctx's passphrase callback when
+ * the store has one.  new_pass: the new one; NULL or "" removes it (keys
+ * are then stored unencrypted).  Nothing changes on any failure.
+ * [out] nkeys: keys re-encrypted (may be NULL).
+ * Returns CM_E_PASSPHRASE when old does not open a key (the message names
+ * it), store codes otherwise.
+ */
+cm_err cm_store_passwd(size_t *nkeys, cm_store *st, const char *old,
+    const char *new_pass);
+
+/* Whether the store's keys are encrypted (false for a store without keys). */
+cm_err cm_store_has_passphrase(bool *out, cm_store *st);
+
+typedef enum cm_export_format {
+	CM_EXPORT_PEM = 1,    /* the certificate */
+	CM_EXPORT_DER,        /* the certificate, DER */
+	CM_EXPORT_KEY,        /* its private key, PEM PKCS#8, unencrypted */
+	CM_EXPORT_CHAIN,      /* the issuers, up to but not including the root */
+	CM_EXPORT_FULLCHAIN,  /* the certificate, then every issuer and root */
+	CM_EXPORT_P12         /* PKCS#12: key, certificate and issuers */
+} cm_export_format;
+
+/* "p12" -> CM_EXPORT_P12; CM_E_INVALID listing the formats if unknown. */
+cm_err cm_export_format_parse(cm_export_format *out, cm_ctx *ctx,
+    const char *name);
+
+#define CM_EXPORT_OPTS_VERSION 1
+typedef struct cm_export_opts {
+	unsigned version;
+	cm_export_format format;
+	const char *password;  /* PKCS#12 password (required for p12) */
+	bool legacy;           /* PKCS#12: 3DES and a SHA-1 MAC, for old
+	                          Java, Windows and macOS; default AES-256
+	                          (PBES2) and a SHA-256 MAC */
+	bool no_key;           /* PKCS#12: certificates only (a truststore);
+	                          each is marked trusted for Java */
+	const char *friendly_name; /* NULL: the first name / the CA name */
+} cm_export_opts;
+#define CM_EXPORT_OPTS_INIT { CM_EXPORT_OPTS_VERSION, CM_EXPORT_PEM, NULL, \
+	false, false, NULL }
+
+/* Bytes made by the library; cm_bytes_free() wipes them. */
+typedef struct cm_bytes {
+	unsigned char *data;
+	size_t len;
+	bool secret;           /* holds a private key (files: mode 0600) */
+} cm_bytes;
+void cm_bytes_free(cm_bytes *b);
+
+/*
+ * Exports a certificate (ref as for cm_cert_find) or, when no certificate
+ * matches, a CA by name, in a format.  The kept key is opened with the
+ * store passphrase (asked through the callback).
+ * Returns CM_E_NOTFOUND (nothing matches, or the key was not kept),
+ * CM_E_INVALID (no password for p12), CM_E_PASSPHRASE, store codes.
+ */
+cm_err cm_export(cm_bytes **out, cm_store *st, const char *ref,
+    const cm_export_opts *o);
+
+/*
+ * cm_export() into path, atomically (temp file + rename), mode 0600 when
+ * the output holds a key, else 0644.  Nothing is written on failure.
+ * [out] secret: whether the file holds a key (may be NULL).
+ */
+cm_err cm_export_file(bool *secret, cm_store *st, const char *ref,
+    const cm_export_opts *o, const char *path, bool force);
+
+#define CM_CA_IMPORT_OPTS_VERSION 1
+typedef struct cm_ca_import_opts {
+	unsigned version;
+	const char *cert_path;  /* PEM or DER certificate, or PKCS#12 */
+	const char *key_path;   /* PEM or DER key (PKCS#8, PKCS#1, SEC1);
+	                           NULL when cert_path is PKCS#12 */
+	const char *name;       /* NULL: the certificate's CN */
+	const char *password;   /* of an encrypted key or of the PKCS#12 */
+	const char *passphrase; /* the store passphrase (NULL: asked if the
+	                           store has one; none for a store without) */
+} cm_ca_import_opts;
+#define CM_CA_IMPORT_OPTS_INIT { CM_CA_IMPORT_OPTS_VERSION, NULL, NULL, \
+	NULL, NULL, NULL }
+
+/*
+ * Adopts an existing CA: checks that the key matches the certificate and
+ * that it is a CA (basicConstraints CA:TRUE and, when keyUsage is present,
+ * keyCertSign), then stores it as cm_ca_init() would.  A CA whose issuer
+ * is in the store becomes its child.
+ * Returns CM_E_INVALID (not a CA, key does not match, unreadable file),
+ * CM_E_PASSPHRASE (wrong password), CM_E_EXISTS, store codes.
+ */
+cm_err cm_ca_import(cm_ca_info **out, cm_store *st,
+    const cm_ca_import_opts *o);
+
+/*
+ * Adds existing certificates (PEM, one or more per file, or DER) signed
+ * by a CA of the store to the inventory, without keys.  ca NULL: the CA
+ * whose signature verifies.  Certificates already in the store are
+ * skipped.  All or nothing.
+ * [out] out, n: the certificates added (may be NULL).
+ */
+cm_err cm_cert_import(cm_cert_info ***out, size_t *n, cm_store *st,
+    const char *ca, const char *const *paths, size_t npaths);
+
+/*
+ * Like cm_ca_init(), but the CA key lives in a PKCS#11 token: key_uri is
+ * its "pkcs11:" URI (RFC 7512), stored instead of a key.  The token PIN
+ * comes from the URI (pin-value, pin-source) or the passphrase callback.
+ * The environment variable CERTMINT_PKCS11_MODULE names a module to load
+ * besides those p11-kit knows.  o->passphrase and o->key_type are unused.
+ */
+cm_err cm_ca_init_key_uri(cm_ca_info **out, cm_store *st,
+    const cm_ca_init_opts *o, const char *key_uri);
+
+/* Trust stores. */
+#define CM_TRUST_SYSTEM 0x01   /* the OS store (ca-certificates, trust) */
+#define CM_TRUST_CHROMIUM 0x02 /* $HOME/.pki/nssdb */
+#define CM_TRUST_FIREFOX 0x04  /* every Firefox profile of $HOME */
+#define CM_TRUST_NSS 0x08      /* the NSS database nss_dir */
+#define CM_TRUST_JAVA 0x10     /* the Java keystore java_keystore */
+#define CM_TRUST_SKIP_MISSING 0x100 /* a place whose tool is missing is
+                                       reported (note), not an error */
+
+#define CM_TRUST_OPTS_VERSION 1
+typedef struct cm_trust_opts {
+	unsigned version;
+	unsigned targets;          /* CM_TRUST_* bits */
+	const char *nss_dir;       /* "DIR" or "sql:DIR" */
+	const char *java_keystore;
+	const char *java_password; /* NULL: "changeit" */
+} cm_trust_opts;
+#define CM_TRUST_OPTS_INIT { CM_TRUST_OPTS_VERSION, 0, NULL, NULL, NULL }
+
+typedef enum cm_trust_action {
+	CM_TRUST_STATUS = 0,
+	CM_TRUST_INSTALL,
+	CM_TRUST_UNINSTALL
+} cm_trust_action;
+
+/* What happened at one place. */
+typedef struct cm_trust_result {
+	char *target;     /* "system", "nss", "firefox", "chromium", "java" */
+	char *where;      /* file, database or keystore */
+	bool installed;   /* the CA is there after the call */
+	bool changed;     /* the call changed it */
+	char *note;       /* NULL or a remark ("update-ca-certificates ran") */
+} cm_trust_result;
+void cm_trust_result_list_free(cm_trust_result **list, size_t n);
+
+/*
+ * Installs, removes or reports a CA (name NULL: the only CA) in the trust
+ * stores of o->targets, idempotently.  External tools (certutil from
+ * libnss3-tools, keytool, update-ca-certificates, trust) run as child
+ * processes; a missing tool is CM_E_NOTFOUND naming it and its package.
+ * The system store lives under $CERTMINT_SYSTEM_ROOT when set (tests).
+ */
+cm_err cm_trust(cm_trust_result ***out, size_t *n, cm_store *st,
+    const char *ca, cm_trust_action action, const cm_trust_opts *o);
 
 #ifdef __cplusplus
 }

@@ -210,6 +210,8 @@ typedef struct cm__signer {
 	                               constraints */
 	char *pass;                 /* the CA key's passphrase, or NULL; it
 	                               also encrypts leaf keys kept in store */
+	char *key_uri;              /* pkcs11: URI when the key is in a token
+	                               (xkey is NULL then) */
 } cm__signer;
 /* Loads a CA with its key (asking for the passphrase when encrypted). */
 cm_err cm__signer_load(cm__signer **out, cm_store *st, const char *name);
@@ -270,6 +272,48 @@ cm_err cm__store_cert_supersede(cm_store *st, const char *ca_name,
     const char *serial);
 /* Counts and next expiries for cm_status_get(). */
 cm_err cm__store_status(cm_status *s, cm_store *st, size_t max_expiries);
+/* ---- keys at rest, export, import, trust (issue 5) ---- */
+/* OWASP 2023 for PBKDF2-HMAC-SHA256; GnuTLS >= 3.7.3 uses 600000. */
+#define CM_PBKDF2_MIN_ITER 600000
+/* The PBKDF2 iteration count of a PBES2-encrypted PKCS#8 (0: not one). */
+unsigned long cm__pkcs8_iterations(const gnutls_datum_t *der);
+/*
+ * The passphrase a new key of the store is encrypted with: the store's
+ * (given, else asked; checked against a key of the store), or given when
+ * the store has no key yet.  *out is NULL for an unencrypted store.
+ */
+cm_err cm__store_passphrase_for_new_key(char **out, cm_store *st,
+    const char *given);
+/* Opens a key in a token (pkcs11: URI); PIN through ctx's callback. */
+cm_err cm__pkcs11_key_open(gnutls_privkey_t *out, cm_ctx *ctx,
+    const char *uri);
+/* The certmint key type of a key in a token. */
+cm_key_type cm__privkey_type(gnutls_privkey_t key);
+/* Runs argv (argv[0] looked up in PATH) with stdin from in (may be NULL),
+ * at most timeout_s seconds; stdout+stderr (bounded) into out (may be
+ * NULL; freed by the caller).  *status: exit status, or -1 if killed. */
+cm_err cm__run(int *status, char **out, cm_ctx *ctx, char *const argv[],
+    const char *const envset[], const void *in, size_t inlen,
+    int timeout_s);
+/* Whether an executable named name is in PATH (or an absolute path). */
+bool cm__have_tool(const char *name);
+
+/* store.c, keys kept as PKCS#8 or URIs */
+cm_err cm__store_key_insert_uri(int64_t *id, cm_store *st, cm_key_type type,
+    const char *uri);
+/* CM_E_NOTFOUND when the key is not a URI. */
+cm_err cm__store_key_uri(char **uri, cm_store *st, int64_t id);
+/* Ids of the keys kept as PKCS#8, in id order. */
+cm_err cm__store_key_ids(int64_t **ids, size_t *n, cm_store *st);
+cm_err cm__store_key_update(cm_store *st, int64_t id,
+    const gnutls_datum_t *pkcs8, bool encrypted);
+/* Keys kept as PKCS#8: encrypted and plain counts, and an encrypted one. */
+cm_err cm__store_key_counts(size_t *nenc, size_t *nplain, int64_t *enc_id,
+    cm_store *st);
+/* What a key is for ("CA 'dev'", "certificate 1a2b..."), into buf. */
+void cm__store_key_owner(char *buf, size_t len, cm_store *st, int64_t id);
+/* The id of the certificate row with that fingerprint, or 0. */
+int64_t cm__store_cert_by_fpr(cm_store *st, const char *fingerprint);
 
 /* ---- embedded data (generated) ---- */
 typedef struct cm__blob {

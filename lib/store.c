@@ -1301,3 +1301,157 @@ cm__store_status(cm_status *s, cm_store *st, size_t max_expiries)
 		return err;
 	return status_expiries(s, st, now, max_expiries);
 }
+
+/* ---- keys at rest (issue 5) ---- */
+
+cm_err
+cm__store_key_insert_uri(int64_t *id, cm_store *st, cm_key_type type,
+    const char *uri)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+
+	if ((err = prepare(st, &s, "INSERT INTO keys (key_type, uri, "
+	    "encrypted) VALUES (?, ?, 0)")) != CM_OK)
+		return err;
+	sqlite3_bind_text(s, 1, cm_key_type_name(type), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, uri, -1, SQLITE_STATIC);
+	if ((err = step_done(st, s, "storing key URI")) == CM_OK)
+		*id = sqlite3_last_insert_rowid(st->db);
+	sqlite3_finalize(s);
+	return err;
+}
+
+cm_err
+cm__store_key_uri(char **uri, cm_store *st, int64_t id)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+	int rc;
+
+	if ((err = prepare(st, &s, "SELECT uri FROM keys WHERE id = ?")) !=
+	    CM_OK)
+		return err;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_TEXT) {
+		if ((*uri = col_dup(s, 0)) == NULL)
+			err = cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
+	} else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+		err = CM_E_NOTFOUND;  /* not a URI: no message */
+	} else {
+		err = sql_fail(st, rc, "reading key");
+	}
+	sqlite3_finalize(s);
+	return err;
+}
+
+cm_err
+cm__store_key_ids(int64_t **ids, size_t *n, cm_store *st)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t *v = NULL, *nv;
+	size_t count = 0;
+	cm_err err;
+	int rc;
+
+	if ((err = prepare(st, &s, "SELECT id FROM keys WHERE pkcs8 IS NOT "
+	    "NULL ORDER BY id")) != CM_OK)
+		return err;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((nv = realloc(v, (count + 1) * sizeof(*v))) == NULL) {
+			err = cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
+			goto out;
+		}
+		v = nv;
+		v[count++] = sqlite3_column_int64(s, 0);
+	}
+	if (rc != SQLITE_DONE) {
+		err = sql_fail(st, rc, "listing keys");
+		goto out;
+	}
+	*ids = v;
+	*n = count;
+	v = NULL;
+out:
+	free(v);
+	sqlite3_finalize(s);
+	return err;
+}
+
+cm_err
+cm__store_key_update(cm_store *st, int64_t id, const gnutls_datum_t *pkcs8,
+    bool encrypted)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+
+	if ((err = prepare(st, &s, "UPDATE keys SET pkcs8 = ?, encrypted = ? "
+	    "WHERE id = ? AND pkcs8 IS NOT NULL")) != CM_OK)
+		return err;
+	sqlite3_bind_blob(s, 1, pkcs8->data, (int)pkcs8->size, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, encrypted);
+	sqlite3_bind_int64(s, 3, id);
+	err = step_done(st, s, "rewriting key");
+	if (err == CM_OK && sqlite3_changes(st->db) != 1)
+		err = cm__fail(st->ctx, CM_E_STORE, "store %s: key %lld is "
+		    "missing", st->path, (long long)id);
+	sqlite3_finalize(s);
+	return err;
+}
+
+cm_err
+cm__store_key_counts(size_t *nenc, size_t *nplain, int64_t *enc_id,
+    cm_store *st)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+	int rc;
+
+	if ((err = prepare(st, &s, "SELECT coalesce(sum(encrypted), 0), "
+	    "coalesce(sum(1 - encrypted), 0), coalesce(max(CASE WHEN "
+	    "encrypted THEN id END), 0) FROM keys WHERE pkcs8 IS NOT NULL")) !=
+	    CM_OK)
+		return err;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*nenc = (size_t)sqlite3_column_int64(s, 0);
+		*nplain = (size_t)sqlite3_column_int64(s, 1);
+		*enc_id = sqlite3_column_int64(s, 2);
+	} else {
+		err = sql_fail(st, rc, "counting keys");
+	}
+	sqlite3_finalize(s);
+	return err;
+}
+
+void
+cm__store_key_owner(char *buf, size_t len, cm_store *st, int64_t id)
+{
+	sqlite3_stmt *s = NULL;
+
+	snprintf(buf, len, "key %lld", (long long)id);
+	if (prepare(st, &s, "SELECT 'CA ''' || name || '''' FROM cas WHERE "
+	    "key_id = ?1 UNION ALL SELECT 'certificate ' || serial FROM certs "
+	    "WHERE key_id = ?1") != CM_OK)
+		return;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+		snprintf(buf, len, "%s", sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+}
+
+int64_t
+cm__store_cert_by_fpr(cm_store *st, const char *fingerprint)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t id = 0;
+
+	if (prepare(st, &s, "SELECT id FROM certs WHERE fingerprint = ?") !=
+	    CM_OK)
+		return 0;
+	sqlite3_bind_text(s, 1, fingerprint, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		id = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return id;
+}
