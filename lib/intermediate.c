@@ -154,6 +154,7 @@ cm_ca_create(cm_ca_info **out, cm_store *st, const cm_ca_create_opts *o)
 	size_t slen, i;
 	char ou[300], details[200], *pem = NULL, *names[1];
 	const char *pass;
+	char *storepass = NULL;
 	cm_key_type kt;
 	time_t now, not_after;
 	unsigned days;
@@ -322,10 +323,13 @@ cm_ca_create(cm_ca_info **out, cm_store *st, const cm_ca_create_opts *o)
 	rec.info.not_after = not_after;
 	rec.info.path_len = path_len;
 	rec.parent_id = ps->rec.id;
-	/* The new key: its own passphrase, else the parent's. */
-	pass = o->passphrase != NULL ? o->passphrase : ps->pass;
-	if (pass != NULL && pass[0] == '\0')
-		pass = NULL;
+	/* One passphrase protects every key of a store (lib/passwd.c):
+	 * the one given must be it; none given means the parent's. */
+	if ((err = cm__store_passphrase_for_new_key(&storepass, st,
+	    o->passphrase != NULL && o->passphrase[0] != '\0' ?
+	    o->passphrase : ps->pass)) != CM_OK)
+		goto out;
+	pass = storepass;
 	rec.info.encrypted = pass != NULL;
 	if ((err = cm__key_export_pkcs8(&pkcs8, ctx, xkey, pass)) != CM_OK)
 		goto out;
@@ -379,6 +383,8 @@ cm_ca_create(cm_ca_info **out, cm_store *st, const cm_ca_create_opts *o)
 out:
 	if (in_tx)
 		cm__store_rollback(st);
+	if (storepass != NULL)
+		cm__free_secret(storepass, strlen(storepass));
 	free(pem);
 	if (pkcs8.data != NULL) {
 		gnutls_memset(pkcs8.data, 0, pkcs8.size);
