@@ -19,6 +19,7 @@ static const struct command {
 	{ "issue", cmd_issue, "Issue server, client or peer certificates" },
 	{ "list", cmd_list, "List issued certificates" },
 	{ "show", cmd_show, "Show one certificate" },
+	{ "test", cmd_test, "Prove certificates with real TLS handshakes" },
 	{ "help", cmd_help, "Show help for a command" },
 	{ "version", cmd_version, "Print the version" },
 };
