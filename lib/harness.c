@@ -10,6 +10,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -561,11 +562,14 @@ void
 cm__sock_timeouts(int fd, unsigned ms)
 {
 	struct timeval tv;
+	int one = 1;
 
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	/* Handshake flights are small: no Nagle delay behind them. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 cm_err
@@ -784,12 +788,18 @@ dup_name(const char *s)
 }
 
 static void
-session_info(cm_result *r, gnutls_session_t s)
+session_info(cm_result *r, const cm__hside *h)
 {
-	gnutls_protocol_t v = gnutls_protocol_get_version(s);
+	gnutls_session_t s = h->s;
+	gnutls_protocol_t v;
 	gnutls_sign_algorithm_t sig;
 	const char *cs;
 
+	/* Only once the parameters are settled: GnuTLS 3.7.9's
+	 * gnutls_ciphersuite_get() crashes on a session without one. */
+	if (!h->hs_done && !h->have_status)
+		return;
+	v = gnutls_protocol_get_version(s);
 	if (v == GNUTLS_VERSION_UNKNOWN || r->version != NULL)
 		return;
 	r->version = dup_name(gnutls_protocol_get_name(v));
@@ -848,11 +858,10 @@ cm_err
 cm__result_classify(cm_result *r, cm_ctx *ctx, cm__hside *c, cm__hside *s,
     const cm_scenario *sc)
 {
-	(void)sc;
 	if (c != NULL)
-		session_info(r, c->s);
+		session_info(r, c);
 	if (s != NULL) {
-		session_info(r, s->s);
+		session_info(r, s);
 		client_identity(r, s->s);
 	}
 	if (is_verify(c)) {
@@ -898,9 +907,27 @@ cm__result_classify(cm_result *r, cm_ctx *ctx, cm__hside *c, cm__hside *s,
 	}
 	set_detail(r, "client", c);
 	set_detail(r, "server", s);
-	r->match = !r->skipped && r->actual == r->expected;
+	cm__result_match(r, sc);
 	(void)ctx;
 	return CM_OK;
+}
+
+void
+cm__result_match(cm_result *r, const cm_scenario *sc)
+{
+	char buf[256];
+
+	r->match = !r->skipped && r->actual == r->expected;
+	if (!r->skipped && !r->match && sc->has_also &&
+	    r->actual == sc->expect_also) {
+		r->match = true;
+		snprintf(buf, sizeof(buf), "accepted alternative '%s'%s%s%s%s",
+		    cm_outcome_name(sc->expect_also), sc->note ? ": " : "",
+		    sc->note ? sc->note : "", r->detail ? "; " : "",
+		    r->detail ? r->detail : "");
+		free(r->detail);
+		r->detail = cm__strdup(buf);
+	}
 }
 
 /* ---- entry points ------------------------------------------------------ */

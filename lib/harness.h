@@ -54,6 +54,9 @@ void cm__sock_timeouts(int fd, unsigned ms);
 cm_err cm__peer_run(cm_result **out, cm_ctx *ctx, const cm_scenario *sc,
     const cm_harness_opts *o);
 
+/* Sets r->match from r->actual and sc (expect, expect_also). */
+void cm__result_match(cm_result *r, const cm_scenario *sc);
+
 /* Outcome of an alert received from the peer (fallback for real peers);
  * from_server: the alert came from the server. */
 cm_outcome cm__outcome_from_alert(int alert, bool from_server,

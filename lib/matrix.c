@@ -313,6 +313,8 @@ push(mbuild *m, const cm_scenario *t, const char *label)
 	DUP(client_priority);
 	DUP(note);
 #undef DUP
+	sc->has_also = t->has_also;
+	sc->expect_also = t->expect_also;
 	sc->client_auth = t->client_auth;
 	sc->expect = t->expect;
 	if (t->priority)
@@ -455,8 +457,11 @@ server_set(mbuild *m, const sources *s)
 			    "as a prefix of a longer name");
 			snprintf(name, sizeof(name), "www%s.", v + 1);
 			snprintf(label, sizeof(label), "/trailing-dot:%s", name);
+			t.has_also = true;
+			t.expect_also = CM_OUTCOME_OK;
 			ADD(label, name, CM_OUTCOME_HOSTNAME, "GnuTLS compares "
-			    "an absolute name literally");
+			    "an absolute name literally; others strip the dot");
+			t.has_also = false;
 		} else if (a->type == GNUTLS_SAN_DNSNAME) {
 			snprintf(label, sizeof(label), "/name:%s", v);
 			ADD(label, v, CM_OUTCOME_OK, "a SAN of the certificate");
@@ -478,8 +483,11 @@ server_set(mbuild *m, const sources *s)
 			    "prefix of a longer name");
 			snprintf(name, sizeof(name), "%s.", v);
 			snprintf(label, sizeof(label), "/trailing-dot:%s", name);
+			t.has_also = true;
+			t.expect_also = CM_OUTCOME_OK;
 			ADD(label, name, CM_OUTCOME_HOSTNAME, "GnuTLS compares "
-			    "an absolute name literally");
+			    "an absolute name literally; others strip the dot");
+			t.has_also = false;
 		} else if (a->type == GNUTLS_SAN_IPADDRESS) {
 			unsigned char ip[16];
 			memcpy(ip, a->data, a->len);
@@ -539,9 +547,13 @@ server_set(mbuild *m, const sources *s)
 	    "client auth requested, not required");
 	t.client_chain = s->c_foreign;
 	t.client_key = s->key_pem;
+	t.has_also = true;
+	t.expect_also = CM_OUTCOME_OK;
 	ADD("/request-client-cert-foreign", s->first,
 	    CM_OUTCOME_CLIENT_UNTRUSTED, "a client certificate that is only "
-	    "requested is still verified");
+	    "requested is still verified (a client may withhold one the "
+	    "server's CA names exclude)");
+	t.has_also = false;
 #undef ADD
 	return CM_OK;
 }
@@ -568,8 +580,12 @@ client_set(mbuild *m, const sources *s)
 	    "certificate");
 	ADD("/mtls-none", NULL, CM_OUTCOME_NO_CLIENT_CERT, "server requires a "
 	    "certificate, client sends none");
+	t.has_also = true;
+	t.expect_also = CM_OUTCOME_NO_CLIENT_CERT;
 	ADD("/mtls-foreign-ca", s->c_foreign, CM_OUTCOME_CLIENT_UNTRUSTED,
-	    "client certificate from a CA the server does not trust");
+	    "client certificate from a CA the server does not trust (a "
+	    "client may withhold one the server's CA names exclude)");
+	t.has_also = false;
 	ADD("/mtls-server-only-eku", s->c_server_only,
 	    CM_OUTCOME_CLIENT_PURPOSE, "EKU serverAuth only");
 	ADD("/mtls-expired", s->c_expired, CM_OUTCOME_CLIENT_EXPIRED,

@@ -32,12 +32,13 @@ typedef struct pctx {
 enum key {
 	K_SERVER_CERT, K_SERVER_KEY, K_TRUST, K_NAME, K_CLIENT_CERT,
 	K_CLIENT_KEY, K_CLIENT_AUTH, K_CLIENT_TRUST, K_PRIORITY,
-	K_CLIENT_PRIORITY, K_VERSION, K_EXPECT, K_NOTE, K_NKEYS
+	K_CLIENT_PRIORITY, K_VERSION, K_EXPECT, K_NOTE, K_EXPECT_ALSO,
+	K_NKEYS
 };
 static const char *const keys[K_NKEYS] = {
 	"server_cert", "server_key", "trust", "name", "client_cert",
 	"client_key", "client_auth", "client_trust", "priority",
-	"client_priority", "version", "expect", "note"
+	"client_priority", "version", "expect", "note", "expect_also"
 };
 
 typedef struct section {
@@ -387,6 +388,16 @@ resolve(cm_scenario **out, pctx *p, const section *s, const section *d)
 		err = cm__fail(p->ctx, CM_E_INVALID, "%s:%u: %s", p->origin,
 		    line, msg);
 		goto out;
+	}
+	if ((v = get(s, d, K_EXPECT_ALSO, &line)) != NULL) {
+		if (cm_outcome_parse(&sc->expect_also, p->ctx, v) != CM_OK) {
+			char msg[CM_ERRBUF];
+			snprintf(msg, sizeof(msg), "%s", cm_ctx_error(p->ctx));
+			err = cm__fail(p->ctx, CM_E_INVALID, "%s:%u: %s",
+			    p->origin, line, msg);
+			goto out;
+		}
+		sc->has_also = true;
 	}
 	*out = sc;
 	sc = NULL;
