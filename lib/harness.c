@@ -386,7 +386,11 @@ side_data(cm__hside *h)
 		if (n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED)
 			return;
 		if (n < 0) {
-			side_fail(h, (int)n);
+			/* A server that rejected us may have hung up: its
+			 * alert can still be waiting to be read. */
+			ssize_t m = gnutls_record_recv(h->s, buf, sizeof(buf));
+			side_fail(h, m == GNUTLS_E_FATAL_ALERT_RECEIVED ?
+			    (int)m : (int)n);
 			return;
 		}
 		h->sent = true;
@@ -616,6 +620,28 @@ cm__accept_timeout(int *out, cm_ctx *ctx, int lfd, unsigned ms)
 }
 
 /*
+ * After a rejection: stop sending and read what the client still sends
+ * (briefly), so that closing the socket does not reset the connection and
+ * destroy the alert before the client has read it.
+ */
+static void
+linger_close(int fd)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+	char buf[1024];
+	double end = cm__now_ms() + 200;
+	int i;
+
+	shutdown(fd, SHUT_WR);
+	for (i = 0; i < 64 && cm__now_ms() < end; i++) {
+		if (poll(&p, 1, 50) <= 0)
+			continue;
+		if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) <= 0)
+			break;
+	}
+}
+
+/*
  * Blocking run of one end on a socket: the handshake and the data
  * exchange are bounded by ms (GnuTLS timeouts plus socket timeouts).
  */
@@ -651,6 +677,8 @@ cm__hside_run_fd(cm__hside *h, int fd, unsigned ms)
 	}
 	if (h->hs_done && !h->failed)
 		gnutls_bye(h->s, GNUTLS_SHUT_WR);
+	if (h->failed && h->is_server)
+		linger_close(fd);
 }
 
 typedef struct tcp_server {
