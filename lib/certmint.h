@@ -448,10 +448,12 @@ typedef struct cm_scenario {
 	                         (a trailing dot; a client that withholds a
 	                         certificate the server's CA list excludes) */
 	cm_outcome expect_also;
+	bool name_as_dns;     /* check expected_name as a DNS name even when
+	                         it is an IP literal (never sent as SNI) */
 } cm_scenario;
 #define CM_SCENARIO_INIT { CM_SCENARIO_VERSION, NULL, NULL, NULL, NULL, \
 	NULL, NULL, NULL, CM_CLIENT_AUTH_NONE, NULL, NULL, NULL, \
-	CM_OUTCOME_OK, NULL, false, CM_OUTCOME_OK }
+	CM_OUTCOME_OK, NULL, false, CM_OUTCOME_OK, false }
 
 /* Priority strings for one protocol version. */
 #define CM_PRIORITY_TLS12 "NORMAL:-VERS-ALL:+VERS-TLS1.2"

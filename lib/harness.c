@@ -297,7 +297,16 @@ cm__hside_init(cm__hside *h, cm_ctx *ctx, const cm_scenario *sc,
 		return CM_OK;
 	}
 
-	if (sc->expected_name != NULL) {
+	if (sc->expected_name != NULL && sc->name_as_dns) {
+		if ((h->host = cm__strdup(sc->expected_name)) == NULL)
+			return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		if (inet_pton(AF_INET, h->host, h->ip) != 1 &&
+		    inet_pton(AF_INET6, h->host, h->ip) != 1)
+			gnutls_server_name_set(h->s, GNUTLS_NAME_DNS, h->host,
+			    strlen(h->host));
+		h->vdata[nv].type = GNUTLS_DT_DNS_HOSTNAME;
+		h->vdata[nv++].data = (unsigned char *)h->host;
+	} else if (sc->expected_name != NULL) {
 		if (inet_pton(AF_INET, sc->expected_name, h->ip) == 1) {
 			h->vdata[nv].type = GNUTLS_DT_IP_ADDRESS;
 			h->vdata[nv].data = h->ip;

@@ -315,6 +315,7 @@ push(mbuild *m, const cm_scenario *t, const char *label)
 #undef DUP
 	sc->has_also = t->has_also;
 	sc->expect_also = t->expect_also;
+	sc->name_as_dns = t->name_as_dns;
 	sc->client_auth = t->client_auth;
 	sc->expect = t->expect;
 	if (t->priority)
@@ -537,6 +538,22 @@ server_set(mbuild *m, const sources *s)
 		    s->sans[i].text);
 		ADD(label, s->sans[i].text, CM_OUTCOME_HOSTNAME, "the IP "
 		    "written as a dNSName does not match an IP reference");
+		/* The reverse: the real iPAddress SAN, the IP checked as a
+		 * DNS name.  GnuTLS (and Python) recognise the IP literal and
+		 * match the iPAddress SAN; OpenSSL's -verify_hostname looks
+		 * at dNSNames only. */
+		t.server_chain = s->chain_pem;
+		t.trust = s->root_pem;
+		t.name_as_dns = true;
+		t.has_also = true;
+		t.expect_also = CM_OUTCOME_HOSTNAME;
+		snprintf(label, sizeof(label), "/ip-checked-as-dns:%s",
+		    s->sans[i].text);
+		ADD(label, s->sans[i].text, CM_OUTCOME_OK, "an IP literal "
+		    "checked as a DNS name matches the iPAddress SAN in "
+		    "GnuTLS; OpenSSL's host check says hostname");
+		t.name_as_dns = false;
+		t.has_also = false;
 	}
 	/* Client auth requested, none sent: still fine. */
 	t.server_chain = s->chain_pem;

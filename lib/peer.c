@@ -493,14 +493,16 @@ client_args(argv_b *a, const cm_scenario *sc, const tmpfiles *t,
 		arg(a, "-CAfile");
 		arg(a, t->trust);
 		arg(a, "-verify_return_error");
-		if (name && is_ip(name)) {
+		if (name && is_ip(name) && !sc->name_as_dns) {
 			arg(a, "-verify_ip");
 			arg(a, name);
 		} else if (name) {
 			arg(a, "-verify_hostname");
 			arg(a, name);
-			arg(a, "-servername");
-			arg(a, name);
+			if (!is_ip(name)) {
+				arg(a, "-servername");
+				arg(a, name);
+			}
 		}
 		if (t->ccert[0]) {
 			arg(a, "-cert");

@@ -33,12 +33,13 @@ enum key {
 	K_SERVER_CERT, K_SERVER_KEY, K_TRUST, K_NAME, K_CLIENT_CERT,
 	K_CLIENT_KEY, K_CLIENT_AUTH, K_CLIENT_TRUST, K_PRIORITY,
 	K_CLIENT_PRIORITY, K_VERSION, K_EXPECT, K_NOTE, K_EXPECT_ALSO,
-	K_NKEYS
+	K_NAME_TYPE, K_NKEYS
 };
 static const char *const keys[K_NKEYS] = {
 	"server_cert", "server_key", "trust", "name", "client_cert",
 	"client_key", "client_auth", "client_trust", "priority",
-	"client_priority", "version", "expect", "note", "expect_also"
+	"client_priority", "version", "expect", "note", "expect_also",
+	"name_type"
 };
 
 typedef struct section {
@@ -307,6 +308,14 @@ resolve(cm_scenario **out, pctx *p, const section *s, const section *d)
 	if ((v = get(s, d, K_NAME, &line)) != NULL &&
 	    (sc->expected_name = cm__strdup(v)) == NULL)
 		goto nomem;
+	if ((v = get(s, d, K_NAME_TYPE, &line)) != NULL) {
+		if (strcmp(v, "dns") == 0)
+			sc->name_as_dns = true;
+		else if (strcmp(v, "auto") != 0) {
+			err = perr(p, line, "name_type '%s': auto or dns", v);
+			goto out;
+		}
+	}
 	if ((v = get(s, d, K_CLIENT_CERT, &line)) != NULL &&
 	    (err = cert_value(&sc->client_chain, &sc->client_key, p, line,
 	    v)) != CM_OK)

@@ -70,6 +70,7 @@ want = {
   "tls12/sibling:xlocalhost": ("hostname", "client"),
   "tls13/wrong-ip:127.0.0.0": ("hostname", "client"),
   "tls13/ip-as-dns-san:127.0.0.1": ("hostname", "client"),
+  "tls12/ip-checked-as-dns:127.0.0.1": ("ok", "none"),
   "tls13/untrusted-root": ("untrusted", "client"),
   "tls12/expired-twin": ("expired", "client"),
   "tls13/not-yet-valid-twin": ("not-yet-valid", "client"),

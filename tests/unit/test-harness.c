@@ -141,6 +141,10 @@ test_classes(void **state)
 		{ "tls13/request-client-cert-foreign",
 		  CM_OUTCOME_CLIENT_UNTRUSTED, CM_SIDE_SERVER, "TLS1.3" },
 		{ "version-mismatch", CM_OUTCOME_PROTOCOL, CM_SIDE_SERVER, NULL },
+		{ "tls13/ip-checked-as-dns:127.0.0.1", CM_OUTCOME_OK,
+		  CM_SIDE_NONE, "TLS1.3" },
+		{ "tls12/ip-as-dns-san:127.0.0.1", CM_OUTCOME_HOSTNAME,
+		  CM_SIDE_CLIENT, "TLS1.2" },
 	};
 	fx *f = *state;
 	cm_result *r;
@@ -252,6 +256,9 @@ test_parse(void **state)
 		  "priority = NORMAL\n", "t.scn:6: priority and version "
 		  "together" },
 		{ "# only a comment\n", "t.scn: no [scenario NAME] section" },
+		{ "[scenario a]\nserver_cert = cert:localhost\ntrust = "
+		  "ca:certmint dev CA\nname_type = ip\nexpect = ok\n",
+		  "t.scn:4: name_type 'ip': auto or dns" },
 		{ "[scenario a]\n[defaults]\n", "t.scn:2: [defaults] must come "
 		  "once, first" },
 	};
