@@ -45,6 +45,8 @@ static const char test_usage[] =
 "  --only S          run only scenarios whose name contains S\n"
 "  --timeout MS      per scenario with tcp and peers (default 5000)\n"
 "  -v, --verbose     details of every row\n"
+"  --passphrase-file F  the CA passphrase, when the kept keys are\n"
+"                    encrypted (else CERTMINT_PASSPHRASE or a prompt)\n"
 "\n"
 "Outcome classes: ok, untrusted, hostname, expired, not-yet-valid,\n"
 "revoked, purpose, name-constraints, no-client-cert, client-untrusted,\n"
@@ -72,7 +74,8 @@ static const char serve_usage[] =
 "  --client-trust F      trust the PEM file F instead\n"
 "  --version V           tls1.2, tls1.3 or any (default)\n"
 "  --count N             stop after N connections\n"
-"  --timeout MS          per connection (default 5000)\n";
+"  --timeout MS          per connection (default 5000)\n"
+"  --passphrase-file F   the CA passphrase, when the kept key is encrypted\n";
 
 static const char connect_usage[] =
 "usage: certmint test connect HOST:PORT [--ca N | --trust F] [--name N]\n"
@@ -90,7 +93,8 @@ static const char connect_usage[] =
 "  --expect C      the expected class\n"
 "  --version V     tls1.2, tls1.3 or any (default)\n"
 "  --format F      table (default), json, junit or tap\n"
-"  --timeout MS    default 5000\n";
+"  --timeout MS    default 5000\n"
+"  --passphrase-file F  the CA passphrase for an encrypted --client key\n";
 
 static char *
 xstrdup(const char *s)
@@ -155,7 +159,8 @@ report(cmd_env *env, cm_report_format fmt, cm_result **r, size_t n,
 	size_t i;
 	cm_err err;
 
-	if (fmt == CM_REPORT_TABLE && isatty(STDOUT_FILENO))
+	if (fmt == CM_REPORT_TABLE && isatty(STDOUT_FILENO) &&
+	    getenv("NO_COLOR") == NULL)
 		flags |= CM_REPORT_COLOR;
 	if ((err = cm_report_write(stdout, env->ctx, fmt, r, n, flags)) !=
 	    CM_OK)
@@ -196,6 +201,7 @@ cmd_test(cmd_env *env, int argc, char **argv)
 		{ "only", required_argument, NULL, 'o' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "passphrase-file", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -254,6 +260,7 @@ cmd_test(cmd_env *env, int argc, char **argv)
 			ho.timeout_ms = u;
 			break;
 		case 'v': verbose = true; break;
+		case 'P': env->passphrase_file = optarg; break;
 		case 'h':
 			fputs(test_usage, stdout);
 			return EXIT_OK;
@@ -386,6 +393,7 @@ cmd_test_serve(cmd_env *env, int argc, char **argv)
 		{ "version", required_argument, NULL, 'V' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "timeout", required_argument, NULL, 'T' },
+		{ "passphrase-file", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -427,6 +435,7 @@ cmd_test_serve(cmd_env *env, int argc, char **argv)
 				    optarg);
 			ho.timeout_ms = u;
 			break;
+		case 'P': env->passphrase_file = optarg; break;
 		case 'h':
 			fputs(serve_usage, stdout);
 			return EXIT_OK;
@@ -602,6 +611,7 @@ cmd_test_connect(cmd_env *env, int argc, char **argv)
 		{ "version", required_argument, NULL, 'V' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "timeout", required_argument, NULL, 'T' },
+		{ "passphrase-file", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -645,6 +655,7 @@ cmd_test_connect(cmd_env *env, int argc, char **argv)
 				    "'%s' is not a number of milliseconds",
 				    optarg);
 			break;
+		case 'P': env->passphrase_file = optarg; break;
 		case 'h':
 			fputs(connect_usage, stdout);
 			return EXIT_OK;

@@ -979,7 +979,7 @@ cm_harness_run(cm_result **out, cm_ctx *ctx, const cm_scenario *sc,
 	cm_harness_opts def = CM_HARNESS_OPTS_INIT;
 	cm__hside c, s;
 	cm_result *r = NULL;
-	bool deadlock = false;
+	bool deadlock = false, mem;
 	unsigned ms;
 	cm_err err;
 
@@ -992,7 +992,7 @@ cm_harness_run(cm_result **out, cm_ctx *ctx, const cm_scenario *sc,
 	memset(&s, 0, sizeof(s));
 	if ((err = cm__result_new(&r, ctx, sc, "gnutls")) != CM_OK)
 		return err;
-	bool mem = o->transport == CM_TRANSPORT_MEMORY;
+	mem = o->transport == CM_TRANSPORT_MEMORY;
 	if ((err = cm__hside_init(&s, ctx, sc, true, mem)) != CM_OK ||
 	    (err = cm__hside_init(&c, ctx, sc, false, mem)) != CM_OK)
 		goto out;

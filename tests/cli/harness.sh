@@ -135,6 +135,18 @@ expect_fail 2 "peer 'wget' is unknown" "bad peer" \
     "$C" test --cert localhost --peer wget
 expect_fail 2 "curl can only be the client" "curl as server" \
     "$C" test --cert localhost --peer curl --peer-side server
+# Keys kept encrypted under the CA passphrase.
+echo "s3cret pass" >"$WORK/pf"
+CERTMINT_STORE="$WORK/enc.db" "$C" init --passphrase-file "$WORK/pf" \
+    >/dev/null 2>&1
+CERTMINT_STORE="$WORK/enc.db" "$C" issue server enc.test \
+    --passphrase-file "$WORK/pf" >/dev/null 2>&1
+expect_fail 4 "key is encrypted and no passphrase was given" \
+    "encrypted key without a passphrase" \
+    env CERTMINT_STORE="$WORK/enc.db" "$C" test --cert enc.test
+check "encrypted key with --passphrase-file" env \
+    CERTMINT_STORE="$WORK/enc.db" "$C" test --cert enc.test \
+    --passphrase-file "$WORK/pf"
 check "test --help" "$C" test --help
 grep -q "no-client-cert" "$WORK/out" && ok "help lists the classes" ||
     not_ok "help lists the classes"
