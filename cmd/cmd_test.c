@@ -380,6 +380,29 @@ split_hostport(const char *s, char *host, size_t hlen, char *port,
 	return host[0] != '\0';
 }
 
+/* "127.0.0.1:54321" of the connected peer. */
+static void
+peer_address(int fd, char *buf, size_t len)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char h[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+			inet_ntop(AF_INET, &s4->sin_addr, h, sizeof(h));
+			port = ntohs(s4->sin_port);
+		} else if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+			inet_ntop(AF_INET6, &s6->sin6_addr, h, sizeof(h));
+			port = ntohs(s6->sin6_port);
+		}
+	}
+	snprintf(buf, len, "%s:%d", h, port);
+}
+
 static int
 cmd_test_serve(cmd_env *env, int argc, char **argv)
 {
@@ -529,12 +552,14 @@ cmd_test_serve(cmd_env *env, int argc, char **argv)
 	while (!stop_serving && (count == 0 || served < count)) {
 		struct pollfd pfd = { lfd, POLLIN, 0 };
 		cm_result *r = NULL;
+		char from[INET6_ADDRSTRLEN + 8];
 		int fd;
 		if (poll(&pfd, 1, 500) <= 0)
 			continue;
 		if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) < 0)
 			continue;
 		served++;
+		peer_address(fd, from, sizeof(from));
 		err = cm_harness_accept(&r, env->ctx, fd, &sc, &ho);
 		close(fd);
 		if (err != CM_OK) {
@@ -542,8 +567,9 @@ cmd_test_serve(cmd_env *env, int argc, char **argv)
 			    cm_ctx_error(env->ctx));
 			continue;
 		}
-		printf("connection %u: %s client=%s version=%s%s%s\n", served,
-		    cm_outcome_name(r->actual), r->client_identity ?
+		printf("connection %u: %s from=%s client=%s version=%s%s%s\n",
+		    served, cm_outcome_name(r->actual), from,
+		    r->client_identity ?
 		    r->client_identity : "-", r->version ? r->version : "-",
 		    r->detail ? " detail=" : "", r->detail ? r->detail : "");
 		fflush(stdout);

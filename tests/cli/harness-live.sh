@@ -121,7 +121,7 @@ check "connect without a client cert: --expect no-client-cert" "$C" test \
     connect "127.0.0.1:$SP" --name localhost --expect no-client-cert
 wait $SERVE
 is "serve stops after --count 4" "$?" "0"
-grep -Eq "^connection 1: ok client=.*alice@example.test" "$WORK/serve.log" &&
+grep -Eq "^connection 1: ok from=127\.0\.0\.1:[0-9]+ client=.*alice@example.test" "$WORK/serve.log" &&
     ok "log: connection 1 ok with the client identity" ||
     { not_ok "log: connection 1 ok with the client identity"; diag "$WORK/serve.log"; }
 grep -q "^connection 2: no-client-cert" "$WORK/serve.log" &&
