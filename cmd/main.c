@@ -28,9 +28,10 @@ static const struct command {
 	{ "import", cmd_import, "Adopt an existing CA or its certificates" },
 	{ "trust", cmd_trust, "Install a CA in system, NSS and Java stores" },
 	{ "passwd", cmd_passwd, "Set, change or remove the store passphrase" },
+	{ "test", cmd_test, "Prove certificates with real TLS handshakes" },
+	{ "verify", cmd_verify, "Verify a chain and explain the verdict" },
 	{ "help", cmd_help, "Show help for a command" },
 	{ "version", cmd_version, "Print the version" },
-	{ "verify", cmd_verify, "Verify a chain and explain the verdict" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <time.h>
 
 #ifdef __cplusplus
@@ -779,6 +780,194 @@ void cm_trust_result_list_free(cm_trust_result **list, size_t n);
  */
 cm_err cm_trust(cm_trust_result ***out, size_t *n, cm_store *st,
     const char *ca, cm_trust_action action, const cm_trust_opts *o);
+/* TLS test harness: scenarios, results, matrices, reports. */
+
+typedef enum cm_client_auth {
+	CM_CLIENT_AUTH_NONE = 0,
+	CM_CLIENT_AUTH_REQUEST,
+	CM_CLIENT_AUTH_REQUIRE
+} cm_client_auth;
+
+/* Which side replaced by a real tool (CM_PEER_NONE: GnuTLS on both). */
+typedef enum cm_peer {
+	CM_PEER_NONE = 0,
+	CM_PEER_OPENSSL,    /* openssl s_client / s_server */
+	CM_PEER_PYTHON,     /* python3 ssl client / server */
+	CM_PEER_GNUTLS_CLI, /* gnutls-cli as the client */
+	CM_PEER_CURL        /* curl as the client */
+} cm_peer;
+
+/* "openssl" -> CM_PEER_OPENSSL ("gnutls" is CM_PEER_NONE). */
+cm_err cm_peer_parse(cm_peer *out, cm_ctx *ctx, const char *name);
+const char *cm_peer_name(cm_peer p);
+
+/*
+ * One scenario.  Every string is owned by the scenario (malloc'd, freed by
+ * cm_scenario_free); PEM fields hold one or more PEM blocks.
+ */
+#define CM_SCENARIO_VERSION 1
+typedef struct cm_scenario {
+	unsigned version;
+	char *name;
+	char *server_chain;   /* PEM: leaf first, then issuers */
+	char *server_key;     /* PEM private key */
+	char *trust;          /* PEM: the client's trust anchors */
+	char *expected_name;  /* DNS name or IP literal the client checks and
+	                         (for DNS) sends as SNI; NULL: no name check */
+	char *client_chain;   /* PEM or NULL: the client sends no cert */
+	char *client_key;
+	cm_client_auth client_auth;
+	char *client_trust;   /* PEM: the server's trust for client certs */
+	char *priority;       /* GnuTLS priority string; NULL: "NORMAL" */
+	char *client_priority; /* the client's, NULL: same as priority */
+	cm_outcome expect;
+	char *note;           /* why this expectation (reports), or NULL */
+	bool has_also;        /* expect_also is acceptable too: where the
+	                         standards leave a choice to implementations
+	                         (a trailing dot; a client that withholds a
+	                         certificate the server's CA list excludes) */
+	cm_outcome expect_also;
+	bool name_as_dns;     /* check expected_name as a DNS name even when
+	                         it is an IP literal (never sent as SNI) */
+} cm_scenario;
+#define CM_SCENARIO_INIT { CM_SCENARIO_VERSION, NULL, NULL, NULL, NULL, \
+	NULL, NULL, NULL, CM_CLIENT_AUTH_NONE, NULL, NULL, NULL, \
+	CM_OUTCOME_OK, NULL, false, CM_OUTCOME_OK, false }
+
+/* Priority strings for one protocol version. */
+#define CM_PRIORITY_TLS12 "NORMAL:-VERS-ALL:+VERS-TLS1.2"
+#define CM_PRIORITY_TLS13 "NORMAL:-VERS-ALL:+VERS-TLS1.3"
+
+void cm_scenario_free(cm_scenario *sc);
+void cm_scenario_list_free(cm_scenario **list, size_t n);
+
+/* The side that rejected the handshake. */
+typedef enum cm_side {
+	CM_SIDE_NONE = 0,
+	CM_SIDE_CLIENT,
+	CM_SIDE_SERVER
+} cm_side;
+const char *cm_side_name(cm_side s); /* "none", "client", "server" */
+
+typedef struct cm_result {
+	char *name;
+	cm_outcome expected;
+	cm_outcome actual;
+	bool match;           /* actual == expected (or the scenario's
+	                         expect_also) and not skipped */
+	bool skipped;         /* the peer is missing: never a match */
+	cm_side side;
+	unsigned status;      /* gnutls_certificate_status_t bits of the
+	                         rejecting side (0: none, or a real peer) */
+	int peer_code;        /* a real peer's verify code, or 0 */
+	char *peer;           /* "gnutls", "openssl", ... */
+	char *version;        /* "TLS1.3"; NULL when no handshake */
+	char *cipher;         /* "TLS_AES_256_GCM_SHA384" or the GnuTLS name */
+	char *group;          /* "SECP256R1", "X25519" */
+	char *sigalg;         /* the server's signature, "ECDSA-SECP256R1-SHA256" */
+	char *client_identity; /* DN of the client certificate seen, or NULL */
+	char *detail;         /* human diagnostics (never used to classify) */
+	double time_ms;       /* handshake wall time */
+} cm_result;
+
+void cm_result_free(cm_result *r);
+void cm_result_list_free(cm_result **list, size_t n);
+
+typedef enum cm_transport {
+	CM_TRANSPORT_MEMORY = 0, /* one thread, in-memory buffers */
+	CM_TRANSPORT_TCP         /* two threads over 127.0.0.1 */
+} cm_transport;
+
+#define CM_HARNESS_OPTS_VERSION 1
+typedef struct cm_harness_opts {
+	unsigned version;
+	cm_transport transport;
+	cm_peer peer;           /* a real tool replaces one side */
+	bool peer_is_server;    /* openssl/python: the tool serves (else the
+	                           tool is the client; curl/gnutls-cli are
+	                           always clients) */
+	unsigned timeout_ms;    /* per scenario with TCP and peers; 0: 5000 */
+	bool http;              /* server answers an HTTP/1.1 200 (serve) */
+} cm_harness_opts;
+#define CM_HARNESS_OPTS_INIT { CM_HARNESS_OPTS_VERSION, \
+	CM_TRANSPORT_MEMORY, CM_PEER_NONE, false, 0, false }
+
+/*
+ * Runs one scenario: a GnuTLS server and client (or one of them replaced
+ * by a real peer), handshake, one round of application data, then the
+ * class from verification status bits and alerts.  A failed handshake is
+ * a result, not an error: the call fails only when the scenario cannot be
+ * set up (CM_E_INVALID: bad PEM or priority; CM_E_TLS, CM_E_IO).
+ * [out] out: the result, freed with cm_result_free().
+ */
+cm_err cm_harness_run(cm_result **out, cm_ctx *ctx, const cm_scenario *sc,
+    const cm_harness_opts *o);
+
+/*
+ * The client side of sc on a connected socket fd (test connect): the
+ * server fields of sc are ignored.  The socket is left open.
+ */
+cm_err cm_harness_connect(cm_result **out, cm_ctx *ctx, int fd,
+    const cm_scenario *sc, const cm_harness_opts *o);
+/*
+ * The server side of sc on an accepted socket fd (test serve); with
+ * o->http it answers one request with "HTTP/1.1 200 OK".  The client
+ * fields of sc are ignored.  The socket is left open.
+ */
+cm_err cm_harness_accept(cm_result **out, cm_ctx *ctx, int fd,
+    const cm_scenario *sc, const cm_harness_opts *o);
+
+/*
+ * The default matrix of an issued certificate (see cm_cert_find for ref):
+ * every SAN, wrong names, untrusted root, expired/not-yet-valid/wrong-EKU
+ * and name-constraint twins signed by ephemeral in-memory CAs (never
+ * stored), the mTLS set for client and peer certificates; each under TLS
+ * 1.2 and TLS 1.3.  Needs the certificate's key kept in the store.
+ * [out] out, n: the scenarios, freed with cm_scenario_list_free().
+ */
+cm_err cm_matrix_for_cert(cm_scenario ***out, size_t *n, cm_store *st,
+    const char *ref);
+
+/*
+ * Loads a scenario file (format: docs/scenarios.md).  st may be NULL when
+ * the file names no store objects (SERIAL, ca:NAME).  Relative paths are
+ * relative to the file's folder.  CM_E_INVALID names file and line.
+ */
+cm_err cm_scenario_file_load(cm_scenario ***out, size_t *n, cm_ctx *ctx,
+    cm_store *st, const char *path);
+/* The same from text; origin names it in messages, dir resolves paths. */
+cm_err cm_scenario_parse(cm_scenario ***out, size_t *n, cm_ctx *ctx,
+    cm_store *st, const char *origin, const char *dir, const char *text,
+    size_t len);
+
+/*
+ * A stored certificate for a scenario (see cm_cert_find for ref):
+ * [out] chain: PEM, leaf then intermediates (root excluded);
+ * [out] key: its kept private key, PEM (may be NULL if not wanted; wipe
+ * before free).  CM_E_NOTFOUND when the key was not kept.
+ */
+cm_err cm_scenario_load_cert(char **chain, char **key, cm_store *st,
+    const char *ref);
+
+typedef enum cm_report_format {
+	CM_REPORT_TABLE = 0,
+	CM_REPORT_JSON,
+	CM_REPORT_JUNIT,
+	CM_REPORT_TAP
+} cm_report_format;
+
+#define CM_REPORT_COLOR 0x1   /* ANSI colours in the table */
+#define CM_REPORT_VERBOSE 0x2 /* details of every row, not only failures */
+
+/* "json" -> CM_REPORT_JSON; CM_E_INVALID for an unknown name. */
+cm_err cm_report_format_parse(cm_report_format *out, cm_ctx *ctx,
+    const char *name);
+/*
+ * Writes a report of n results to f (the caller's stream).  Returns
+ * CM_E_IO when the stream fails.
+ */
+cm_err cm_report_write(FILE *f, cm_ctx *ctx, cm_report_format fmt,
+    cm_result *const *results, size_t n, unsigned flags);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,919 @@
+/*
+ * matrix.c - the default scenario matrix of an issued certificate.
+ *
+ * Positive and negative controls derived from the certificate: every SAN,
+ * wrong names, an untrusted root, and twins (same names and key) signed by
+ * ephemeral CAs that live in memory only: expired, not yet valid, wrong
+ * EKU, outside a name constraint.  Client and peer certificates get the
+ * mTLS set.  Everything under TLS 1.2 and TLS 1.3.
+ *
+ * Name expectations (RFC 6125 6.4, RFC 4343): DNS names compare without
+ * regard to case, so an upper-case name is "ok"; a wildcard covers exactly
+ * one left-most label (not the parent, not two labels); an IP reference is
+ * matched against iPAddress SANs only (6.2.1 of RFC 9525), so an IP written
+ * as a dNSName does not match.  A trailing dot (absolute name): RFC 6125
+ * leaves it open; GnuTLS 3.7 compares it literally and rejects it, so the
+ * matrix expects "hostname" (OpenSSL strips one trailing dot and accepts:
+ * an interop difference the report shows).
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gnutls/crypto.h>
+
+#include "harness.h"
+
+#define DAY (24 * 3600)
+#define MAX_SANS 64
+
+#define EKU_SERVER 0x1
+#define EKU_CLIENT 0x2
+
+typedef struct san {
+	unsigned type;          /* GNUTLS_SAN_* */
+	unsigned char data[256];
+	size_t len;
+	char text[256];         /* DNS text, or the IP in text form */
+} san;
+
+typedef struct certspec {
+	const char *dn;
+	const san *sans;
+	size_t nsans;
+	bool ip_as_dns;         /* write IP SANs as dNSName */
+	bool ca;
+	bool constrained;       /* permitted subtrees far from any test name */
+	unsigned eku;
+	time_t nb, na;
+	gnutls_x509_privkey_t key;
+	gnutls_x509_crt_t issuer;     /* NULL: self-signed */
+	gnutls_x509_privkey_t ikey;
+} certspec;
+
+/* An ephemeral authority: certificate, key and PEM. */
+typedef struct eca {
+	gnutls_x509_crt_t crt;
+	gnutls_x509_privkey_t key;
+	char *pem;
+} eca;
+
+typedef struct mbuild {
+	cm_ctx *ctx;
+	cm_scenario **v;
+	size_t n, cap;
+	const char *prio;
+	const char *ver;
+} mbuild;
+
+static char *
+pem_of(gnutls_x509_crt_t crt)
+{
+	gnutls_datum_t d = { NULL, 0 };
+	char *s = NULL;
+
+	if (gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &d) < 0)
+		return NULL;
+	if ((s = malloc(d.size + 1)) != NULL) {
+		memcpy(s, d.data, d.size);
+		s[d.size] = '\0';
+	}
+	gnutls_free(d.data);
+	return s;
+}
+
+static char *
+key_pem_of(gnutls_x509_privkey_t key)
+{
+	gnutls_datum_t d = { NULL, 0 };
+	char *s = NULL;
+
+	if (gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &d) < 0)
+		return NULL;
+	if ((s = malloc(d.size + 1)) != NULL) {
+		memcpy(s, d.data, d.size);
+		s[d.size] = '\0';
+	}
+	gnutls_memset(d.data, 0, d.size);
+	gnutls_free(d.data);
+	return s;
+}
+
+/* a + b, newly allocated; NULL parts are empty. */
+static char *
+cat2(const char *a, const char *b)
+{
+	size_t la = a ? strlen(a) : 0, lb = b ? strlen(b) : 0;
+	char *s;
+
+	if ((s = malloc(la + lb + 1)) == NULL)
+		return NULL;
+	if (la)
+		memcpy(s, a, la);
+	if (lb)
+		memcpy(s + la, b, lb);
+	s[la + lb] = '\0';
+	return s;
+}
+
+static cm_err
+make_cert(gnutls_x509_crt_t *out, cm_ctx *ctx, const certspec *sp)
+{
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_x509_name_constraints_t nc = NULL;
+	unsigned char serial[20], id[64];
+	size_t idlen = sizeof(id), i;
+	const char *errp = NULL;
+	unsigned usage;
+	cm_err err = CM_OK;
+	int ret;
+
+	if ((ret = gnutls_x509_crt_init(&crt)) < 0 ||
+	    (ret = gnutls_x509_crt_set_version(crt, 3)) < 0 ||
+	    (ret = gnutls_x509_crt_set_key(crt, sp->key)) < 0 ||
+	    (ret = gnutls_x509_crt_set_dn(crt, sp->dn, &errp)) < 0 ||
+	    (ret = gnutls_rnd(GNUTLS_RND_NONCE, serial, sizeof(serial))) < 0)
+		goto gfail;
+	serial[0] = (serial[0] & 0x7f) | 0x40; /* RFC 5280 4.1.2.2: positive */
+	if ((ret = gnutls_x509_crt_set_serial(crt, serial,
+	    sizeof(serial))) < 0 ||
+	    (ret = gnutls_x509_crt_set_activation_time(crt, sp->nb)) < 0 ||
+	    (ret = gnutls_x509_crt_set_expiration_time(crt, sp->na)) < 0 ||
+	    (ret = gnutls_x509_crt_set_basic_constraints(crt, sp->ca,
+	    -1)) < 0)
+		goto gfail;
+	usage = sp->ca ? GNUTLS_KEY_KEY_CERT_SIGN | GNUTLS_KEY_CRL_SIGN |
+	    GNUTLS_KEY_DIGITAL_SIGNATURE : GNUTLS_KEY_DIGITAL_SIGNATURE |
+	    GNUTLS_KEY_KEY_ENCIPHERMENT;
+	if ((ret = gnutls_x509_crt_set_key_usage(crt, usage)) < 0)
+		goto gfail;
+	if ((sp->eku & EKU_SERVER) && (ret = gnutls_x509_crt_set_key_purpose_oid(
+	    crt, GNUTLS_KP_TLS_WWW_SERVER, 0)) < 0)
+		goto gfail;
+	if ((sp->eku & EKU_CLIENT) && (ret = gnutls_x509_crt_set_key_purpose_oid(
+	    crt, GNUTLS_KP_TLS_WWW_CLIENT, 0)) < 0)
+		goto gfail;
+	for (i = 0; i < sp->nsans; i++) {
+		const san *a = &sp->sans[i];
+		if (a->type == GNUTLS_SAN_IPADDRESS && sp->ip_as_dns)
+			ret = gnutls_x509_crt_set_subject_alt_name(crt,
+			    GNUTLS_SAN_DNSNAME, a->text, strlen(a->text),
+			    GNUTLS_FSAN_APPEND);
+		else
+			ret = gnutls_x509_crt_set_subject_alt_name(crt,
+			    (gnutls_x509_subject_alt_name_t)a->type, a->data,
+			    (unsigned)a->len, GNUTLS_FSAN_APPEND);
+		if (ret < 0)
+			goto gfail;
+	}
+	if (sp->constrained) {
+		static const unsigned char v4[8] = { 192, 0, 2, 0,
+			255, 255, 255, 0 };
+		static const unsigned char v6[32] = { 0x20, 0x01, 0x0d, 0xb8,
+			[16] = 0xff, 0xff, 0xff, 0xff };
+		gnutls_datum_t d;
+		if ((ret = gnutls_x509_name_constraints_init(&nc)) < 0)
+			goto gfail;
+		d.data = (unsigned char *)(uintptr_t)"certmint-nc.invalid";
+		d.size = 19;
+		if ((ret = gnutls_x509_name_constraints_add_permitted(nc,
+		    GNUTLS_SAN_DNSNAME, &d)) < 0)
+			goto gfail;
+		d.data = (unsigned char *)(uintptr_t)v4;
+		d.size = sizeof(v4);
+		if ((ret = gnutls_x509_name_constraints_add_permitted(nc,
+		    GNUTLS_SAN_IPADDRESS, &d)) < 0)
+			goto gfail;
+		d.data = (unsigned char *)(uintptr_t)v6;
+		d.size = sizeof(v6);
+		if ((ret = gnutls_x509_name_constraints_add_permitted(nc,
+		    GNUTLS_SAN_IPADDRESS, &d)) < 0 ||
+		    (ret = gnutls_x509_crt_set_name_constraints(crt, nc,
+		    1)) < 0)
+			goto gfail;
+	}
+	if ((ret = gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA1, id,
+	    &idlen)) < 0 ||
+	    (ret = gnutls_x509_crt_set_subject_key_id(crt, id, idlen)) < 0)
+		goto gfail;
+	if (sp->issuer != NULL) {
+		idlen = sizeof(id);
+		if ((ret = gnutls_x509_crt_get_subject_key_id(sp->issuer, id,
+		    &idlen, NULL)) < 0 ||
+		    (ret = gnutls_x509_crt_set_authority_key_id(crt, id,
+		    idlen)) < 0)
+			goto gfail;
+	}
+	if ((ret = gnutls_x509_crt_sign2(crt, sp->issuer ? sp->issuer : crt,
+	    sp->issuer ? sp->ikey : sp->key, GNUTLS_DIG_SHA256, 0)) < 0)
+		goto gfail;
+	*out = crt;
+	crt = NULL;
+	goto out;
+gfail:
+	err = cm__gnutls_fail(ctx, ret, "matrix: ephemeral certificate '%s'",
+	    sp->dn);
+out:
+	if (nc != NULL)
+		gnutls_x509_name_constraints_deinit(nc);
+	if (crt != NULL)
+		gnutls_x509_crt_deinit(crt);
+	return err;
+}
+
+static void
+eca_clear(eca *e)
+{
+	if (e->crt)
+		gnutls_x509_crt_deinit(e->crt);
+	if (e->key)
+		gnutls_x509_privkey_deinit(e->key);
+	free(e->pem);
+	memset(e, 0, sizeof(*e));
+}
+
+/* An ephemeral CA (or, with ca false, a self-signed non-CA "issuer"). */
+static cm_err
+eca_new(eca *e, cm_ctx *ctx, const char *dn, bool ca, bool constrained,
+    time_t now)
+{
+	certspec sp;
+	cm_err err;
+
+	memset(e, 0, sizeof(*e));
+	if ((err = cm__key_generate(&e->key, ctx, CM_KEY_EC_P256)) != CM_OK)
+		return err;
+	memset(&sp, 0, sizeof(sp));
+	sp.dn = dn;
+	sp.ca = ca;
+	sp.constrained = constrained;
+	sp.nb = now - DAY;
+	sp.na = now + 7 * DAY;
+	sp.key = e->key;
+	if ((err = make_cert(&e->crt, ctx, &sp)) != CM_OK)
+		return err;
+	if ((e->pem = pem_of(e->crt)) == NULL)
+		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+	return CM_OK;
+}
+
+/* A leaf signed by issuer (NULL: self), returned as PEM. */
+static cm_err
+twin(char **pem, cm_ctx *ctx, const certspec *base, const eca *issuer,
+    unsigned eku, time_t nb, time_t na, bool ip_as_dns)
+{
+	certspec sp = *base;
+	gnutls_x509_crt_t crt = NULL;
+	cm_err err;
+
+	sp.eku = eku;
+	sp.nb = nb;
+	sp.na = na;
+	sp.ip_as_dns = ip_as_dns;
+	sp.issuer = issuer ? issuer->crt : NULL;
+	sp.ikey = issuer ? issuer->key : NULL;
+	if ((err = make_cert(&crt, ctx, &sp)) != CM_OK)
+		return err;
+	*pem = pem_of(crt);
+	gnutls_x509_crt_deinit(crt);
+	return *pem ? CM_OK : cm__fail(ctx, CM_E_NOMEM, "out of memory");
+}
+
+/* Appends a deep copy of t, named "<ver>/<label>". */
+static cm_err
+push(mbuild *m, const cm_scenario *t, const char *label)
+{
+	cm_scenario *sc, **nv;
+	bool bad = false;
+
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 64;
+		if ((nv = realloc(m->v, cap * sizeof(*nv))) == NULL)
+			return cm__fail(m->ctx, CM_E_NOMEM, "out of memory");
+		m->v = nv;
+		m->cap = cap;
+	}
+	if ((sc = calloc(1, sizeof(*sc))) == NULL)
+		return cm__fail(m->ctx, CM_E_NOMEM, "out of memory");
+#define DUP(f) do { if (t->f && (sc->f = cm__strdup(t->f)) == NULL) \
+	bad = true; } while (0)
+	sc->version = CM_SCENARIO_VERSION;
+	sc->name = m->ver ? cat2(m->ver, label) : cm__strdup(label);
+	bad = sc->name == NULL;
+	DUP(server_chain);
+	DUP(server_key);
+	DUP(trust);
+	DUP(expected_name);
+	DUP(client_chain);
+	DUP(client_key);
+	DUP(client_trust);
+	DUP(client_priority);
+	DUP(note);
+#undef DUP
+	sc->has_also = t->has_also;
+	sc->expect_also = t->expect_also;
+	sc->name_as_dns = t->name_as_dns;
+	sc->client_auth = t->client_auth;
+	sc->expect = t->expect;
+	if (t->priority)
+		sc->priority = cm__strdup(t->priority);
+	else if (m->prio)
+		sc->priority = cm__strdup(m->prio);
+	if (bad || ((t->priority || m->prio) && sc->priority == NULL)) {
+		cm_scenario_free(sc);
+		return cm__fail(m->ctx, CM_E_NOMEM, "out of memory");
+	}
+	m->v[m->n++] = sc;
+	return CM_OK;
+}
+
+/* ---- name variants ------------------------------------------------------ */
+
+static void
+upper(char *dst, size_t len, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < len; i++)
+		dst[i] = (char)toupper((unsigned char)s[i]);
+	dst[i] = '\0';
+}
+
+typedef struct sources {
+	cm_ctx *ctx;
+	san sans[MAX_SANS];
+	size_t nsans;
+	unsigned eku;
+	char *dn;
+	char *leaf_pem;
+	char *chain_pem;   /* leaf + intermediates */
+	char *root_pem;    /* the client's trust: the root of the real CA */
+	char *key_pem;
+	gnutls_x509_privkey_t key;
+	time_t now;
+	eca e;        /* trusted ephemeral CA */
+	eca u;        /* untrusted ephemeral root */
+	eca nc;       /* constrained ephemeral CA */
+	eca notca;    /* trusted, self-signed, not a CA */
+	char *expired, *nyv, *wrong_eku, *nc_twin, *ip_dns, *self, *via_notca;
+	char *first;  /* the first SAN, as the name to expect */
+	/* mTLS */
+	char *srv_pem, *srv_key_pem;
+	gnutls_x509_privkey_t srv_key;
+	char *c_foreign, *c_server_only, *c_expired;
+	char *client_trust;  /* real root + E */
+} sources;
+
+static void
+sources_clear(sources *s)
+{
+	free(s->dn);
+	free(s->leaf_pem);
+	free(s->chain_pem);
+	free(s->root_pem);
+	if (s->key_pem)
+		cm__free_secret(s->key_pem, strlen(s->key_pem));
+	if (s->key)
+		gnutls_x509_privkey_deinit(s->key);
+	eca_clear(&s->e);
+	eca_clear(&s->u);
+	eca_clear(&s->nc);
+	eca_clear(&s->notca);
+	free(s->expired);
+	free(s->nyv);
+	free(s->wrong_eku);
+	free(s->nc_twin);
+	free(s->ip_dns);
+	free(s->self);
+	free(s->via_notca);
+	free(s->srv_pem);
+	if (s->srv_key_pem)
+		cm__free_secret(s->srv_key_pem, strlen(s->srv_key_pem));
+	if (s->srv_key)
+		gnutls_x509_privkey_deinit(s->srv_key);
+	free(s->c_foreign);
+	free(s->c_server_only);
+	free(s->c_expired);
+	free(s->client_trust);
+}
+
+static bool
+has_ip(const sources *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nsans; i++)
+		if (s->sans[i].type == GNUTLS_SAN_IPADDRESS)
+			return true;
+	return false;
+}
+
+/* The server-certificate set, under one protocol version. */
+static cm_err
+server_set(mbuild *m, const sources *s)
+{
+	cm_scenario t = CM_SCENARIO_INIT;
+	char name[300], label[400];
+	size_t i;
+	cm_err err = CM_OK;
+
+	t.server_chain = s->chain_pem;
+	t.server_key = s->key_pem;
+	t.trust = s->root_pem;
+
+#define ADD(lbl, nm, exp, why) do { t.expected_name = (char *)(nm); \
+	t.expect = (exp); t.note = (char *)(why); \
+	if ((err = push(m, &t, (lbl))) != CM_OK) return err; } while (0)
+
+	for (i = 0; i < s->nsans; i++) {
+		const san *a = &s->sans[i];
+		const char *v = a->text;
+		if (a->type == GNUTLS_SAN_DNSNAME && v[0] == '*' &&
+		    v[1] == '.') {
+			snprintf(name, sizeof(name), "www%s", v + 1);
+			snprintf(label, sizeof(label), "/wildcard:%s", name);
+			ADD(label, name, CM_OUTCOME_OK, "one label under the "
+			    "wildcard (RFC 6125 6.4.3)");
+			snprintf(label, sizeof(label), "/wildcard-parent:%s",
+			    v + 2);
+			ADD(label, v + 2, CM_OUTCOME_HOSTNAME, "a wildcard does "
+			    "not cover its parent");
+			snprintf(name, sizeof(name), "a.b%s", v + 1);
+			snprintf(label, sizeof(label), "/wildcard-two-level:%s",
+			    name);
+			ADD(label, name, CM_OUTCOME_HOSTNAME, "a wildcard covers "
+			    "one label only");
+			snprintf(name, sizeof(name), "WWW%s", v + 1);
+			upper(name, sizeof(name), name);
+			snprintf(label, sizeof(label), "/upper-case:%s", name);
+			ADD(label, name, CM_OUTCOME_OK, "DNS names are "
+			    "case-insensitive (RFC 4343)");
+			snprintf(name, sizeof(name), "www%s.certmint.invalid",
+			    v + 1);
+			snprintf(label, sizeof(label), "/suffix:%s", name);
+			ADD(label, name, CM_OUTCOME_HOSTNAME, "the wildcard "
+			    "as a prefix of a longer name");
+			snprintf(name, sizeof(name), "www%s.", v + 1);
+			snprintf(label, sizeof(label), "/trailing-dot:%s", name);
+			t.has_also = true;
+			t.expect_also = CM_OUTCOME_OK;
+			ADD(label, name, CM_OUTCOME_HOSTNAME, "GnuTLS compares "
+			    "an absolute name literally; others strip the dot");
+			t.has_also = false;
+		} else if (a->type == GNUTLS_SAN_DNSNAME) {
+			snprintf(label, sizeof(label), "/name:%s", v);
+			ADD(label, v, CM_OUTCOME_OK, "a SAN of the certificate");
+			snprintf(name, sizeof(name), "x%s", v);
+			snprintf(label, sizeof(label), "/sibling:%s", name);
+			ADD(label, name, CM_OUTCOME_HOSTNAME, "a different "
+			    "name at the same level");
+			snprintf(name, sizeof(name), "sub.%s", v);
+			snprintf(label, sizeof(label), "/child:%s", name);
+			ADD(label, name, CM_OUTCOME_HOSTNAME, "a name below a "
+			    "non-wildcard SAN");
+			upper(name, sizeof(name), v);
+			snprintf(label, sizeof(label), "/upper-case:%s", name);
+			ADD(label, name, CM_OUTCOME_OK, "DNS names are "
+			    "case-insensitive (RFC 4343)");
+			snprintf(name, sizeof(name), "%s.certmint.invalid", v);
+			snprintf(label, sizeof(label), "/suffix:%s", name);
+			ADD(label, name, CM_OUTCOME_HOSTNAME, "the SAN as a "
+			    "prefix of a longer name");
+			snprintf(name, sizeof(name), "%s.", v);
+			snprintf(label, sizeof(label), "/trailing-dot:%s", name);
+			t.has_also = true;
+			t.expect_also = CM_OUTCOME_OK;
+			ADD(label, name, CM_OUTCOME_HOSTNAME, "GnuTLS compares "
+			    "an absolute name literally; others strip the dot");
+			t.has_also = false;
+		} else if (a->type == GNUTLS_SAN_IPADDRESS) {
+			unsigned char ip[16];
+			memcpy(ip, a->data, a->len);
+			ip[a->len - 1] ^= 1;
+			inet_ntop(a->len == 4 ? AF_INET : AF_INET6, ip, name,
+			    sizeof(name));
+			snprintf(label, sizeof(label), "/ip:%s", v);
+			ADD(label, v, CM_OUTCOME_OK, "an iPAddress SAN");
+			snprintf(label, sizeof(label), "/wrong-ip:%s", name);
+			ADD(label, name, CM_OUTCOME_HOSTNAME, "another address");
+		}
+	}
+
+	/* Trust and time. */
+	t.trust = s->u.pem;
+	ADD("/untrusted-root", s->first, CM_OUTCOME_UNTRUSTED,
+	    "the client trusts another root");
+	t.server_chain = s->self;
+	ADD("/self-signed-twin", s->first, CM_OUTCOME_UNTRUSTED,
+	    "same names and key, self-signed");
+	t.server_chain = s->via_notca;
+	t.trust = s->notca.pem;
+	ADD("/issuer-not-ca", s->first, CM_OUTCOME_UNTRUSTED,
+	    "signed by a trusted certificate without CA:TRUE");
+	t.trust = s->e.pem;
+	t.server_chain = s->expired;
+	ADD("/expired-twin", s->first, CM_OUTCOME_EXPIRED,
+	    "notAfter yesterday");
+	t.server_chain = s->nyv;
+	ADD("/not-yet-valid-twin", s->first, CM_OUTCOME_NOT_YET_VALID,
+	    "notBefore tomorrow");
+	t.server_chain = s->wrong_eku;
+	ADD("/client-eku-twin", s->first, CM_OUTCOME_PURPOSE,
+	    "EKU clientAuth only, served by a server");
+	t.server_chain = s->nc_twin;
+	t.trust = s->nc.pem;
+	ADD("/name-constraints-twin", s->first, CM_OUTCOME_NAME_CONSTRAINTS,
+	    "the CA permits only certmint-nc.invalid, 192.0.2.0/24, "
+	    "2001:db8::/32");
+	if (has_ip(s)) {
+		for (i = 0; i < s->nsans; i++)
+			if (s->sans[i].type == GNUTLS_SAN_IPADDRESS)
+				break;
+		t.server_chain = s->ip_dns;
+		t.trust = s->e.pem;
+		snprintf(label, sizeof(label), "/ip-as-dns-san:%s",
+		    s->sans[i].text);
+		ADD(label, s->sans[i].text, CM_OUTCOME_HOSTNAME, "the IP "
+		    "written as a dNSName does not match an IP reference");
+		/* The reverse: the real iPAddress SAN, the IP checked as a
+		 * DNS name.  GnuTLS (and Python) recognise the IP literal and
+		 * match the iPAddress SAN; OpenSSL's -verify_hostname looks
+		 * at dNSNames only. */
+		t.server_chain = s->chain_pem;
+		t.trust = s->root_pem;
+		t.name_as_dns = true;
+		t.has_also = true;
+		t.expect_also = CM_OUTCOME_HOSTNAME;
+		snprintf(label, sizeof(label), "/ip-checked-as-dns:%s",
+		    s->sans[i].text);
+		ADD(label, s->sans[i].text, CM_OUTCOME_OK, "an IP literal "
+		    "checked as a DNS name matches the iPAddress SAN in "
+		    "GnuTLS; OpenSSL's host check says hostname");
+		t.name_as_dns = false;
+		t.has_also = false;
+	}
+	/* Client auth requested, none sent: still fine. */
+	t.server_chain = s->chain_pem;
+	t.trust = s->root_pem;
+	t.client_auth = CM_CLIENT_AUTH_REQUEST;
+	t.client_trust = s->root_pem;
+	ADD("/request-client-cert-none", s->first, CM_OUTCOME_OK,
+	    "client auth requested, not required");
+	t.client_chain = s->c_foreign;
+	t.client_key = s->key_pem;
+	t.has_also = true;
+	t.expect_also = CM_OUTCOME_OK;
+	ADD("/request-client-cert-foreign", s->first,
+	    CM_OUTCOME_CLIENT_UNTRUSTED, "a client certificate that is only "
+	    "requested is still verified (a client may withhold one the "
+	    "server's CA names exclude)");
+	t.has_also = false;
+#undef ADD
+	return CM_OK;
+}
+
+/* The mTLS set: the certificate is the client's. */
+static cm_err
+client_set(mbuild *m, const sources *s)
+{
+	cm_scenario t = CM_SCENARIO_INIT;
+	cm_err err;
+
+	t.server_chain = s->srv_pem;
+	t.server_key = s->srv_key_pem;
+	t.trust = s->e.pem;
+	t.expected_name = (char *)"localhost";
+	t.client_auth = CM_CLIENT_AUTH_REQUIRE;
+	t.client_trust = s->client_trust;
+	t.client_key = s->key_pem;
+
+#define ADD(lbl, chain, exp, why) do { t.client_chain = (char *)(chain); \
+	t.expect = (exp); t.note = (char *)(why); \
+	if ((err = push(m, &t, (lbl))) != CM_OK) return err; } while (0)
+	ADD("/mtls-ok", s->chain_pem, CM_OUTCOME_OK, "the issued client "
+	    "certificate");
+	ADD("/mtls-none", NULL, CM_OUTCOME_NO_CLIENT_CERT, "server requires a "
+	    "certificate, client sends none");
+	t.has_also = true;
+	t.expect_also = CM_OUTCOME_NO_CLIENT_CERT;
+	ADD("/mtls-foreign-ca", s->c_foreign, CM_OUTCOME_CLIENT_UNTRUSTED,
+	    "client certificate from a CA the server does not trust (a "
+	    "client may withhold one the server's CA names exclude)");
+	t.has_also = false;
+	ADD("/mtls-server-only-eku", s->c_server_only,
+	    CM_OUTCOME_CLIENT_PURPOSE, "EKU serverAuth only");
+	ADD("/mtls-expired", s->c_expired, CM_OUTCOME_CLIENT_EXPIRED,
+	    "client certificate expired yesterday");
+	t.client_auth = CM_CLIENT_AUTH_REQUEST;
+	ADD("/mtls-request-none", NULL, CM_OUTCOME_OK, "server requests, "
+	    "client sends none");
+#undef ADD
+	return CM_OK;
+}
+
+/* ---- loading the certificate and building the ephemera --------------- */
+
+static cm_err
+load_sans(sources *s, gnutls_x509_crt_t crt)
+{
+	unsigned i, type;
+	size_t len;
+	int ret;
+
+	for (i = 0; s->nsans < MAX_SANS; i++) {
+		san *a = &s->sans[s->nsans];
+		len = sizeof(a->data) - 1;
+		ret = gnutls_x509_crt_get_subject_alt_name2(crt, i, a->data,
+		    &len, &type, NULL);
+		if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (ret < 0)
+			return cm__gnutls_fail(s->ctx, ret, "matrix: SAN");
+		a->type = type;
+		a->len = len;
+		if (type == GNUTLS_SAN_DNSNAME) {
+			memcpy(a->text, a->data, len);
+			a->text[len] = '\0';
+		} else if (type == GNUTLS_SAN_IPADDRESS && (len == 4 ||
+		    len == 16)) {
+			inet_ntop(len == 4 ? AF_INET : AF_INET6, a->data,
+			    a->text, sizeof(a->text));
+		} else {
+			a->text[0] = '\0';
+		}
+		s->nsans++;
+	}
+	return CM_OK;
+}
+
+static unsigned
+load_eku(gnutls_x509_crt_t crt)
+{
+	char oid[128];
+	size_t len;
+	unsigned i, eku = 0;
+	int ret;
+
+	for (i = 0; i < 32; i++) {
+		len = sizeof(oid);
+		ret = gnutls_x509_crt_get_key_purpose_oid(crt, i, oid, &len,
+		    NULL);
+		if (ret < 0)
+			break;
+		if (strcmp(oid, GNUTLS_KP_TLS_WWW_SERVER) == 0)
+			eku |= EKU_SERVER;
+		else if (strcmp(oid, GNUTLS_KP_TLS_WWW_CLIENT) == 0)
+			eku |= EKU_CLIENT;
+		else if (strcmp(oid, GNUTLS_KP_ANY) == 0)
+			eku |= EKU_SERVER | EKU_CLIENT;
+	}
+	/* RFC 5280 4.2.1.12: no EKU extension, any purpose. */
+	return i == 0 ? EKU_SERVER | EKU_CLIENT : eku;
+}
+
+/* The real chain: leaf + intermediates, and the root as trust. */
+static cm_err
+load_chain(sources *s, cm_store *st, const cm_cert_info *info)
+{
+	cm_ca_info *ca = NULL;
+	char *name = NULL, *tmp;
+	int depth;
+	cm_err err = CM_OK;
+
+	if ((s->chain_pem = cm__strdup(info->pem)) == NULL ||
+	    (name = cm__strdup(info->ca)) == NULL)
+		return cm__fail(s->ctx, CM_E_NOMEM, "out of memory");
+	for (depth = 0; depth < 16; depth++) {
+		if ((err = cm_ca_get(&ca, st, name)) != CM_OK)
+			break;
+		free(name);
+		name = NULL;
+		if (ca->parent == NULL) {
+			s->root_pem = cm__strdup(ca->pem);
+			break;
+		}
+		tmp = cat2(s->chain_pem, ca->pem);
+		free(s->chain_pem);
+		s->chain_pem = tmp;
+		name = cm__strdup(ca->parent);
+		if (tmp == NULL || name == NULL)
+			break;
+		cm_ca_info_free(ca);
+		ca = NULL;
+	}
+	cm_ca_info_free(ca);
+	free(name);
+	if (err == CM_OK && (s->root_pem == NULL || s->chain_pem == NULL))
+		err = cm__fail(s->ctx, CM_E_STORE, "matrix: certificate %s: "
+		    "cannot rebuild the chain of CA '%s'", info->serial,
+		    info->ca);
+	return err;
+}
+
+static cm_err
+build_sources(sources *s, cm_store *st, const cm_cert_info *info)
+{
+	cm_ctx *ctx = s->ctx;
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t d = { NULL, 0 };
+	certspec base, srv;
+	san local;
+	time_t now = s->now;
+	size_t i;
+	cm_err err;
+	int ret;
+
+	if ((ret = gnutls_x509_crt_init(&crt)) < 0)
+		return cm__gnutls_fail(ctx, ret, "matrix");
+	d.data = (unsigned char *)info->pem;
+	d.size = (unsigned)strlen(info->pem);
+	if ((ret = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM)) < 0) {
+		err = cm__gnutls_fail(ctx, ret, "matrix: certificate %s",
+		    info->serial);
+		goto out;
+	}
+	d.data = NULL;
+	if ((ret = gnutls_x509_crt_get_dn2(crt, &d)) < 0) {
+		err = cm__gnutls_fail(ctx, ret, "matrix: subject");
+		goto out;
+	}
+	s->dn = cm__strdup((const char *)d.data);
+	gnutls_free(d.data);
+	if ((err = load_sans(s, crt)) != CM_OK)
+		goto out;
+	s->eku = load_eku(crt);
+	for (i = 0; i < s->nsans && s->first == NULL; i++)
+		if (s->sans[i].type == GNUTLS_SAN_DNSNAME ||
+		    s->sans[i].type == GNUTLS_SAN_IPADDRESS)
+			s->first = s->sans[i].text;
+	if ((s->eku & EKU_SERVER) && s->first == NULL) {
+		err = cm__fail(ctx, CM_E_INVALID, "matrix: certificate %s has "
+		    "no DNS or IP name to test", info->serial);
+		goto out;
+	}
+	if ((err = load_chain(s, st, info)) != CM_OK)
+		goto out;
+	if ((err = cm__cert_key_load(&s->key, st, info->ca, info->serial)) !=
+	    CM_OK) {
+		if (err == CM_E_NOTFOUND)
+			err = cm__fail(ctx, CM_E_NOTFOUND, "matrix: the key of "
+			    "certificate %s is not kept in the store (issued "
+			    "with --no-keep-key)", info->serial);
+		goto out;
+	}
+	if ((s->key_pem = key_pem_of(s->key)) == NULL ||
+	    (s->leaf_pem = cm__strdup(info->pem)) == NULL || s->dn == NULL) {
+		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
+
+	if ((err = eca_new(&s->e, ctx, "CN=certmint ephemeral CA,"
+	    "O=certmint harness", true, false, now)) != CM_OK ||
+	    (err = eca_new(&s->u, ctx, "CN=certmint untrusted root,"
+	    "O=certmint harness", true, false, now)) != CM_OK ||
+	    (err = eca_new(&s->nc, ctx, "CN=certmint constrained CA,"
+	    "O=certmint harness", true, true, now)) != CM_OK ||
+	    (err = eca_new(&s->notca, ctx, "CN=certmint not a CA,"
+	    "O=certmint harness", false, false, now)) != CM_OK)
+		goto out;
+
+	memset(&base, 0, sizeof(base));
+	base.dn = s->dn;
+	base.sans = s->sans;
+	base.nsans = s->nsans;
+	base.key = s->key;
+	if ((err = twin(&s->expired, ctx, &base, &s->e, s->eku,
+	    now - 30 * DAY, now - DAY, false)) != CM_OK ||
+	    (err = twin(&s->nyv, ctx, &base, &s->e, s->eku, now + DAY,
+	    now + 30 * DAY, false)) != CM_OK ||
+	    (err = twin(&s->nc_twin, ctx, &base, &s->nc, s->eku, now - DAY,
+	    now + 7 * DAY, false)) != CM_OK ||
+	    (err = twin(&s->self, ctx, &base, NULL, s->eku, now - DAY,
+	    now + 7 * DAY, false)) != CM_OK ||
+	    (err = twin(&s->via_notca, ctx, &base, &s->notca, s->eku,
+	    now - DAY, now + 7 * DAY, false)) != CM_OK)
+		goto out;
+	if ((s->eku & EKU_SERVER) && ((err = twin(&s->wrong_eku, ctx, &base,
+	    &s->e, EKU_CLIENT, now - DAY, now + 7 * DAY, false)) != CM_OK ||
+	    (has_ip(s) && (err = twin(&s->ip_dns, ctx, &base, &s->e, s->eku,
+	    now - DAY, now + 7 * DAY, true)) != CM_OK)))
+		goto out;
+
+	if ((err = twin(&s->c_foreign, ctx, &base, &s->u, EKU_CLIENT,
+	    now - DAY, now + 7 * DAY, false)) != CM_OK)
+		goto out;
+	if (s->eku & EKU_CLIENT) {
+		gnutls_x509_crt_t sc = NULL;
+		if ((err = twin(&s->c_server_only, ctx, &base, &s->e,
+		    EKU_SERVER, now - DAY, now + 7 * DAY, false)) != CM_OK ||
+		    (err = twin(&s->c_expired, ctx, &base, &s->e, EKU_CLIENT,
+		    now - 30 * DAY, now - DAY, false)) != CM_OK)
+			goto out;
+		/* The server of the mTLS set: localhost, from E. */
+		if ((err = cm__key_generate(&s->srv_key, ctx,
+		    CM_KEY_EC_P256)) != CM_OK)
+			goto out;
+		memset(&local, 0, sizeof(local));
+		local.type = GNUTLS_SAN_DNSNAME;
+		memcpy(local.data, "localhost", 9);
+		local.len = 9;
+		memset(&srv, 0, sizeof(srv));
+		srv.dn = "CN=localhost,O=certmint harness";
+		srv.sans = &local;
+		srv.nsans = 1;
+		srv.eku = EKU_SERVER;
+		srv.nb = now - DAY;
+		srv.na = now + 7 * DAY;
+		srv.key = s->srv_key;
+		srv.issuer = s->e.crt;
+		srv.ikey = s->e.key;
+		if ((err = make_cert(&sc, ctx, &srv)) != CM_OK)
+			goto out;
+		s->srv_pem = pem_of(sc);
+		gnutls_x509_crt_deinit(sc);
+		s->srv_key_pem = key_pem_of(s->srv_key);
+		s->client_trust = cat2(s->root_pem, s->e.pem);
+		if (!s->srv_pem || !s->srv_key_pem || !s->client_trust) {
+			err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+out:
+	gnutls_x509_crt_deinit(crt);
+	return err;
+}
+
+cm_err
+cm_matrix_for_cert(cm_scenario ***out, size_t *n, cm_store *st,
+    const char *ref)
+{
+	cm_ctx *ctx = cm__store_ctx(st);
+	static const char *const vers[2][2] = {
+		{ "tls12", CM_PRIORITY_TLS12 },
+		{ "tls13", CM_PRIORITY_TLS13 },
+	};
+	cm_cert_info *info = NULL;
+	sources *s = NULL;
+	mbuild m;
+	char wname[300];
+	size_t v;
+	cm_err err;
+
+	memset(&m, 0, sizeof(m));
+	m.ctx = ctx;
+	if ((err = cm_cert_find(&info, st, ref)) != CM_OK)
+		return err;
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
+	s->ctx = ctx;
+	s->now = time(NULL);
+	if ((err = build_sources(s, st, info)) != CM_OK)
+		goto out;
+	/* A wildcard as the name to expect: one concrete label under it. */
+	if (s->first != NULL && s->first[0] == '*') {
+		snprintf(wname, sizeof(wname), "www%s", s->first + 1);
+		s->first = wname;
+	}
+	for (v = 0; v < 2; v++) {
+		char pfx[16];
+		snprintf(pfx, sizeof(pfx), "%s", vers[v][0]);
+		m.ver = pfx;
+		m.prio = vers[v][1];
+		if ((s->eku & EKU_SERVER) && (err = server_set(&m, s)) != CM_OK)
+			goto out;
+		if ((s->eku & EKU_CLIENT) && (err = client_set(&m, s)) != CM_OK)
+			goto out;
+	}
+	if (s->eku & EKU_SERVER) {
+		/* No common version: a protocol failure, not a cert one. */
+		cm_scenario t = CM_SCENARIO_INIT;
+		t.server_chain = s->chain_pem;
+		t.server_key = s->key_pem;
+		t.trust = s->root_pem;
+		t.expected_name = (char *)s->first;
+		t.priority = (char *)CM_PRIORITY_TLS12;
+		t.client_priority = (char *)CM_PRIORITY_TLS13;
+		t.expect = CM_OUTCOME_PROTOCOL;
+		t.note = (char *)"server TLS 1.2 only, client TLS 1.3 only";
+		m.ver = NULL;
+		if ((err = push(&m, &t, "version-mismatch")) != CM_OK)
+			goto out;
+	}
+	*out = m.v;
+	*n = m.n;
+	m.v = NULL;
+	m.n = 0;
+out:
+	cm_scenario_list_free(m.v, m.n);
+	if (s != NULL) {
+		sources_clear(s);
+		free(s);
+	}
+	cm_cert_info_free(info);
+	return err;
+}

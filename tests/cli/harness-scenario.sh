@@ -1,0 +1,98 @@
+#!/bin/sh
+# harness-scenario.sh - scenario files: the examples, PEM files, store
+# references, a deliberate mismatch, and the strict parser's errors.
+. "$top_srcdir/tests/cli/lib.sh"
+need python3
+need openssl
+
+C=$CERTMINT
+cd "$WORK" || exit 1
+"$C" issue server localhost 127.0.0.1 ::1 >/dev/null 2>&1
+"$C" issue client alice@example.test >/dev/null 2>&1
+"$C" ca show --pem >ca.crt
+
+check "examples/scenarios run and match" \
+    "$C" test "$top_srcdir/examples/scenarios/basic.scn" \
+    "$top_srcdir/examples/scenarios/mtls.scn"
+grep -q "11 scenarios: 11 matched" "$WORK/out" && ok "11 example scenarios" ||
+    { not_ok "11 example scenarios"; diag "$WORK/out"; }
+
+# Files only, relative to the scenario file; a foreign root from openssl.
+mkdir sub
+cp localhost.crt localhost.key ca.crt sub/
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -subj /CN=other -days 2 -keyout sub/other.key -out sub/other.crt \
+    >/dev/null 2>&1
+cat >sub/files.scn <<'SCN'
+# relative paths
+[defaults]
+server_cert = localhost.crt
+server_key = localhost.key
+name = localhost
+
+[scenario files-ok]
+trust = ca.crt
+expect = ok
+
+[scenario files-untrusted]
+trust = file:other.crt
+expect = untrusted
+
+[scenario files-wrong-expectation]
+trust = ca.crt
+name = 127.0.0.2
+expect = ok
+SCN
+"$C" test sub/files.scn --format json >"$WORK/f.json"
+is "a mismatch exits 1" "$?" "1"
+check "JSON: two match, the wrong expectation is reported" python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = {s["name"]: s for s in d["scenarios"]}
+assert r["files-ok"]["match"] and r["files-untrusted"]["match"]
+w = r["files-wrong-expectation"]
+assert not w["match"] and w["actual"] == "hostname" and w["expected"] == "ok"
+assert d["summary"] == {"total": 3, "matched": 2, "mismatched": 1,
+    "skipped": 0}, d["summary"]' "$WORK/f.json"
+"$C" test sub/files.scn --format tap >"$WORK/f.tap"
+grep -q "^not ok 3 - files-wrong-expectation: expected ok, got hostname" \
+    "$WORK/f.tap" && ok "TAP names the mismatch" || not_ok "TAP names the mismatch"
+
+# Without a store, files still work; store references do not.
+check "no store needed for file scenarios" env \
+    CERTMINT_STORE="$WORK/none/x.db" "$C" test --only files-ok sub/files.scn
+
+# Strict parser: one line, FILE:LINE, exit 2.
+bad() {
+	printf '%b' "$2" >"$WORK/bad.scn"
+	expect_fail 2 "$3" "$1" "$C" test "$WORK/bad.scn"
+}
+bad "unknown key" '[scenario a]\nserver_cert = cert:localhost\nclientcert = x\n' \
+    "bad.scn:3: unknown key 'clientcert'"
+bad "no '='" '[scenario a]\nserver_cert\n' "bad.scn:2: expected 'key = value'"
+bad "key outside a section" 'trust = ca.crt\n' \
+    "bad.scn:1: key 'trust' outside a section"
+bad "unknown section" '[scenarios a]\n' "bad.scn:1: unknown section '\[scenarios a\]'"
+bad "duplicate scenario" '[scenario a]\n[scenario a]\n' \
+    "bad.scn:2: scenario 'a' is defined twice"
+bad "duplicate key" '[scenario a]\nname = x\nname = y\n' \
+    "bad.scn:3: key 'name' given twice"
+bad "bad class" '[scenario a]\nserver_cert = cert:localhost\ntrust = ca:certmint dev CA\nexpect = fine\n' \
+    "bad.scn:4: outcome 'fine' is unknown"
+bad "missing expect" '[scenario a]\nserver_cert = cert:localhost\ntrust = ca:certmint dev CA\n' \
+    "bad.scn:1: scenario 'a': expect is missing"
+bad "missing server_cert" '[scenario a]\ntrust = x\nexpect = ok\n' \
+    "bad.scn:1: scenario 'a': server_cert is missing"
+bad "bad client_auth" '[scenario a]\nserver_cert = cert:localhost\ntrust = ca:certmint dev CA\nclient_auth = maybe\nexpect = ok\n' \
+    "bad.scn:4: client_auth 'maybe': none, request or require"
+bad "client_auth without client_trust" '[scenario a]\nserver_cert = cert:localhost\ntrust = ca:certmint dev CA\nclient_auth = require\nexpect = ok\n' \
+    "bad.scn:1: scenario 'a': client_auth needs client_trust"
+bad "unknown certificate" '[scenario a]\nserver_cert = cert:nosuch\n' \
+    "bad.scn:2: certificate 'nosuch' not found"
+bad "bad version" '[scenario a]\nserver_cert = cert:localhost\ntrust = ca:certmint dev CA\nversion = ssl3\nexpect = ok\n' \
+    "bad.scn:4: version 'ssl3': tls1.2, tls1.3 or any"
+bad "empty file" '# nothing\n' "bad.scn: no \[scenario NAME\] section"
+bad "bad priority" '[scenario a]\nserver_cert = cert:localhost\ntrust = ca:certmint dev CA\npriority = NORMAL:+BOGUS\nexpect = ok\n' \
+    "priority 'NORMAL:\+BOGUS' is invalid"
+expect_fail 2 "nosuch.scn" "missing file" "$C" test "$WORK/nosuch.scn"
+done_testing
