@@ -773,15 +773,10 @@ cm_issue_batch(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 #define MAX_BATCH (1024 * 1024)
 #define MAX_BATCH_FILE (64 * 1024 * 1024)
 
-typedef struct batch_req {
-	char *line;            /* owns the words below */
-	char **words;          /* profile, then names */
-	size_t nwords;
-	char *cert, *key;
-} batch_req;
+typedef cm__batch_req batch_req;
 
-static void
-batch_free(batch_req *br, size_t n)
+void
+cm__batch_free(batch_req *br, size_t n)
 {
 	size_t i;
 
@@ -840,25 +835,14 @@ batch_line(batch_req *br, cm_ctx *ctx, const char *line, const char *outdir,
 }
 
 cm_err
-cm_issue_batch_file(cm_cert_info ***out, size_t *nout, cm_store *st,
-    const char *path, const char *outdir, const cm_issue_opts *defaults,
-    unsigned threads)
+cm__batch_parse(cm__batch_req **out, size_t *nout, cm_ctx *ctx, char *text,
+    size_t len, const char *path, const char *outdir)
 {
-	cm_ctx *ctx = cm__store_ctx(st);
-	cm_issue_opts def = CM_ISSUE_OPTS_INIT;
-	char *text = NULL, *p, *nl, m[CM_ERRBUF];
+	char *p, *nl;
 	batch_req *br = NULL, *nb;
-	cm_issue_opts *reqs = NULL;
-	size_t len, n = 0, cap = 0, i, lineno = 0, *lines = NULL, *nlines;
-	cm_err err;
+	size_t n = 0, cap = 0, lineno = 0;
+	cm_err err = CM_OK;
 
-	if (defaults == NULL)
-		defaults = &def;
-	if (outdir == NULL)
-		outdir = ".";
-	if ((err = cm__file_read(ctx, path, MAX_BATCH_FILE, &text, &len)) !=
-	    CM_OK)
-		return err;
 	if (memchr(text, '\0', len) != NULL) {
 		err = cm__fail(ctx, CM_E_INVALID, "%s: not a text file", path);
 		goto out;
@@ -876,17 +860,15 @@ cm_issue_batch_file(cm_cert_info ***out, size_t *nout, cm_store *st,
 				    MAX_BATCH);
 				goto out;
 			}
-			if ((nb = realloc(br, cap * sizeof(*br))) == NULL ||
-			    (br = nb, nlines = realloc(lines,
-			    cap * sizeof(*lines))) == NULL) {
+			if ((nb = realloc(br, cap * sizeof(*br))) == NULL) {
 				err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
 				goto out;
 			}
-			lines = nlines;
+			br = nb;
 		}
 		err = batch_line(&br[n], ctx, p, outdir, path, lineno);
 		if (br[n].nwords > 0 || err != CM_OK) {
-			lines[n] = lineno;
+			br[n].lineno = lineno;
 			n++;
 		}
 		if (err != CM_OK)
@@ -896,6 +878,38 @@ cm_issue_batch_file(cm_cert_info ***out, size_t *nout, cm_store *st,
 		err = cm__fail(ctx, CM_E_INVALID, "%s: no request", path);
 		goto out;
 	}
+	*out = br;
+	*nout = n;
+	br = NULL;
+	n = 0;
+out:
+	cm__batch_free(br, n);
+	return err;
+}
+
+cm_err
+cm_issue_batch_file(cm_cert_info ***out, size_t *nout, cm_store *st,
+    const char *path, const char *outdir, const cm_issue_opts *defaults,
+    unsigned threads)
+{
+	cm_ctx *ctx = cm__store_ctx(st);
+	cm_issue_opts def = CM_ISSUE_OPTS_INIT;
+	char *text = NULL, *p, m[CM_ERRBUF];
+	batch_req *br = NULL;
+	cm_issue_opts *reqs = NULL;
+	size_t len, n = 0, i;
+	cm_err err;
+
+	if (defaults == NULL)
+		defaults = &def;
+	if (outdir == NULL)
+		outdir = ".";
+	if ((err = cm__file_read(ctx, path, MAX_BATCH_FILE, &text, &len)) !=
+	    CM_OK)
+		return err;
+	if ((err = cm__batch_parse(&br, &n, ctx, text, len, path, outdir)) !=
+	    CM_OK)
+		goto out;
 	if ((reqs = calloc(n, sizeof(*reqs))) == NULL) {
 		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
 		goto out;
@@ -916,15 +930,15 @@ cm_issue_batch_file(cm_cert_info ***out, size_t *nout, cm_store *st,
 		size_t r = (size_t)strtoul(ctx->err + 8, &p, 10);
 		if (r >= 1 && r <= n && p[0] == ':') {
 			snprintf(m, sizeof(m), "%s", p + 2);
-			cm__fail(ctx, err, "%s:%zu: %s", path, lines[r - 1], m);
+			cm__fail(ctx, err, "%s:%zu: %s", path, br[r - 1].lineno,
+			    m);
 		}
 	}
 	if (err == CM_OK && nout != NULL)
 		*nout = n;
 out:
 	free(reqs);
-	batch_free(br, n);
-	free(lines);
+	cm__batch_free(br, n);
 	free(text);
 	return err;
 }
