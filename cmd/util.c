@@ -39,7 +39,12 @@ cmd_fail(cmd_env *env, cm_err err)
 {
 	const char *m = cm_ctx_error(env->ctx);
 
-	fprintf(stderr, "certmint: %s\n", m[0] ? m : cm_strerror(err));
+	/* Messages quote names from argv and files: one line, whatever
+	 * they hold. */
+	fputs("certmint: ", stderr);
+	for (m = m[0] ? m : cm_strerror(err); *m; m++)
+		fputc((unsigned char)*m < ' ' || *m == 0x7f ? '?' : *m, stderr);
+	fputc('\n', stderr);
 	return cmd_exit_code(err);
 }
 
