@@ -60,4 +60,8 @@ int cmd_print_json(json_t *j);
 
 void cmd_progress(size_t done, size_t total, void *arg);
 
+/* The usage error for getopt_long's '?' (main.c sets opterr = 0 so that
+ * getopt prints nothing): names the bad option, one line. */
+int cmd_bad_option(const char *cmd, char **argv);
+
 #endif

@@ -71,7 +71,7 @@ cmd_ca(cmd_env *env, int argc, char **argv)
 			fputs(usage, stdout);
 			return EXIT_OK;
 		default:
-			return cmd_usage_error("ca", "bad option");
+			return cmd_bad_option("ca", argv);
 		}
 	}
 	if (optind >= argc)

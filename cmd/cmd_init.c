@@ -94,7 +94,7 @@ cmd_init(cmd_env *env, int argc, char **argv)
 			fputs(usage, stdout);
 			return EXIT_OK;
 		default:
-			return cmd_usage_error("init", "bad option");
+			return cmd_bad_option("init", argv);
 		}
 	}
 	if (optind != argc)

@@ -163,7 +163,7 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 			fputs(usage, stdout);
 			return EXIT_OK;
 		default:
-			return cmd_usage_error("issue", "bad option");
+			return cmd_bad_option("issue", argv);
 		}
 	}
 	if (batch != NULL) {

@@ -77,7 +77,7 @@ cmd_list(cmd_env *env, int argc, char **argv)
 			fputs(list_usage, stdout);
 			return EXIT_OK;
 		default:
-			return cmd_usage_error("list", "bad option");
+			return cmd_bad_option("list", argv);
 		}
 	}
 	if (optind != argc)
@@ -144,7 +144,7 @@ cmd_show(cmd_env *env, int argc, char **argv)
 			fputs(show_usage, stdout);
 			return EXIT_OK;
 		default:
-			return cmd_usage_error("show", "bad option");
+			return cmd_bad_option("show", argv);
 		}
 	}
 	if (argc - optind != 1)

@@ -1,6 +1,7 @@
 /* main.c - the certmint command line: global options and dispatch. */
 #include "config.h"
 
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -124,6 +125,8 @@ main(int argc, char **argv)
 		return EXIT_CRYPTO;
 	}
 	cm_ctx_set_passphrase_fn(env.ctx, cmd_passphrase_cb, &env);
+	/* getopt's own message would be a second line: cmd_bad_option. */
+	opterr = 0;
 	rc = dispatch(&env, argc - i, argv + i);
 	if (env.cached_pass != NULL) {
 		memset(env.cached_pass, 0, strlen(env.cached_pass));

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,18 @@ cmd_usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, " (see certmint %s --help)\n", cmd);
 	return EXIT_USAGE;
+}
+
+int
+cmd_bad_option(const char *cmd, char **argv)
+{
+	const char *a = optind > 0 ? argv[optind - 1] : "";
+
+	/* opterr is 0 (main.c): this is the only line printed. */
+	if (strncmp(a, "--", 2) == 0)
+		return cmd_usage_error(cmd, "option '%s' is unknown or needs "
+		    "a value", a);
+	return cmd_usage_error(cmd, "option '-%c' is unknown", optopt);
 }
 
 cm_err
