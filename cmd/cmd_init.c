@@ -101,10 +101,8 @@ cmd_init(cmd_env *env, int argc, char **argv)
 		return cmd_usage_error("init", "unexpected argument '%s'",
 		    argv[optind]);
 	o.permit = permit;
-	if ((err = cmd_new_passphrase(&pass, env, ask)) != CM_OK) {
-		fprintf(stderr, "certmint: no passphrase for the new CA\n");
-		return cmd_exit_code(err);
-	}
+	if ((err = cmd_new_passphrase(&pass, env, ask)) != CM_OK)
+		return cmd_fail(env, err);
 	o.passphrase = pass;
 	if ((err = cmd_open_store(&st, env, true)) != CM_OK) {
 		rc = cmd_fail(env, err);

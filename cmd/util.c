@@ -15,6 +15,10 @@
 
 #define PASS_MAX 1024
 
+/* Why no passphrase could be had: printed by cmd_fail instead of the
+ * library's message, so that the user sees one line naming the cause. */
+static char pass_err[256];
+
 int
 cmd_exit_code(cm_err err)
 {
@@ -40,6 +44,8 @@ cmd_fail(cmd_env *env, cm_err err)
 {
 	const char *m = cm_ctx_error(env->ctx);
 
+	if (err == CM_E_PASSPHRASE && pass_err[0] != '\0')
+		m = pass_err;
 	/* Messages quote names from argv and files: one line, whatever
 	 * they hold. */
 	fputs("certmint: ", stderr);
@@ -135,20 +141,27 @@ pass_from_file(char *buf, size_t len, const char *path)
 	size_t n;
 
 	if (fd < 0) {
-		fprintf(stderr, "certmint: %s: %s\n", path, strerror(errno));
+		snprintf(pass_err, sizeof(pass_err), "passphrase file %s: %s",
+		    path, strerror(errno));
 		return CM_E_PASSPHRASE;
 	}
 	r = read(fd, buf, len - 1);
 	close(fd);
-	if (r <= 0) {
-		fprintf(stderr, "certmint: %s: empty passphrase file\n", path);
+	if (r < 0) {
+		snprintf(pass_err, sizeof(pass_err), "passphrase file %s: %s",
+		    path, strerror(errno));
 		return CM_E_PASSPHRASE;
 	}
 	n = (size_t)r;
 	buf[n] = '\0';
 	/* The first line is the passphrase. */
 	buf[strcspn(buf, "\r\n")] = '\0';
-	return buf[0] ? CM_OK : CM_E_PASSPHRASE;
+	if (buf[0] == '\0') {
+		snprintf(pass_err, sizeof(pass_err), "passphrase file %s: "
+		    "the first line is empty", path);
+		return CM_E_PASSPHRASE;
+	}
+	return CM_OK;
 }
 
 static cm_err
@@ -197,8 +210,8 @@ cmd_new_passphrase(char **out, cmd_env *env, bool ask)
 		if ((err = get_pass(a, sizeof(a), env, "the new CA", false)) !=
 		    CM_OK) {
 			if (env->passphrase_file == NULL)
-				fprintf(stderr, "certmint: CERTMINT_PASSPHRASE "
-				    "is empty\n");
+				snprintf(pass_err, sizeof(pass_err),
+				    "CERTMINT_PASSPHRASE is empty");
 			return err;
 		}
 		*out = strdup(a);
@@ -208,14 +221,15 @@ cmd_new_passphrase(char **out, cmd_env *env, bool ask)
 	if (!ask)
 		return CM_OK;
 	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) < 0) {
-		fprintf(stderr, "certmint: no terminal to ask for a passphrase:"
-		    " use --passphrase-file or CERTMINT_PASSPHRASE\n");
+		snprintf(pass_err, sizeof(pass_err), "no terminal to ask for a "
+		    "passphrase: use --passphrase-file or CERTMINT_PASSPHRASE");
 		return CM_E_PASSPHRASE;
 	}
 	if (!read_secret(fd, "New CA passphrase: ", a, sizeof(a)) ||
 	    !read_secret(fd, "Again: ", b, sizeof(b)) || a[0] == '\0' ||
 	    strcmp(a, b) != 0) {
-		fprintf(stderr, "certmint: passphrases are empty or differ\n");
+		snprintf(pass_err, sizeof(pass_err), "passphrases are empty "
+		    "or differ");
 		err = CM_E_PASSPHRASE;
 	} else if ((*out = strdup(a)) == NULL) {
 		err = CM_E_NOMEM;
