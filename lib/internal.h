@@ -257,5 +257,10 @@ typedef struct cm__batch_req {
 cm_err cm__batch_parse(cm__batch_req **out, size_t *n, cm_ctx *ctx,
     char *text, size_t len, const char *path, const char *outdir);
 void cm__batch_free(cm__batch_req *br, size_t n);
+/*
+ * A name from argv or a file as quoted in a message (name.c): at most 60
+ * octets and "...", control and non-ASCII octets as '?'.  len >= 72.
+ */
+void cm__name_quote(char *buf, size_t len, const char *text);
 
 #endif /* CM_INTERNAL_H */

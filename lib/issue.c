@@ -47,6 +47,7 @@ cm_name_file_stem(char *buf, size_t len, cm_ctx *ctx, const char *name)
 {
 	size_t o = 0;
 	const char *p = name;
+	char show[72];
 
 	if (strncmp(p, "*.", 2) == 0) {
 		if (len < 10)
@@ -65,13 +66,16 @@ cm_name_file_stem(char *buf, size_t len, cm_ctx *ctx, const char *name)
 		buf[o++] = c;
 	}
 	buf[o] = '\0';
-	if (o == 0 || strcmp(buf, ".") == 0 || strcmp(buf, "..") == 0)
+	if (o == 0 || strcmp(buf, ".") == 0 || strcmp(buf, "..") == 0) {
+		cm__name_quote(show, sizeof(show), name);
 		return cm__fail(ctx, CM_E_INVALID, "name '%s' makes no file "
-		    "name", name);
+		    "name", show);
+	}
 	return CM_OK;
 toolong:
+	cm__name_quote(show, sizeof(show), name);
 	return cm__fail(ctx, CM_E_INVALID, "name '%s' is too long for a file "
-	    "name", name);
+	    "name", show);
 }
 
 static void

@@ -77,8 +77,8 @@ lower(char *s)
  * The name as quoted in a message: at most 60 octets, and a control or
  * non-ASCII octet shown as '?' so that the message stays one line.
  */
-static void
-quote(char *buf, size_t len, const char *text)
+void
+cm__name_quote(char *buf, size_t len, const char *text)
 {
 	char *c;
 
@@ -109,7 +109,7 @@ cm__name_parse(cm__name *out, cm_ctx *ctx, const char *text)
 	if (text == NULL || text[0] == '\0')
 		return cm__fail(ctx, CM_E_INVALID, "name '' is empty");
 	/* Quote at most 60 octets: the reason must fit in the message. */
-	quote(show, sizeof(show), text);
+	cm__name_quote(show, sizeof(show), text);
 	for (p = text; *p; p++)
 		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
 			return cm__fail(ctx, CM_E_INVALID, "name '%s' has a "
@@ -208,7 +208,7 @@ cm__constraint_parse(cm__constraint *out, cm_ctx *ctx, const char *text)
 	memset(&c, 0, sizeof(c));
 	if (text == NULL || text[0] == '\0')
 		return cm__fail(ctx, CM_E_INVALID, "--permit '': empty");
-	quote(show, sizeof(show), text);
+	cm__name_quote(show, sizeof(show), text);
 	if ((slash = strchr(text, '/')) != NULL) {
 		alen = (size_t)(slash - text);
 		if (alen >= sizeof(addr))
@@ -219,7 +219,7 @@ cm__constraint_parse(cm__constraint *out, cm_ctx *ctx, const char *text)
 		af = strchr(addr, ':') ? AF_INET6 : AF_INET;
 		alen = af == AF_INET6 ? 16 : 4;
 		if (inet_pton(af, addr, c.data) != 1) {
-			quote(ashow, sizeof(ashow), addr);
+			cm__name_quote(ashow, sizeof(ashow), addr);
 			return cm__fail(ctx, CM_E_INVALID, "--permit '%s': "
 			    "'%s' is not an IP address", show, ashow);
 		}
