@@ -212,6 +212,7 @@ cmd_new_passphrase(char **out, cmd_env *env, bool ask)
 			if (env->passphrase_file == NULL)
 				snprintf(pass_err, sizeof(pass_err),
 				    "CERTMINT_PASSPHRASE is empty");
+			explicit_bzero(a, sizeof(a));
 			return err;
 		}
 		*out = strdup(a);
