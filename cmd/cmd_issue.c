@@ -192,6 +192,13 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 			return cmd_usage_error("issue", "no name given");
 		o.names = (const char *const *)argv + optind;
 		o.nnames = (size_t)(argc - optind);
+		/* A bad name must not make the dev CA as a side effect. */
+		for (i = 0; i < o.nnames; i++) {
+			cm_name_type t;
+			if ((err = cm_name_classify(&t, env->ctx,
+			    o.names[i])) != CM_OK)
+				return cmd_fail(env, err);
+		}
 		if (o.cert_path == NULL || o.key_path == NULL) {
 			if ((err = cm_name_file_stem(stem, sizeof(stem),
 			    env->ctx, o.names[0])) != CM_OK)
