@@ -24,4 +24,11 @@ for t in profile name batch; do
 		diag "$WORK/out" "$WORK/err"
 	fi
 done
+# The driver must not pass what it cannot read.
+if "$top_builddir/tests/fuzz/replay-name" "$WORK/none" >"$WORK/out" \
+    2>"$WORK/err"; then
+	not_ok "replay: a missing input passes"
+else
+	ok "replay: a missing input fails"
+fi
 done_testing
