@@ -23,6 +23,9 @@ typedef struct cmd_env {
 	char default_path[4096];
 	const char *passphrase_file;  /* set by commands with the option */
 	char *cached_pass;            /* read once per run */
+	char pass_error[512];         /* why no passphrase could be had: the
+	                                 one line cmd_fail prints for
+	                                 CM_E_PASSPHRASE, when set */
 } cmd_env;
 
 typedef int (*cmd_fn)(cmd_env *env, int argc, char **argv);
@@ -32,6 +35,7 @@ int cmd_ca(cmd_env *env, int argc, char **argv);
 int cmd_issue(cmd_env *env, int argc, char **argv);
 int cmd_list(cmd_env *env, int argc, char **argv);
 int cmd_show(cmd_env *env, int argc, char **argv);
+int cmd_verify(cmd_env *env, int argc, char **argv);
 
 /* Prints "certmint: <message>" to stderr and returns the exit code. */
 int cmd_fail(cmd_env *env, cm_err err);
@@ -60,8 +64,28 @@ int cmd_print_json(json_t *j);
 
 void cmd_progress(size_t done, size_t total, void *arg);
 
-/* The usage error for getopt_long's '?' (main.c sets opterr = 0 so that
- * getopt prints nothing): names the bad option, one line. */
+/* ---- life cycle (cmd_ca_create.c, cmd_revoke.c, cmd_sign.c, cmd_renew.c,
+ * cmd_status.c) ---- */
+int cmd_ca_create(cmd_env *env, int argc, char **argv);
+int cmd_revoke(cmd_env *env, int argc, char **argv);
+int cmd_sign(cmd_env *env, int argc, char **argv);
+int cmd_renew(cmd_env *env, int argc, char **argv);
+int cmd_status(cmd_env *env, int argc, char **argv);
+/* "2026-11-01T12:00:00Z", "2026-11-01" or "@SECONDS" -> time. */
+bool cmd_parse_time(const char *s, time_t *out);
+/* After getopt_long returned '?' or ':' (opterr is 0): one usage line naming
+ * the unknown option or the option missing its value; returns EXIT_USAGE. */
 int cmd_bad_option(const char *cmd, char **argv);
+/* Keys, export, import, trust (issue 5). */
+int cmd_export(cmd_env *env, int argc, char **argv);
+int cmd_import(cmd_env *env, int argc, char **argv);
+int cmd_trust(cmd_env *env, int argc, char **argv);
+int cmd_passwd(cmd_env *env, int argc, char **argv);
+/* A password from file (first line), else $envname, else a prompt on the
+ * terminal (twice when confirm).  Returns an exit code; *out is freed with
+ * cmd_free_password(), which wipes it. */
+int cmd_read_password(char **out, const char *file, const char *envname,
+    const char *prompt, bool confirm);
+void cmd_free_password(char *p);
 
 #endif

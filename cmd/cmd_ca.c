@@ -8,13 +8,37 @@
 #include "cmd.h"
 
 static const char usage[] =
-"usage: certmint ca list [--json]\n"
+"usage: certmint ca create NAME --parent CA [...]  (see ca create --help)\n"
+"       certmint ca list [--json]\n"
 "       certmint ca show [NAME] [--pem | --json]\n"
 "\n"
+"  create NAME  an intermediate CA under --parent\n"
 "  list         every CA in the store\n"
 "  show [NAME]  one CA; NAME may be left out when the store has one CA\n"
 "  --pem        print the CA certificate (PEM), e.g. to trust it\n"
 "  --json       machine-readable output\n";
+
+/* An intermediate is also a certificate of its parent: revoked or not. */
+static void
+print_state(cm_store *st, const cm_ca_info *ca)
+{
+	cm_cert_info *c = NULL;
+	char t[32];
+
+	if (ca->parent != NULL && cm_cert_find(&c, st, ca->serial) == CM_OK &&
+	    strcmp(c->status, "revoked") == 0) {
+		const char *r = cm_revoke_reason_name(
+		    (cm_revoke_reason)c->revocation_reason);
+		cmd_time(t, sizeof(t), c->revoked_at);
+		printf("state        revoked (%s, %s): cannot sign\n",
+		    r ? r : "-", t);
+	} else if (ca->not_after < time(NULL)) {
+		printf("state        expired: cannot sign\n");
+	} else {
+		printf("state        valid\n");
+	}
+	cm_cert_info_free(c);
+}
 
 static void
 print_ca(const cm_ca_info *ca)
@@ -58,6 +82,8 @@ cmd_ca(cmd_env *env, int argc, char **argv)
 	cm_err err;
 	int c, rc = EXIT_OK;
 
+	if (argc > 1 && strcmp(argv[1], "create") == 0)
+		return cmd_ca_create(env, argc - 1, argv + 1);
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -125,6 +151,8 @@ cmd_ca(cmd_env *env, int argc, char **argv)
 			rc = cmd_print_json(cmd_ca_json(ca));
 		else
 			print_ca(ca);
+		if (!pem && !json)
+			print_state(st, ca);
 	} else {
 		return cmd_usage_error("ca", "unknown subcommand '%s'", sub);
 	}

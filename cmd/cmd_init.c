@@ -12,6 +12,7 @@
 static const char usage[] =
 "usage: certmint init [--name N] [--key-type T] [--days D] [--permit NAME]...\n"
 "                     [--passphrase-file F | --ask-passphrase] [--json]\n"
+"                     [--key-uri pkcs11:URI]\n"
 "\n"
 "Creates a self-signed root CA in the store (created if absent).\n"
 "\n"
@@ -28,6 +29,10 @@ static const char usage[] =
 "                      line of F; CERTMINT_PASSPHRASE does the same\n"
 "  --ask-passphrase    prompt for the passphrase on the terminal\n"
 "  --profile P         CA profile (default root-ca)\n"
+"  --key-uri URI       the CA key is in a PKCS#11 token: its pkcs11: URI\n"
+"                      (RFC 7512); the PIN from the URI (pin-value,\n"
+"                      pin-source) or asked; CERTMINT_PKCS11_MODULE loads\n"
+"                      a module p11-kit does not know\n"
 "  --json              print the new CA as JSON\n";
 
 int
@@ -39,8 +44,13 @@ cmd_init(cmd_env *env, int argc, char **argv)
 		{ "days", required_argument, NULL, 'd' },
 		{ "permit", required_argument, NULL, 'p' },
 		{ "passphrase-file", required_argument, NULL, 'f' },
+		/* Exact, so getopt_long does not take "--passphrase X" as an
+		 * abbreviation of --passphrase-file and open a file named
+		 * after the secret. */
+		{ "passphrase", required_argument, NULL, 'S' },
 		{ "ask-passphrase", no_argument, NULL, 'a' },
 		{ "profile", required_argument, NULL, 'P' },
+		{ "key-uri", required_argument, NULL, 'U' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -50,6 +60,7 @@ cmd_init(cmd_env *env, int argc, char **argv)
 	cm_ca_info *ca = NULL;
 	cm_store *st = NULL;
 	char *pass = NULL, nb[32], na[32];
+	const char *key_uri = NULL;
 	bool ask = false, json = false;
 	cm_err err;
 	int c, rc;
@@ -87,9 +98,16 @@ cmd_init(cmd_env *env, int argc, char **argv)
 		case 'P':
 			o.profile = optarg;
 			break;
+		case 'U':
+			key_uri = optarg;
+			break;
 		case 'j':
 			json = true;
 			break;
+		case 'S':
+			return cmd_usage_error("init", "--passphrase: a "
+			    "passphrase is never taken from the command line; "
+			    "use --passphrase-file or CERTMINT_PASSPHRASE");
 		case 'h':
 			fputs(usage, stdout);
 			return EXIT_OK;
@@ -108,7 +126,8 @@ cmd_init(cmd_env *env, int argc, char **argv)
 		rc = cmd_fail(env, err);
 		goto out;
 	}
-	if ((err = cm_ca_init(&ca, st, &o)) != CM_OK) {
+	if ((err = key_uri ? cm_ca_init_key_uri(&ca, st, &o, key_uri) :
+	    cm_ca_init(&ca, st, &o)) != CM_OK) {
 		rc = cmd_fail(env, err);
 		goto out;
 	}

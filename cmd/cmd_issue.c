@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -63,25 +64,73 @@ print_result(const cm_cert_info *c)
 	return EXIT_OK;
 }
 
-/* mkcert's delight: the first issue on an empty store makes the CA. */
+/*
+ * The checks cm_issue makes that need no CA, made before the store is
+ * opened: bad input must not leave a new store and dev CA behind.
+ */
 static cm_err
-ensure_ca(cmd_env *env, cm_store *st, const char *ca)
+precheck(cmd_env *env, const cm_issue_opts *o)
+{
+	cm_profile *p = NULL;
+	cm_name_type t;
+	size_t i, n;
+	cm_err err;
+
+	for (i = 0; i < o->nnames; i++)
+		if ((err = cm_name_classify(&t, env->ctx, o->names[i])) !=
+		    CM_OK)
+			return err;
+	n = strlen(o->profile);
+	if (strchr(o->profile, '/') == NULL &&
+	    (n <= 5 || strcmp(o->profile + n - 5, ".tmpl") != 0))
+		return CM_OK;   /* by name: may live in the store's folder */
+	err = cm_profile_load(&p, env->ctx, NULL, o->profile);
+	cm_profile_free(p);
+	return err;
+}
+
+/*
+ * The library refuses an existing output file too, but only after the
+ * dev CA of an empty store would have been made: say it first.
+ */
+static int
+precheck_files(const cm_issue_opts *o)
+{
+	const char *files[3] = { o->cert_path, o->key_path, o->chain_path };
+	struct stat sb;
+	size_t i;
+
+	for (i = 0; i < 3 && !o->force; i++)
+		if (files[i] != NULL && lstat(files[i], &sb) == 0) {
+			fprintf(stderr, "certmint: %s: file exists (use --force "
+			    "to overwrite)\n", files[i]);
+			return EXIT_USAGE;
+		}
+	return EXIT_OK;
+}
+
+/* mkcert's delight: the first issue on an empty store makes the CA. */
+static int
+ensure_ca(cmd_env *env, cm_store *st, const cm_issue_opts *io)
 {
 	cm_ca_init_opts o = CM_CA_INIT_OPTS_INIT;
 	cm_ca_info **list = NULL, *made = NULL;
 	char *pass = NULL;
 	size_t n = 0;
 	cm_err err;
+	int rc;
 
-	if (ca != NULL)
-		return CM_OK;
+	if (io->ca != NULL)
+		return EXIT_OK;
 	if ((err = cm_ca_list(&list, &n, st)) != CM_OK)
-		return err;
+		return cmd_fail(env, err);
 	cm_ca_info_list_free(list, n);
 	if (n > 0)
-		return CM_OK;
+		return EXIT_OK;
+	if ((rc = precheck_files(io)) != EXIT_OK)
+		return rc;
 	if ((err = cmd_new_passphrase(&pass, env, false)) != CM_OK)
-		return err;
+		return cmd_fail(env, err);
 	o.passphrase = pass;
 	err = cm_ca_init(&made, st, &o);
 	/* Another certmint (make -j) made it between the list and here. */
@@ -96,7 +145,7 @@ ensure_ca(cmd_env *env, cm_store *st, const char *ca)
 		explicit_bzero(pass, strlen(pass));
 		free(pass);
 	}
-	return err;
+	return err == CM_OK ? EXIT_OK : cmd_fail(env, err);
 }
 
 int
@@ -115,6 +164,10 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 		{ "out-dir", required_argument, NULL, 'o' },
 		{ "threads", required_argument, NULL, 't' },
 		{ "passphrase-file", required_argument, NULL, 'p' },
+		/* Exact, so getopt_long does not take "--passphrase X" as an
+		 * abbreviation of --passphrase-file and open a file named
+		 * after the secret. */
+		{ "passphrase", required_argument, NULL, 'S' },
 		{ "no-keep-key", no_argument, NULL, 'N' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -162,6 +215,10 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 				return cmd_usage_error("issue", "--threads '%s' "
 				    "is not a number (0-256)", optarg);
 			break;
+		case 'S':
+			return cmd_usage_error("issue", "--passphrase: a "
+			    "passphrase is never taken from the command line; "
+			    "use --passphrase-file or CERTMINT_PASSPHRASE");
 		case 'h':
 			fputs(usage, stdout);
 			return EXIT_OK;
@@ -192,13 +249,6 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 			return cmd_usage_error("issue", "no name given");
 		o.names = (const char *const *)argv + optind;
 		o.nnames = (size_t)(argc - optind);
-		/* A bad name must not make the dev CA as a side effect. */
-		for (i = 0; i < o.nnames; i++) {
-			cm_name_type t;
-			if ((err = cm_name_classify(&t, env->ctx,
-			    o.names[i])) != CM_OK)
-				return cmd_fail(env, err);
-		}
 		if (o.cert_path == NULL || o.key_path == NULL) {
 			if ((err = cm_name_file_stem(stem, sizeof(stem),
 			    env->ctx, o.names[0])) != CM_OK)
@@ -218,11 +268,13 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 		}
 	}
 
-	if ((err = cmd_open_store(&st, env, true)) != CM_OK ||
-	    (err = ensure_ca(env, st, o.ca)) != CM_OK) {
+	if ((batch == NULL && (err = precheck(env, &o)) != CM_OK) ||
+	    (err = cmd_open_store(&st, env, true)) != CM_OK) {
 		rc = cmd_fail(env, err);
 		goto out;
 	}
+	if ((rc = ensure_ca(env, st, &o)) != EXIT_OK)
+		goto out;
 	if (batch != NULL) {
 		if (isatty(STDERR_FILENO))
 			cm_ctx_set_progress_fn(env->ctx, cmd_progress, NULL);

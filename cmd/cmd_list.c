@@ -17,7 +17,11 @@ static const char list_usage[] =
 "  --name N       carrying the name N among its names\n"
 "  --expiring D   valid and expiring within D (30d, 12h, 2w; plain: days)\n"
 "  --json         {\"certificates\": [...]} with serial, names, subject,\n"
-"                 profile, key_type, not_before, not_after, status, ca\n";
+"                 profile, key_type, not_before, not_after, status, ca,\n"
+"                 revoked_at, revocation_reason\n"
+"\n"
+"With --status revoked the table shows each one's reason and time.\n"
+"superseded: replaced by 'certmint renew', not revoked.\n";
 
 static const char show_usage[] =
 "usage: certmint show SERIAL|NAME [--pem | --json]\n"
@@ -30,6 +34,20 @@ static const char show_usage[] =
 
 static const char *const statuses[] = { "valid", "expired", "revoked",
 	"superseded", NULL };
+
+/* A misspelt --ca is an error, not an empty list. */
+static cm_err
+check_ca(cm_store *st, const char *name)
+{
+	cm_ca_info *ca = NULL;
+	cm_err err;
+
+	if (name == NULL)
+		return CM_OK;
+	err = cm_ca_get(&ca, st, name);
+	cm_ca_info_free(ca);
+	return err;
+}
 
 int
 cmd_list(cmd_env *env, int argc, char **argv)
@@ -84,6 +102,7 @@ cmd_list(cmd_env *env, int argc, char **argv)
 		return cmd_usage_error("list", "unexpected argument '%s'",
 		    argv[optind]);
 	if ((err = cmd_open_store(&st, env, false)) != CM_OK ||
+	    (err = check_ca(st, f.ca)) != CM_OK ||
 	    (err = cm_cert_list(&v, &n, st, &f)) != CM_OK) {
 		rc = cmd_fail(env, err);
 		goto out;
@@ -99,6 +118,23 @@ cmd_list(cmd_env *env, int argc, char **argv)
 	if (n == 0) {
 		if (isatty(STDOUT_FILENO))
 			printf("no certificate matches\n");
+		goto out;
+	}
+	/* Revoked ones: when and why instead of profile and expiry. */
+	if (f.status != NULL && strcmp(f.status, "revoked") == 0) {
+		printf("%-34s %-20s %-20s %s\n", "SERIAL", "REASON",
+		    "REVOKED AT", "NAMES");
+		for (i = 0; i < n; i++) {
+			const char *r = cm_revoke_reason_name(
+			    (cm_revoke_reason)v[i]->revocation_reason);
+			char ra[32];
+			cmd_time(ra, sizeof(ra), v[i]->revoked_at);
+			printf("%-34s %-20s %-20s ", v[i]->serial,
+			    r ? r : "-", ra);
+			for (k = 0; k < v[i]->nnames; k++)
+				printf("%s%s", k ? "," : "", v[i]->names[k]);
+			printf("\n");
+		}
 		goto out;
 	}
 	printf("%-34s %-10s %-8s %-20s %s\n", "SERIAL", "STATUS", "PROFILE",

@@ -16,12 +16,21 @@ static const struct command {
 	const char *help;
 } commands[] = {
 	{ "init", cmd_init, "Create a root CA (the dev CA)" },
-	{ "ca", cmd_ca, "List and show CAs" },
+	{ "ca", cmd_ca, "Create (intermediates), list and show CAs" },
 	{ "issue", cmd_issue, "Issue server, client or peer certificates" },
 	{ "list", cmd_list, "List issued certificates" },
 	{ "show", cmd_show, "Show one certificate" },
+	{ "sign", cmd_sign, "Sign a certificate request (CSR)" },
+	{ "renew", cmd_renew, "Renew a certificate" },
+	{ "revoke", cmd_revoke, "Revoke a certificate or an intermediate CA" },
+	{ "status", cmd_status, "Counts, next expiries, CRLs due" },
+	{ "export", cmd_export, "Export a certificate or CA (PEM, p12, ...)" },
+	{ "import", cmd_import, "Adopt an existing CA or its certificates" },
+	{ "trust", cmd_trust, "Install a CA in system, NSS and Java stores" },
+	{ "passwd", cmd_passwd, "Set, change or remove the store passphrase" },
 	{ "help", cmd_help, "Show help for a command" },
 	{ "version", cmd_version, "Print the version" },
+	{ "verify", cmd_verify, "Verify a chain and explain the verdict" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -79,7 +88,8 @@ cmd_help(cmd_env *env, int argc, char **argv)
 {
 	char *sub[3];
 
-	if (argc < 2) {
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
 		return EXIT_OK;
 	}
@@ -96,6 +106,7 @@ main(int argc, char **argv)
 	int i = 1, rc;
 
 	memset(&env, 0, sizeof(env));
+	opterr = 0;	/* commands report bad options in one line */
 	while (i < argc && argv[i][0] == '-') {
 		if (strcmp(argv[i], "--store") == 0 && i + 1 < argc) {
 			env.store_path = argv[i + 1];
@@ -125,8 +136,6 @@ main(int argc, char **argv)
 		return EXIT_CRYPTO;
 	}
 	cm_ctx_set_passphrase_fn(env.ctx, cmd_passphrase_cb, &env);
-	/* getopt's own message would be a second line: cmd_bad_option. */
-	opterr = 0;
 	rc = dispatch(&env, argc - i, argv + i);
 	if (env.cached_pass != NULL) {
 		explicit_bzero(env.cached_pass, strlen(env.cached_pass));

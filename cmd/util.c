@@ -15,10 +15,6 @@
 
 #define PASS_MAX 1024
 
-/* Why no passphrase could be had: printed by cmd_fail instead of the
- * library's message, so that the user sees one line naming the cause. */
-static char pass_err[256];
-
 int
 cmd_exit_code(cm_err err)
 {
@@ -44,8 +40,8 @@ cmd_fail(cmd_env *env, cm_err err)
 {
 	const char *m = cm_ctx_error(env->ctx);
 
-	if (err == CM_E_PASSPHRASE && pass_err[0] != '\0')
-		m = pass_err;
+	if (err == CM_E_PASSPHRASE && env->pass_error[0] != '\0')
+		m = env->pass_error;
 	/* Messages quote names from argv and files: one line, whatever
 	 * they hold. */
 	fputs("certmint: ", stderr);
@@ -66,18 +62,6 @@ cmd_usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, " (see certmint %s --help)\n", cmd);
 	return EXIT_USAGE;
-}
-
-int
-cmd_bad_option(const char *cmd, char **argv)
-{
-	const char *a = optind > 0 ? argv[optind - 1] : "";
-
-	/* opterr is 0 (main.c): this is the only line printed. */
-	if (strncmp(a, "--", 2) == 0)
-		return cmd_usage_error(cmd, "option '%s' is unknown or needs "
-		    "a value", a);
-	return cmd_usage_error(cmd, "option '-%c' is unknown", optopt);
 }
 
 cm_err
@@ -134,22 +118,22 @@ read_secret(int fd, const char *prompt, char *buf, size_t len)
 }
 
 static cm_err
-pass_from_file(char *buf, size_t len, const char *path)
+pass_from_file(cmd_env *env, char *buf, size_t len, const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t r;
 	size_t n;
 
 	if (fd < 0) {
-		snprintf(pass_err, sizeof(pass_err), "passphrase file %s: %s",
+		snprintf(env->pass_error, sizeof(env->pass_error), "%s: %s",
 		    path, strerror(errno));
 		return CM_E_PASSPHRASE;
 	}
 	r = read(fd, buf, len - 1);
 	close(fd);
-	if (r < 0) {
-		snprintf(pass_err, sizeof(pass_err), "passphrase file %s: %s",
-		    path, strerror(errno));
+	if (r <= 0) {
+		snprintf(env->pass_error, sizeof(env->pass_error), "%s: %s",
+		    path, r < 0 ? strerror(errno) : "empty passphrase file");
 		return CM_E_PASSPHRASE;
 	}
 	n = (size_t)r;
@@ -157,8 +141,8 @@ pass_from_file(char *buf, size_t len, const char *path)
 	/* The first line is the passphrase. */
 	buf[strcspn(buf, "\r\n")] = '\0';
 	if (buf[0] == '\0') {
-		snprintf(pass_err, sizeof(pass_err), "passphrase file %s: "
-		    "the first line is empty", path);
+		snprintf(env->pass_error, sizeof(env->pass_error), "%s: the "
+		    "first line (the passphrase) is empty", path);
 		return CM_E_PASSPHRASE;
 	}
 	return CM_OK;
@@ -177,7 +161,7 @@ get_pass(char *buf, size_t len, cmd_env *env, const char *what, bool ask)
 		return CM_OK;
 	}
 	if (env->passphrase_file != NULL) {
-		err = pass_from_file(buf, len, env->passphrase_file);
+		err = pass_from_file(env, buf, len, env->passphrase_file);
 	} else if (e != NULL && e[0] != '\0') {
 		snprintf(buf, len, "%s", e);
 		err = CM_OK;
@@ -210,7 +194,8 @@ cmd_new_passphrase(char **out, cmd_env *env, bool ask)
 		if ((err = get_pass(a, sizeof(a), env, "the new CA", false)) !=
 		    CM_OK) {
 			if (env->passphrase_file == NULL)
-				snprintf(pass_err, sizeof(pass_err),
+				snprintf(env->pass_error,
+				    sizeof(env->pass_error),
 				    "CERTMINT_PASSPHRASE is empty");
 			explicit_bzero(a, sizeof(a));
 			return err;
@@ -222,15 +207,16 @@ cmd_new_passphrase(char **out, cmd_env *env, bool ask)
 	if (!ask)
 		return CM_OK;
 	if ((fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) < 0) {
-		snprintf(pass_err, sizeof(pass_err), "no terminal to ask for a "
-		    "passphrase: use --passphrase-file or CERTMINT_PASSPHRASE");
+		snprintf(env->pass_error, sizeof(env->pass_error), "no "
+		    "terminal to ask for a passphrase: use --passphrase-file "
+		    "or CERTMINT_PASSPHRASE");
 		return CM_E_PASSPHRASE;
 	}
 	if (!read_secret(fd, "New CA passphrase: ", a, sizeof(a)) ||
 	    !read_secret(fd, "Again: ", b, sizeof(b)) || a[0] == '\0' ||
 	    strcmp(a, b) != 0) {
-		snprintf(pass_err, sizeof(pass_err), "passphrases are empty "
-		    "or differ");
+		snprintf(env->pass_error, sizeof(env->pass_error), "new CA "
+		    "passphrase: empty, or the two entries differ");
 		err = CM_E_PASSPHRASE;
 	} else if ((*out = strdup(a)) == NULL) {
 		err = CM_E_NOMEM;
@@ -329,6 +315,11 @@ cmd_cert_json(const cm_cert_info *c)
 	json_object_set_new(o, "status", jstr(c->status));
 	json_object_set_new(o, "revoked_at", c->revoked_at ?
 	    jtime(c->revoked_at) : json_null());
+	json_object_set_new(o, "revocation_reason",
+	    c->revocation_reason >= 0 && cm_revoke_reason_name(
+	    (cm_revoke_reason)c->revocation_reason) ? json_string(
+	    cm_revoke_reason_name((cm_revoke_reason)c->revocation_reason)) :
+	    json_null());
 	json_object_set_new(o, "fingerprint_sha256", jstr(c->fingerprint));
 	if (c->cert_path)
 		json_object_set_new(o, "cert_file", jstr(c->cert_path));
@@ -392,4 +383,17 @@ cmd_progress(size_t done, size_t total, void *arg)
 	if (done == total)
 		fputc('\n', stderr);
 	fflush(stderr);
+}
+
+int
+cmd_bad_option(const char *cmd, char **argv)
+{
+	const char *a = optind > 0 ? argv[optind - 1] : NULL;
+
+	if (a != NULL && strncmp(a, "--", 2) == 0)
+		return cmd_usage_error(cmd, "option '%.*s': unknown, or its "
+		    "value is missing or not allowed", (int)strcspn(a, "="), a);
+	/* A short option inside a cluster leaves optind where it was. */
+	return cmd_usage_error(cmd, "option '-%c': unknown, or its value is "
+	    "missing", optopt ? optopt : '?');
 }

@@ -13,8 +13,8 @@
 #define PASS_MAX 1024
 
 /* "user@host", as mkcert does, so a trust store shows whose CA it is. */
-static void
-owner(char *buf, size_t len)
+void
+cm__ca_owner(char *buf, size_t len)
 {
 	struct passwd pw, *res = NULL;
 	char tmp[1024], host[256] = "localhost";
@@ -27,8 +27,8 @@ owner(char *buf, size_t len)
 		snprintf(buf, len, "uid%lu@%s", (unsigned long)geteuid(), host);
 }
 
-static cm_err
-check_ca_name(cm_ctx *ctx, const char *name)
+cm_err
+cm__ca_check_name(cm_ctx *ctx, const char *name)
 {
 	const char *p;
 	char show[72];
@@ -89,8 +89,10 @@ cm__sign_crt(gnutls_x509_crt_t crt, cm_ctx *ctx, gnutls_x509_crt_t issuer,
 	return CM_OK;
 }
 
-cm_err
-cm_ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o)
+/* key_uri: the CA key is in a PKCS#11 token (NULL: generate one). */
+static cm_err
+ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o,
+    const char *key_uri)
 {
 	cm_ctx *ctx = cm__store_ctx(st);
 	cm_ca_init_opts def = CM_CA_INIT_OPTS_INIT;
@@ -98,9 +100,11 @@ cm_ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o)
 	gnutls_privkey_t key = NULL;
 	gnutls_x509_crt_t crt = NULL;
 	gnutls_x509_name_constraints_t nc = NULL;
+	gnutls_pubkey_t pub = NULL;
 	gnutls_datum_t pkcs8 = { NULL, 0 };
 	cm_profile *prof = NULL;
 	cm__ca_rec rec, probe;
+	char *pass = NULL;
 	unsigned char serial[20];
 	size_t slen;
 	char ou[300], *pem = NULL;
@@ -123,7 +127,7 @@ cm_ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o)
 	rec.info.name = cm__strdup(o->name ? o->name : DEFAULT_CA_NAME);
 	if (rec.info.name == NULL)
 		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
-	if ((err = check_ca_name(ctx, rec.info.name)) != CM_OK)
+	if ((err = cm__ca_check_name(ctx, rec.info.name)) != CM_OK)
 		goto out;
 	err = cm__store_ca_get(&probe, st, rec.info.name);
 	if (err == CM_OK) {
@@ -158,9 +162,29 @@ cm_ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o)
 	    CM_OK)
 		goto out;
 
-	if ((err = cm__key_generate(&xkey, ctx, kt)) != CM_OK)
+	/* One passphrase for every key of the store (passwd.c). */
+	if (key_uri == NULL && (err = cm__store_passphrase_for_new_key(&pass,
+	    st, o->passphrase)) != CM_OK)
 		goto out;
-	if ((ret = gnutls_privkey_init(&key)) < 0 ||
+	if (key_uri != NULL) {
+		if ((err = cm__pkcs11_key_open(&key, ctx, key_uri)) != CM_OK)
+			goto out;
+		if ((kt = cm__privkey_type(key)) == CM_KEY_DEFAULT) {
+			err = cm__fail(ctx, CM_E_INVALID, "%s: key type is not "
+			    "supported (EC P-256/384/521, Ed25519, Ed448, RSA "
+			    "2048/3072/4096)", key_uri);
+			goto out;
+		}
+		if ((ret = gnutls_pubkey_init(&pub)) < 0 ||
+		    (ret = gnutls_pubkey_import_privkey(pub, key, 0, 0)) < 0 ||
+		    (ret = gnutls_x509_crt_init(&crt)) < 0) {
+			err = cm__gnutls_fail(ctx, ret, "%s: public key",
+			    key_uri);
+			goto out;
+		}
+	} else if ((err = cm__key_generate(&xkey, ctx, kt)) != CM_OK) {
+		goto out;
+	} else if ((ret = gnutls_privkey_init(&key)) < 0 ||
 	    (ret = gnutls_privkey_import_x509(key, xkey, 0)) < 0 ||
 	    (ret = gnutls_x509_crt_init(&crt)) < 0) {
 		err = cm__gnutls_fail(ctx, ret, "CA '%s'", rec.info.name);
@@ -169,12 +193,13 @@ cm_ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o)
 	if ((err = cm__serial_new(serial, &slen, ctx)) != CM_OK)
 		goto out;
 	now = cm_ctx_now(ctx);
-	owner(ou, sizeof(ou));
+	cm__ca_owner(ou, sizeof(ou));
 	if ((ret = gnutls_x509_crt_set_serial(crt, serial, slen)) < 0 ||
 	    (ret = gnutls_x509_crt_set_activation_time(crt, now)) < 0 ||
 	    (ret = gnutls_x509_crt_set_expiration_time(crt,
 	    now + (time_t)days * 86400)) < 0 ||
-	    (ret = gnutls_x509_crt_set_key(crt, xkey)) < 0) {
+	    (ret = xkey ? gnutls_x509_crt_set_key(crt, xkey) :
+	    gnutls_x509_crt_set_pubkey(crt, pub)) < 0) {
 		err = cm__gnutls_fail(ctx, ret, "CA '%s'", rec.info.name);
 		goto out;
 	}
@@ -213,7 +238,7 @@ cm_ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o)
 	rec.info.not_before = gnutls_x509_crt_get_activation_time(crt);
 	rec.info.not_after = gnutls_x509_crt_get_expiration_time(crt);
 	rec.info.path_len = prof->path_len >= 0 ? prof->path_len : -1;
-	rec.info.encrypted = o->passphrase != NULL && o->passphrase[0];
+	rec.info.encrypted = pass != NULL;
 	if (o->npermit > 0) {
 		rec.info.permitted = calloc(o->npermit, sizeof(char *));
 		if (rec.info.permitted == NULL) {
@@ -229,15 +254,19 @@ cm_ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o)
 			}
 		}
 	}
-	if ((err = cm__key_export_pkcs8(&pkcs8, ctx, xkey,
-	    o->passphrase)) != CM_OK)
+	if (xkey != NULL && (err = cm__key_export_pkcs8(&pkcs8, ctx, xkey,
+	    pass)) != CM_OK)
 		goto out;
 
 	if ((err = cm__store_begin(st)) != CM_OK)
 		goto out;
 	in_tx = true;
-	if ((err = cm__store_key_insert(&key_id, st, kt, &pkcs8,
-	    rec.info.encrypted)) != CM_OK)
+	if (key_uri != NULL)
+		err = cm__store_key_insert_uri(&key_id, st, kt, key_uri);
+	else
+		err = cm__store_key_insert(&key_id, st, kt, &pkcs8,
+		    rec.info.encrypted);
+	if (err != CM_OK)
 		goto out;
 	rec.key_id = key_id;
 	if ((err = cm__store_ca_insert(&ca_id, st, &rec)) != CM_OK) {
@@ -247,7 +276,7 @@ cm_ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o)
 		goto out;
 	}
 	if ((err = cm__store_event(st, "ca.create", rec.info.serial,
-	    rec.info.name)) != CM_OK)
+	    key_uri ? "key in a PKCS#11 token" : rec.info.name)) != CM_OK)
 		goto out;
 	if ((err = cm__store_commit(st)) != CM_OK)
 		goto out;
@@ -258,6 +287,9 @@ out:
 	if (in_tx)
 		cm__store_rollback(st);
 	free(pem);
+	if (pass != NULL)
+		cm__free_secret(pass, strlen(pass));
+	gnutls_pubkey_deinit(pub);
 	if (pkcs8.data != NULL) {
 		gnutls_memset(pkcs8.data, 0, pkcs8.size);
 		gnutls_free(pkcs8.data);
@@ -270,6 +302,22 @@ out:
 	gnutls_privkey_deinit(key);
 	gnutls_x509_privkey_deinit(xkey);
 	return err;
+}
+
+cm_err
+cm_ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o)
+{
+	return ca_init(out, st, o, NULL);
+}
+
+cm_err
+cm_ca_init_key_uri(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o,
+    const char *key_uri)
+{
+	if (key_uri == NULL || strncmp(key_uri, "pkcs11:", 7) != 0)
+		return cm__fail(cm__store_ctx(st), CM_E_INVALID, "key URI '%s' "
+		    "is not a pkcs11: URI", key_uri ? key_uri : "");
+	return ca_init(out, st, o, key_uri);
 }
 
 cm_err
@@ -313,6 +361,7 @@ cm__signer_free(cm__signer *s)
 	free(s->chain);
 	if (s->pass != NULL)
 		cm__free_secret(s->pass, strlen(s->pass));
+	free(s->key_uri);
 	free(s);
 }
 
@@ -345,6 +394,27 @@ has_constraints(gnutls_x509_crt_t crt)
 	return has;
 }
 
+static cm_err
+signer_check_revoked(cm_store *st, const cm__ca_rec *r, const char *signer)
+{
+	char *status = NULL;
+	cm_err err;
+
+	if ((err = cm__store_ca_cert_status(&status, st, r)) != CM_OK)
+		return err;
+	if (status != NULL && strcmp(status, "revoked") == 0) {
+		if (strcmp(signer, r->info.name) == 0)
+			err = cm__fail(cm__store_ctx(st), CM_E_INVALID, "CA '%s' "
+			    "is revoked and cannot sign", signer);
+		else
+			err = cm__fail(cm__store_ctx(st), CM_E_INVALID, "CA '%s' "
+			    "cannot sign: its issuer '%s' is revoked", signer,
+			    r->info.name);
+	}
+	free(status);
+	return err;
+}
+
 cm_err
 cm__signer_load(cm__signer **out, cm_store *st, const char *name)
 {
@@ -372,6 +442,10 @@ cm__signer_load(cm__signer **out, cm_store *st, const char *name)
 		    "cannot sign", s->rec.info.name, when);
 		goto out;
 	}
+	/* A revoked CA, or one below a revoked CA, signs nothing. */
+	if ((err = signer_check_revoked(st, &s->rec, s->rec.info.name)) !=
+	    CM_OK)
+		goto out;
 	/* The issuers above this CA, for --chain. */
 	parent = cm__strdup(s->rec.info.parent);
 	for (depth = 0; parent != NULL && depth < 16; depth++) {
@@ -392,6 +466,8 @@ cm__signer_load(cm__signer **out, cm_store *st, const char *name)
 		} else {
 			err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
 		}
+		if (err == CM_OK)
+			err = signer_check_revoked(st, &up, s->rec.info.name);
 		if (err == CM_OK && up.info.parent != NULL &&
 		    (parent = strdup(up.info.parent)) == NULL)
 			err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
@@ -403,10 +479,27 @@ cm__signer_load(cm__signer **out, cm_store *st, const char *name)
 	s->constrained = has_constraints(s->crt);
 	for (size_t i = 0; i < s->nchain; i++)
 		s->constrained |= has_constraints(s->chain[i]);
+	snprintf(what, sizeof(what), "CA '%s'", s->rec.info.name);
+	/* A key in a token signs through GnuTLS's PKCS#11 support. */
+	err = cm__store_key_uri(&s->key_uri, st, s->rec.key_id);
+	if (err == CM_OK) {
+		if ((err = cm__pkcs11_key_open(&s->key, ctx, s->key_uri)) !=
+		    CM_OK)
+			goto out;
+		s->key_type = cm__privkey_type(s->key);
+		/* Leaf keys kept in the store still take its passphrase. */
+		if ((err = cm__store_passphrase_for_new_key(&s->pass, st,
+		    NULL)) != CM_OK)
+			goto out;
+		*out = s;
+		s = NULL;
+		goto out;
+	}
+	if (err != CM_E_NOTFOUND)
+		goto out;
 	if ((err = cm__store_key_get(&pkcs8, &encrypted, st,
 	    s->rec.key_id)) != CM_OK)
 		goto out;
-	snprintf(what, sizeof(what), "CA '%s'", s->rec.info.name);
 	if (encrypted && (err = cm__ask_passphrase(ctx, pass, sizeof(pass),
 	    what)) != CM_OK)
 		goto out;
@@ -470,6 +563,8 @@ cm__signer_clone_key(gnutls_privkey_t *out, cm_ctx *ctx, const cm__signer *s)
 	gnutls_privkey_t k = NULL;
 	int ret;
 
+	if (s->key_uri != NULL)
+		return cm__pkcs11_key_open(out, ctx, s->key_uri);
 	if ((ret = gnutls_x509_privkey_init(&x)) < 0 ||
 	    (ret = gnutls_x509_privkey_cpy(x, s->xkey)) < 0 ||
 	    (ret = gnutls_privkey_init(&k)) < 0 ||

@@ -397,6 +397,389 @@ const char *cm_outcome_name(cm_outcome o);
 /* The reverse; CM_E_INVALID listing the classes for an unknown name. */
 cm_err cm_outcome_parse(cm_outcome *out, cm_ctx *ctx, const char *name);
 
+
+/* ------------------------------------------------------------------ */
+/* Verification of a chain without a handshake (verify.c) */
+
+/*
+ * Parses an RFC 3339 time ("2026-01-02T03:04:05Z", "...+02:00", fractions
+ * of a second ignored) or a date ("2026-01-02", midnight UTC).
+ * CM_E_INVALID names the text.
+ */
+cm_err cm_time_parse(time_t *out, cm_ctx *ctx, const char *text);
+
+typedef enum cm_verify_purpose {
+	CM_VERIFY_SERVER = 0,   /* EKU must allow TLS server auth */
+	CM_VERIFY_CLIENT,       /* EKU must allow TLS client auth */
+	CM_VERIFY_ANY           /* no key purpose check */
+} cm_verify_purpose;
+
+#define CM_VERIFY_OPTS_VERSION 1
+typedef struct cm_verify_opts {
+	unsigned version;
+	/* The certificate to verify, PEM or DER; further certificates in the
+	 * same input are taken as untrusted intermediates.  leaf_data (with
+	 * leaf_len) wins over leaf_path, which then only names it. */
+	const char *leaf_path;
+	const char *leaf_data;
+	size_t leaf_len;
+	/* Untrusted intermediates (PEM bundle or one DER); NULL: none. */
+	const char *untrusted_path;
+	const char *untrusted_data;
+	size_t untrusted_len;
+	/* Trust anchors (PEM bundle or one DER).  When neither is set, the
+	 * anchor is the store's CA ca (NULL: the only CA). */
+	const char *trust_path;
+	const char *trust_data;
+	size_t trust_len;
+	const char *ca;
+	const char *name;          /* expected DNS name or IP; NULL: none */
+	cm_verify_purpose purpose; /* CM_VERIFY_SERVER by default */
+	time_t at;                 /* 0: cm_ctx_now() (the pinned clock) */
+} cm_verify_opts;
+#define CM_VERIFY_OPTS_INIT { CM_VERIFY_OPTS_VERSION, NULL, NULL, 0, NULL, \
+	NULL, 0, NULL, NULL, 0, NULL, NULL, CM_VERIFY_SERVER, 0 }
+
+typedef struct cm_verify_result {
+	bool valid;
+	cm_outcome outcome;       /* CM_OUTCOME_OK when valid */
+	unsigned status;          /* gnutls_certificate_status_t bits */
+	char **reasons;           /* one token per status bit ("expired") */
+	size_t nreasons;
+	char *explanation;        /* one line naming the failing certificate */
+	char *failing;            /* its subject DN, NULL when valid */
+	char **chain;             /* subject DNs, leaf first, anchor last when
+	                             one was found */
+	size_t nchain;
+	bool anchored;            /* the chain ends at a trust anchor */
+	time_t at;                /* the time verified at */
+} cm_verify_result;
+
+void cm_verify_result_free(cm_verify_result *r);
+
+/*
+ * Verifies a certificate chain as a TLS client (purpose server) or server
+ * (purpose client) would, without a handshake, with GnuTLS's trust list:
+ * path to a trust anchor, signatures, validity at o->at, basic and name
+ * constraints, key purpose, and the expected name (an IP address given as
+ * name is matched against IP SANs only).  An invalid chain is a result, not
+ * an error: the call returns CM_OK with (*out)->valid false.
+ * st may be NULL unless the anchor comes from the store.
+ * Returns CM_E_INVALID for unreadable or malformed input (the message
+ * names the file), CM_E_NOTFOUND / CM_E_AMBIGUOUS for the CA, store codes.
+ */
+cm_err cm_verify(cm_verify_result **out, cm_ctx *ctx, cm_store *st,
+    const cm_verify_opts *o);
+/* ------------------------------------------------------------------ */
+/* Life cycle: intermediates, CSR signing, renewal, status */
+
+#define CM_PATHLEN_PROFILE (-2) /* path length: the profile's */
+
+#define CM_CA_CREATE_OPTS_VERSION 1
+typedef struct cm_ca_create_opts {
+	unsigned version;
+	const char *name;            /* the new CA's name and CN (required) */
+	const char *parent;          /* issuing CA (required) */
+	cm_key_type key_type;        /* CM_KEY_DEFAULT: ec-p256 */
+	unsigned days;               /* 0: the profile's (1825); clamped to
+	                                the parent's notAfter */
+	int path_len;                /* CM_PATHLEN_PROFILE: the profile's (0
+	                                for intermediate-ca); -1: unlimited
+	                                (bounded by the ancestors' limits) */
+	const char *const *permit;   /* name constraints, each inside the
+	                                parent's; none: the parent's are
+	                                inherited */
+	size_t npermit;
+	const char *passphrase;      /* NULL: the parent's passphrase when its
+	                                key is encrypted, else none */
+	const char *profile;         /* NULL: "intermediate-ca" */
+} cm_ca_create_opts;
+#define CM_CA_CREATE_OPTS_INIT { CM_CA_CREATE_OPTS_VERSION, NULL, NULL, \
+	CM_KEY_DEFAULT, 0, CM_PATHLEN_PROFILE, NULL, 0, NULL, NULL }
+
+/*
+ * Creates an intermediate CA signed by o->parent, in one transaction.  The
+ * new CA is also recorded as a certificate issued by its parent (profile
+ * "intermediate-ca"), so cm_cert_revoke() works on it and the parent's CRL
+ * lists it; a revoked or expired CA, or one below a revoked CA, cannot
+ * sign.  Refused: a parent whose path length forbids another CA below it
+ * (CM_E_CONSTRAINT), a --permit outside the parent's name constraints
+ * (CM_E_CONSTRAINT), an existing name (CM_E_EXISTS), a bad option
+ * (CM_E_INVALID); CM_E_NOTFOUND for an unknown parent.
+ * [out] out: the new CA (may be NULL).
+ */
+cm_err cm_ca_create(cm_ca_info **out, cm_store *st,
+    const cm_ca_create_opts *o);
+
+#define CM_SIGN_OPTS_VERSION 1
+typedef struct cm_sign_opts {
+	unsigned version;
+	const char *profile;         /* NULL: "server"; CA profiles refused */
+	const char *ca;              /* NULL: the only CA */
+	unsigned days;               /* 0: the profile's */
+	const char *cert_path;       /* NULL: no file */
+	const char *chain_path;      /* issuers up to, not including, the
+	                                root */
+	bool force;                  /* overwrite existing files */
+} cm_sign_opts;
+#define CM_SIGN_OPTS_INIT { CM_SIGN_OPTS_VERSION, NULL, NULL, 0, NULL, \
+	NULL, false }
+
+/*
+ * Signs a PKCS#10 request (PEM or DER, at most 64 KiB) read from csr_path;
+ * origin names it in messages.  The request's self-signature must verify
+ * (else CM_E_INVALID, "server.csr: signature does not verify").  Only its
+ * public key, subject CN and subjectAltName names (DNS, IP, email, URI) are
+ * used, each typed and checked like cm_issue()'s names and against the
+ * name constraints of every CA up the path; every other requested
+ * extension is ignored: the profile decides key usage, extended key usage
+ * and basic constraints.  Recorded like an issuance (event "sign"; no
+ * private key is kept).  CM_E_INVALID also for an unsupported key (RSA
+ * under 2048 bits, DSA, ...) or name type.
+ */
+cm_err cm_sign_csr(cm_cert_info **out, cm_store *st, const char *csr_path,
+    const cm_sign_opts *o);
+/* The same from memory. */
+cm_err cm_sign_csr_mem(cm_cert_info **out, cm_store *st, const char *origin,
+    const void *data, size_t len, const cm_sign_opts *o);
+
+#define CM_RENEW_OPTS_VERSION 1
+typedef struct cm_renew_opts {
+	unsigned version;
+	bool rekey;                  /* new key; else the kept key is reused */
+	bool revoke_old;             /* old one: revoked (superseded) */
+	unsigned days;               /* 0: the profile's */
+	const char *cert_path;       /* NULL: no file */
+	const char *key_path;
+	const char *chain_path;
+	bool force;
+} cm_renew_opts;
+#define CM_RENEW_OPTS_INIT { CM_RENEW_OPTS_VERSION, false, false, 0, NULL, \
+	NULL, NULL, false }
+
+/*
+ * Renews a certificate (see cm_cert_find for ref): the same names, profile,
+ * CA and key type, a new serial and validity.  The old certificate stays in
+ * the inventory with status "superseded" (replaced, not revoked: it keeps
+ * working until it expires and stays off CRLs), or with revoke_old status
+ * "revoked", reason superseded.  Without rekey the key kept in the store is
+ * reused: CM_E_NOTFOUND when it was not kept (use rekey).  A certificate
+ * revoked for keyCompromise is renewed with rekey only; CA certificates are
+ * not renewed here (CM_E_INVALID).  Event "renew", in one transaction.
+ */
+cm_err cm_renew(cm_cert_info **out, cm_store *st, const char *ref,
+    const cm_renew_opts *o);
+
+typedef struct cm_status_ca {
+	char *name;
+	char *parent;                /* NULL for a root */
+	time_t not_after;
+	char *state;                 /* "valid", "expired", "revoked" */
+	size_t valid, expired, revoked, superseded;
+} cm_status_ca;
+
+typedef struct cm_status_expiry {
+	bool is_ca;
+	char *name;                  /* CA name, or the certificate's CN */
+	char *serial;
+	char *ca;                    /* issuer (NULL for a root CA) */
+	time_t not_after;
+} cm_status_expiry;
+
+typedef struct cm_status_crl {
+	char *ca;
+	time_t next_update;          /* 0: no CRL published yet */
+} cm_status_crl;
+
+typedef struct cm_status {
+	cm_status_ca *cas;
+	size_t ncas;
+	cm_status_expiry *expiries;  /* valid certificates and CAs, soonest
+	                                first */
+	size_t nexpiries;
+	cm_status_crl *crls;         /* CRLs due, soonest first (filled by the
+	                                CRL module; empty without one) */
+	size_t ncrls;
+} cm_status;
+
+/*
+ * The state of the store: counts per CA and status, the next max_expiries
+ * expiries among valid certificates and CAs (0: 10), CRLs due.
+ */
+cm_err cm_status_get(cm_status **out, cm_store *st, size_t max_expiries);
+void cm_status_free(cm_status *s);
+/* ------------------------------------------------------------------ */
+/* Keys at rest, export, import, trust stores (issue 5).
+ *
+ * The store passphrase: every private key kept in the store (CA keys and
+ * leaf keys) is PKCS#8; when the store has a passphrase they are all
+ * encrypted with it (PBES2: PBKDF2-HMAC-SHA256, at least 600000
+ * iterations, AES-256-CBC), never some of them.  A store "has a
+ * passphrase" when its keys are encrypted.  A new key (init, import)
+ * joins that rule: it is encrypted with the store passphrase, which must
+ * match the one the other keys open with.  cm_store_passwd() changes,
+ * sets or removes it for every key in one transaction.  Keys in a
+ * PKCS#11 token (pkcs11: URIs) are outside this rule. */
+
+/*
+ * Re-encrypts every key of the store in one transaction.
+ * old: the current passphrase; NULL asks ctx's passphrase callback when
+ * the store has one.  new_pass: the new one; NULL or "" removes it (keys
+ * are then stored unencrypted).  Nothing changes on any failure.
+ * [out] nkeys: keys re-encrypted (may be NULL).
+ * Returns CM_E_PASSPHRASE when old does not open a key (the message names
+ * it), store codes otherwise.
+ */
+cm_err cm_store_passwd(size_t *nkeys, cm_store *st, const char *old,
+    const char *new_pass);
+
+/* Whether the store's keys are encrypted (false for a store without keys). */
+cm_err cm_store_has_passphrase(bool *out, cm_store *st);
+
+typedef enum cm_export_format {
+	CM_EXPORT_PEM = 1,    /* the certificate */
+	CM_EXPORT_DER,        /* the certificate, DER */
+	CM_EXPORT_KEY,        /* its private key, PEM PKCS#8, unencrypted */
+	CM_EXPORT_CHAIN,      /* the issuers, up to but not including the root */
+	CM_EXPORT_FULLCHAIN,  /* the certificate, then every issuer and root */
+	CM_EXPORT_P12         /* PKCS#12: key, certificate and issuers */
+} cm_export_format;
+
+/* "p12" -> CM_EXPORT_P12; CM_E_INVALID listing the formats if unknown. */
+cm_err cm_export_format_parse(cm_export_format *out, cm_ctx *ctx,
+    const char *name);
+
+#define CM_EXPORT_OPTS_VERSION 1
+typedef struct cm_export_opts {
+	unsigned version;
+	cm_export_format format;
+	const char *password;  /* PKCS#12 password (required for p12) */
+	bool legacy;           /* PKCS#12: 3DES and a SHA-1 MAC, for old
+	                          Java, Windows and macOS; default AES-256
+	                          (PBES2) and a SHA-256 MAC */
+	bool no_key;           /* PKCS#12: certificates only (a truststore);
+	                          each is marked trusted for Java */
+	const char *friendly_name; /* NULL: the first name / the CA name */
+} cm_export_opts;
+#define CM_EXPORT_OPTS_INIT { CM_EXPORT_OPTS_VERSION, CM_EXPORT_PEM, NULL, \
+	false, false, NULL }
+
+/* Bytes made by the library; cm_bytes_free() wipes them. */
+typedef struct cm_bytes {
+	unsigned char *data;
+	size_t len;
+	bool secret;           /* holds a private key (files: mode 0600) */
+} cm_bytes;
+void cm_bytes_free(cm_bytes *b);
+
+/*
+ * Exports a certificate (ref as for cm_cert_find) or, when no certificate
+ * matches, a CA by name, in a format.  The kept key is opened with the
+ * store passphrase (asked through the callback).
+ * Returns CM_E_NOTFOUND (nothing matches, or the key was not kept),
+ * CM_E_INVALID (no password for p12), CM_E_PASSPHRASE, store codes.
+ */
+cm_err cm_export(cm_bytes **out, cm_store *st, const char *ref,
+    const cm_export_opts *o);
+
+/*
+ * cm_export() into path, atomically (temp file + rename), mode 0600 when
+ * the output holds a key, else 0644.  Nothing is written on failure.
+ * [out] secret: whether the file holds a key (may be NULL).
+ */
+cm_err cm_export_file(bool *secret, cm_store *st, const char *ref,
+    const cm_export_opts *o, const char *path, bool force);
+
+#define CM_CA_IMPORT_OPTS_VERSION 1
+typedef struct cm_ca_import_opts {
+	unsigned version;
+	const char *cert_path;  /* PEM or DER certificate, or PKCS#12 */
+	const char *key_path;   /* PEM or DER key (PKCS#8, PKCS#1, SEC1);
+	                           NULL when cert_path is PKCS#12 */
+	const char *name;       /* NULL: the certificate's CN */
+	const char *password;   /* of an encrypted key or of the PKCS#12 */
+	const char *passphrase; /* the store passphrase (NULL: asked if the
+	                           store has one; none for a store without) */
+} cm_ca_import_opts;
+#define CM_CA_IMPORT_OPTS_INIT { CM_CA_IMPORT_OPTS_VERSION, NULL, NULL, \
+	NULL, NULL, NULL }
+
+/*
+ * Adopts an existing CA: checks that the key matches the certificate and
+ * that it is a CA (basicConstraints CA:TRUE and, when keyUsage is present,
+ * keyCertSign), then stores it as cm_ca_init() would.  A CA whose issuer
+ * is in the store becomes its child.
+ * Returns CM_E_INVALID (not a CA, key does not match, unreadable file),
+ * CM_E_PASSPHRASE (wrong password), CM_E_EXISTS, store codes.
+ */
+cm_err cm_ca_import(cm_ca_info **out, cm_store *st,
+    const cm_ca_import_opts *o);
+
+/*
+ * Adds existing certificates (PEM, one or more per file, or DER) signed
+ * by a CA of the store to the inventory, without keys.  ca NULL: the CA
+ * whose signature verifies.  Certificates already in the store are
+ * skipped.  All or nothing.
+ * [out] out, n: the certificates added (may be NULL).
+ */
+cm_err cm_cert_import(cm_cert_info ***out, size_t *n, cm_store *st,
+    const char *ca, const char *const *paths, size_t npaths);
+
+/*
+ * Like cm_ca_init(), but the CA key lives in a PKCS#11 token: key_uri is
+ * its "pkcs11:" URI (RFC 7512), stored instead of a key.  The token PIN
+ * comes from the URI (pin-value, pin-source) or the passphrase callback.
+ * The environment variable CERTMINT_PKCS11_MODULE names a module to load
+ * besides those p11-kit knows.  o->passphrase and o->key_type are unused.
+ */
+cm_err cm_ca_init_key_uri(cm_ca_info **out, cm_store *st,
+    const cm_ca_init_opts *o, const char *key_uri);
+
+/* Trust stores. */
+#define CM_TRUST_SYSTEM 0x01   /* the OS store (ca-certificates, trust) */
+#define CM_TRUST_CHROMIUM 0x02 /* $HOME/.pki/nssdb */
+#define CM_TRUST_FIREFOX 0x04  /* every Firefox profile of $HOME */
+#define CM_TRUST_NSS 0x08      /* the NSS database nss_dir */
+#define CM_TRUST_JAVA 0x10     /* the Java keystore java_keystore */
+#define CM_TRUST_SKIP_MISSING 0x100 /* a place whose tool is missing is
+                                       reported (note), not an error */
+
+#define CM_TRUST_OPTS_VERSION 1
+typedef struct cm_trust_opts {
+	unsigned version;
+	unsigned targets;          /* CM_TRUST_* bits */
+	const char *nss_dir;       /* "DIR" or "sql:DIR" */
+	const char *java_keystore;
+	const char *java_password; /* NULL: "changeit" */
+} cm_trust_opts;
+#define CM_TRUST_OPTS_INIT { CM_TRUST_OPTS_VERSION, 0, NULL, NULL, NULL }
+
+typedef enum cm_trust_action {
+	CM_TRUST_STATUS = 0,
+	CM_TRUST_INSTALL,
+	CM_TRUST_UNINSTALL
+} cm_trust_action;
+
+/* What happened at one place. */
+typedef struct cm_trust_result {
+	char *target;     /* "system", "nss", "firefox", "chromium", "java" */
+	char *where;      /* file, database or keystore */
+	bool installed;   /* the CA is there after the call */
+	bool changed;     /* the call changed it */
+	char *note;       /* NULL or a remark ("update-ca-certificates ran") */
+} cm_trust_result;
+void cm_trust_result_list_free(cm_trust_result **list, size_t n);
+
+/*
+ * Installs, removes or reports a CA (name NULL: the only CA) in the trust
+ * stores of o->targets, idempotently.  External tools (certutil from
+ * libnss3-tools, keytool, update-ca-certificates, trust) run as child
+ * processes; a missing tool is CM_E_NOTFOUND naming it and its package.
+ * The system store lives under $CERTMINT_SYSTEM_ROOT when set (tests).
+ */
+cm_err cm_trust(cm_trust_result ***out, size_t *n, cm_store *st,
+    const char *ca, cm_trust_action action, const cm_trust_opts *o);
+
 #ifdef __cplusplus
 }
 #endif

@@ -210,6 +210,8 @@ typedef struct cm__signer {
 	                               constraints */
 	char *pass;                 /* the CA key's passphrase, or NULL; it
 	                               also encrypts leaf keys kept in store */
+	char *key_uri;              /* pkcs11: URI when the key is in a token
+	                               (xkey is NULL then) */
 } cm__signer;
 /* Loads a CA with its key (asking for the passphrase when encrypted). */
 cm_err cm__signer_load(cm__signer **out, cm_store *st, const char *name);
@@ -229,6 +231,89 @@ cm_err cm__ask_passphrase(cm_ctx *ctx, char *buf, size_t len,
  * 0 is CM_OUTCOME_OK.
  */
 cm_outcome cm__outcome_from_status(unsigned status, bool peer_is_client);
+
+/* ---- verification (verify.c) ---- */
+/*
+ * Refines a class derived from status bits with the path that was
+ * verified (leaf first): GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE from a
+ * broken path length or issuer key usage, not from a name constraint,
+ * becomes CM_OUTCOME_UNTRUSTED.  Other classes are returned unchanged.
+ */
+cm_outcome cm__outcome_refine(cm_outcome o, unsigned status,
+    gnutls_x509_crt_t *path, unsigned n);
+/* ---- life cycle (intermediate.c, sign.c, renew.c, status.c) ---- */
+/* Where the key of an issuance comes from, and what else happens in its
+ * transaction; cm_issue() is the case of a fresh key. */
+typedef struct cm__issue_src {
+	const char *event;           /* NULL: "issue" */
+	const char *details;         /* appended to the event details */
+	gnutls_x509_privkey_t key;   /* certify this key (renew), or NULL */
+	gnutls_pubkey_t pubkey;      /* certify this public key, no private
+	                                key to write or keep (CSR), or NULL */
+	cm_key_type key_type;        /* of key or pubkey */
+	/* Called in the transaction once the new row is in. */
+	cm_err (*in_tx)(cm_store *st, const cm_cert_info *c, void *arg);
+	void *arg;
+} cm__issue_src;
+cm_err cm__issue_src_one(cm_cert_info **out, cm_store *st,
+    const cm_issue_opts *o, const cm__issue_src *src);
+/* The certmint key type of a public key; CM_E_INVALID if none fits. */
+cm_err cm__pubkey_key_type(cm_key_type *out, cm_ctx *ctx,
+    gnutls_pubkey_t pk, const char *what);
+/* "user@host" for the OU of CA subjects; CA name rules. */
+void cm__ca_owner(char *buf, size_t len);
+cm_err cm__ca_check_name(cm_ctx *ctx, const char *name);
+/* The status of CA r's own certificate as recorded under its parent
+ * ("valid", "revoked", ...); *status NULL for a root. */
+cm_err cm__store_ca_cert_status(char **status, cm_store *st,
+    const cm__ca_rec *r);
+/* Marks a valid certificate superseded (replaced, not revoked). */
+cm_err cm__store_cert_supersede(cm_store *st, const char *ca_name,
+    const char *serial);
+/* Counts and next expiries for cm_status_get(). */
+cm_err cm__store_status(cm_status *s, cm_store *st, size_t max_expiries);
+/* ---- keys at rest, export, import, trust (issue 5) ---- */
+/* OWASP 2023 for PBKDF2-HMAC-SHA256; GnuTLS >= 3.7.3 uses 600000. */
+#define CM_PBKDF2_MIN_ITER 600000
+/* The PBKDF2 iteration count of a PBES2-encrypted PKCS#8 (0: not one). */
+unsigned long cm__pkcs8_iterations(const gnutls_datum_t *der);
+/*
+ * The passphrase a new key of the store is encrypted with: the store's
+ * (given, else asked; checked against a key of the store), or given when
+ * the store has no key yet.  *out is NULL for an unencrypted store.
+ */
+cm_err cm__store_passphrase_for_new_key(char **out, cm_store *st,
+    const char *given);
+/* Opens a key in a token (pkcs11: URI); PIN through ctx's callback. */
+cm_err cm__pkcs11_key_open(gnutls_privkey_t *out, cm_ctx *ctx,
+    const char *uri);
+/* The certmint key type of a key in a token. */
+cm_key_type cm__privkey_type(gnutls_privkey_t key);
+/* Runs argv (argv[0] looked up in PATH) with stdin from in (may be NULL),
+ * at most timeout_s seconds; stdout+stderr (bounded) into out (may be
+ * NULL; freed by the caller).  *status: exit status, or -1 if killed. */
+cm_err cm__run(int *status, char **out, cm_ctx *ctx, char *const argv[],
+    const char *const envset[], const void *in, size_t inlen,
+    int timeout_s);
+/* Whether an executable named name is in PATH (or an absolute path). */
+bool cm__have_tool(const char *name);
+
+/* store.c, keys kept as PKCS#8 or URIs */
+cm_err cm__store_key_insert_uri(int64_t *id, cm_store *st, cm_key_type type,
+    const char *uri);
+/* CM_E_NOTFOUND when the key is not a URI. */
+cm_err cm__store_key_uri(char **uri, cm_store *st, int64_t id);
+/* Ids of the keys kept as PKCS#8, in id order. */
+cm_err cm__store_key_ids(int64_t **ids, size_t *n, cm_store *st);
+cm_err cm__store_key_update(cm_store *st, int64_t id,
+    const gnutls_datum_t *pkcs8, bool encrypted);
+/* Keys kept as PKCS#8: encrypted and plain counts, and an encrypted one. */
+cm_err cm__store_key_counts(size_t *nenc, size_t *nplain, int64_t *enc_id,
+    cm_store *st);
+/* What a key is for ("CA 'dev'", "certificate 1a2b..."), into buf. */
+void cm__store_key_owner(char *buf, size_t len, cm_store *st, int64_t id);
+/* The id of the certificate row with that fingerprint, or 0. */
+int64_t cm__store_cert_by_fpr(cm_store *st, const char *fingerprint);
 
 /* ---- embedded data (generated) ---- */
 typedef struct cm__blob {

@@ -26,6 +26,7 @@
 
 typedef struct job {
 	const cm_issue_opts *o;
+	const cm__issue_src *src;   /* NULL: a fresh key */
 	const cm_profile *prof;
 	cm__name *names;
 	size_t nnames;
@@ -149,7 +150,7 @@ cache_free(profile_cache *pc)
 /* Everything that can be refused, before any key is generated. */
 static cm_err
 job_prepare(job *j, cm_store *st, const cm__signer *s, profile_cache *pc,
-    const cm_issue_opts *o)
+    const cm_issue_opts *o, const cm__issue_src *src)
 {
 	cm_ctx *ctx = cm__store_ctx(st);
 	size_t i, k;
@@ -157,6 +158,7 @@ job_prepare(job *j, cm_store *st, const cm__signer *s, profile_cache *pc,
 
 	memset(j, 0, sizeof(*j));
 	j->o = o;
+	j->src = src;
 	if (o->version != CM_ISSUE_OPTS_VERSION)
 		return cm__fail(ctx, CM_E_INVALID, "issue: options version %u "
 		    "is unknown", o->version);
@@ -183,7 +185,17 @@ job_prepare(job *j, cm_store *st, const cm__signer *s, profile_cache *pc,
 	if ((err = cm__crt_check_constraints(s->crt, ctx, s->rec.info.name,
 	    j->names, j->nnames)) != CM_OK)
 		return err;
+	/* RFC 5280 6.1.3: every CA up the path constrains the names. */
+	for (i = 0; i < s->nchain; i++)
+		if ((err = cm__crt_check_constraints(s->chain[i], ctx,
+		    s->rec.info.name, j->names, j->nnames)) != CM_OK)
+			return err;
 	j->kt = o->key_type == CM_KEY_DEFAULT ? CM_KEY_EC_P256 : o->key_type;
+	if (j->src != NULL && (j->src->key != NULL || j->src->pubkey != NULL))
+		j->kt = j->src->key_type;
+	if (j->src != NULL && j->src->pubkey != NULL && o->key_path != NULL)
+		return cm__fail(ctx, CM_E_INVALID, "%s: no private key to "
+		    "write for a signed request", o->key_path);
 	if (cm_key_type_name(j->kt) == NULL)
 		return cm__fail(ctx, CM_E_INVALID, "key type %d is unknown",
 		    (int)o->key_type);
@@ -255,8 +267,16 @@ job_build(job *j, cm_ctx *ctx, const cm__signer *s, gnutls_x509_crt_t issuer,
 	cm_err err;
 	int ret;
 
-	if ((err = cm__key_generate(&xkey, ctx, j->kt)) != CM_OK)
-		goto out;
+	if (j->src != NULL && j->src->key != NULL) {
+		if ((ret = gnutls_x509_privkey_init(&xkey)) < 0 ||
+		    (ret = gnutls_x509_privkey_cpy(xkey, j->src->key)) < 0) {
+			err = cm__gnutls_fail(ctx, ret, "key");
+			goto out;
+		}
+	} else if (j->src == NULL || j->src->pubkey == NULL) {
+		if ((err = cm__key_generate(&xkey, ctx, j->kt)) != CM_OK)
+			goto out;
+	}
 	if ((ret = gnutls_x509_crt_init(&crt)) < 0) {
 		err = cm__gnutls_fail(ctx, ret, "certificate");
 		goto out;
@@ -270,7 +290,8 @@ job_build(job *j, cm_ctx *ctx, const cm__signer *s, gnutls_x509_crt_t issuer,
 	if ((ret = gnutls_x509_crt_set_serial(crt, serial, slen)) < 0 ||
 	    (ret = gnutls_x509_crt_set_activation_time(crt, now)) < 0 ||
 	    (ret = gnutls_x509_crt_set_expiration_time(crt, not_after)) < 0 ||
-	    (ret = gnutls_x509_crt_set_key(crt, xkey)) < 0) {
+	    (ret = xkey != NULL ? gnutls_x509_crt_set_key(crt, xkey) :
+	    gnutls_x509_crt_set_pubkey(crt, j->src->pubkey)) < 0) {
 		err = cm__gnutls_fail(ctx, ret, "certificate for '%s'",
 		    j->names[0].value);
 		goto out;
@@ -337,9 +358,10 @@ job_build(job *j, cm_ctx *ctx, const cm__signer *s, gnutls_x509_crt_t issuer,
 		gnutls_free(j->key_pem.data);
 		j->key_pem.data = NULL;
 	}
-	if ((err = cm__key_export_pem(&j->key_pem, ctx, xkey)) != CM_OK)
+	if (xkey != NULL && (err = cm__key_export_pem(&j->key_pem, ctx,
+	    xkey)) != CM_OK)
 		goto out;
-	if (!j->o->discard_key) {
+	if (xkey != NULL && !j->o->discard_key) {
 		if (j->pkcs8.data != NULL) {
 			gnutls_memset(j->pkcs8.data, 0, j->pkcs8.size);
 			gnutls_free(j->pkcs8.data);
@@ -465,9 +487,18 @@ job_record(job *j, cm_store *st, const cm__signer *s)
 	for (i = 0; i < j->nnames && used < sizeof(details); i++)
 		used += (size_t)snprintf(details + used, sizeof(details) - used,
 		    "%s%s", i ? "," : "", j->names[i].value);
+	if (j->src != NULL && j->src->details != NULL &&
+	    used < sizeof(details))
+		snprintf(details + used, sizeof(details) - used, " %s",
+		    j->src->details);
 	if ((err = cm__store_cert_insert(st, &r)) != CM_OK)
 		return err;
-	return cm__store_event(st, "issue", j->info->serial, details);
+	if ((err = cm__store_event(st, j->src && j->src->event ?
+	    j->src->event : "issue", j->info->serial, details)) != CM_OK)
+		return err;
+	if (j->src != NULL && j->src->in_tx != NULL)
+		return j->src->in_tx(st, j->info, j->src->arg);
+	return CM_OK;
 }
 
 /* Worker state for batch issuance. */
@@ -476,6 +507,8 @@ typedef struct pool {
 	size_t n;
 	size_t next;            /* guarded by mu */
 	size_t done;            /* guarded by mu */
+	size_t reported;        /* last done given to progress_fn (caller's
+	                           thread only) */
 	bool failed;            /* guarded by mu */
 	pthread_mutex_t mu;
 	const cm__signer *s;
@@ -515,6 +548,7 @@ run_jobs(pool *p, cm_ctx *ctx, gnutls_x509_crt_t issuer, gnutls_privkey_t key,
 			d = p->done;
 			pthread_mutex_unlock(&p->mu);
 			ctx->progress_fn(d, p->n, ctx->progress_arg);
+			p->reported = d;
 		}
 	}
 }
@@ -599,7 +633,7 @@ check_distinct_paths(cm_ctx *ctx, const cm_issue_opts *reqs, size_t n)
  */
 static cm_err
 issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
-    size_t n, unsigned threads)
+    size_t n, unsigned threads, const cm__issue_src *src)
 {
 	cm_ctx *ctx = cm__store_ctx(st);
 	cm__signer *s = NULL;
@@ -630,8 +664,8 @@ issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 	}
 	p.n = n;
 	for (i = 0; i < n; i++) {
-		if ((err = job_prepare(&p.jobs[i], st, s, &pc, &reqs[i])) !=
-		    CM_OK) {
+		if ((err = job_prepare(&p.jobs[i], st, s, &pc, &reqs[i],
+		    src)) != CM_OK) {
 			if (n > 1) {
 				char m[CM_ERRBUF];
 				snprintf(m, sizeof(m), "%s", ctx->err);
@@ -675,6 +709,10 @@ issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 	for (i = 0; i < started; i++)
 		pthread_join(w[i].tid, NULL);
 	started = 0;
+	/* Helpers may finish the last jobs after this thread's last report:
+	 * the bar must still reach n of n. */
+	if (ctx->progress_fn != NULL && !p.failed && p.reported != n)
+		ctx->progress_fn(n, n, ctx->progress_arg);
 	if (p.failed) {
 		for (i = 0; i < n; i++)
 			if (p.jobs[i].err != CM_OK) {
@@ -756,7 +794,7 @@ cm_issue(cm_cert_info **out, cm_store *st, const cm_issue_opts *o)
 	if (o == NULL)
 		return cm__fail(cm__store_ctx(st), CM_E_INVALID,
 		    "issue: no options");
-	err = issue_many(out ? &res : NULL, st, o, 1, 1);
+	err = issue_many(out ? &res : NULL, st, o, 1, 1, NULL);
 	if (err == CM_OK && out != NULL) {
 		if (res == NULL)
 			return cm__fail(cm__store_ctx(st), CM_E_NOMEM,
@@ -771,7 +809,25 @@ cm_err
 cm_issue_batch(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
     size_t n, unsigned threads)
 {
-	return issue_many(out, st, reqs, n, threads);
+	return issue_many(out, st, reqs, n, threads, NULL);
+}
+
+cm_err
+cm__issue_src_one(cm_cert_info **out, cm_store *st, const cm_issue_opts *o,
+    const cm__issue_src *src)
+{
+	cm_cert_info **res = NULL;
+	cm_err err;
+
+	err = issue_many(out ? &res : NULL, st, o, 1, 1, src);
+	if (err == CM_OK && out != NULL) {
+		if (res == NULL)
+			return cm__fail(cm__store_ctx(st), CM_E_NOMEM,
+			    "out of memory (the certificate was issued)");
+		*out = res[0];
+		free(res);
+	}
+	return err;
 }
 
 #define MAX_BATCH (1024 * 1024)
@@ -936,6 +992,18 @@ cm_issue_batch_file(cm_cert_info ***out, size_t *nout, cm_store *st,
 			snprintf(m, sizeof(m), "%s", p + 2);
 			cm__fail(ctx, err, "%s:%zu: %s", path, br[r - 1].lineno,
 			    m);
+		}
+	} else if (err != CM_OK && strncmp(ctx->err, "requests ", 9) == 0) {
+		/* "requests K and I both write F" names lines too. */
+		size_t k = (size_t)strtoul(ctx->err + 9, &p, 10), r = 0;
+		if (strncmp(p, " and ", 5) == 0)
+			r = (size_t)strtoul(p + 5, &p, 10);
+		if (k >= 1 && r > k && r <= n &&
+		    strncmp(p, " both write ", 12) == 0) {
+			snprintf(m, sizeof(m), "%s", p + 12);
+			cm__fail(ctx, err, "%s:%zu: writes %s, as line %zu "
+			    "does", path, br[r - 1].lineno, m,
+			    br[k - 1].lineno);
 		}
 	}
 	if (err == CM_OK && nout != NULL)

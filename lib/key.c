@@ -148,6 +148,16 @@ cm__key_export_pkcs8(gnutls_datum_t *out, cm_ctx *ctx,
 	    enc ? GNUTLS_PKCS_PBES2_AES_256 : GNUTLS_PKCS_PLAIN, out);
 	if (ret < 0)
 		return cm__gnutls_fail(ctx, ret, "exporting key");
+	/* The iteration count is GnuTLS's build-time choice: check it. */
+	if (enc && cm__pkcs8_iterations(out) < CM_PBKDF2_MIN_ITER) {
+		unsigned long it = cm__pkcs8_iterations(out);
+		gnutls_memset(out->data, 0, out->size);
+		gnutls_free(out->data);
+		out->data = NULL;
+		return cm__fail(ctx, CM_E_CRYPTO, "exporting key: this GnuTLS "
+		    "uses %lu PBKDF2 iterations, certmint needs at least %d "
+		    "(GnuTLS >= 3.7.3)", it, CM_PBKDF2_MIN_ITER);
+	}
 	return CM_OK;
 }
 

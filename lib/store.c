@@ -676,7 +676,7 @@ cm__store_ca_get(cm__ca_rec *out, cm_store *st, const char *name)
 	} else if (count > 1) {
 		cm__ca_rec_clear(out);
 		err = cm__fail(st->ctx, CM_E_AMBIGUOUS, "store has %d CAs, "
-		    "name one with --ca: %s", count, names);
+		    "name one: %s", count, names);
 	}
 out:
 	sqlite3_finalize(s);
@@ -1007,7 +1007,7 @@ cm__store_cert_find(cm_cert_info **out, cm_store *st, const char *ref)
 	}
 	/* By first name: the newest still valid, else the newest. */
 	if ((err = prepare(st, &s, "SELECT " CERT_COLUMNS
-	    "WHERE c.cn = ?2 ORDER BY (c.status = 'valid' AND "
+	    "WHERE c.cn = ?2 COLLATE NOCASE ORDER BY (c.status = 'valid' AND "
 	    "c.not_after >= ?1) DESC, c.id DESC LIMIT 1")) != CM_OK)
 		return err;
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)cm_ctx_now(st->ctx));
@@ -1126,10 +1126,12 @@ cm__store_cert_revoke(cm_store *st, const char *ca_name, const char *serial,
 	sqlite3_stmt *s = NULL;
 	cm_err err;
 
+	/* A superseded certificate still works until it expires: it can be
+	 * revoked too. */
 	if ((err = prepare(st, &s, "UPDATE certs SET status = 'revoked', "
 	    "revoked_at = ?1, revocation_reason = ?2 WHERE serial = ?3 AND "
-	    "status = 'valid' AND ca_id = (SELECT id FROM cas WHERE "
-	    "name = ?4)")) != CM_OK)
+	    "status IN ('valid', 'superseded') AND ca_id = (SELECT id FROM "
+	    "cas WHERE name = ?4)")) != CM_OK)
 		return err;
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)at);
 	sqlite3_bind_int(s, 2, reason);
@@ -1137,8 +1139,319 @@ cm__store_cert_revoke(cm_store *st, const char *ca_name, const char *serial,
 	sqlite3_bind_text(s, 4, ca_name, -1, SQLITE_STATIC);
 	err = step_done(st, s, "revoking");
 	if (err == CM_OK && sqlite3_changes(st->db) != 1)
-		err = cm__fail(st->ctx, CM_E_INVALID, "certificate %s is not "
-		    "valid: it is revoked or superseded already", serial);
+		err = cm__fail(st->ctx, CM_E_INVALID, "certificate %s is "
+		    "revoked already", serial);
 	sqlite3_finalize(s);
 	return err;
+}
+
+/* ---- life cycle ---- */
+
+cm_err
+cm__store_ca_cert_status(char **status, cm_store *st, const cm__ca_rec *r)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+	int rc;
+
+	*status = NULL;
+	if (r->parent_id <= 0)
+		return CM_OK;
+	if ((err = prepare(st, &s, "SELECT status FROM certs WHERE ca_id = ? "
+	    "AND serial = ?")) != CM_OK)
+		return err;
+	sqlite3_bind_int64(s, 1, r->parent_id);
+	sqlite3_bind_text(s, 2, r->info.serial, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		if ((*status = col_dup(s, 0)) == NULL)
+			err = cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
+	} else if (rc != SQLITE_DONE) {
+		err = sql_fail(st, rc, "reading CA status");
+	}
+	sqlite3_finalize(s);
+	return err;
+}
+
+cm_err
+cm__store_cert_supersede(cm_store *st, const char *ca_name,
+    const char *serial)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+
+	if ((err = prepare(st, &s, "UPDATE certs SET status = 'superseded' "
+	    "WHERE serial = ?1 AND status = 'valid' AND ca_id = (SELECT id "
+	    "FROM cas WHERE name = ?2)")) != CM_OK)
+		return err;
+	sqlite3_bind_text(s, 1, serial, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, ca_name, -1, SQLITE_STATIC);
+	err = step_done(st, s, "superseding");
+	sqlite3_finalize(s);
+	return err;
+}
+
+static cm_err
+status_cas(cm_status *out, cm_store *st, time_t now)
+{
+	sqlite3_stmt *s = NULL;
+	cm_status_ca *v = NULL, *nv;
+	size_t n = 0;
+	cm_err err;
+	int rc;
+
+	/* The certificates of a CA counted by status; a CA's own state from
+	 * its row under its parent. */
+	if ((err = prepare(st, &s, "SELECT a.name, p.name, a.not_after, "
+	    "(SELECT x.status FROM certs x WHERE x.ca_id = a.parent_id AND "
+	    "x.serial = a.serial), "
+	    "total(c.status = 'valid' AND c.not_after >= ?1), "
+	    "total(c.status = 'valid' AND c.not_after < ?1), "
+	    "total(c.status = 'revoked'), total(c.status = 'superseded') "
+	    "FROM cas a LEFT JOIN cas p ON p.id = a.parent_id "
+	    "LEFT JOIN certs c ON c.ca_id = a.id GROUP BY a.id "
+	    "ORDER BY a.id")) != CM_OK)
+		return err;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		cm_status_ca *c;
+		const unsigned char *own = sqlite3_column_text(s, 3);
+		if ((nv = realloc(v, (n + 1) * sizeof(*v))) == NULL) {
+			err = cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
+			goto out;
+		}
+		v = nv;
+		c = &v[n++];
+		memset(c, 0, sizeof(*c));
+		c->name = col_dup(s, 0);
+		c->parent = col_dup(s, 1);
+		c->not_after = (time_t)sqlite3_column_int64(s, 2);
+		c->state = strdup(own && strcmp((const char *)own, "revoked") ==
+		    0 ? "revoked" : c->not_after < now ? "expired" : "valid");
+		c->valid = (size_t)sqlite3_column_double(s, 4);
+		c->expired = (size_t)sqlite3_column_double(s, 5);
+		c->revoked = (size_t)sqlite3_column_double(s, 6);
+		c->superseded = (size_t)sqlite3_column_double(s, 7);
+		if (c->name == NULL || c->state == NULL) {
+			err = cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		err = sql_fail(st, rc, "counting certificates");
+out:
+	sqlite3_finalize(s);
+	out->cas = v;
+	out->ncas = n;
+	return err;
+}
+
+static cm_err
+status_expiries(cm_status *out, cm_store *st, time_t now, size_t max)
+{
+	sqlite3_stmt *s = NULL;
+	cm_status_expiry *v = NULL;
+	size_t n = 0;
+	cm_err err;
+	int rc;
+
+	if ((v = calloc(max, sizeof(*v))) == NULL)
+		return cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
+	/* Intermediates are rows of both tables: counted once, as CAs. */
+	if ((err = prepare(st, &s, "SELECT 0, c.cn, c.serial, a.name, "
+	    "c.not_after FROM certs c JOIN cas a ON a.id = c.ca_id "
+	    "WHERE c.status = 'valid' AND c.not_after >= ?1 AND NOT EXISTS "
+	    "(SELECT 1 FROM cas x WHERE x.parent_id = c.ca_id AND "
+	    "x.serial = c.serial) "
+	    "UNION ALL SELECT 1, a.name, a.serial, p.name, a.not_after "
+	    "FROM cas a LEFT JOIN cas p ON p.id = a.parent_id "
+	    "WHERE a.not_after >= ?1 "
+	    "ORDER BY 5, 1 DESC, 2 LIMIT ?2")) != CM_OK)
+		goto out;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && n < max) {
+		cm_status_expiry *e = &v[n++];
+		e->is_ca = sqlite3_column_int(s, 0) != 0;
+		e->name = col_dup(s, 1);
+		e->serial = col_dup(s, 2);
+		e->ca = col_dup(s, 3);
+		e->not_after = (time_t)sqlite3_column_int64(s, 4);
+		if (e->name == NULL || e->serial == NULL) {
+			err = cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		err = sql_fail(st, rc, "listing expiries");
+out:
+	sqlite3_finalize(s);
+	out->expiries = v;
+	out->nexpiries = n;
+	return err;
+}
+
+cm_err
+cm__store_status(cm_status *s, cm_store *st, size_t max_expiries)
+{
+	time_t now = cm_ctx_now(st->ctx);
+	cm_err err;
+
+	if ((err = status_cas(s, st, now)) != CM_OK)
+		return err;
+	return status_expiries(s, st, now, max_expiries);
+}
+
+/* ---- keys at rest (issue 5) ---- */
+
+cm_err
+cm__store_key_insert_uri(int64_t *id, cm_store *st, cm_key_type type,
+    const char *uri)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+
+	if ((err = prepare(st, &s, "INSERT INTO keys (key_type, uri, "
+	    "encrypted) VALUES (?, ?, 0)")) != CM_OK)
+		return err;
+	sqlite3_bind_text(s, 1, cm_key_type_name(type), -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, uri, -1, SQLITE_STATIC);
+	if ((err = step_done(st, s, "storing key URI")) == CM_OK)
+		*id = sqlite3_last_insert_rowid(st->db);
+	sqlite3_finalize(s);
+	return err;
+}
+
+cm_err
+cm__store_key_uri(char **uri, cm_store *st, int64_t id)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+	int rc;
+
+	if ((err = prepare(st, &s, "SELECT uri FROM keys WHERE id = ?")) !=
+	    CM_OK)
+		return err;
+	sqlite3_bind_int64(s, 1, id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) == SQLITE_TEXT) {
+		if ((*uri = col_dup(s, 0)) == NULL)
+			err = cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
+	} else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+		err = CM_E_NOTFOUND;  /* not a URI: no message */
+	} else {
+		err = sql_fail(st, rc, "reading key");
+	}
+	sqlite3_finalize(s);
+	return err;
+}
+
+cm_err
+cm__store_key_ids(int64_t **ids, size_t *n, cm_store *st)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t *v = NULL, *nv;
+	size_t count = 0;
+	cm_err err;
+	int rc;
+
+	if ((err = prepare(st, &s, "SELECT id FROM keys WHERE pkcs8 IS NOT "
+	    "NULL ORDER BY id")) != CM_OK)
+		return err;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((nv = realloc(v, (count + 1) * sizeof(*v))) == NULL) {
+			err = cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
+			goto out;
+		}
+		v = nv;
+		v[count++] = sqlite3_column_int64(s, 0);
+	}
+	if (rc != SQLITE_DONE) {
+		err = sql_fail(st, rc, "listing keys");
+		goto out;
+	}
+	*ids = v;
+	*n = count;
+	v = NULL;
+out:
+	free(v);
+	sqlite3_finalize(s);
+	return err;
+}
+
+cm_err
+cm__store_key_update(cm_store *st, int64_t id, const gnutls_datum_t *pkcs8,
+    bool encrypted)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+
+	if ((err = prepare(st, &s, "UPDATE keys SET pkcs8 = ?, encrypted = ? "
+	    "WHERE id = ? AND pkcs8 IS NOT NULL")) != CM_OK)
+		return err;
+	sqlite3_bind_blob(s, 1, pkcs8->data, (int)pkcs8->size, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, encrypted);
+	sqlite3_bind_int64(s, 3, id);
+	err = step_done(st, s, "rewriting key");
+	if (err == CM_OK && sqlite3_changes(st->db) != 1)
+		err = cm__fail(st->ctx, CM_E_STORE, "store %s: key %lld is "
+		    "missing", st->path, (long long)id);
+	sqlite3_finalize(s);
+	return err;
+}
+
+cm_err
+cm__store_key_counts(size_t *nenc, size_t *nplain, int64_t *enc_id,
+    cm_store *st)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+	int rc;
+
+	if ((err = prepare(st, &s, "SELECT coalesce(sum(encrypted), 0), "
+	    "coalesce(sum(1 - encrypted), 0), coalesce(max(CASE WHEN "
+	    "encrypted THEN id END), 0) FROM keys WHERE pkcs8 IS NOT NULL")) !=
+	    CM_OK)
+		return err;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*nenc = (size_t)sqlite3_column_int64(s, 0);
+		*nplain = (size_t)sqlite3_column_int64(s, 1);
+		*enc_id = sqlite3_column_int64(s, 2);
+	} else {
+		err = sql_fail(st, rc, "counting keys");
+	}
+	sqlite3_finalize(s);
+	return err;
+}
+
+void
+cm__store_key_owner(char *buf, size_t len, cm_store *st, int64_t id)
+{
+	sqlite3_stmt *s = NULL;
+
+	snprintf(buf, len, "key %lld", (long long)id);
+	if (prepare(st, &s, "SELECT 'CA ''' || name || '''' FROM cas WHERE "
+	    "key_id = ?1 UNION ALL SELECT 'certificate ' || serial FROM certs "
+	    "WHERE key_id = ?1") != CM_OK)
+		return;
+	sqlite3_bind_int64(s, 1, id);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+		snprintf(buf, len, "%s", sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+}
+
+int64_t
+cm__store_cert_by_fpr(cm_store *st, const char *fingerprint)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t id = 0;
+
+	if (prepare(st, &s, "SELECT id FROM certs WHERE fingerprint = ?") !=
+	    CM_OK)
+		return 0;
+	sqlite3_bind_text(s, 1, fingerprint, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		id = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return id;
 }

@@ -64,3 +64,15 @@ is() {
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 need() { command -v "$1" >/dev/null 2>&1 || skip_all "$1 not installed"; }
 done_testing() { echo "1..$T_N"; [ "$T_FAIL" -eq 0 ]; }
+
+# out_has DESC ERE / err_has DESC ERE: the stdout / stderr of the previous
+# check, check_not or expect_fail matches ERE (a copy is searched, since a
+# check writes over $WORK/out and $WORK/err).
+out_has() {
+	cp "$WORK/out" "$WORK/out.prev"
+	check "$1" grep -Eq -- "$2" "$WORK/out.prev"
+}
+err_has() {
+	cp "$WORK/err" "$WORK/err.prev"
+	check "$1" grep -Eq -- "$2" "$WORK/err.prev"
+}

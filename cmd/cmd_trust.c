@@ -1,0 +1,169 @@
+/* cmd_trust.c - certmint trust install|uninstall|status: a CA in the
+ * system store, NSS databases and Java keystores. */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+
+static const char usage[] =
+"usage: certmint trust install|uninstall|status [CA] [--system]\n"
+"                      [--nss DIR] [--chromium] [--firefox]\n"
+"                      [--java KEYSTORE] [--java-password-file F] [--json]\n"
+"\n"
+"Installs, removes or reports the CA (default: the only one) as a trust\n"
+"anchor.  Running it twice changes nothing the second time; it prints\n"
+"what it changed.  Without a target: --system --chromium --firefox,\n"
+"skipping (with a note) those whose tool is missing.\n"
+"\n"
+"  --system       the system store: Debian's\n"
+"                 /usr/local/share/ca-certificates/certmint-*.crt and\n"
+"                 update-ca-certificates (needs root), else p11-kit's\n"
+"                 trust tool; CERTMINT_SYSTEM_ROOT moves it under a folder\n"
+"  --nss DIR      an NSS database (DIR or sql:DIR), created if absent;\n"
+"                 needs certutil (libnss3-tools)\n"
+"  --chromium     Chromium's and Chrome's $HOME/.pki/nssdb\n"
+"  --firefox      every Firefox profile under $HOME/.mozilla/firefox\n"
+"  --java KS      a Java keystore, through keytool (created if absent)\n"
+"  --java-password-file F  its password (else CERTMINT_JAVA_PASSWORD,\n"
+"                 else \"changeit\")\n"
+"  --json         print the places as JSON\n"
+"\n"
+"Exit 2 when a tool a target needs is missing.\n";
+
+int
+cmd_trust(cmd_env *env, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "system", no_argument, NULL, 's' },
+		{ "nss", required_argument, NULL, 'n' },
+		{ "chromium", no_argument, NULL, 'c' },
+		{ "firefox", no_argument, NULL, 'f' },
+		{ "java", required_argument, NULL, 'J' },
+		{ "java-password-file", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	cm_trust_opts o = CM_TRUST_OPTS_INIT;
+	cm_trust_action action;
+	cm_trust_result **res = NULL;
+	const char *pwfile = NULL, *ca = NULL;
+	char *password = NULL;
+	cm_store *st = NULL;
+	bool json = false;
+	size_t n = 0, i;
+	cm_err err;
+	int c, rc;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			o.targets |= CM_TRUST_SYSTEM;
+			break;
+		case 'n':
+			o.targets |= CM_TRUST_NSS;
+			o.nss_dir = optarg;
+			break;
+		case 'c':
+			o.targets |= CM_TRUST_CHROMIUM;
+			break;
+		case 'f':
+			o.targets |= CM_TRUST_FIREFOX;
+			break;
+		case 'J':
+			o.targets |= CM_TRUST_JAVA;
+			o.java_keystore = optarg;
+			break;
+		case 'p':
+			pwfile = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return EXIT_OK;
+		default:
+			return cmd_usage_error("trust", "bad option");
+		}
+	}
+	if (optind == argc)
+		return cmd_usage_error("trust", "install, uninstall or status?");
+	if (strcmp(argv[optind], "install") == 0)
+		action = CM_TRUST_INSTALL;
+	else if (strcmp(argv[optind], "uninstall") == 0)
+		action = CM_TRUST_UNINSTALL;
+	else if (strcmp(argv[optind], "status") == 0)
+		action = CM_TRUST_STATUS;
+	else
+		return cmd_usage_error("trust", "'%s': install, uninstall or "
+		    "status?", argv[optind]);
+	optind++;
+	if (optind < argc)
+		ca = argv[optind++];
+	if (optind != argc)
+		return cmd_usage_error("trust", "unexpected argument '%s'",
+		    argv[optind]);
+	if (o.targets == 0)
+		o.targets = CM_TRUST_SYSTEM | CM_TRUST_CHROMIUM |
+		    CM_TRUST_FIREFOX | CM_TRUST_SKIP_MISSING;
+	if ((o.targets & CM_TRUST_JAVA) && (pwfile != NULL ||
+	    getenv("CERTMINT_JAVA_PASSWORD") != NULL)) {
+		if ((rc = cmd_read_password(&password, pwfile,
+		    "CERTMINT_JAVA_PASSWORD", "Java keystore password",
+		    false)) != EXIT_OK)
+			return rc;
+		o.java_password = password;
+	}
+	if ((err = cmd_open_store(&st, env, false)) != CM_OK) {
+		rc = cmd_fail(env, err);
+		goto out;
+	}
+	if ((err = cm_trust(&res, &n, st, ca, action, &o)) != CM_OK) {
+		rc = cmd_fail(env, err);
+		goto out;
+	}
+	if (json) {
+		json_t *a = json_array();
+		for (i = 0; i < n; i++) {
+			json_t *r = json_object();
+			json_object_set_new(r, "target",
+			    json_string(res[i]->target));
+			json_object_set_new(r, "where",
+			    json_string(res[i]->where));
+			json_object_set_new(r, "installed",
+			    json_boolean(res[i]->installed));
+			json_object_set_new(r, "changed",
+			    json_boolean(res[i]->changed));
+			json_object_set_new(r, "note", res[i]->note ?
+			    json_string(res[i]->note) : json_null());
+			json_array_append_new(a, r);
+		}
+		rc = cmd_print_json(a);
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		const char *what;
+		if (action == CM_TRUST_STATUS)
+			what = res[i]->installed ? "installed" :
+			    "not installed";
+		else if (!res[i]->changed)
+			what = res[i]->installed ? "already installed" :
+			    "not installed, nothing to remove";
+		else
+			what = res[i]->installed ? "installed" : "removed";
+		printf("%-9s %-20s %s%s%s%s\n", res[i]->target, what,
+		    res[i]->where, res[i]->note ? " (" : "",
+		    res[i]->note ? res[i]->note : "", res[i]->note ? ")" : "");
+	}
+	rc = EXIT_OK;
+out:
+	cmd_free_password(password);
+	cm_trust_result_list_free(res, n);
+	cm_store_close(st);
+	return rc;
+}

@@ -1,0 +1,132 @@
+/*
+ * pkcs11.c - CA keys in a PKCS#11 token (RFC 7512 URIs), through GnuTLS's
+ * PKCS#11 support.  Modules come from p11-kit's configuration; the
+ * environment variable CERTMINT_PKCS11_MODULE adds one by path (a token
+ * not registered with p11-kit, as in the SoftHSM2 tests).
+ */
+#include "config.h"
+
+#include <gnutls/pkcs11.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* gnutls_pkcs11_add_provider() is process-wide: do it once. */
+static pthread_mutex_t module_mu = PTHREAD_MUTEX_INITIALIZER;
+static char module_loaded[4096];
+
+static cm_err
+load_module(cm_ctx *ctx)
+{
+	const char *m = getenv("CERTMINT_PKCS11_MODULE");
+	cm_err err = CM_OK;
+	int ret;
+
+	if (m == NULL || m[0] == '\0')
+		return CM_OK;
+	pthread_mutex_lock(&module_mu);
+	if (strcmp(module_loaded, m) != 0) {
+		ret = gnutls_pkcs11_add_provider(m, NULL);
+		if (ret < 0 && ret != GNUTLS_E_INVALID_REQUEST)
+			err = cm__gnutls_fail(ctx, ret, "PKCS#11 module %s", m);
+		else
+			snprintf(module_loaded, sizeof(module_loaded), "%s", m);
+	}
+	pthread_mutex_unlock(&module_mu);
+	return err;
+}
+
+/* GnuTLS asks for the token PIN; we ask the context's callback. */
+static int
+pin_cb(void *arg, int attempt, const char *token_url, const char *label,
+    unsigned flags, char *pin, size_t pin_max)
+{
+	cm_ctx *ctx = arg;
+	char what[300];
+
+	(void)token_url;
+	/* A wrong PIN must not lock the token by retrying it. */
+	if (attempt > 0 || (flags & GNUTLS_PIN_WRONG))
+		return GNUTLS_E_PKCS11_PIN_ERROR;
+	if (ctx->pass_fn == NULL)
+		return GNUTLS_E_PKCS11_PIN_ERROR;
+	snprintf(what, sizeof(what), "PKCS#11 token '%s' (PIN)",
+	    label ? label : "");
+	if (ctx->pass_fn(pin, pin_max, what, ctx->pass_arg) != CM_OK) {
+		gnutls_memset(pin, 0, pin_max);
+		return GNUTLS_E_PKCS11_PIN_ERROR;
+	}
+	pin[pin_max - 1] = '\0';
+	return 0;
+}
+
+cm_err
+cm__pkcs11_key_open(gnutls_privkey_t *out, cm_ctx *ctx, const char *uri)
+{
+	gnutls_privkey_t key = NULL;
+	int ret;
+	cm_err err;
+
+	if ((err = load_module(ctx)) != CM_OK)
+		return err;
+	if ((ret = gnutls_privkey_init(&key)) < 0)
+		return cm__gnutls_fail(ctx, ret, "%s", uri);
+	gnutls_privkey_set_pin_function(key, pin_cb, ctx);
+	ret = gnutls_privkey_import_url(key, uri, 0);
+	if (ret < 0) {
+		gnutls_privkey_deinit(key);
+		if (ret == GNUTLS_E_PKCS11_PIN_ERROR)
+			return cm__fail(ctx, CM_E_PASSPHRASE, "%s: wrong or "
+			    "missing token PIN", uri);
+		if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE ||
+		    ret == GNUTLS_E_PKCS11_REQUESTED_OBJECT_NOT_AVAILBLE)
+			return cm__fail(ctx, CM_E_NOTFOUND, "%s: no such key in "
+			    "any PKCS#11 token (is the module loaded? see "
+			    "CERTMINT_PKCS11_MODULE)", uri);
+		return cm__gnutls_fail(ctx, ret, "%s", uri);
+	}
+	*out = key;
+	return CM_OK;
+}
+
+cm_key_type
+cm__privkey_type(gnutls_privkey_t key)
+{
+	gnutls_pubkey_t pub = NULL;
+	gnutls_ecc_curve_t curve = GNUTLS_ECC_CURVE_INVALID;
+	unsigned bits = 0;
+	cm_key_type kt = CM_KEY_DEFAULT;
+	int pk;
+
+	pk = gnutls_privkey_get_pk_algorithm(key, &bits);
+	switch (pk) {
+	case GNUTLS_PK_RSA:
+		kt = bits == 2048 ? CM_KEY_RSA_2048 : bits == 3072 ?
+		    CM_KEY_RSA_3072 : bits == 4096 ? CM_KEY_RSA_4096 :
+		    CM_KEY_DEFAULT;
+		break;
+	case GNUTLS_PK_EDDSA_ED25519:
+		kt = CM_KEY_ED25519;
+		break;
+	case GNUTLS_PK_EDDSA_ED448:
+		kt = CM_KEY_ED448;
+		break;
+	case GNUTLS_PK_ECDSA:
+		if (gnutls_pubkey_init(&pub) < 0)
+			break;
+		if (gnutls_pubkey_import_privkey(pub, key, 0, 0) == 0 &&
+		    gnutls_pubkey_export_ecc_raw(pub, &curve, NULL, NULL) == 0)
+			kt = curve == GNUTLS_ECC_CURVE_SECP256R1 ?
+			    CM_KEY_EC_P256 : curve == GNUTLS_ECC_CURVE_SECP384R1 ?
+			    CM_KEY_EC_P384 : curve == GNUTLS_ECC_CURVE_SECP521R1 ?
+			    CM_KEY_EC_P521 : CM_KEY_DEFAULT;
+		gnutls_pubkey_deinit(pub);
+		break;
+	default:
+		break;
+	}
+	return kt;
+}

@@ -1,0 +1,68 @@
+/* status.c - the state of a store at a glance: counts, expiries, CRLs due. */
+#include "config.h"
+
+#include <stdlib.h>
+
+#include "internal.h"
+
+#define DEFAULT_EXPIRIES 10
+#define MAX_EXPIRIES 10000
+
+void
+cm_status_free(cm_status *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->ncas; i++) {
+		free(s->cas[i].name);
+		free(s->cas[i].parent);
+		free(s->cas[i].state);
+	}
+	free(s->cas);
+	for (i = 0; i < s->nexpiries; i++) {
+		free(s->expiries[i].name);
+		free(s->expiries[i].serial);
+		free(s->expiries[i].ca);
+	}
+	free(s->expiries);
+	for (i = 0; i < s->ncrls; i++)
+		free(s->crls[i].ca);
+	free(s->crls);
+	free(s);
+}
+
+/*
+ * Hook for the CRL module: fills s->crls with each CA's next CRL update,
+ * soonest first.  Until CRLs are published there is nothing due.
+ */
+static cm_err
+status_crls(cm_status *s, cm_store *st)
+{
+	(void)st;
+	s->crls = NULL;
+	s->ncrls = 0;
+	return CM_OK;
+}
+
+cm_err
+cm_status_get(cm_status **out, cm_store *st, size_t max_expiries)
+{
+	cm_status *s;
+	cm_err err;
+
+	if (max_expiries == 0)
+		max_expiries = DEFAULT_EXPIRIES;
+	if (max_expiries > MAX_EXPIRIES)
+		max_expiries = MAX_EXPIRIES;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return cm__fail(cm__store_ctx(st), CM_E_NOMEM, "out of memory");
+	if ((err = cm__store_status(s, st, max_expiries)) != CM_OK ||
+	    (err = status_crls(s, st)) != CM_OK) {
+		cm_status_free(s);
+		return err;
+	}
+	*out = s;
+	return CM_OK;
+}

@@ -1,0 +1,156 @@
+#!/bin/sh
+# batch.sh - certmint issue --batch: many requests, one run, one
+# transaction; all or nothing; a progress bar only on a terminal.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/cli/lib.sh"
+need sqlite3
+need python3
+need openssl
+C=$CERTMINT
+S=$CERTMINT_STORE
+cd "$WORK" || exit 1
+count() { sqlite3 "$S" "select count(*) from $1"; }
+
+check "init" $C init --permit .test --permit 10.0.0.0/8 --permit @corp.test
+$C ca show --pem >"$WORK/ca.crt"
+
+# 200 requests: servers with one to three names, clients, peers; blank
+# lines and comments in between.
+python3 - "$WORK/reqs.txt" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("# certmint batch\n\n")
+    for i in range(200):
+        k = i % 4
+        if k == 0:
+            f.write("server s%d.test\n" % i)
+        elif k == 1:
+            f.write("server w%d.test *.w%d.test 10.0.%d.%d  # two+IP\n"
+                    % (i, i, i // 250, i % 250))
+        elif k == 2:
+            f.write("client u%d@corp.test\n" % i)
+        else:
+            f.write("peer\tp%d.test\tq%d.test\n" % (i, i))
+        if i % 50 == 49:
+            f.write("   # a comment after %d\n\n" % i)
+PY
+mkdir "$WORK/o"
+start=$(date +%s%N)
+check "issue --batch of 200 into --out-dir" $C issue --batch \
+    "$WORK/reqs.txt" --out-dir "$WORK/o"
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+echo "# 200 certificates in $ms ms"
+out_has "it says 200" "Issued 200 certificates into"
+is "200 .crt files" "$(find "$WORK/o" -name '*.crt' | wc -l)" 200
+is "200 .key files" "$(find "$WORK/o" -name '*.key' | wc -l)" 200
+is "nothing else in the out dir (no temp files)" \
+    "$(find "$WORK/o" -type f ! -name '*.crt' ! -name '*.key' | wc -l)" 0
+is "every key is 0600" \
+    "$(find "$WORK/o" -name '*.key' ! -perm 0600 | wc -l)" 0
+check "the files are named after the first name" test -s "$WORK/o/s0.test.crt" \
+    -a -s "$WORK/o/w1.test.key" -a -s "$WORK/o/u2@corp.test.crt" \
+    -a -s "$WORK/o/p3.test.crt"
+check "list --json" sh -c "$C list --json >'$WORK/l.json'"
+check "list --json: 200 certificates with their profiles and names" \
+    python3 -c "import json, collections
+c = json.load(open('$WORK/l.json'))['certificates']
+assert len(c) == 200, len(c)
+p = collections.Counter(x['profile'] for x in c)
+assert p == {'server': 100, 'client': 50, 'peer': 50}, p
+w = [x for x in c if x['names'][0] == 'w1.test'][0]
+assert w['names'] == ['w1.test', '*.w1.test', '10.0.0.1'], w
+assert len(set(x['serial'] for x in c)) == 200"
+is "200 issue events" "$(sqlite3 "$S" "select count(*) from events where
+    action = 'issue'")" 200
+is "200 distinct keys" "$(sqlite3 "$S" "select count(distinct
+    fingerprint) from certs")" 200
+# A sample checked by openssl: every pair matches, every cert verifies.
+bad=0
+for n in s0.test w1.test u2@corp.test p3.test s196.test p199.test; do
+	case $n in u*) pur=sslclient ;; *) pur=sslserver ;; esac
+	openssl verify -x509_strict -purpose $pur -CAfile "$WORK/ca.crt" \
+	    "$WORK/o/$n.crt" >/dev/null 2>&1 || bad=$((bad + 1))
+	[ "$(openssl pkey -in "$WORK/o/$n.key" -pubout)" = \
+	    "$(openssl x509 -in "$WORK/o/$n.crt" -noout -pubkey)" ] ||
+	    bad=$((bad + 1))
+done
+is "sampled pairs match and verify (openssl)" "$bad" 0
+check "different keys in two certificates" sh -c "test \"\$(openssl pkey \
+    -in '$WORK/o/s0.test.key' -pubout)\" != \"\$(openssl pkey -in \
+    '$WORK/o/s4.test.key' -pubout)\""
+
+# A bad line 7: nothing written, no row, the message names FILE:7.
+snapshot() { echo "$(count certs) $(count events) $(count keys)"; }
+before=$(snapshot)
+mkdir "$WORK/o2"
+printf '%s\n' "server a1.test" "client b1@corp.test" "# comment" "" \
+    "peer c1.test" "server d1.test e1.test" "server bad..name.test" \
+    "server f1.test" >"$WORK/bad7.txt"
+expect_fail 2 "bad7\.txt:7: .*bad\.\.name\.test" "a malformed name on line 7" \
+    $C issue --batch "$WORK/bad7.txt" --out-dir "$WORK/o2"
+is "... no file written" "$(ls -A "$WORK/o2")" ""
+is "... no row added" "$(snapshot)" "$before"
+printf '%s\n' "server a1.test" "server b1.test" "server c1.test" \
+    "server d1.test" "server e1.test" "server f1.test" \
+    "server outside.example.com" >"$WORK/nc7.txt"
+expect_fail 2 "nc7\.txt:7: .*outside\.example\.com.*outside" \
+    "a name outside the constraints on line 7" \
+    $C issue --batch "$WORK/nc7.txt" --out-dir "$WORK/o2"
+is "... no file written" "$(ls -A "$WORK/o2")" ""
+is "... no row added" "$(snapshot)" "$before"
+printf 'server a1.test\nserver b1.test\nserverx c1.test\n' >"$WORK/p3.txt"
+expect_fail 2 "p3\.txt:3: .*serverx" "an unknown profile on line 3" \
+    $C issue --batch "$WORK/p3.txt" --out-dir "$WORK/o2"
+is "... no file written" "$(ls -A "$WORK/o2")" ""
+printf 'server a1.test\nserver\n' >"$WORK/n2.txt"
+expect_fail 2 "n2\.txt:2: expected a profile and at least one name" \
+    "a profile without names on line 2" \
+    $C issue --batch "$WORK/n2.txt" --out-dir "$WORK/o2"
+is "... no row added" "$(snapshot)" "$before"
+# A file in the way on the last request: the earlier ones are not kept.
+echo keep >"$WORK/o2/z3.test.crt"
+printf 'server z1.test\nserver z2.test\nserver z3.test\n' >"$WORK/ex.txt"
+expect_fail 2 "z3\.test\.crt.*exist" "an existing output file" \
+    $C issue --batch "$WORK/ex.txt" --out-dir "$WORK/o2"
+is "... only the file that was there" "$(ls -A "$WORK/o2")" z3.test.crt
+is "... untouched" "$(cat "$WORK/o2/z3.test.crt")" keep
+is "... no row added" "$(snapshot)" "$before"
+rm "$WORK/o2/z3.test.crt"
+printf 'server y1.test\nserver y2.test\n\nserver y1.test\n' >"$WORK/dup.txt"
+expect_fail 2 "dup\.txt:4: writes .*y1\.test\.crt, as line 1 does" \
+    "two requests for one file name" \
+    $C issue --batch "$WORK/dup.txt" --out-dir "$WORK/o2"
+is "... no file written" "$(ls -A "$WORK/o2")" ""
+expect_fail 2 "missing\.txt" "a missing batch file" \
+    $C issue --batch "$WORK/missing.txt" --out-dir "$WORK/o2"
+printf '# nothing\n\n' >"$WORK/empty.txt"
+expect_fail 2 "empty\.txt: no request" "a batch without requests" \
+    $C issue --batch "$WORK/empty.txt" --out-dir "$WORK/o2"
+expect_fail 2 "--batch takes no names" "--batch with names" \
+    $C issue --batch "$WORK/ex.txt" extra.test
+expect_fail 2 "nonexistent" "--out-dir that does not exist" \
+    $C issue --batch "$WORK/ex.txt" --out-dir "$WORK/nonexistent"
+is "... no row added" "$(snapshot)" "$before"
+
+# The progress bar: not when stderr is a file or a pipe ...
+printf 'server g%d.test\n' 1 2 3 4 5 6 7 8 9 10 >"$WORK/ten.txt"
+mkdir "$WORK/o3" "$WORK/o4"
+$C issue --batch "$WORK/ten.txt" --out-dir "$WORK/o3" 2>"$WORK/err3" >/dev/null
+check_not "no carriage return on stderr when it is not a terminal" \
+    grep -q "$(printf '\r')" "$WORK/err3"
+is "stderr is empty" "$(wc -c <"$WORK/err3")" 0
+# ... and on a terminal (script(1) gives the command a pty).
+if command -v script >/dev/null 2>&1; then
+	sed 's/^server g/server h/' "$WORK/ten.txt" >"$WORK/ten2.txt"
+	script -qec "$C issue --batch '$WORK/ten2.txt' --out-dir '$WORK/o4'" \
+	    /dev/null >"$WORK/tty.out" 2>&1 </dev/null
+	check "on a terminal the bar is drawn with carriage returns" \
+	    grep -q "$(printf '\r')\[#" "$WORK/tty.out"
+	check "... and ends at 10/10" grep -q '10/10' "$WORK/tty.out"
+	is "... and the certificates are there" \
+	    "$(find "$WORK/o4" -name '*.crt' | wc -l)" 10
+else
+	ok "# SKIP script(1) not installed"
+	ok "# SKIP script(1) not installed"
+	ok "# SKIP script(1) not installed"
+fi
+done_testing

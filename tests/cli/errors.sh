@@ -1,0 +1,219 @@
+#!/bin/sh
+# errors.sh - bad input: one line naming the object at fault, a distinct
+# exit code (2 usage/bad input, 3 store, 4 crypto), and nothing left behind:
+# no new file in the output directory, no new row in certs, keys or events.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/cli/lib.sh"
+need sqlite3
+need sha256sum
+C=$CERTMINT
+S=$CERTMINT_STORE
+OUT="$WORK/out.d"
+mkdir -p "$OUT"
+RO="$WORK/ro"
+trap 'chattr -i "$RO" 2>/dev/null; rm -rf "$WORK"' EXIT
+cd "$OUT" || exit 1
+
+# state: the output directory's listing with sizes and hashes, and the row
+# counts of every table a failed command must not touch.
+state() {
+	(cd "$OUT" && find . -type f -exec sha256sum {} + | sort)
+	sqlite3 "$S" "select 'certs', count(*) from certs;
+	    select 'keys', count(*) from keys;
+	    select 'events', count(*) from events;
+	    select 'cas', count(*) from cas;"
+}
+# fails CODE ERE DESC CMD...: expect_fail, then nothing changed.
+fails() {
+	state >"$WORK/before"
+	expect_fail "$@"
+	state >"$WORK/after"
+	if cmp -s "$WORK/before" "$WORK/after"; then
+		ok "... nothing left behind"
+	else
+		not_ok "... nothing left behind"
+		diff "$WORK/before" "$WORK/after" | sed 's/^/# /'
+	fi
+}
+
+# On an empty store, bad input is refused before the store and the dev CA
+# that the first issue would make exist.
+expect_fail 2 "'a\.\.b'" "first issue with a bad name" $C issue server a..b
+check_not "... no store made" test -e "$S"
+printf 'nope = 1\n' >"$WORK/first.tmpl"
+expect_fail 2 "first\.tmpl:1: unknown key 'nope'" \
+    "first issue with a bad profile file" \
+    $C issue --profile "$WORK/first.tmpl" a.test
+check_not "... no store made" test -e "$S"
+is "... no file in the output directory" "$(ls -A "$OUT")" ""
+
+printf 'right one\n' >"$WORK/pass"
+printf 'wrong one\n' >"$WORK/wrong"
+export CERTMINT_PASSPHRASE="right one"
+check "init a name-constrained, encrypted CA" $C init --permit .test \
+    --permit 127.0.0.0/8 --permit @example.test
+unset CERTMINT_PASSPHRASE
+P="--passphrase-file $WORK/pass"
+check "a good issue works (the baseline)" $C issue server ok.test $P
+
+# Unknown template key: FILE:LINE.
+printf '# custom\norganization = "x"\n\nbogus_key = 1\ntls_www_server\n' \
+    >"$WORK/bad.tmpl"
+fails 2 "bad\.tmpl:4: unknown key 'bogus_key'" \
+    "unknown template key names file and line" \
+    $C issue --profile "$WORK/bad.tmpl" a.test $P
+printf 'expiration_days = soon\n' >"$WORK/badval.tmpl"
+fails 2 "badval\.tmpl:1:.*expiration_days" "bad template value names the line" \
+    $C issue --profile "$WORK/badval.tmpl" a.test $P
+fails 2 "profile.*nope" "unknown profile name" \
+    $C issue --profile nope a.test $P
+
+# Malformed names.
+fails 2 "'a\.\.b\.test'.*empty label" "malformed name a..b" \
+    $C issue server a..b.test $P
+fails 2 "'-x\.test'" "label starting with a hyphen" \
+    $C issue server $P -- -x.test
+fails 2 "'a b\.test'" "name with a space" $C issue server 'a b.test' $P
+fails 2 "'\*\.\*\.test'|wildcard" "double wildcard" \
+    $C issue server '*.*.test' $P
+fails 2 "'bad@'" "malformed email" $C issue server 'bad@' $P
+fails 2 "'1\.2\.3\.999'|'1.2.3.999'" "malformed IPv4 looks like a bad name" \
+    $C issue server 1.2.3.999 $P
+fails 2 "good\.test, a\.\.b|a\.\.b" \
+    "a bad second name refuses the whole request" \
+    $C issue server good.test a..b.test $P
+
+# Names outside the CA's name constraints, before anything is written.
+fails 2 "'example\.com' is outside the name constraints of CA" \
+    "DNS name outside constraints" $C issue server example.com $P
+fails 2 "'10\.0\.0\.1' is outside" "IP outside constraints" \
+    $C issue server ok2.test 10.0.0.1 $P
+fails 2 "'x@example\.com' is outside" "email outside constraints" \
+    $C issue client x@example.com $P
+fails 2 "'\*\.com' is outside|\*\.com" "wildcard outside constraints" \
+    $C issue server '*.com' $P
+
+# Unwritable output directory.  The tests run as root, for whom mode 0500
+# is no barrier: use a missing directory, a path through a regular file,
+# and, where the file system has it, an immutable (chattr +i) directory.
+fails 2 "nonexistent.*No such file" "output directory does not exist" \
+    $C issue server nd.test --cert "$WORK/nonexistent/nd.crt" \
+    --key "$WORK/nonexistent/nd.key" $P
+: >"$WORK/plainfile"
+fails 2 "plainfile.*not a directory" "output 'directory' is a file" \
+    $C issue server nd.test --cert "$WORK/plainfile/nd.crt" \
+    --key "$WORK/plainfile/nd.key" $P
+fails 2 "nonexistent" "cert writable, key not: no certificate left either" \
+    $C issue server half.test --cert "$OUT/half.crt" \
+    --key "$WORK/nonexistent/half.key" $P
+fails 2 "nonexistent" "key writable, cert not: no key left either" \
+    $C issue server half.test --cert "$WORK/nonexistent/half.crt" \
+    --key "$OUT/half.key" $P
+mkdir "$RO"
+if chattr +i "$RO" 2>/dev/null && ! touch "$RO/probe" 2>/dev/null; then
+	fails 2 "ro.*(Operation not permitted|Permission denied)" \
+	    "immutable output directory" \
+	    $C issue server ro.test --cert "$RO/ro.crt" --key "$RO/ro.key" $P
+	is "... nothing inside it" "$(ls -A "$RO")" ""
+	chattr -i "$RO"
+else
+	ok "# SKIP chattr +i not available here"
+	ok "# SKIP chattr +i not available here"
+	ok "# SKIP chattr +i not available here"
+fi
+
+# Existing output files: refused, left unchanged (exit 2).
+echo "precious" >"$OUT/taken.test.crt"
+fails 2 "taken\.test\.crt.*exists" "existing certificate file" \
+    $C issue server taken.test $P
+is "... content unchanged" "$(cat "$OUT/taken.test.crt")" precious
+echo "precious key" >"$OUT/k.test.key"
+fails 2 "k\.test\.key.*exists" "existing key file (no cert written)" \
+    $C issue server k.test $P
+is "... content unchanged" "$(cat "$OUT/k.test.key")" "precious key"
+
+# Passphrases: wrong (4), missing file (4).
+fails 4 "wrong passphrase" "wrong --passphrase-file" \
+    $C issue server w.test --passphrase-file "$WORK/wrong"
+fails 4 "wrong passphrase" "wrong CERTMINT_PASSPHRASE" \
+    env CERTMINT_PASSPHRASE=nope $C issue server w.test
+fails 4 "missing-pass" "missing passphrase file" \
+    $C issue server w.test --passphrase-file "$WORK/missing-pass"
+fails 4 "passphrase" "no passphrase and no terminal" \
+    setsid $C issue server w.test </dev/null
+: >"$WORK/empty-pass"
+expect_fail 4 "empty-pass.*empty" "init with an empty passphrase file" \
+    $C --store "$WORK/e.db" init --passphrase-file "$WORK/empty-pass"
+check_not "... no store created" test -e "$WORK/e.db"
+expect_fail 4 "missing-pass.*No such file" "init with a missing passphrase file" \
+    $C --store "$WORK/e.db" init --passphrase-file "$WORK/missing-pass"
+expect_fail 4 "CERTMINT_PASSPHRASE is empty" "init with CERTMINT_PASSPHRASE=''" \
+    env CERTMINT_PASSPHRASE= $C --store "$WORK/e.db" init
+expect_fail 4 "no terminal" "init --ask-passphrase without a terminal" \
+    setsid $C --store "$WORK/e.db" init --ask-passphrase </dev/null
+check_not "... still no store" test -e "$WORK/e.db"
+
+# Unknown CA, unknown command and options: usage errors (2).
+fails 2 "CA 'nope' not found" "--ca nope" $C issue server n.test --ca nope $P
+fails 2 "unknown command 'frobnicate'" "unknown command" $C frobnicate
+fails 2 "'--frobnicate'" "unknown global option" $C --frobnicate list
+fails 2 "'--frobnicate'" "unknown command option" \
+    $C issue server n.test --frobnicate $P
+fails 2 "'--days'" "option missing its value" $C issue server n.test --days
+fails 2 "--days '0'" "--days 0" $C issue server n.test --days 0 $P
+fails 2 "--days 'x'" "--days x" $C issue server n.test --days x $P
+fails 2 "rsa-1024" "unknown --key-type" \
+    $C issue server n.test --key-type rsa-1024 $P
+fails 2 "server, client or peer" "unknown kind" $C issue serer n.test $P
+fails 2 "no name" "no name" $C issue server $P
+fails 2 "'--passphrase'.*never|--passphrase: " "--passphrase on argv" \
+    $C issue server n.test --passphrase "right one"
+fails 2 "status 'bogus'" "list --status bogus" $C list --status bogus
+
+# Every command has --help (exit 0, usage on stdout, no store touched).
+for cmd in init ca issue list show help version; do
+	check "$cmd --help" $C $cmd --help
+	out_has "... prints a usage or the version" '^(usage: certmint|certmint [0-9])'
+done
+check "certmint --help" $C --help
+out_has "... lists the commands" '^  issue '
+check "certmint help issue" $C help issue
+out_has "... is issue --help" '^usage: certmint issue'
+expect_fail 2 "unknown command 'nope'" "certmint help nope" $C help nope
+
+# A store newer than the binary: refused (3), never written.
+cp "$S" "$WORK/new.db"
+sqlite3 "$WORK/new.db" "PRAGMA user_version = 99; PRAGMA journal_mode =
+    DELETE;" >/dev/null
+sum0=$(sha256sum <"$WORK/new.db")
+latest=$($C version | sed -n 's/.*schema \([0-9]*\).*/\1/p')
+expect_fail 3 "schema 99.*$latest|schema 99" "store newer than the binary" \
+    $C --store "$WORK/new.db" issue server new.test $P
+is "... the store file is byte for byte unchanged" \
+    "$(sha256sum <"$WORK/new.db")" "$sum0"
+check_not "... no certificate written" test -e new.test.crt
+expect_fail 3 "schema 99" "list on a newer store" $C --store "$WORK/new.db" list
+expect_fail 3 "schema 99" "init on a newer store" \
+    $C --store "$WORK/new.db" init --name Another
+is "... still unchanged" "$(sha256sum <"$WORK/new.db")" "$sum0"
+
+# A locked store: another writer holds it past the busy timeout (3).
+# The sqlite3 shell runs each line as it reads it: BEGIN EXCLUSIVE, then
+# a marker file, then sleep, then COMMIT.
+rm -f "$WORK/locked"
+{ echo "BEGIN EXCLUSIVE;"; echo "INSERT INTO cas SELECT * FROM cas WHERE 0;"
+  echo ".shell touch '$WORK/locked'"; sleep 2; echo "COMMIT;"; } |
+    sqlite3 "$S" >/dev/null 2>&1 &
+holder=$!
+i=0
+while [ ! -e "$WORK/locked" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+check "the lock holder is in place" test -e "$WORK/locked"
+start=$(date +%s%N)
+fails 3 "locked" "locked store" \
+    env CERTMINT_BUSY_TIMEOUT=200 $C issue server lk.test $P
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+check "... gave up after the busy timeout, not at once nor never ($ms ms)" \
+    test "$ms" -ge 150 -a "$ms" -lt 2500
+wait "$holder"
+check "after the lock is released the same issue works" \
+    $C issue server lk.test $P
+done_testing

@@ -1,0 +1,95 @@
+#!/bin/sh
+# keys-import.sh - adopting a CA made by openssl, then issuing from it;
+# PKCS#12 input; refusals; import --issued.
+. "$top_srcdir/tests/cli/lib.sh"
+need openssl
+cd "$WORK" || exit 1
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout ca.key -out ca.crt -days 30 -subj "/CN=OpenSSL Made CA" \
+    -addext basicConstraints=critical,CA:TRUE \
+    -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout leaf.key -out leaf.crt -days 30 -subj "/CN=not-a-ca.test" \
+    -addext basicConstraints=critical,CA:FALSE 2>/dev/null
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout nku.key -out nku.crt -days 30 -subj "/CN=No KeyCertSign" \
+    -addext basicConstraints=critical,CA:TRUE \
+    -addext keyUsage=critical,digitalSignature 2>/dev/null
+
+expect_fail 2 "not a CA certificate \\(basicConstraints" "a leaf is refused" \
+    "$CERTMINT" import --cert leaf.crt --key leaf.key
+expect_fail 2 "keyUsage lacks keyCertSign" "CA without keyCertSign" \
+    "$CERTMINT" import --cert nku.crt --key nku.key
+expect_fail 2 "does not match the certificate" "key of another cert" \
+    "$CERTMINT" import --cert ca.crt --key leaf.key
+expect_fail 2 "not a private key" "certificate given as key" \
+    "$CERTMINT" import --cert ca.crt --key ca.crt
+is "nothing stored after refusals" \
+    "$("$CERTMINT" ca list 2>/dev/null | grep -c 'OpenSSL Made')" 0
+
+echo 'store-pass' > pp
+check "import the openssl CA" "$CERTMINT" import --cert ca.crt --key ca.key \
+    --passphrase-file pp
+export CERTMINT_PASSPHRASE=store-pass
+check "it is listed" "$CERTMINT" ca show "OpenSSL Made CA"
+check "issue from it" "$CERTMINT" issue server www.imported.test \
+    --ca "OpenSSL Made CA" --cert www.crt --key www.key
+check "openssl verify -x509_strict accepts it" openssl verify -x509_strict \
+    -CAfile ca.crt www.crt
+check "and with the purpose" openssl verify -x509_strict -purpose sslserver \
+    -CAfile ca.crt www.crt
+expect_fail 2 "already exists" "importing twice" \
+    "$CERTMINT" import --cert ca.crt --key ca.key
+expect_fail 2 "in the store already" "same CA under another name" \
+    "$CERTMINT" import --cert ca.crt --key ca.key --name again
+
+# An encrypted key (PKCS#8) and a PKCS#12 file.
+openssl req -x509 -newkey rsa:2048 -keyout enc.key -passout pass:keypw \
+    -out enc.crt -days 30 -subj "/CN=Encrypted Key CA" \
+    -addext basicConstraints=critical,CA:TRUE \
+    -addext keyUsage=critical,keyCertSign 2>/dev/null
+echo keypw > kp
+echo nope > np
+expect_fail 4 "key is encrypted: give its password" "no password" \
+    "$CERTMINT" import --cert enc.crt --key enc.key
+expect_fail 4 "wrong password" "wrong password" \
+    "$CERTMINT" import --cert enc.crt --key enc.key --password-file np
+check "encrypted key with its password" "$CERTMINT" import --cert enc.crt \
+    --key enc.key --password-file kp
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-384 -nodes \
+    -keyout p.key -out p.crt -days 30 -subj "/CN=P12 CA" \
+    -addext basicConstraints=critical,CA:TRUE \
+    -addext keyUsage=critical,keyCertSign 2>/dev/null
+openssl pkcs12 -export -inkey p.key -in p.crt -out p.p12 \
+    -passout pass:p12pw 2>/dev/null
+echo p12pw > p12pw
+expect_fail 4 "p.p12: wrong password" "p12 with a wrong password" \
+    "$CERTMINT" import --cert p.p12 --password-file np
+CERTMINT_IMPORT_PASSWORD=p12pw check "p12 import (password from env)" \
+    "$CERTMINT" import --cert p.p12 --name "From P12"
+check "issue from the p12 CA" "$CERTMINT" issue client c.test \
+    --ca "From P12" --cert c.crt --key c.key
+check "openssl verifies it" openssl verify -x509_strict -CAfile p.crt c.crt
+
+# import --issued: certificates signed elsewhere by a known CA.
+cat > ext.cnf <<'EOT'
+basicConstraints=critical,CA:FALSE
+subjectAltName=DNS:old.imported.test,IP:10.1.2.3
+EOT
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout old.key -out old.csr -subj "/CN=old.imported.test" 2>/dev/null
+openssl x509 -req -in old.csr -CA ca.crt -CAkey ca.key -CAcreateserial \
+    -days 10 -out old.crt -extfile ext.cnf 2>/dev/null
+check "import --issued" "$CERTMINT" import --issued old.crt
+check "listed under its CA" "$CERTMINT" list --ca "OpenSSL Made CA"
+cp "$WORK/out" list.out
+check "with its name" grep -q old.imported.test list.out
+check "show finds it by name" "$CERTMINT" show old.imported.test
+check "importing it again adds nothing" "$CERTMINT" import --issued old.crt
+cp "$WORK/out" again.out
+check "0 added" grep -q "0 certificates added" again.out
+expect_fail 2 "was not signed by any CA of the store" "foreign certificate" \
+    "$CERTMINT" import --issued leaf.crt
+check "--help" "$CERTMINT" import --help
+done_testing

@@ -1,0 +1,90 @@
+#!/bin/sh
+# store.sh - the SQLite store: schema version, WAL, busy timeout with
+# concurrent writers, BEGIN IMMEDIATE, file modes.
+. "${top_srcdir:-$(dirname "$0")/../..}/tests/cli/lib.sh"
+need sqlite3
+C=$CERTMINT
+S=$CERTMINT_STORE
+cd "$WORK" || exit 1
+
+check "certmint version" $C version
+latest=$(sed -n 's/.*store schema \([0-9][0-9]*\).*/\1/p' "$WORK/out")
+check "version names the store schema" test -n "$latest"
+check "init" sh -c "umask 022; $C init"
+is "PRAGMA user_version is the schema certmint version names" \
+    "$(sqlite3 "$S" 'PRAGMA user_version')" "$latest"
+is "the embedded migrations are all applied (one per db/*.sql)" "$latest" \
+    "$(ls "$top_srcdir"/db/[0-9]*.sql | wc -l)"
+is "journal_mode is WAL" "$(sqlite3 "$S" 'PRAGMA journal_mode')" wal
+is "store file 0600 under umask 022" "$(stat -c %a "$S")" 600
+check "the store passes integrity_check" sh -c \
+    "test \"\$(sqlite3 '$S' 'PRAGMA integrity_check')\" = ok"
+check "foreign keys hold" sh -c \
+    "test -z \"\$(sqlite3 '$S' 'PRAGMA foreign_key_check')\""
+for tbl in cas certs keys events; do
+	check "table $tbl exists" sqlite3 "$S" "select count(*) from $tbl"
+done
+
+# Reopening an up-to-date store migrates nothing and logs nothing.
+sum0=$(sqlite3 "$S" 'select count(*) from events')
+check "reopen (ca list) an up-to-date store" $C ca list
+is "reopening writes no event" "$(sqlite3 "$S" 'select count(*) from events')" \
+    "$sum0"
+
+# Two writers at once: each runs 10 issues in a loop; the busy timeout
+# (default, no CERTMINT_BUSY_TIMEOUT) makes them take turns.
+mkdir a b
+( cd a && for i in 1 2 3 4 5 6 7 8 9 10; do
+	$C issue server "a$i.test" >/dev/null 2>>"$WORK/a.err" ||
+	    echo "a$i failed" >>"$WORK/a.err"
+done ) &
+pa=$!
+( cd b && for i in 1 2 3 4 5 6 7 8 9 10; do
+	$C issue client "b$i@x.test" >/dev/null 2>>"$WORK/b.err" ||
+	    echo "b$i failed" >>"$WORK/b.err"
+done ) &
+pb=$!
+wait $pa
+wait $pb
+touch "$WORK/a.err" "$WORK/b.err"
+is "writer A: no error" "$(cat "$WORK/a.err")" ""
+is "writer B: no error" "$(cat "$WORK/b.err")" ""
+check_not "no 'locked' anywhere" grep -qi locked "$WORK/a.err" "$WORK/b.err"
+is "all 20 certificates in the store" \
+    "$(sqlite3 "$S" 'select count(*) from certs')" 20
+is "all 20 issue events" "$(sqlite3 "$S" "select count(*) from events where
+    action = 'issue'")" 20
+is "20 distinct serials" \
+    "$(sqlite3 "$S" 'select count(distinct serial) from certs')" 20
+is "all 40 files written" "$(ls a b | grep -c '\.\(crt\|key\)$')" 40
+check "still consistent" sh -c \
+    "test \"\$(sqlite3 '$S' 'PRAGMA integrity_check')\" = ok"
+
+# A batch and single issues at once: the batch's one transaction and the
+# singles interleave without errors either.
+i=0; : >"$WORK/batch.txt"
+while [ $i -lt 50 ]; do echo "server c$i.test" >>"$WORK/batch.txt"; i=$((i+1)); done
+mkdir c d
+$C issue --batch "$WORK/batch.txt" --out-dir c >/dev/null 2>"$WORK/c.err" &
+pc=$!
+( cd d && for i in 1 2 3 4 5; do
+	$C issue server "d$i.test" >/dev/null 2>>"$WORK/d.err" ||
+	    echo "d$i failed" >>"$WORK/d.err"
+done ) &
+pd=$!
+wait $pc; rc=$?
+wait $pd
+is "the batch succeeded beside single writers" "$rc" 0
+is "the singles succeeded beside the batch" "$(cat "$WORK/d.err")" ""
+is "75 certificates" "$(sqlite3 "$S" 'select count(*) from certs')" 75
+
+# --store into a new directory path: the directory is made 0700.
+check "--store in a new directory" $C --store "$WORK/deep/er/s.db" init
+is "... the directory is 0700" "$(stat -c %a "$WORK/deep/er")" 700
+is "... the file is 0600" "$(stat -c %a "$WORK/deep/er/s.db")" 600
+# Not a database: a store error (3), and the file is left alone.
+echo "not sqlite" >"$WORK/junk.db"
+expect_fail 3 "junk\.db" "a file that is not a store" \
+    $C --store "$WORK/junk.db" list
+is "... left alone" "$(cat "$WORK/junk.db")" "not sqlite"
+done_testing

@@ -1,0 +1,59 @@
+#!/bin/sh
+# keys-pkcs11.sh - a CA whose key lives in a SoftHSM2 token: init
+# --key-uri, issuing (one and a batch on threads) through GnuTLS's PKCS#11
+# support, openssl verify; PIN errors.
+. "$top_srcdir/tests/cli/lib.sh"
+need openssl
+need softhsm2-util
+need p11tool
+MODULE=/usr/lib/softhsm/libsofthsm2.so
+[ -f "$MODULE" ] || skip_all "$MODULE absent (softhsm2)"
+cd "$WORK" || exit 1
+
+mkdir -p tokens
+printf 'directories.tokendir = %s/tokens\nobjectstore.backend = file\n' \
+    "$WORK" > softhsm2.conf
+export SOFTHSM2_CONF="$WORK/softhsm2.conf"
+export CERTMINT_PKCS11_MODULE="$MODULE"
+softhsm2-util --init-token --free --label certmint-test --pin 1234 \
+    --so-pin 123456 >/dev/null 2>&1 || skip_all "cannot init a SoftHSM token"
+p11tool --provider "$MODULE" --login --set-pin=1234 \
+    --generate-privkey=ECDSA --curve=secp256r1 --label=ca-key \
+    "pkcs11:token=certmint-test" >/dev/null 2>&1 ||
+    skip_all "p11tool cannot generate a key in the token"
+URI="pkcs11:token=certmint-test;object=ca-key;type=private"
+
+expect_fail 4 "wrong or missing token PIN" "wrong PIN" \
+    "$CERTMINT" init --name "Bad PIN" --key-uri "$URI?pin-value=9999"
+expect_fail 2 "not a pkcs11: URI" "not a URI" \
+    "$CERTMINT" init --name "Bad" --key-uri "file:/etc/passwd"
+expect_fail 2 "no such key" "no such object" \
+    "$CERTMINT" init --name "Bad" \
+    --key-uri "pkcs11:token=certmint-test;object=nope;type=private?pin-value=1234"
+is "nothing stored" "$("$CERTMINT" ca list 2>/dev/null | grep -c Bad)" 0
+
+check "init with the key in the token" "$CERTMINT" init --name "HSM CA" \
+    --key-uri "$URI?pin-value=1234"
+check "the store keeps the URI, no key" sh -c "sqlite3 '$CERTMINT_STORE' \
+    'SELECT count(*) FROM keys WHERE uri IS NOT NULL AND pkcs8 IS NULL' \
+    | grep -qx 1" 
+check "export the CA" "$CERTMINT" export "HSM CA" --format pem --out ca.pem
+check "issue through the token" "$CERTMINT" issue server hsm.test 127.0.0.1 \
+    --cert hsm.crt --key hsm.key
+check "openssl verify -x509_strict accepts it" openssl verify -x509_strict \
+    -purpose sslserver -CAfile ca.pem hsm.crt
+check "the CA certificate is self-signed by the token key" openssl verify \
+    -x509_strict -CAfile ca.pem ca.pem
+printf 'server a.hsm.test\nserver b.hsm.test\nclient c.hsm.test\n' > batch
+mkdir -p bout
+check "a batch on two threads" "$CERTMINT" issue --batch batch \
+    --out-dir bout --threads 2
+for n in a b c; do
+	check "batch $n verifies" openssl verify -x509_strict -CAfile ca.pem \
+	    "bout/$n.hsm.test.crt"
+done
+expect_fail 2 "PKCS#11 token and cannot be exported" "its key stays in" \
+    "$CERTMINT" export "HSM CA" --format key --out k.pem
+check "the PIN from the passphrase callback" env CERTMINT_PASSPHRASE=1234 \
+    "$CERTMINT" init --name "HSM asked" --key-uri "$URI"
+done_testing
