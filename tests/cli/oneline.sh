@@ -7,17 +7,17 @@
 
 nl='
 '
-expect_fail 2 "^certmint init: option '--bogus' is unknown" \
+expect_fail 2 "^certmint init: option '--bogus': unknown" \
 	"unknown long option: one line" "$CERTMINT" init --bogus
-expect_fail 2 "^certmint issue: option '--days' is unknown or needs a value" \
+expect_fail 2 "^certmint issue: option '--days': unknown, or its value is missing" \
 	"option without its value: one line" "$CERTMINT" issue server a.test --days
-expect_fail 2 "^certmint list: option '-x' is unknown" \
+expect_fail 2 "^certmint list: option '-x': unknown" \
 	"unknown short option: one line" "$CERTMINT" list -x
-expect_fail 4 "^certmint: passphrase file $WORK/none: No such file" \
+expect_fail 4 "^certmint: $WORK/none: No such file" \
 	"init: missing passphrase file: one line" \
 	"$CERTMINT" init --passphrase-file "$WORK/none"
 : >"$WORK/empty"
-expect_fail 4 "^certmint: passphrase file $WORK/empty: the first line is empty" \
+expect_fail 4 "^certmint: $WORK/empty: empty passphrase file" \
 	"init: empty passphrase file: one line" \
 	"$CERTMINT" init --passphrase-file "$WORK/empty"
 CERTMINT_PASSPHRASE= expect_fail 4 "^certmint: CERTMINT_PASSPHRASE is empty$" \
