@@ -849,6 +849,8 @@ cm__batch_free(batch_req *br, size_t n)
 	free(br);
 }
 
+#define BATCH_SEP " \t\r\v\f"
+
 /* Splits one line into br; 0 words for a blank or comment line. */
 static cm_err
 batch_line(batch_req *br, cm_ctx *ctx, const char *line, const char *outdir,
@@ -860,9 +862,12 @@ batch_line(batch_req *br, cm_ctx *ctx, const char *line, const char *outdir,
 	cm_err err;
 
 	memset(br, 0, sizeof(*br));
+	/* The separators strtok_r uses below, not isspace(): in a locale
+	 * where isspace(0xa0) holds, the counts would differ and words[1]
+	 * could be NULL. */
 	for (c = line; *c && *c != '#'; c++)
-		if (!isspace((unsigned char)*c) &&
-		    (c == line || isspace((unsigned char)c[-1])))
+		if (strchr(BATCH_SEP, *c) == NULL &&
+		    (c == line || strchr(BATCH_SEP, c[-1]) != NULL))
 			words++;
 	if (words == 0)
 		return CM_OK;
@@ -874,9 +879,9 @@ batch_line(batch_req *br, cm_ctx *ctx, const char *line, const char *outdir,
 		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
 	if ((tok = strchr(br->line, '#')) != NULL)
 		*tok = '\0';
-	for (tok = strtok_r(br->line, " \t\r\v\f", &save);
+	for (tok = strtok_r(br->line, BATCH_SEP, &save);
 	    tok != NULL && br->nwords < words;
-	    tok = strtok_r(NULL, " \t\r\v\f", &save))
+	    tok = strtok_r(NULL, BATCH_SEP, &save))
 		br->words[br->nwords++] = tok;
 	if ((err = cm_name_file_stem(stem, sizeof(stem), ctx,
 	    br->words[1])) != CM_OK) {
