@@ -133,7 +133,10 @@ ensure_ca(cmd_env *env, cm_store *st, const cm_issue_opts *io)
 		return cmd_fail(env, err);
 	o.passphrase = pass;
 	err = cm_ca_init(&made, st, &o);
-	if (err == CM_OK)
+	/* Another certmint (make -j) made it between the list and here. */
+	if (err == CM_E_EXISTS)
+		err = CM_OK;
+	else if (err == CM_OK)
 		fprintf(stderr, "certmint: created CA '%s' (sha256 %s); trust "
 		    "it with: certmint ca show --pem\n", made->name,
 		    made->fingerprint);

@@ -139,7 +139,7 @@ main(int argc, char **argv)
 	cm_ctx_set_passphrase_fn(env.ctx, cmd_passphrase_cb, &env);
 	rc = dispatch(&env, argc - i, argv + i);
 	if (env.cached_pass != NULL) {
-		memset(env.cached_pass, 0, strlen(env.cached_pass));
+		explicit_bzero(env.cached_pass, strlen(env.cached_pass));
 		free(env.cached_pass);
 	}
 	cm_ctx_free(env.ctx);

@@ -42,7 +42,12 @@ cmd_fail(cmd_env *env, cm_err err)
 
 	if (err == CM_E_PASSPHRASE && env->pass_error[0] != '\0')
 		m = env->pass_error;
-	fprintf(stderr, "certmint: %s\n", m[0] ? m : cm_strerror(err));
+	/* Messages quote names from argv and files: one line, whatever
+	 * they hold. */
+	fputs("certmint: ", stderr);
+	for (m = m[0] ? m : cm_strerror(err); *m; m++)
+		fputc((unsigned char)*m < ' ' || *m == 0x7f ? '?' : *m, stderr);
+	fputc('\n', stderr);
 	return cmd_exit_code(err);
 }
 
@@ -192,6 +197,7 @@ cmd_new_passphrase(char **out, cmd_env *env, bool ask)
 				snprintf(env->pass_error,
 				    sizeof(env->pass_error),
 				    "CERTMINT_PASSPHRASE is empty");
+			explicit_bzero(a, sizeof(a));
 			return err;
 		}
 		*out = strdup(a);

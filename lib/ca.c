@@ -31,14 +31,17 @@ cm_err
 cm__ca_check_name(cm_ctx *ctx, const char *name)
 {
 	const char *p;
+	char show[72];
 
+	/* Quoted with control characters as '?': one-line messages. */
+	cm__name_quote(show, sizeof(show), name);
 	if (name[0] == '\0' || strlen(name) > 64)
 		return cm__fail(ctx, CM_E_INVALID, "CA name '%s' must have 1 to "
-		    "64 characters", name);
+		    "64 characters", show);
 	for (p = name; *p; p++)
 		if ((unsigned char)*p < ' ' || (unsigned char)*p == 0x7f)
 			return cm__fail(ctx, CM_E_INVALID, "CA name '%s' has a "
-			    "control character", name);
+			    "control character", show);
 	return CM_OK;
 }
 

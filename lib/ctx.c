@@ -90,6 +90,8 @@ cm_strerror(cm_err code)
 	return "CM_E_UNKNOWN";
 }
 
+static void vset(cm_ctx *ctx, const char *fmt, va_list ap) CM_PRINTF(2, 0);
+
 static void
 vset(cm_ctx *ctx, const char *fmt, va_list ap)
 {

@@ -323,4 +323,29 @@ typedef struct cm__blob {
 extern const cm__blob cm__migrations[];   /* ends with {NULL, NULL} */
 extern const cm__blob cm__templates[];
 
+/* ---- batch files (issue.c); split out so that tests/fuzz reaches the
+ * parser without a store ---- */
+typedef struct cm__batch_req {
+	char *line;            /* owns the words below */
+	char **words;          /* profile, then names */
+	size_t nwords;
+	char *cert, *key;      /* <outdir>/<stem>.crt and .key */
+	size_t lineno;         /* 1-based, for messages */
+} cm__batch_req;
+/*
+ * Splits the text of a batch file into requests, skipping blank and
+ * comment lines.  text[len] must be NUL; text is modified in place.  path
+ * names the file in messages; outdir prefixes the output files.
+ * [out] out, n: the requests, freed with cm__batch_free().
+ * CM_E_INVALID names the file and line of a bad request.
+ */
+cm_err cm__batch_parse(cm__batch_req **out, size_t *n, cm_ctx *ctx,
+    char *text, size_t len, const char *path, const char *outdir);
+void cm__batch_free(cm__batch_req *br, size_t n);
+/*
+ * A name from argv or a file as quoted in a message (name.c): at most 60
+ * octets and "...", control and non-ASCII octets as '?'.  len >= 72.
+ */
+void cm__name_quote(char *buf, size_t len, const char *text);
+
 #endif /* CM_INTERNAL_H */

@@ -48,6 +48,7 @@ cm_name_file_stem(char *buf, size_t len, cm_ctx *ctx, const char *name)
 {
 	size_t o = 0;
 	const char *p = name;
+	char show[72];
 
 	if (strncmp(p, "*.", 2) == 0) {
 		if (len < 10)
@@ -66,13 +67,16 @@ cm_name_file_stem(char *buf, size_t len, cm_ctx *ctx, const char *name)
 		buf[o++] = c;
 	}
 	buf[o] = '\0';
-	if (o == 0 || strcmp(buf, ".") == 0 || strcmp(buf, "..") == 0)
+	if (o == 0 || strcmp(buf, ".") == 0 || strcmp(buf, "..") == 0) {
+		cm__name_quote(show, sizeof(show), name);
 		return cm__fail(ctx, CM_E_INVALID, "name '%s' makes no file "
-		    "name", name);
+		    "name", show);
+	}
 	return CM_OK;
 toolong:
+	cm__name_quote(show, sizeof(show), name);
 	return cm__fail(ctx, CM_E_INVALID, "name '%s' is too long for a file "
-	    "name", name);
+	    "name", show);
 }
 
 static void
@@ -829,15 +833,10 @@ cm__issue_src_one(cm_cert_info **out, cm_store *st, const cm_issue_opts *o,
 #define MAX_BATCH (1024 * 1024)
 #define MAX_BATCH_FILE (64 * 1024 * 1024)
 
-typedef struct batch_req {
-	char *line;            /* owns the words below */
-	char **words;          /* profile, then names */
-	size_t nwords;
-	char *cert, *key;
-} batch_req;
+typedef cm__batch_req batch_req;
 
-static void
-batch_free(batch_req *br, size_t n)
+void
+cm__batch_free(batch_req *br, size_t n)
 {
 	size_t i;
 
@@ -850,6 +849,8 @@ batch_free(batch_req *br, size_t n)
 	free(br);
 }
 
+#define BATCH_SEP " \t\r\v\f"
+
 /* Splits one line into br; 0 words for a blank or comment line. */
 static cm_err
 batch_line(batch_req *br, cm_ctx *ctx, const char *line, const char *outdir,
@@ -861,9 +862,12 @@ batch_line(batch_req *br, cm_ctx *ctx, const char *line, const char *outdir,
 	cm_err err;
 
 	memset(br, 0, sizeof(*br));
+	/* The separators strtok_r uses below, not isspace(): in a locale
+	 * where isspace(0xa0) holds, the counts would differ and words[1]
+	 * could be NULL. */
 	for (c = line; *c && *c != '#'; c++)
-		if (!isspace((unsigned char)*c) &&
-		    (c == line || isspace((unsigned char)c[-1])))
+		if (strchr(BATCH_SEP, *c) == NULL &&
+		    (c == line || strchr(BATCH_SEP, c[-1]) != NULL))
 			words++;
 	if (words == 0)
 		return CM_OK;
@@ -875,9 +879,9 @@ batch_line(batch_req *br, cm_ctx *ctx, const char *line, const char *outdir,
 		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
 	if ((tok = strchr(br->line, '#')) != NULL)
 		*tok = '\0';
-	for (tok = strtok_r(br->line, " \t\r\v\f", &save);
+	for (tok = strtok_r(br->line, BATCH_SEP, &save);
 	    tok != NULL && br->nwords < words;
-	    tok = strtok_r(NULL, " \t\r\v\f", &save))
+	    tok = strtok_r(NULL, BATCH_SEP, &save))
 		br->words[br->nwords++] = tok;
 	if ((err = cm_name_file_stem(stem, sizeof(stem), ctx,
 	    br->words[1])) != CM_OK) {
@@ -896,25 +900,14 @@ batch_line(batch_req *br, cm_ctx *ctx, const char *line, const char *outdir,
 }
 
 cm_err
-cm_issue_batch_file(cm_cert_info ***out, size_t *nout, cm_store *st,
-    const char *path, const char *outdir, const cm_issue_opts *defaults,
-    unsigned threads)
+cm__batch_parse(cm__batch_req **out, size_t *nout, cm_ctx *ctx, char *text,
+    size_t len, const char *path, const char *outdir)
 {
-	cm_ctx *ctx = cm__store_ctx(st);
-	cm_issue_opts def = CM_ISSUE_OPTS_INIT;
-	char *text = NULL, *p, *nl, m[CM_ERRBUF];
+	char *p, *nl;
 	batch_req *br = NULL, *nb;
-	cm_issue_opts *reqs = NULL;
-	size_t len, n = 0, cap = 0, i, lineno = 0, *lines = NULL, *nlines;
-	cm_err err;
+	size_t n = 0, cap = 0, lineno = 0;
+	cm_err err = CM_OK;
 
-	if (defaults == NULL)
-		defaults = &def;
-	if (outdir == NULL)
-		outdir = ".";
-	if ((err = cm__file_read(ctx, path, MAX_BATCH_FILE, &text, &len)) !=
-	    CM_OK)
-		return err;
 	if (memchr(text, '\0', len) != NULL) {
 		err = cm__fail(ctx, CM_E_INVALID, "%s: not a text file", path);
 		goto out;
@@ -932,17 +925,15 @@ cm_issue_batch_file(cm_cert_info ***out, size_t *nout, cm_store *st,
 				    MAX_BATCH);
 				goto out;
 			}
-			if ((nb = realloc(br, cap * sizeof(*br))) == NULL ||
-			    (br = nb, nlines = realloc(lines,
-			    cap * sizeof(*lines))) == NULL) {
+			if ((nb = realloc(br, cap * sizeof(*br))) == NULL) {
 				err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
 				goto out;
 			}
-			lines = nlines;
+			br = nb;
 		}
 		err = batch_line(&br[n], ctx, p, outdir, path, lineno);
 		if (br[n].nwords > 0 || err != CM_OK) {
-			lines[n] = lineno;
+			br[n].lineno = lineno;
 			n++;
 		}
 		if (err != CM_OK)
@@ -952,6 +943,38 @@ cm_issue_batch_file(cm_cert_info ***out, size_t *nout, cm_store *st,
 		err = cm__fail(ctx, CM_E_INVALID, "%s: no request", path);
 		goto out;
 	}
+	*out = br;
+	*nout = n;
+	br = NULL;
+	n = 0;
+out:
+	cm__batch_free(br, n);
+	return err;
+}
+
+cm_err
+cm_issue_batch_file(cm_cert_info ***out, size_t *nout, cm_store *st,
+    const char *path, const char *outdir, const cm_issue_opts *defaults,
+    unsigned threads)
+{
+	cm_ctx *ctx = cm__store_ctx(st);
+	cm_issue_opts def = CM_ISSUE_OPTS_INIT;
+	char *text = NULL, *p, m[CM_ERRBUF];
+	batch_req *br = NULL;
+	cm_issue_opts *reqs = NULL;
+	size_t len, n = 0, i;
+	cm_err err;
+
+	if (defaults == NULL)
+		defaults = &def;
+	if (outdir == NULL)
+		outdir = ".";
+	if ((err = cm__file_read(ctx, path, MAX_BATCH_FILE, &text, &len)) !=
+	    CM_OK)
+		return err;
+	if ((err = cm__batch_parse(&br, &n, ctx, text, len, path, outdir)) !=
+	    CM_OK)
+		goto out;
 	if ((reqs = calloc(n, sizeof(*reqs))) == NULL) {
 		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
 		goto out;
@@ -972,7 +995,8 @@ cm_issue_batch_file(cm_cert_info ***out, size_t *nout, cm_store *st,
 		size_t r = (size_t)strtoul(ctx->err + 8, &p, 10);
 		if (r >= 1 && r <= n && p[0] == ':') {
 			snprintf(m, sizeof(m), "%s", p + 2);
-			cm__fail(ctx, err, "%s:%zu: %s", path, lines[r - 1], m);
+			cm__fail(ctx, err, "%s:%zu: %s", path, br[r - 1].lineno,
+			    m);
 		}
 	} else if (err != CM_OK && strncmp(ctx->err, "requests ", 9) == 0) {
 		/* "requests K and I both write F" names lines too. */
@@ -983,15 +1007,15 @@ cm_issue_batch_file(cm_cert_info ***out, size_t *nout, cm_store *st,
 		    strncmp(p, " both write ", 12) == 0) {
 			snprintf(m, sizeof(m), "%s", p + 12);
 			cm__fail(ctx, err, "%s:%zu: writes %s, as line %zu "
-			    "does", path, lines[r - 1], m, lines[k - 1]);
+			    "does", path, br[r - 1].lineno, m,
+			    br[k - 1].lineno);
 		}
 	}
 	if (err == CM_OK && nout != NULL)
 		*nout = n;
 out:
 	free(reqs);
-	batch_free(br, n);
-	free(lines);
+	cm__batch_free(br, n);
 	free(text);
 	return err;
 }

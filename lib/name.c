@@ -73,6 +73,24 @@ lower(char *s)
 		*s = (char)tolower((unsigned char)*s);
 }
 
+/*
+ * The name as quoted in a message: at most 60 octets, and a control or
+ * non-ASCII octet shown as '?' so that the message stays one line.
+ */
+void
+cm__name_quote(char *buf, size_t len, const char *text)
+{
+	char *c;
+
+	if (strlen(text) > 64)
+		snprintf(buf, len, "%.60s...", text);
+	else
+		snprintf(buf, len, "%s", text);
+	for (c = buf; *c; c++)
+		if ((unsigned char)*c < ' ' || (unsigned char)*c >= 0x7f)
+			*c = '?';
+}
+
 void
 cm__name_clear(cm__name *n)
 {
@@ -91,10 +109,7 @@ cm__name_parse(cm__name *out, cm_ctx *ctx, const char *text)
 	if (text == NULL || text[0] == '\0')
 		return cm__fail(ctx, CM_E_INVALID, "name '' is empty");
 	/* Quote at most 60 octets: the reason must fit in the message. */
-	if (strlen(text) > 64)
-		snprintf(show, sizeof(show), "%.60s...", text);
-	else
-		snprintf(show, sizeof(show), "%s", text);
+	cm__name_quote(show, sizeof(show), text);
 	for (p = text; *p; p++)
 		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
 			return cm__fail(ctx, CM_E_INVALID, "name '%s' has a "
@@ -185,7 +200,7 @@ cm__constraint_parse(cm__constraint *out, cm_ctx *ctx, const char *text)
 {
 	cm__constraint c;
 	const char *slash, *why;
-	char addr[64], *end;
+	char addr[64], *end, show[72], ashow[72];
 	long prefix;
 	size_t alen, i;
 	int af;
@@ -193,25 +208,28 @@ cm__constraint_parse(cm__constraint *out, cm_ctx *ctx, const char *text)
 	memset(&c, 0, sizeof(c));
 	if (text == NULL || text[0] == '\0')
 		return cm__fail(ctx, CM_E_INVALID, "--permit '': empty");
+	cm__name_quote(show, sizeof(show), text);
 	if ((slash = strchr(text, '/')) != NULL) {
 		alen = (size_t)(slash - text);
 		if (alen >= sizeof(addr))
 			return cm__fail(ctx, CM_E_INVALID,
-			    "--permit '%s': not an IP range", text);
+			    "--permit '%s': not an IP range", show);
 		memcpy(addr, text, alen);
 		addr[alen] = '\0';
 		af = strchr(addr, ':') ? AF_INET6 : AF_INET;
 		alen = af == AF_INET6 ? 16 : 4;
-		if (inet_pton(af, addr, c.data) != 1)
+		if (inet_pton(af, addr, c.data) != 1) {
+			cm__name_quote(ashow, sizeof(ashow), addr);
 			return cm__fail(ctx, CM_E_INVALID, "--permit '%s': "
-			    "'%s' is not an IP address", text, addr);
+			    "'%s' is not an IP address", show, ashow);
+		}
 		prefix = strtol(slash + 1, &end, 10);
 		/* Digits only: strtol would take " 8" and "+8". */
 		if (!isdigit((unsigned char)slash[1]) || *end != '\0' ||
 		    prefix < 0 ||
 		    prefix > (long)alen * 8)
 			return cm__fail(ctx, CM_E_INVALID, "--permit '%s': "
-			    "prefix length must be 0-%zu", text, alen * 8);
+			    "prefix length must be 0-%zu", show, alen * 8);
 		/* RFC 5280 4.2.1.10: address followed by the mask. */
 		for (i = 0; i < alen; i++) {
 			long bits = prefix - (long)i * 8;
@@ -220,7 +238,7 @@ cm__constraint_parse(cm__constraint *out, cm_ctx *ctx, const char *text)
 			if (c.data[i] & (unsigned char)~m)
 				return cm__fail(ctx, CM_E_INVALID,
 				    "--permit '%s': host bits set beyond "
-				    "/%ld", text, prefix);
+				    "/%ld", show, prefix);
 			c.data[alen + i] = m;
 		}
 		c.len = alen * 2;
@@ -228,7 +246,7 @@ cm__constraint_parse(cm__constraint *out, cm_ctx *ctx, const char *text)
 	} else if (text[0] == '@') {
 		if ((why = hostname_problem(text + 1)) != NULL)
 			return cm__fail(ctx, CM_E_INVALID,
-			    "--permit '%s': email domain %s", text, why);
+			    "--permit '%s': email domain %s", show, why);
 		c.len = strlen(text + 1);
 		memcpy(c.data, text + 1, c.len);
 		lower((char *)c.data);
@@ -240,7 +258,7 @@ cm__constraint_parse(cm__constraint *out, cm_ctx *ctx, const char *text)
 		if ((why = hostname_problem(d)) != NULL)
 			return cm__fail(ctx, CM_E_INVALID,
 			    "--permit '%s': not a DNS suffix, IP range or "
-			    "@domain: it %s", text, why);
+			    "@domain: it %s", show, why);
 		c.len = strlen(d);
 		memcpy(c.data, d, c.len);
 		lower((char *)c.data);
