@@ -95,4 +95,20 @@ bad "empty file" '# nothing\n' "bad.scn: no \[scenario NAME\] section"
 bad "bad priority" '[scenario a]\nserver_cert = cert:localhost\ntrust = ca:certmint dev CA\npriority = NORMAL:+BOGUS\nexpect = ok\n' \
     "priority 'NORMAL:\+BOGUS' is invalid"
 expect_fail 2 "nosuch.scn" "missing file" "$C" test "$WORK/nosuch.scn"
+
+# JUnit escapes what a scenario name may carry: markup and quotes stay
+# text, a mismatch becomes a <failure> that python's parser reads back.
+printf '[scenario a<b&"c'"'"'>]\nserver_cert = cert:localhost\ntrust = ca:certmint dev CA\nname = localhost\nexpect = hostname\n' \
+    >"$WORK/esc.scn"
+"$C" test "$WORK/esc.scn" --format junit >"$WORK/esc.xml" 2>/dev/null
+is "a mismatching scenario exits 1" "$?" 1
+check "its JUnit XML parses, with the name intact and one failure" \
+    python3 -c '
+import sys, xml.etree.ElementTree as ET
+t = ET.parse(sys.argv[1]).getroot()
+c = t.find("testsuite/testcase")
+assert c.get("name") == "a<b&\"c'"'"'>", c.get("name")
+f = c.find("failure")
+assert f is not None and "expected hostname, got ok" in f.get("message")
+' "$WORK/esc.xml"
 done_testing
