@@ -68,7 +68,7 @@ cmd_list(cmd_env *env, int argc, char **argv)
 	long long secs;
 	bool json = false, ok;
 	cm_err err;
-	int c, rc = EXIT_OK;
+	int c, rc = EXIT_OK, pw;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -137,13 +137,17 @@ cmd_list(cmd_env *env, int argc, char **argv)
 		}
 		goto out;
 	}
-	printf("%-34s %-10s %-8s %-20s %s\n", "SERIAL", "STATUS", "PROFILE",
-	    "NOT AFTER", "NAMES");
+	/* The profile column is as wide as its longest entry. */
+	for (i = 0, pw = 8; i < n; i++)
+		if (strlen(v[i]->profile) > (size_t)pw && strlen(v[i]->profile) < 64)
+			pw = (int)strlen(v[i]->profile);
+	printf("%-34s %-10s %-*s %-20s %s\n", "SERIAL", "STATUS", pw,
+	    "PROFILE", "NOT AFTER", "NAMES");
 	for (i = 0; i < n; i++) {
 		char na[32];
 		cmd_time(na, sizeof(na), v[i]->not_after);
-		printf("%-34s %-10s %-8s %-20s ", v[i]->serial, v[i]->status,
-		    v[i]->profile, na);
+		printf("%-34s %-10s %-*s %-20s ", v[i]->serial, v[i]->status,
+		    pw, v[i]->profile, na);
 		for (k = 0; k < v[i]->nnames; k++)
 			printf("%s%s", k ? "," : "", v[i]->names[k]);
 		printf("\n");
