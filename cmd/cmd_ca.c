@@ -10,9 +10,12 @@
 static const char usage[] =
 "usage: certmint ca list [--json]\n"
 "       certmint ca show [NAME] [--pem | --json]\n"
+"       certmint ca set [NAME] [--crl-url URL] [--ocsp-url URL]\n"
 "\n"
 "  list         every CA in the store\n"
 "  show [NAME]  one CA; NAME may be left out when the store has one CA\n"
+"  set [NAME]   CRL and OCSP URLs placed in issued certificates (see\n"
+"               certmint ca set --help)\n"
 "  --pem        print the CA certificate (PEM), e.g. to trust it\n"
 "  --json       machine-readable output\n";
 
@@ -58,6 +61,9 @@ cmd_ca(cmd_env *env, int argc, char **argv)
 	cm_err err;
 	int c, rc = EXIT_OK;
 
+	/* 'ca set' has options of its own (cmd_crl.c). */
+	if (argc > 1 && strcmp(argv[1], "set") == 0)
+		return cmd_ca_set(env, argc - 1, argv + 1);
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {

@@ -19,6 +19,8 @@ static const struct command {
 	{ "issue", cmd_issue, "Issue server, client or peer certificates" },
 	{ "list", cmd_list, "List issued certificates" },
 	{ "show", cmd_show, "Show one certificate" },
+	{ "crl", cmd_crl, "Publish a certificate revocation list" },
+	{ "ocsp", cmd_ocsp, "Run an OCSP responder, or write a response" },
 	{ "help", cmd_help, "Show help for a command" },
 	{ "version", cmd_version, "Print the version" },
 };

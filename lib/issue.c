@@ -273,6 +273,8 @@ job_build(job *j, cm_ctx *ctx, const cm__signer *s, gnutls_privkey_t cakey,
 	}
 	if ((err = cm__profile_apply(crt, ctx, j->prof, j->kt)) != CM_OK)
 		goto out;
+	if ((err = cm__ca_urls_apply(crt, ctx, s)) != CM_OK)
+		goto out;
 	/* ub-common-name is 64: longer first names live in the SAN only. */
 	if (strlen(j->names[0].value) <= 64 && (ret =
 	    gnutls_x509_crt_set_dn_by_oid(crt, GNUTLS_OID_X520_COMMON_NAME, 0,
