@@ -171,8 +171,12 @@ ca_hashes(cm__ocsp_ca *c, cm_ctx *ctx)
 			goto out;
 		}
 	}
-	/* The responder ID of a CA signing itself (4.2.2.3 byKey: SHA-1). */
+	/* The responder ID of a CA signing itself (4.2.2.3).  byName: GnuTLS
+	 * looks a byKey ID up by subject key identifier, which need not be
+	 * the SHA-1 of the key (ours is RFC 7093 SHA-256). */
 	memcpy(c->rid, c->key_hash[0], 20);
+	c->rname = dn;
+	dn.data = NULL;
 out:
 	gnutls_free(dn.data);
 	gnutls_free(bits.data);
@@ -208,8 +212,11 @@ cm_ocsp_responder_free(cm_ocsp_responder *r)
 		}
 	free(r->buckets);
 	free(r->scratch);
-	for (i = 0; i < r->ncas; i++)
+	for (i = 0; i < r->ncas; i++) {
 		cm__signer_free(r->cas[i].s);
+		gnutls_free(r->cas[i].rname.data);
+	}
+	gnutls_free(r->dname.data);
 	free(r->cas);
 	gnutls_privkey_deinit(r->dkey);
 	gnutls_x509_privkey_deinit(r->dxkey);
@@ -310,6 +317,10 @@ load_signer(cm_ocsp_responder *r, const char *ref)
 	r->dkt = cm__key_type_of(r->dxkey);
 	if ((err = key_bits(&bits, ctx, r->dcrt)) != CM_OK)
 		goto out;
+	if ((ret = gnutls_x509_crt_get_raw_dn(r->dcrt, &r->dname)) < 0) {
+		err = cm__gnutls_fail(ctx, ret, "OCSP signer: subject");
+		goto out;
+	}
 	if ((ret = gnutls_hash_fast(GNUTLS_DIG_SHA1, bits.data, bits.size,
 	    r->drid)) < 0) {
 		err = cm__gnutls_fail(ctx, ret, "OCSP signer");
@@ -322,6 +333,7 @@ load_signer(cm_ocsp_responder *r, const char *ref)
 			r->cas[i].key = r->dkey;
 			r->cas[i].kt = r->dkt;
 			memcpy(r->cas[i].rid, r->drid, 20);
+			r->cas[i].rid_name = r->dname;
 			r->cas[i].delegated = true;
 		}
 out:
@@ -443,9 +455,11 @@ build_response(unsigned char **out, size_t *len, cm_ocsp_responder *r,
 		goto out;
 	/* version DEFAULT v1: left out. */
 	if ((rc = asn1_write_value(rd, "version", "0", 0)) != ASN1_SUCCESS ||
-	    (rc = asn1_write_value(rd, "responderID", "byKey", 1)) !=
+	    (rc = asn1_write_value(rd, "responderID", "byName", 1)) !=
 	    ASN1_SUCCESS ||
-	    (rc = asn1_write_value(rd, "responderID.byKey", c->rid, 20)) !=
+	    (rc = asn1_write_value(rd, "responderID.byName",
+	    c->delegated ? c->rid_name.data : c->rname.data,
+	    (int)(c->delegated ? c->rid_name.size : c->rname.size))) !=
 	    ASN1_SUCCESS) {
 		err = cm__asn1_fail(ctx, rc, "OCSP responder ID");
 		goto out;
@@ -564,7 +578,7 @@ build_response(unsigned char **out, size_t *len, cm_ocsp_responder *r,
 	    "CERTMINT-REVOCATION.OCSPResponse")) != CM_OK)
 		goto out;
 	if ((rc = asn1_write_value(resp, "responseStatus", "successful",
-	    1)) != ASN1_SUCCESS ||
+	    0)) != ASN1_SUCCESS ||
 	    (rc = asn1_write_value(resp, "responseBytes.responseType",
 	    OID_BASIC, 1)) != ASN1_SUCCESS ||
 	    (rc = asn1_write_value(resp, "responseBytes.response", bder,

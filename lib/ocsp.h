@@ -15,8 +15,11 @@ typedef struct cm__ocsp_ca {
 	/* who signs its responses: the CA, or the delegated signer */
 	gnutls_privkey_t key;
 	cm_key_type kt;
-	unsigned char rid[20];          /* ResponderID byKey (SHA-1) */
+	unsigned char rid[20];          /* SHA-1 of the signer's key */
+	gnutls_datum_t rname;           /* ResponderID byName: the signer's
+	                                   subject DER (gnutls_malloc'd) */
 	bool delegated;
+	gnutls_datum_t rid_name;        /* delegated: r->dname, not owned */
 } cm__ocsp_ca;
 
 struct entry;
@@ -36,6 +39,7 @@ struct cm_ocsp_responder {
 	gnutls_datum_t dcert;           /* DER, malloc'd */
 	gnutls_datum_t dcert_gt;        /* scratch, gnutls_malloc'd */
 	unsigned char drid[20];
+	gnutls_datum_t dname;           /* the delegated signer's subject */
 	/* kept responses, by CertID DER */
 	struct entry **buckets;
 	size_t nbuckets, nents;
