@@ -116,6 +116,8 @@ grep -q "verify OK" v.txt && ok "DER CRL: verify OK" || { not_ok "DER CRL"; diag
 # complete CRL must carry the delta's entry.
 check_not "openssl verify rejects the newly revoked certificate by CRL 3" \
 	openssl verify -crl_check -CAfile ca.pem -CRLfile crl.der older.test.crt
+grep -q "certificate revoked" "$WORK/out" "$WORK/err" &&
+	ok "... because it is revoked" || { not_ok "... revoked"; diag "$WORK/err"; }
 check "crl to standard output" sh -c "$C crl > out.pem"
 grep -q "BEGIN X509 CRL" out.pem && ok "PEM on standard output" ||
 	not_ok "PEM on standard output"
