@@ -314,7 +314,8 @@ cm_err cm__store_cert_status(cm__cert_status *out, cm_store *st,
  * expired), for pre-signing; fn as above (revoked_at 0 when valid). */
 cm_err cm__store_cert_each(cm_store *st, int64_t ca_id, time_t now,
     size_t max, cm__revoked_fn fn, void *arg);
-/* PRAGMA data_version: changes when another connection commits. */
+/* Changes whenever a write is committed, by any connection (PRAGMA
+ * data_version and this connection's change count). */
 cm_err cm__store_data_version(int64_t *out, cm_store *st);
 
 #endif /* CM_INTERNAL_H */

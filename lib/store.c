@@ -1312,8 +1312,11 @@ cm__store_data_version(int64_t *out, cm_store *st)
 	if ((err = prepare(st, &s, "PRAGMA data_version")) != CM_OK)
 		return err;
 	rc = sqlite3_step(s);
+	/* data_version moves on commits of other connections; this
+	 * connection's own writes show in its change count. */
 	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(s, 0);
+		*out = (int64_t)((uint64_t)sqlite3_column_int64(s, 0) << 32) +
+		    (int64_t)sqlite3_total_changes(st->db);
 	else
 		err = sql_fail(st, rc, "reading data version");
 	sqlite3_finalize(s);
