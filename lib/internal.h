@@ -273,6 +273,11 @@ cm_err cm__asn1_der(unsigned char **out, size_t *len, cm_ctx *ctx,
  * AlgorithmIdentifier written to element name of node. */
 cm_err cm__sig_alg_write(gnutls_sign_algorithm_t *out, cm_ctx *ctx,
     asn1_node node, const char *name, cm_key_type kt);
+/* Inserts ins after the after-th element of the DER SEQUENCE seq and
+ * fixes its length; [out] a new buffer (free()). */
+cm_err cm__der_splice(unsigned char **out, size_t *len, cm_ctx *ctx,
+    const unsigned char *seq, size_t seqlen, size_t after,
+    const unsigned char *ins, size_t inslen);
 /* Signs tbs and writes SignedData {tbs, alg, signature} as DER. */
 cm_err cm__sign_der(unsigned char **out, size_t *len, cm_ctx *ctx,
     gnutls_privkey_t key, cm_key_type kt, const unsigned char *tbs,
