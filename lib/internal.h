@@ -305,6 +305,10 @@ cm_err cm__store_revoked_each(cm_store *st, int64_t ca_id, int64_t since,
 cm_err cm__store_crl_insert(cm_store *st, int64_t ca_id, int64_t number,
     int64_t base, time_t this_update, time_t next_update, size_t entries,
     const unsigned char *der, size_t len);
+/* The CA's newest CRL (complete or delta): number 0 and next_update 0
+ * when none was published (for 'certmint status': CRLs due). */
+cm_err cm__store_crl_latest(int64_t *number, time_t *next_update,
+    cm_store *st, int64_t ca_id);
 /* Status of one certificate for OCSP: found false when never issued. */
 typedef struct cm__cert_status {
 	bool found;
