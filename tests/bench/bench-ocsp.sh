@@ -2,7 +2,7 @@
 # bench-ocsp.sh - OCSP requests/s and p99 latency under a loopback load
 # (POST, kept-alive connections): certmint ocsp serve against the openssl
 # ocsp -index responder with the same load, in the same run.  The equal
-# load is tests/bench/ocsp_load.py (2 client processes): wrk cannot drive
+# load is tests/bench/ocsp-load.c (compiled here): wrk cannot drive
 # openssl ocsp (OpenSSL 3.0's responder spins on wrk's probe connection,
 # which closes without a request).  certmint is also measured with wrk,
 # whose client costs less, so it shows the responder's own ceiling.
@@ -53,9 +53,22 @@ load() {
 	ERRS=$(sed -n 's/^ *Non-2xx or 3xx responses: *//p; s/^ *Socket errors: *//p' "$1.wrk")
 }
 
+# The equal load: tests/bench/ocsp-load.c (THREADS threads), or the
+# slower ocsp_load.py when there is no C compiler.
+THREADS=${THREADS:-4}
+if ${CC:-cc} -O2 -pthread -o "$W/ocsp-load" \
+    "$top_srcdir/tests/bench/ocsp-load.c" 2>/dev/null; then
+	LOADER="$W/ocsp-load"
+	LOADNAME="ocsp-load.c, $THREADS threads"
+else
+	LOADER="python3 $PYLOAD"
+	LOADNAME="ocsp_load.py, $THREADS processes"
+fi
+echo "# equal load: $LOADNAME, ${DURATION}s, kept-alive POST"
+
 # pyload NAME PORT: the equal load; sets RPS and P99 (ms)
 pyload() {
-	python3 "$PYLOAD" "$2" "$W/$1.req" "$DURATION" 2 >"$1.py" 2>&1 || true
+	$LOADER "$2" "$W/$1.req" "$DURATION" "$THREADS" >"$1.py" 2>&1 || true
 	RPS=$(sed -n 's/^rps=\([0-9]*\).*/\1/p' "$1.py")
 	P99=$(sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p' "$1.py")
 	ERRS=$(sed -n 's/.*errors=\([0-9]*\).*/\1/p' "$1.py")
