@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -33,16 +34,50 @@ cm_status_free(cm_status *s)
 	free(s);
 }
 
+static int
+cmp_crl(const void *a, const void *b)
+{
+	const cm_status_crl *x = a, *y = b;
+
+	return (x->next_update > y->next_update) -
+	    (x->next_update < y->next_update);
+}
+
 /*
- * Hook for the CRL module: fills s->crls with each CA's next CRL update,
- * soonest first.  Until CRLs are published there is nothing due.
+ * Each CA's next CRL update (its newest CRL's nextUpdate), soonest first.
+ * A CA that never published a CRL has none due.
  */
 static cm_err
 status_crls(cm_status *s, cm_store *st)
 {
-	(void)st;
+	cm__ca_rec rec;
+	int64_t number;
+	time_t next;
+	size_t i;
+	cm_err err;
+
 	s->crls = NULL;
 	s->ncrls = 0;
+	if (s->ncas == 0)
+		return CM_OK;
+	if ((s->crls = calloc(s->ncas, sizeof(*s->crls))) == NULL)
+		return cm__fail(cm__store_ctx(st), CM_E_NOMEM, "out of memory");
+	for (i = 0; i < s->ncas; i++) {
+		if ((err = cm__store_ca_get(&rec, st, s->cas[i].name)) != CM_OK)
+			return err;
+		err = cm__store_crl_latest(&number, &next, st, rec.id);
+		cm__ca_rec_clear(&rec);
+		if (err != CM_OK)
+			return err;
+		/* Only CAs that publish CRLs have one due. */
+		if (number == 0)
+			continue;
+		if ((s->crls[s->ncrls].ca = strdup(s->cas[i].name)) == NULL)
+			return cm__fail(cm__store_ctx(st), CM_E_NOMEM,
+			    "out of memory");
+		s->crls[s->ncrls++].next_update = next;
+	}
+	qsort(s->crls, s->ncrls, sizeof(*s->crls), cmp_crl);
 	return CM_OK;
 }
 

@@ -138,4 +138,20 @@ for kt in ec-p384 ec-p521 ed25519 rsa-2048; do
 	grep -q "Verified" cv.txt && ok "$kt: certtool verified" ||
 		{ not_ok "$kt: certtool"; diag cv.txt; }
 done
+
+# certmint status lists the CRL due next, from the newest CRL's nextUpdate.
+S2="$WORK/status.db"
+CERTMINT_STORE=$S2 $C issue server due.test >/dev/null 2>&1
+CERTMINT_STORE=$S2 $C status --json >st0.json
+is "no CRL due before one is published" \
+    "$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["crls_due"]))' st0.json)" 0
+CERTMINT_STORE=$S2 $C crl --next-update 3d --out due.crl --json >crl3.json
+CERTMINT_STORE=$S2 $C status --json >st1.json
+check "status shows the CRL due at its nextUpdate" python3 -c '
+import json, sys
+st = json.load(open(sys.argv[1]))["crls_due"]
+assert len(st) == 1 and st[0]["ca"] == "certmint dev CA", st
+crl = open(sys.argv[2]).read()
+assert st[0]["next_update"] in crl, (st, crl)
+' st1.json crl3.json
 done_testing
