@@ -60,6 +60,11 @@ void cmd_time(char *buf, size_t len, time_t t);
 /* "30d", "12h", "2w", "90" (days) -> seconds; false when malformed. */
 bool cmd_parse_duration(const char *s, long long *out);
 bool cmd_parse_uint(const char *s, unsigned max, unsigned *out);
+/* Option values shared by several commands; false after printing the
+ * usage error naming cmd. */
+bool cmd_opt_days(const char *cmd, const char *arg, unsigned *out);
+bool cmd_opt_key_type(cmd_env *env, const char *cmd, const char *arg,
+    cm_key_type *out);
 
 json_t *cmd_cert_json(const cm_cert_info *c);
 json_t *cmd_ca_json(const cm_ca_info *ca);

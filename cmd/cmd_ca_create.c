@@ -83,16 +83,13 @@ cmd_ca_create(cmd_env *env, int argc, char **argv)
 			permit[o.npermit++] = optarg;
 			break;
 		case 'k':
-			if (cm_key_type_parse(&o.key_type, env->ctx, optarg) !=
-			    CM_OK)
-				return cmd_usage_error("ca create", "%s",
-				    cm_ctx_error(env->ctx));
+			if (!cmd_opt_key_type(env, "ca create", optarg,
+			    &o.key_type))
+				return EXIT_USAGE;
 			break;
 		case 'd':
-			if (!cmd_parse_uint(optarg, 36500, &o.days) ||
-			    o.days == 0)
-				return cmd_usage_error("ca create", "--days '%s' "
-				    "is not a number of days (1-36500)", optarg);
+			if (!cmd_opt_days("ca create", optarg, &o.days))
+				return EXIT_USAGE;
 			break;
 		case 'h':
 			fputs(usage, stdout);

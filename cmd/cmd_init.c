@@ -72,16 +72,13 @@ cmd_init(cmd_env *env, int argc, char **argv)
 			o.name = optarg;
 			break;
 		case 'k':
-			if (cm_key_type_parse(&o.key_type, env->ctx, optarg) !=
-			    CM_OK)
-				return cmd_usage_error("init", "%s",
-				    cm_ctx_error(env->ctx));
+			if (!cmd_opt_key_type(env, "init", optarg,
+			    &o.key_type))
+				return EXIT_USAGE;
 			break;
 		case 'd':
-			if (!cmd_parse_uint(optarg, 36500, &o.days) ||
-			    o.days == 0)
-				return cmd_usage_error("init", "--days '%s' is "
-				    "not a number of days (1-36500)", optarg);
+			if (!cmd_opt_days("init", optarg, &o.days))
+				return EXIT_USAGE;
 			break;
 		case 'p':
 			if (o.npermit == MAX_PERMIT)

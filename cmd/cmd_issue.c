@@ -199,16 +199,13 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 		case 'j': json = true; break;
 		case 'N': o.discard_key = true; break;
 		case 'k':
-			if (cm_key_type_parse(&o.key_type, env->ctx, optarg) !=
-			    CM_OK)
-				return cmd_usage_error("issue", "%s",
-				    cm_ctx_error(env->ctx));
+			if (!cmd_opt_key_type(env, "issue", optarg,
+			    &o.key_type))
+				return EXIT_USAGE;
 			break;
 		case 'd':
-			if (!cmd_parse_uint(optarg, 36500, &o.days) ||
-			    o.days == 0)
-				return cmd_usage_error("issue", "--days '%s' is "
-				    "not a number of days (1-36500)", optarg);
+			if (!cmd_opt_days("issue", optarg, &o.days))
+				return EXIT_USAGE;
 			break;
 		case 't':
 			if (!cmd_parse_uint(optarg, 256, &threads))

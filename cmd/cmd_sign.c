@@ -67,10 +67,8 @@ cmd_sign(cmd_env *env, int argc, char **argv)
 		case 'p': env->passphrase_file = optarg; break;
 		case 'j': json = true; break;
 		case 'd':
-			if (!cmd_parse_uint(optarg, 36500, &o.days) ||
-			    o.days == 0)
-				return cmd_usage_error("sign", "--days '%s' is "
-				    "not a number of days (1-36500)", optarg);
+			if (!cmd_opt_days("sign", optarg, &o.days))
+				return EXIT_USAGE;
 			break;
 		case 'h':
 			fputs(usage, stdout);

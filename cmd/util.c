@@ -254,6 +254,26 @@ cmd_parse_uint(const char *s, unsigned max, unsigned *out)
 }
 
 bool
+cmd_opt_days(const char *cmd, const char *arg, unsigned *out)
+{
+	if (cmd_parse_uint(arg, 36500, out) && *out > 0)
+		return true;
+	cmd_usage_error(cmd, "--days '%s' is not a number of days (1-36500)",
+	    arg);
+	return false;
+}
+
+bool
+cmd_opt_key_type(cmd_env *env, const char *cmd, const char *arg,
+    cm_key_type *out)
+{
+	if (cm_key_type_parse(out, env->ctx, arg) == CM_OK)
+		return true;
+	cmd_usage_error(cmd, "%s", cm_ctx_error(env->ctx));
+	return false;
+}
+
+bool
 cmd_parse_duration(const char *s, long long *out)
 {
 	char *end;
