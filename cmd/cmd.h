@@ -37,6 +37,9 @@ int cmd_list(cmd_env *env, int argc, char **argv);
 int cmd_show(cmd_env *env, int argc, char **argv);
 int cmd_verify(cmd_env *env, int argc, char **argv);
 int cmd_test(cmd_env *env, int argc, char **argv);
+int cmd_crl(cmd_env *env, int argc, char **argv);
+int cmd_ca_set(cmd_env *env, int argc, char **argv);
+int cmd_ocsp(cmd_env *env, int argc, char **argv);
 
 /* Prints "certmint: <message>" to stderr and returns the exit code. */
 int cmd_fail(cmd_env *env, cm_err err);

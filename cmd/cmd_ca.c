@@ -11,10 +11,13 @@ static const char usage[] =
 "usage: certmint ca create NAME --parent CA [...]  (see ca create --help)\n"
 "       certmint ca list [--json]\n"
 "       certmint ca show [NAME] [--pem | --json]\n"
+"       certmint ca set [NAME] [--crl-url URL] [--ocsp-url URL]\n"
 "\n"
 "  create NAME  an intermediate CA under --parent\n"
 "  list         every CA in the store\n"
 "  show [NAME]  one CA; NAME may be left out when the store has one CA\n"
+"  set [NAME]   CRL and OCSP URLs placed in issued certificates (see\n"
+"               certmint ca set --help)\n"
 "  --pem        print the CA certificate (PEM), e.g. to trust it\n"
 "  --json       machine-readable output\n";
 
@@ -84,6 +87,9 @@ cmd_ca(cmd_env *env, int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "create") == 0)
 		return cmd_ca_create(env, argc - 1, argv + 1);
+	/* 'ca set' has options of its own (cmd_crl.c). */
+	if (argc > 1 && strcmp(argv[1], "set") == 0)
+		return cmd_ca_set(env, argc - 1, argv + 1);
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {

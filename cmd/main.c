@@ -30,6 +30,8 @@ static const struct command {
 	{ "passwd", cmd_passwd, "Set, change or remove the store passphrase" },
 	{ "test", cmd_test, "Prove certificates with real TLS handshakes" },
 	{ "verify", cmd_verify, "Verify a chain and explain the verdict" },
+	{ "crl", cmd_crl, "Publish a certificate revocation list" },
+	{ "ocsp", cmd_ocsp, "Run an OCSP responder, or write a response" },
 	{ "help", cmd_help, "Show help for a command" },
 	{ "version", cmd_version, "Print the version" },
 };

@@ -362,6 +362,8 @@ cm__signer_free(cm__signer *s)
 	if (s->pass != NULL)
 		cm__free_secret(s->pass, strlen(s->pass));
 	free(s->key_uri);
+	free(s->crl_url);
+	free(s->ocsp_url);
 	free(s);
 }
 
@@ -434,6 +436,9 @@ cm__signer_load(cm__signer **out, cm_store *st, const char *name)
 		goto out;
 	if ((err = import_der(&s->crt, ctx, &s->rec.der, s->rec.info.name)) !=
 	    CM_OK)
+		goto out;
+	if ((err = cm__store_ca_urls(&s->crl_url, &s->ocsp_url, st,
+	    s->rec.id)) != CM_OK)
 		goto out;
 	if (cm_ctx_now(ctx) > s->rec.info.not_after) {
 		char when[32];

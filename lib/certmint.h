@@ -968,6 +968,125 @@ cm_err cm_report_format_parse(cm_report_format *out, cm_ctx *ctx,
  */
 cm_err cm_report_write(FILE *f, cm_ctx *ctx, cm_report_format fmt,
     cm_result *const *results, size_t n, unsigned flags);
+/* ------------------------------------------------------------------ */
+/* Revocation: CRLs and OCSP (crl.c, ocsp.c, ocsp_http.c) */
+
+/*
+ * Sets the URLs a CA places in every certificate it issues from now on:
+ * a CRL distribution point (RFC 5280 4.2.1.13) and an OCSP responder in
+ * the authority information access (RFC 5280 4.2.2.1).  NULL leaves a URL
+ * as it is, "" removes it.  A URL must start with http:// (or https://
+ * for the CRL).  CM_E_INVALID for a bad URL, CM_E_NOTFOUND for the CA.
+ */
+cm_err cm_ca_set_urls(cm_store *st, const char *ca, const char *crl_url,
+    const char *ocsp_url);
+/* The URLs of a CA; [out] NULL when unset, else the caller's (free()). */
+cm_err cm_ca_get_urls(char **crl_url, char **ocsp_url, cm_store *st,
+    const char *ca);
+
+#define CM_CRL_OPTS_VERSION 1
+typedef struct cm_crl_opts {
+	unsigned version;
+	const char *ca;           /* NULL: the only CA */
+	bool delta;               /* a delta CRL (RFC 5280 5.2.4) on the last
+	                             complete CRL: revocations since then */
+	long long next_update;    /* seconds from thisUpdate; 0: 7 days */
+	bool pem;                 /* data as PEM "X509 CRL", else DER */
+} cm_crl_opts;
+#define CM_CRL_OPTS_INIT { CM_CRL_OPTS_VERSION, NULL, false, 0, false }
+
+typedef struct cm_crl {
+	char *ca;
+	long long number;         /* cRLNumber */
+	long long base;           /* deltaCRLIndicator; 0 for a complete CRL */
+	size_t entries;           /* revoked certificates listed */
+	time_t this_update;
+	time_t next_update;
+	unsigned char *data;      /* DER or PEM, per cm_crl_opts.pem */
+	size_t len;
+} cm_crl;
+void cm_crl_free(cm_crl *crl);
+
+/*
+ * Builds, signs with the CA key and records a CRL: every certificate of
+ * the CA with status "revoked" (entry reasonCode and, for key compromise,
+ * invalidityDate), the cRLNumber (one more than the CA's last) and the
+ * authorityKeyIdentifier; a delta CRL also carries deltaCRLIndicator.
+ * Returns CM_E_NOTFOUND / CM_E_AMBIGUOUS (CA), CM_E_INVALID (a delta
+ * without a complete CRL), CM_E_PASSPHRASE, store and crypto codes.
+ */
+cm_err cm_crl_generate(cm_crl **out, cm_store *st, const cm_crl_opts *o);
+
+typedef struct cm_ocsp_responder cm_ocsp_responder;
+
+#define CM_OCSP_OPTS_VERSION 1
+typedef struct cm_ocsp_opts {
+	unsigned version;
+	const char *const *cas;   /* CAs to answer for; NULL: every CA */
+	size_t ncas;
+	const char *signer;       /* a certificate (serial or name) of the
+	                             ocsp-signer profile whose key is kept in
+	                             the store: delegated signing (RFC 6960
+	                             4.2.2.2); NULL: each CA signs itself */
+	unsigned validity;        /* seconds from thisUpdate to nextUpdate;
+	                             0: 1 day.  Kept responses are signed
+	                             again past half of it. */
+	size_t presign;           /* responses signed at start per CA (newest
+	                             certificates first); 0: 10000 */
+} cm_ocsp_opts;
+#define CM_OCSP_OPTS_INIT { CM_OCSP_OPTS_VERSION, NULL, 0, NULL, 0, 0 }
+
+/*
+ * An RFC 6960 responder over the store: loads the CAs (and the signer)
+ * with their keys and signs a response for each current certificate, so
+ * that a request costs a lookup.  A revocation committed by another
+ * process shows in the next response (the store's data version is checked
+ * per request).  The responder keeps st; st must outlive it; one thread
+ * at a time.
+ */
+cm_err cm_ocsp_responder_new(cm_ocsp_responder **out, cm_store *st,
+    const cm_ocsp_opts *o);
+void cm_ocsp_responder_free(cm_ocsp_responder *r);
+
+/*
+ * Answers one DER OCSPRequest.  Bad input is not an error: the answer is
+ * then malformedRequest, unauthorized (an issuer not served) or an
+ * "unknown" status.  [out] out: the DER OCSPResponse (free()).  Fails only
+ * for lack of memory or a signing failure (*out is then internalError
+ * when it could be made).
+ */
+cm_err cm_ocsp_respond(unsigned char **out, size_t *len,
+    cm_ocsp_responder *r, const unsigned char *req, size_t reqlen);
+
+/*
+ * The current response for one issued certificate (see cm_cert_find for
+ * ref), e.g. to staple.  [out] out: DER (free()).
+ */
+cm_err cm_ocsp_response_for(unsigned char **out, size_t *len,
+    cm_ocsp_responder *r, const char *ref);
+
+#define CM_OCSP_SERVE_OPTS_VERSION 1
+typedef struct cm_ocsp_serve_opts {
+	unsigned version;
+	const char *listen;       /* "127.0.0.1:8080", "[::1]:0"; NULL:
+	                             127.0.0.1:8080; port 0: any free port */
+	unsigned long count;      /* stop after this many requests; 0: never */
+	unsigned timeout;         /* stop after this many seconds; 0: never */
+	volatile int *stop;       /* stop when *stop becomes non-zero (set by
+	                             a signal handler); may be NULL */
+	void (*ready)(const char *host, unsigned port, void *arg);
+	void *ready_arg;          /* ready is called once listening */
+} cm_ocsp_serve_opts;
+#define CM_OCSP_SERVE_OPTS_INIT { CM_OCSP_SERVE_OPTS_VERSION, NULL, 0, 0, \
+	NULL, NULL, NULL }
+
+/*
+ * Serves r over HTTP (RFC 6960 A.1: GET /<url-encoded base64> and POST
+ * application/ocsp-request) on libmicrohttpd until count, timeout or
+ * *stop.  Request bodies are bounded (64 KiB), idle connections time out
+ * after 10 s.  Blocks; r is used by the server's thread meanwhile.
+ */
+cm_err cm_ocsp_serve(cm_ocsp_responder *r, const cm_ocsp_serve_opts *o);
 
 #ifdef __cplusplus
 }

@@ -30,6 +30,8 @@ cm_ctx_free(cm_ctx *ctx)
 {
 	if (ctx == NULL)
 		return;
+	if (ctx->asn1 != NULL)
+		asn1_delete_structure(&ctx->asn1);
 	gnutls_global_deinit();
 	free(ctx);
 }

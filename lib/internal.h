@@ -9,6 +9,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/abstract.h>
 #include <gnutls/x509.h>
+#include <libtasn1.h>
 #include <stdarg.h>
 
 #include "certmint.h"
@@ -22,6 +23,8 @@ struct cm_ctx {
 	void *pass_arg;
 	cm_progress_fn progress_fn;
 	void *progress_arg;
+	asn1_node asn1;             /* lib/asn1 definitions, loaded lazily
+	                               (der.c), freed with the context */
 };
 
 #if defined(__GNUC__)
@@ -212,6 +215,8 @@ typedef struct cm__signer {
 	                               also encrypts leaf keys kept in store */
 	char *key_uri;              /* pkcs11: URI when the key is in a token
 	                               (xkey is NULL then) */
+	char *crl_url;              /* placed in issued certificates, or NULL */
+	char *ocsp_url;
 } cm__signer;
 /* Loads a CA with its key (asking for the passphrase when encrypted). */
 cm_err cm__signer_load(cm__signer **out, cm_store *st, const char *name);
@@ -347,5 +352,81 @@ void cm__batch_free(cm__batch_req *br, size_t n);
  * octets and "...", control and non-ASCII octets as '?'.  len >= 72.
  */
 void cm__name_quote(char *buf, size_t len, const char *text);
+/* ---- DER helpers shared by CRLs and OCSP (der.c) ---- */
+/* A growing byte buffer; len/cap in bytes.  Freed with free(b->p). */
+typedef struct cm__buf {
+	unsigned char *p;
+	size_t len, cap;
+	bool oom;                   /* an append failed: the buffer is short */
+} cm__buf;
+void cm__buf_add(cm__buf *b, const void *data, size_t n);
+void cm__buf_byte(cm__buf *b, unsigned char c);
+/* A DER tag and definite length header. */
+void cm__der_header(cm__buf *b, unsigned char tag, size_t len);
+/* Bytes of a DER header for len. */
+size_t cm__der_header_len(size_t len);
+/* Lower-case hex serial -> DER INTEGER contents (sign octet added). */
+bool cm__serial_from_hex(unsigned char *out, size_t *len, const char *hex);
+/* "YYMMDDHHMMSSZ" (utc true) or "YYYYMMDDHHMMSSZ" into buf (size 16). */
+bool cm__asn1_time(char *buf, size_t len, time_t t, bool utc);
+/* RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime after. */
+bool cm__time_is_utc(time_t t);
+/* The lib/asn1 definitions of ctx, loaded on first use. */
+cm_err cm__asn1_defs(asn1_node *out, cm_ctx *ctx);
+/* A new structure of type name ("CERTMINT-REVOCATION.TBSCertList"). */
+cm_err cm__asn1_new(asn1_node *out, cm_ctx *ctx, const char *type);
+/* The one place libtasn1 codes become ours: "<what>: <libtasn1 message>". */
+cm_err cm__asn1_fail(cm_ctx *ctx, int rc, const char *what);
+/* DER of node (or of its element name) into a new buffer (free()). */
+cm_err cm__asn1_der(unsigned char **out, size_t *len, cm_ctx *ctx,
+    asn1_node node, const char *name);
+/* The signature algorithm a key of type kt signs with, and its
+ * AlgorithmIdentifier written to element name of node. */
+cm_err cm__sig_alg_write(gnutls_sign_algorithm_t *out, cm_ctx *ctx,
+    asn1_node node, const char *name, cm_key_type kt);
+/* Signs tbs and writes SignedData {tbs, alg, signature} as DER. */
+cm_err cm__sign_der(unsigned char **out, size_t *len, cm_ctx *ctx,
+    gnutls_privkey_t key, cm_key_type kt, const unsigned char *tbs,
+    size_t tbslen);
+/* Places a CA's CRL distribution point and OCSP URL in crt (issue.c). */
+cm_err cm__ca_urls_apply(gnutls_x509_crt_t crt, cm_ctx *ctx,
+    const cm__signer *s);
+
+/* ---- revocation in the store (store.c) ---- */
+cm_err cm__store_ca_urls(char **crl_url, char **ocsp_url, cm_store *st,
+    int64_t ca_id);
+cm_err cm__store_ca_set_urls(cm_store *st, int64_t ca_id,
+    const char *crl_url, const char *ocsp_url);
+/* Bumps the CA's CRL number and returns the new one (in a transaction). */
+cm_err cm__store_crl_number_next(int64_t *out, cm_store *st, int64_t ca_id);
+/* The number of the CA's last complete CRL; 0 when none. */
+cm_err cm__store_crl_last_complete(int64_t *out, cm_store *st,
+    int64_t ca_id);
+/* Calls fn for each revoked certificate of the CA, ordered by serial;
+ * since > 0: only those revoked after CRL number since was issued. */
+typedef cm_err (*cm__revoked_fn)(void *arg, const char *serial,
+    time_t revoked_at, int reason);
+cm_err cm__store_revoked_each(cm_store *st, int64_t ca_id, int64_t since,
+    cm__revoked_fn fn, void *arg);
+cm_err cm__store_crl_insert(cm_store *st, int64_t ca_id, int64_t number,
+    int64_t base, time_t this_update, time_t next_update, size_t entries,
+    const unsigned char *der, size_t len);
+/* Status of one certificate for OCSP: found false when never issued. */
+typedef struct cm__cert_status {
+	bool found;
+	bool revoked;
+	time_t revoked_at;
+	int reason;                 /* -1: none */
+	time_t not_after;
+} cm__cert_status;
+cm_err cm__store_cert_status(cm__cert_status *out, cm_store *st,
+    int64_t ca_id, const char *serial);
+/* Serials of the CA's certificates still listed (valid or revoked, not
+ * expired), for pre-signing; fn as above (revoked_at 0 when valid). */
+cm_err cm__store_cert_each(cm_store *st, int64_t ca_id, time_t now,
+    size_t max, cm__revoked_fn fn, void *arg);
+/* Changes whenever a write is committed, by any connection (PRAGMA
+ * data_version and this connection's change count). */
+cm_err cm__store_data_version(int64_t *out, cm_store *st);
 
 #endif /* CM_INTERNAL_H */

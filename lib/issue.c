@@ -298,6 +298,8 @@ job_build(job *j, cm_ctx *ctx, const cm__signer *s, gnutls_x509_crt_t issuer,
 	}
 	if ((err = cm__profile_apply(crt, ctx, j->prof, j->kt)) != CM_OK)
 		goto out;
+	if ((err = cm__ca_urls_apply(crt, ctx, s)) != CM_OK)
+		goto out;
 	/*
 	 * ub-common-name is 64: longer first names live in the SAN only.
 	 * Under name constraints an IP address stays out of the CN too:

@@ -1455,3 +1455,251 @@ cm__store_cert_by_fpr(cm_store *st, const char *fingerprint)
 	sqlite3_finalize(s);
 	return id;
 }
+
+/* ---- revocation: CRLs, distribution points, OCSP (crl.c, ocsp.c) ---- */
+
+cm_err
+cm__store_ca_urls(char **crl_url, char **ocsp_url, cm_store *st,
+    int64_t ca_id)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+	int rc;
+
+	*crl_url = *ocsp_url = NULL;
+	if ((err = prepare(st, &s, "SELECT crl_url, ocsp_url FROM cas "
+	    "WHERE id = ?")) != CM_OK)
+		return err;
+	sqlite3_bind_int64(s, 1, ca_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		if (sqlite3_column_type(s, 0) != SQLITE_NULL &&
+		    (*crl_url = col_dup(s, 0)) == NULL)
+			err = cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
+		if (sqlite3_column_type(s, 1) != SQLITE_NULL &&
+		    (*ocsp_url = col_dup(s, 1)) == NULL)
+			err = cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
+	} else if (rc != SQLITE_DONE) {
+		err = sql_fail(st, rc, "reading CA URLs");
+	}
+	sqlite3_finalize(s);
+	if (err != CM_OK) {
+		free(*crl_url);
+		free(*ocsp_url);
+		*crl_url = *ocsp_url = NULL;
+	}
+	return err;
+}
+
+cm_err
+cm__store_ca_set_urls(cm_store *st, int64_t ca_id, const char *crl_url,
+    const char *ocsp_url)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+
+	/* NULL leaves a URL as it is, "" removes it. */
+	if ((err = prepare(st, &s, "UPDATE cas SET "
+	    "crl_url = CASE WHEN ?2 IS NULL THEN crl_url "
+	    "WHEN ?2 = '' THEN NULL ELSE ?2 END, "
+	    "ocsp_url = CASE WHEN ?3 IS NULL THEN ocsp_url "
+	    "WHEN ?3 = '' THEN NULL ELSE ?3 END WHERE id = ?1")) != CM_OK)
+		return err;
+	sqlite3_bind_int64(s, 1, ca_id);
+	if (crl_url != NULL)
+		sqlite3_bind_text(s, 2, crl_url, -1, SQLITE_STATIC);
+	if (ocsp_url != NULL)
+		sqlite3_bind_text(s, 3, ocsp_url, -1, SQLITE_STATIC);
+	err = step_done(st, s, "setting CA URLs");
+	sqlite3_finalize(s);
+	return err;
+}
+
+cm_err
+cm__store_crl_number_next(int64_t *out, cm_store *st, int64_t ca_id)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+	int rc;
+
+	if ((err = prepare(st, &s, "UPDATE cas SET crl_number = "
+	    "crl_number + 1 WHERE id = ? RETURNING crl_number")) != CM_OK)
+		return err;
+	sqlite3_bind_int64(s, 1, ca_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	else
+		err = rc == SQLITE_DONE ? cm__fail(st->ctx, CM_E_NOTFOUND,
+		    "CA %lld is gone", (long long)ca_id) :
+		    sql_fail(st, rc, "numbering CRL");
+	/* Finish the statement: RETURNING applies the update at the end. */
+	if (err == CM_OK && (rc = sqlite3_step(s)) != SQLITE_DONE)
+		err = sql_fail(st, rc, "numbering CRL");
+	sqlite3_finalize(s);
+	return err;
+}
+
+cm_err
+cm__store_crl_last_complete(int64_t *out, cm_store *st, int64_t ca_id)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+	int rc;
+
+	if ((err = prepare(st, &s, "SELECT coalesce(max(number), 0) FROM crls "
+	    "WHERE ca_id = ? AND base_number IS NULL")) != CM_OK)
+		return err;
+	sqlite3_bind_int64(s, 1, ca_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	else
+		err = sql_fail(st, rc, "reading CRLs");
+	sqlite3_finalize(s);
+	return err;
+}
+
+cm_err
+cm__store_revoked_each(cm_store *st, int64_t ca_id, int64_t since,
+    cm__revoked_fn fn, void *arg)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+	int rc;
+
+	/* Hex serials without leading zeros: by length, then text, is by
+	 * value. */
+	if ((err = prepare(st, &s, "SELECT serial, revoked_at, "
+	    "coalesce(revocation_reason, 0) FROM certs "
+	    "WHERE ca_id = ?1 AND status = 'revoked' AND "
+	    "(?2 = 0 OR coalesce(revoked_after_crl, 0) >= ?2) "
+	    "ORDER BY length(serial), serial")) != CM_OK)
+		return err;
+	sqlite3_bind_int64(s, 1, ca_id);
+	sqlite3_bind_int64(s, 2, since);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *serial = (const char *)sqlite3_column_text(s, 0);
+		if (serial == NULL) {
+			err = cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
+			goto out;
+		}
+		if ((err = fn(arg, serial, (time_t)sqlite3_column_int64(s, 1),
+		    sqlite3_column_int(s, 2))) != CM_OK)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		err = sql_fail(st, rc, "listing revoked certificates");
+out:
+	sqlite3_finalize(s);
+	return err;
+}
+
+cm_err
+cm__store_crl_insert(cm_store *st, int64_t ca_id, int64_t number,
+    int64_t base, time_t this_update, time_t next_update, size_t entries,
+    const unsigned char *der, size_t len)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+
+	if ((err = prepare(st, &s, "INSERT INTO crls (ca_id, number, "
+	    "base_number, this_update, next_update, entries, der) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?)")) != CM_OK)
+		return err;
+	sqlite3_bind_int64(s, 1, ca_id);
+	sqlite3_bind_int64(s, 2, number);
+	if (base > 0)
+		sqlite3_bind_int64(s, 3, base);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)this_update);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)next_update);
+	sqlite3_bind_int64(s, 6, (sqlite3_int64)entries);
+	sqlite3_bind_blob64(s, 7, der, len, SQLITE_STATIC);
+	err = step_done(st, s, "storing CRL");
+	sqlite3_finalize(s);
+	return err;
+}
+
+cm_err
+cm__store_cert_status(cm__cert_status *out, cm_store *st, int64_t ca_id,
+    const char *serial)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	out->reason = -1;
+	if ((err = prepare(st, &s, "SELECT status = 'revoked', revoked_at, "
+	    "coalesce(revocation_reason, -1), not_after FROM certs "
+	    "WHERE ca_id = ? AND serial = ?")) != CM_OK)
+		return err;
+	sqlite3_bind_int64(s, 1, ca_id);
+	sqlite3_bind_text(s, 2, serial, -1, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		out->found = true;
+		out->revoked = sqlite3_column_int(s, 0) != 0;
+		out->revoked_at = (time_t)sqlite3_column_int64(s, 1);
+		out->reason = sqlite3_column_int(s, 2);
+		out->not_after = (time_t)sqlite3_column_int64(s, 3);
+	} else if (rc != SQLITE_DONE) {
+		err = sql_fail(st, rc, "reading certificate status");
+	}
+	sqlite3_finalize(s);
+	return err;
+}
+
+cm_err
+cm__store_cert_each(cm_store *st, int64_t ca_id, time_t now, size_t max,
+    cm__revoked_fn fn, void *arg)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+	int rc;
+
+	if ((err = prepare(st, &s, "SELECT serial, CASE WHEN status = "
+	    "'revoked' THEN revoked_at ELSE 0 END, "
+	    "coalesce(revocation_reason, -1) FROM certs WHERE ca_id = ? AND "
+	    "not_after >= ? ORDER BY id DESC LIMIT ?")) != CM_OK)
+		return err;
+	sqlite3_bind_int64(s, 1, ca_id);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *serial = (const char *)sqlite3_column_text(s, 0);
+		if (serial == NULL) {
+			err = cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
+			goto out;
+		}
+		if ((err = fn(arg, serial, (time_t)sqlite3_column_int64(s, 1),
+		    sqlite3_column_int(s, 2))) != CM_OK)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		err = sql_fail(st, rc, "listing certificates");
+out:
+	sqlite3_finalize(s);
+	return err;
+}
+
+cm_err
+cm__store_data_version(int64_t *out, cm_store *st)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+	int rc;
+
+	if ((err = prepare(st, &s, "PRAGMA data_version")) != CM_OK)
+		return err;
+	rc = sqlite3_step(s);
+	/* data_version moves on commits of other connections; this
+	 * connection's own writes show in its change count. */
+	if (rc == SQLITE_ROW)
+		*out = (int64_t)((uint64_t)sqlite3_column_int64(s, 0) << 32) +
+		    (int64_t)sqlite3_total_changes(st->db);
+	else
+		err = sql_fail(st, rc, "reading data version");
+	sqlite3_finalize(s);
+	return err;
+}

@@ -1,0 +1,141 @@
+#!/bin/sh
+# crl.sh - certmint crl: complete and delta CRLs, checked by OpenSSL and
+# GnuTLS's certtool; CA URLs placed in issued certificates.
+. "$top_srcdir/tests/cli/lib.sh"
+need openssl
+need certtool
+REVOKE="$top_builddir/tests/revoke-helper"
+[ -x "$REVOKE" ] || skip_all "tests/revoke-helper not built (make check)"
+cd "$WORK" || exit 1
+C=$CERTMINT
+
+check "init" $C init
+check "ca set URLs" $C ca set --crl-url http://crl.test/dev.crl \
+	--ocsp-url http://127.0.0.1:8080/
+grep -q "OCSP URL  http://127.0.0.1:8080/" "$WORK/out" &&
+	ok "ca set prints the URLs" || not_ok "ca set prints the URLs"
+$C ca show --pem >ca.pem
+for n in good bad hold older; do
+	$C issue server $n.test >/dev/null 2>&1 || not_ok "issue $n"
+done
+openssl x509 -in good.test.crt -noout -ext crlDistributionPoints,authorityInfoAccess >ext.txt 2>&1
+grep -q "URI:http://crl.test/dev.crl" ext.txt &&
+	grep -q "OCSP - URI:http://127.0.0.1:8080/" ext.txt &&
+	ok "issued certificate carries CRL DP and AIA OCSP" ||
+	{ not_ok "issued certificate carries CRL DP and AIA OCSP"; diag ext.txt; }
+expect_fail 2 "^certmint: OCSP URL 'ftp://x' must start with http://" \
+	"ca set refuses a non-HTTP OCSP URL" $C ca set --ocsp-url ftp://x
+expect_fail 2 "^certmint: CA 'nope' not found|^certmint: .*nope" \
+	"crl --ca unknown" $C crl --ca nope --out x.pem
+expect_fail 2 "^certmint: CA '.*' has no complete CRL yet" \
+	"delta before any complete CRL" $C crl --delta --out d.pem
+expect_fail 2 "next-update '3x' is not a duration" \
+	"crl --next-update 3x" $C crl --next-update 3x
+
+# bad: key compromise at a fixed past time; hold: certificateHold.
+check "revoke bad (keyCompromise)" "$REVOKE" "$CERTMINT_STORE" bad.test \
+	keyCompromise 1700000000
+check "revoke hold (certificateHold)" "$REVOKE" "$CERTMINT_STORE" hold.test \
+	certificateHold
+check "crl --out crl.pem" $C crl --out crl.pem --next-update 12h
+grep -q "Wrote CRL 1 .*2 entries" "$WORK/out" && ok "CRL 1 with 2 entries" ||
+	{ not_ok "CRL 1 with 2 entries"; diag "$WORK/out"; }
+
+openssl crl -in crl.pem -CAfile ca.pem -noout >v.txt 2>&1
+grep -q "verify OK" v.txt && ok "openssl crl: verify OK" ||
+	{ not_ok "openssl crl: verify OK"; diag v.txt; }
+openssl crl -in crl.pem -noout -text >t.txt 2>&1
+grep -q "Key Compromise" t.txt && grep -q "Certificate Hold" t.txt &&
+	ok "openssl crl -text shows the reasons" ||
+	{ not_ok "openssl crl -text shows the reasons"; diag t.txt; }
+grep -A1 "Invalidity Date" t.txt | grep -q "Nov 14 22:13:20 2023 GMT" &&
+	ok "openssl crl -text shows the invalidity date" ||
+	{ not_ok "openssl crl -text shows the invalidity date"; diag t.txt; }
+grep -A1 "CRL Number" t.txt | grep -qE "^ +1$" &&
+	grep -q "X509v3 Authority Key Identifier" t.txt &&
+	ok "cRLNumber 1 and authorityKeyIdentifier" ||
+	{ not_ok "cRLNumber 1 and authorityKeyIdentifier"; diag t.txt; }
+lu=$(openssl crl -in crl.pem -noout -lastupdate -dateopt iso_8601 2>/dev/null | cut -d= -f2)
+nu=$(openssl crl -in crl.pem -noout -nextupdate -dateopt iso_8601 2>/dev/null | cut -d= -f2)
+if [ -n "$lu" ] && [ -n "$nu" ]; then
+	is "nextUpdate is 12h after thisUpdate" \
+		$(( $(date -ud "$nu" +%s) - $(date -ud "$lu" +%s) )) 43200
+else
+	not_ok "nextUpdate readable"
+fi
+
+check_not "openssl verify -crl_check rejects the revoked certificate" \
+	openssl verify -crl_check -CAfile ca.pem -CRLfile crl.pem bad.test.crt
+grep -q "certificate revoked" "$WORK/out" "$WORK/err" &&
+	ok "... because it is revoked" || not_ok "... because it is revoked"
+check "openssl verify -crl_check accepts a good certificate" \
+	openssl verify -crl_check -CAfile ca.pem -CRLfile crl.pem good.test.crt
+
+certtool --crl-info --infile crl.pem >ci.txt 2>&1
+grep -q "Revoked certificates (2)" ci.txt && grep -q "CRL Number (not critical): 01" ci.txt &&
+	ok "certtool --crl-info parses it" || { not_ok "certtool --crl-info"; diag ci.txt; }
+certtool --verify-crl --load-ca-certificate ca.pem --infile crl.pem >cv.txt 2>&1
+grep -q "Verified" cv.txt && ok "certtool --verify-crl: verified" ||
+	{ not_ok "certtool --verify-crl"; diag cv.txt; }
+certtool --verify --load-ca-certificate ca.pem --load-crl crl.pem \
+	--infile bad.test.crt >gv.txt 2>&1
+grep -q "revoked" gv.txt && ok "GnuTLS verification: bad is revoked" ||
+	{ not_ok "GnuTLS verification: bad is revoked"; diag gv.txt; }
+certtool --verify --load-ca-certificate ca.pem --load-crl crl.pem \
+	--infile good.test.crt >gv.txt 2>&1
+grep -q "Chain verification output: Verified" gv.txt &&
+	ok "GnuTLS verification: good verifies" ||
+	{ not_ok "GnuTLS verification: good verifies"; diag gv.txt; }
+
+# Delta CRL: only what was revoked since CRL 1.
+check "revoke older (superseded)" "$REVOKE" "$CERTMINT_STORE" older.test superseded
+check "crl --delta" $C crl --delta --out delta.pem
+grep -q "Wrote delta CRL 2 (base 1) .*1 entries" "$WORK/out" &&
+	ok "delta CRL 2 on base 1 with 1 entry" ||
+	{ not_ok "delta CRL 2 on base 1"; diag "$WORK/out"; }
+openssl crl -in delta.pem -CAfile ca.pem -noout >v.txt 2>&1
+grep -q "verify OK" v.txt && ok "openssl crl: delta verify OK" ||
+	{ not_ok "openssl crl: delta verify OK"; diag v.txt; }
+openssl crl -in delta.pem -noout -text >t.txt 2>&1
+grep -A1 "Delta CRL Indicator: critical" t.txt | grep -qE "^ +1$" &&
+	grep -q "Superseded" t.txt && ! grep -q "Key Compromise" t.txt &&
+	ok "delta carries a critical deltaCRLIndicator 1 and the new entry only" ||
+	{ not_ok "delta content"; diag t.txt; }
+certtool --crl-info --infile delta.pem >ci.txt 2>&1 &&
+	ok "certtool --crl-info parses the delta" || { not_ok "certtool delta"; diag ci.txt; }
+certtool --verify-crl --load-ca-certificate ca.pem --infile delta.pem >cv.txt 2>&1
+grep -q "Verified" cv.txt && ok "certtool --verify-crl: delta verified" ||
+	{ not_ok "certtool --verify-crl delta"; diag cv.txt; }
+
+check "complete CRL 3 in DER, with --json" $C crl --der --out crl.der --json
+grep -q '"number": 3' "$WORK/out" && grep -q '"entries": 3' "$WORK/out" &&
+	ok "JSON: number 3, 3 entries" || { not_ok "JSON"; diag "$WORK/out"; }
+openssl crl -inform DER -in crl.der -CAfile ca.pem -noout >v.txt 2>&1
+grep -q "verify OK" v.txt && ok "DER CRL: verify OK" || { not_ok "DER CRL"; diag v.txt; }
+# OpenSSL applies deltas only to certificates with freshestCRL; the next
+# complete CRL must carry the delta's entry.
+check_not "openssl verify rejects the newly revoked certificate by CRL 3" \
+	openssl verify -crl_check -CAfile ca.pem -CRLfile crl.der older.test.crt
+grep -q "certificate revoked" "$WORK/out" "$WORK/err" &&
+	ok "... because it is revoked" || { not_ok "... revoked"; diag "$WORK/err"; }
+check "crl to standard output" sh -c "$C crl > out.pem"
+grep -q "BEGIN X509 CRL" out.pem && ok "PEM on standard output" ||
+	not_ok "PEM on standard output"
+
+# Every key type signs CRLs that OpenSSL and GnuTLS verify.
+for kt in ec-p384 ec-p521 ed25519 rsa-2048; do
+	export CERTMINT_STORE="$WORK/$kt.db"
+	$C init --key-type $kt >/dev/null 2>&1 &&
+		$C issue server x.test --cert x-$kt.crt --key x-$kt.key >/dev/null 2>&1 &&
+		"$REVOKE" "$CERTMINT_STORE" x.test keyCompromise &&
+		$C ca show --pem >ca-$kt.pem && $C crl --out crl-$kt.pem >/dev/null ||
+		not_ok "$kt: CRL made"
+	openssl crl -in crl-$kt.pem -CAfile ca-$kt.pem -noout >v.txt 2>&1
+	grep -q "verify OK" v.txt && ok "$kt: openssl verify OK" ||
+		{ not_ok "$kt: openssl verify"; diag v.txt; }
+	certtool --verify-crl --load-ca-certificate ca-$kt.pem \
+		--infile crl-$kt.pem >cv.txt 2>&1
+	grep -q "Verified" cv.txt && ok "$kt: certtool verified" ||
+		{ not_ok "$kt: certtool"; diag cv.txt; }
+done
+done_testing
