@@ -25,6 +25,9 @@ typedef struct cm__hside {
 	gnutls_typed_vdata_st vdata[2];
 	unsigned char ip[16];
 	char *host;
+	/* server: the OCSP response it staples (the scenario's), or NULL */
+	const unsigned char *staple;
+	size_t staple_len;
 } cm__hside;
 
 /* Sets up the client (is_server false) or server end of sc. */
