@@ -65,4 +65,11 @@ void cm__result_match(cm_result *r, const cm_scenario *sc);
 cm_outcome cm__outcome_from_alert(int alert, bool from_server,
     bool sent_cert);
 
+/* The current CRL of a stored CA, PEM, built in memory (not recorded). */
+cm_err cm__harness_ca_crl(char **pem, cm_store *st, const char *ca);
+/* A fresh OCSP response (DER) from the store for the leaf of chain_pem,
+ * a certificate issued from the store. */
+cm_err cm__harness_staple(unsigned char **der, size_t *len, cm_store *st,
+    const char *chain_pem);
+
 #endif

@@ -955,6 +955,81 @@ out:
 	return err;
 }
 
+cm_err
+cm__harness_ca_crl(char **pem, cm_store *st, const char *ca)
+{
+	cm_ctx *ctx = cm__store_ctx(st);
+	cm__signer *sg = NULL;
+	unsigned char *der = NULL;
+	size_t len = 0;
+	cm_err err;
+
+	if ((err = cm__signer_load(&sg, st, ca)) != CM_OK ||
+	    (err = cm__crl_current_mem(&der, &len, st, sg, 7 * DAY)) != CM_OK)
+		goto out;
+	if ((*pem = crl_pem_of(der, len)) == NULL)
+		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+out:
+	free(der);
+	cm__signer_free(sg);
+	return err;
+}
+
+cm_err
+cm__harness_staple(unsigned char **der, size_t *len, cm_store *st,
+    const char *chain_pem)
+{
+	cm_ctx *ctx = cm__store_ctx(st);
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t d;
+	cm_cert_info *info = NULL;
+	cm__signer *sg = NULL;
+	cm__cert_status cs;
+	unsigned char sn[32];
+	char hex[72];
+	size_t snlen = sizeof(sn), i;
+	cm_err err;
+	int ret;
+
+	d.data = (unsigned char *)(uintptr_t)chain_pem;
+	d.size = (unsigned)strlen(chain_pem);
+	if ((ret = gnutls_x509_crt_init(&crt)) < 0 ||
+	    (ret = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM)) < 0 ||
+	    (ret = gnutls_x509_crt_get_serial(crt, sn, &snlen)) < 0) {
+		err = cm__gnutls_fail(ctx, ret, "ocsp_staple: server "
+		    "certificate");
+		goto out;
+	}
+	/* Serials are stored without leading zero octets. */
+	for (i = 0; i + 1 < snlen && sn[i] == 0; i++)
+		;
+	hex[0] = '\0';
+	for (snlen -= i; snlen > 0 && snlen * 2 < sizeof(hex); snlen--, i++)
+		snprintf(hex + strlen(hex), 3, "%02x", sn[i]);
+	if ((err = cm_cert_find(&info, st, hex)) != CM_OK) {
+		err = cm__fail(ctx, err, "ocsp_staple auto: the server "
+		    "certificate (serial %s) is not in the store", hex);
+		goto out;
+	}
+	if ((err = cm__signer_load(&sg, st, info->ca)) != CM_OK)
+		goto out;
+	memset(&cs, 0, sizeof(cs));
+	cs.found = true;
+	cs.revoked = info->status != NULL &&
+	    strcmp(info->status, "revoked") == 0;
+	cs.revoked_at = info->revoked_at;
+	cs.reason = info->revocation_reason;
+	cs.not_after = info->not_after;
+	err = cm__ocsp_response_mem(der, len, ctx, sg->crt, sg->key,
+	    sg->key_type, info->serial, &cs, 0);
+out:
+	if (crt != NULL)
+		gnutls_x509_crt_deinit(crt);
+	cm_cert_info_free(info);
+	cm__signer_free(sg);
+	return err;
+}
+
 static bool
 crt_must_staple(gnutls_x509_crt_t crt)
 {
