@@ -71,5 +71,7 @@ cm_err cm__harness_ca_crl(char **pem, cm_store *st, const char *ca);
  * a certificate issued from the store. */
 cm_err cm__harness_staple(unsigned char **der, size_t *len, cm_store *st,
     const char *chain_pem);
+/* The leaf of pem carries TLS feature status_request (RFC 7633). */
+bool cm__pem_must_staple(const char *pem);
 
 #endif

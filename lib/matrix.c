@@ -1051,6 +1051,23 @@ crt_must_staple(gnutls_x509_crt_t crt)
 	return yes;
 }
 
+bool
+cm__pem_must_staple(const char *pem)
+{
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t d;
+	bool yes = false;
+
+	d.data = (unsigned char *)(uintptr_t)pem;
+	d.size = (unsigned)strlen(pem);
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return false;
+	if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM) >= 0)
+		yes = crt_must_staple(crt);
+	gnutls_x509_crt_deinit(crt);
+	return yes;
+}
+
 /*
  * The real certificate's revocation state from the store: when revoked,
  * the issuing CA's current CRL (built in memory, not recorded); when
