@@ -220,8 +220,35 @@ expect = revoked
 EOF
 check "a staple for another certificate is not accepted" $C test wrong.scn
 
-# ---- errors ----
 printf 'not a crl\n' >junk.txt
+
+# ---- interop: openssl s_client -status sees certmint's staple ----
+check "test serve with --ocsp-staple (background)" sh -c \
+    "$C test serve --cert revoked.test --listen 127.0.0.1:0 --count 1 \
+    --timeout 3000 --ocsp-staple revoked.ocsp >serve.out 2>&1 &"
+port=
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+	port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' serve.out)
+	[ -n "$port" ] && break
+	sleep 0.1
+done
+if [ -n "$port" ]; then
+	timeout 10 openssl s_client -connect "127.0.0.1:$port" -status \
+	    -servername revoked.test </dev/null >sclient.out 2>&1
+	has sclient.out "openssl s_client -status: OCSP response successful" \
+	    "OCSP Response Status: successful"
+	has sclient.out "openssl s_client -status: Cert Status: revoked" \
+	    "Cert Status: revoked"
+	has sclient.out "openssl s_client -status: reason keyCompromise" \
+	    "Revocation Reason: keyCompromise"
+else
+	not_ok "test serve printed its port"; diag serve.out
+fi
+expect_fail 2 "^certmint: --ocsp-staple 'junk.txt' is not a DER OCSP response$" \
+    "test serve --ocsp-staple refuses a non-DER file" \
+    $C test serve --cert localhost --ocsp-staple junk.txt
+
+# ---- errors ----
 printf '[scenario a]\nserver_cert = cert:localhost\ntrust = ca:certmint dev CA\ncrl = junk.txt\nexpect = ok\n' >bad1.scn
 expect_fail 2 "^certmint: bad1.scn:4: crl 'junk.txt' is neither a PEM nor a DER CRL$" \
     "a crl that is no CRL" $C test bad1.scn
