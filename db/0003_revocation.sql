@@ -14,8 +14,11 @@ BEGIN
 	    (SELECT crl_number FROM cas WHERE id = new.ca_id)
 	WHERE id = new.id;
 END;
--- Revoked entries of a CA, as a CRL lists them.
-CREATE INDEX certs_revoked ON certs(ca_id, revoked_after_crl)
+-- Revoked entries of a CA in the order a CRL lists them (by serial value:
+-- hex without leading zeros, by length then text), covering the columns a
+-- CRL reads, so that building one is an index scan with no sort.
+CREATE INDEX certs_revoked ON certs(ca_id, length(serial), serial,
+	revoked_at, revocation_reason, revoked_after_crl)
 	WHERE status = 'revoked';
 
 -- Every CRL issued: base_number is NULL for a complete CRL, the complete

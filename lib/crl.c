@@ -17,6 +17,7 @@
 
 #define DEFAULT_NEXT_UPDATE (7 * 86400LL)
 #define MAX_NEXT_UPDATE (3650 * 86400LL)
+#define LIST_ROOM 10        /* a DER header of any length fits */
 
 /* OIDs as DER contents. */
 static const unsigned char oid_reason[] = { 0x55, 0x1d, 0x15 };   /* 2.5.29.21 */
@@ -190,8 +191,8 @@ build_tbs(unsigned char **out, size_t *len, cm_ctx *ctx,
 	asn1_node n = NULL;
 	gnutls_datum_t dn = { NULL, 0 };
 	gnutls_sign_algorithm_t sa;
-	unsigned char kid[64], akid[80], num[12];
-	size_t kidlen = sizeof(kid), l;
+	unsigned char kid[64], akid[80], num[12], *skel = NULL;
+	size_t kidlen = sizeof(kid), l, skellen = 0;
 	unsigned critical;
 	cm_err err;
 	int rc;
@@ -220,9 +221,9 @@ build_tbs(unsigned char **out, size_t *len, cm_ctx *ctx,
 	if ((err = write_time(ctx, n, "thisUpdate", now)) != CM_OK ||
 	    (err = write_time(ctx, n, "nextUpdate", next)) != CM_OK)
 		goto out;
-	/* RFC 5280 5.1.2.6: absent, not empty, when nothing is revoked. */
-	rc = e->n > 0 ? asn1_write_value(n, "revokedCertificates", list,
-	    (int)listlen) : asn1_write_value(n, "revokedCertificates", NULL, 0);
+	/* Spliced in below; RFC 5280 5.1.2.6: absent, not empty, when
+	 * nothing is revoked. */
+	rc = asn1_write_value(n, "revokedCertificates", NULL, 0);
 	if (rc != ASN1_SUCCESS) {
 		err = cm__asn1_fail(ctx, rc, "CRL entries");
 		goto out;
@@ -254,8 +255,19 @@ build_tbs(unsigned char **out, size_t *len, cm_ctx *ctx,
 		    num, l)) != CM_OK)
 			goto out;
 	}
-	err = cm__asn1_der(out, len, ctx, n, "");
+	if ((err = cm__asn1_der(&skel, &skellen, ctx, n, "")) != CM_OK)
+		goto out;
+	/* After version, signature, issuer, thisUpdate, nextUpdate. */
+	if (e->n > 0)
+		err = cm__der_splice(out, len, ctx, skel, skellen, 5, list,
+		    listlen);
+	else {
+		*out = skel;
+		*len = skellen;
+		skel = NULL;
+	}
 out:
+	free(skel);
 	gnutls_free(dn.data);
 	asn1_delete_structure(&n);
 	return err;
@@ -310,23 +322,27 @@ cm_crl_generate(cm_crl **out, cm_store *st, const cm_crl_opts *o)
 	}
 	if ((err = cm__store_crl_number_next(&number, st, s->rec.id)) != CM_OK)
 		goto out;
+	/* Room for the SEQUENCE OF header in front: no copy after. */
+	cm__buf_add(&e.buf, "\0\0\0\0\0\0\0\0\0\0", LIST_ROOM);
 	if ((err = cm__store_revoked_each(st, s->rec.id, base, add_entry,
 	    &e)) != CM_OK)
 		goto out;
-	/* The SEQUENCE OF header, then the entries: one copy. */
-	cm__der_header(&list, 0x30, e.buf.len);
-	cm__buf_add(&list, e.buf.p, e.buf.len);
-	free(e.buf.p);
-	e.buf.p = NULL;
-	if (list.oom) {
+	if (e.buf.oom) {
 		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((err = build_tbs(&tbs, &tbslen, ctx, s, &e, list.p, list.len,
+	cm__der_header(&list, 0x30, e.buf.len - LIST_ROOM);
+	if (list.oom || list.len > LIST_ROOM) {
+		err = cm__fail(ctx, CM_E_NOMEM, "CRL: too many entries");
+		goto out;
+	}
+	memcpy(e.buf.p + LIST_ROOM - list.len, list.p, list.len);
+	if ((err = build_tbs(&tbs, &tbslen, ctx, s, &e,
+	    e.buf.p + LIST_ROOM - list.len, e.buf.len - LIST_ROOM + list.len,
 	    number, base, now, now + (time_t)nu)) != CM_OK)
 		goto out;
-	free(list.p);
-	list.p = NULL;
+	free(e.buf.p);
+	e.buf.p = NULL;
 	if ((err = cm__sign_der(&der, &derlen, ctx, s->key, s->key_type, tbs,
 	    tbslen)) != CM_OK)
 		goto out;

@@ -54,9 +54,11 @@ cm__der_header_len(size_t len)
 {
 	size_t n = 2;
 
-	for (; len > 127; len >>= 8)
+	if (len < 128)
+		return 2;
+	for (; len > 0; len >>= 8)
 		n++;
-	return n == 2 ? 2 : n;
+	return n;
 }
 
 /* X.690 8.1.3: short form up to 127, else 0x80|count and big-endian. */
@@ -80,45 +82,44 @@ cm__der_header(cm__buf *b, unsigned char tag, size_t len)
 	cm__buf_add(b, h, n);
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+/* Hex digit values; -1 for anything else. */
+static const signed char hexv[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6,
+	['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12,
+	['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16, ['A'] = 11,
+	['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+#define HEXVAL(c) (hexv[(unsigned char)(c)] - 1)
 
 bool
 cm__serial_from_hex(unsigned char *out, size_t *len, const char *hex)
 {
-	size_t n = strlen(hex), o = 0, i = 0;
+	size_t n = strlen(hex), o = 1, i = 0;
 	int hi, lo;
 
 	/* RFC 5280 4.1.2.2: at most 20 octets, plus a sign octet here. */
 	if (n == 0 || n > 40)
 		return false;
+	/* out[0] is kept for a sign octet. */
 	if (n % 2 == 1) {
-		if ((lo = hexval(hex[0])) < 0)
+		if ((lo = HEXVAL(hex[0])) < 0)
 			return false;
 		out[o++] = (unsigned char)lo;
 		i = 1;
 	}
 	for (; i < n; i += 2) {
-		if ((hi = hexval(hex[i])) < 0 || (lo = hexval(hex[i + 1])) < 0)
+		if ((hi = HEXVAL(hex[i])) < 0 || (lo = HEXVAL(hex[i + 1])) < 0)
 			return false;
 		out[o++] = (unsigned char)(hi << 4 | lo);
 	}
 	/* A positive INTEGER: a leading 0x00 before a high bit. */
-	if (out[0] & 0x80) {
-		memmove(out + 1, out, o);
+	if (out[1] & 0x80) {
 		out[0] = 0;
-		o++;
+		*len = o;
+	} else {
+		memmove(out, out + 1, o - 1);
+		*len = o - 1;
 	}
-	*len = o;
 	return true;
 }
 
@@ -129,21 +130,60 @@ cm__time_is_utc(time_t t)
 	return t < (time_t)2524608000LL;
 }
 
+static void
+digits(char *p, unsigned v, int n)
+{
+	while (n-- > 0) {
+		p[n] = (char)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+/*
+ * Civil date from days since 1970-01-01 (H. Hinnant's algorithm): no
+ * time zone lock per call, which matters for 100,000 CRL entries.
+ */
 bool
 cm__asn1_time(char *buf, size_t len, time_t t, bool utc)
 {
-	struct tm tm;
-	int n, year;
+	long long days, secs, z, era, doe, yoe, y, doy, mp, d, m;
+	char *p = buf;
 
-	if (gmtime_r(&t, &tm) == NULL)
+	if (len < (utc ? 14u : 16u))
 		return false;
-	year = tm.tm_year + 1900;
-	if (year < 1950 || year > 9999 || (utc && year >= 2050))
+	days = (long long)t / 86400;
+	secs = (long long)t % 86400;
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	z = days + 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y += m <= 2;
+	if (y < 1950 || y > 9999 || (utc && y >= 2050))
 		return false;
-	n = snprintf(buf, len, "%0*d%02d%02d%02d%02d%02dZ", utc ? 2 : 4,
-	    utc ? year % 100 : year, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec);
-	return n == (utc ? 13 : 15);
+	if (utc) {
+		digits(p, (unsigned)(y % 100), 2);
+		p += 2;
+	} else {
+		digits(p, (unsigned)y, 4);
+		p += 4;
+	}
+	digits(p, (unsigned)m, 2);
+	digits(p + 2, (unsigned)d, 2);
+	digits(p + 4, (unsigned)(secs / 3600), 2);
+	digits(p + 6, (unsigned)(secs / 60 % 60), 2);
+	digits(p + 8, (unsigned)(secs % 60), 2);
+	p[10] = 'Z';
+	p[11] = '\0';
+	return true;
 }
 
 cm_err
@@ -276,6 +316,8 @@ cm__sign_der(unsigned char **out, size_t *len, cm_ctx *ctx,
 	gnutls_datum_t data = { (unsigned char *)(uintptr_t)tbs,
 	    (unsigned)tbslen };
 	gnutls_datum_t sig = { NULL, 0 };
+	unsigned char *skel = NULL;
+	size_t skellen = 0;
 	cm_err err;
 	int rc;
 
@@ -291,15 +333,18 @@ cm__sign_der(unsigned char **out, size_t *len, cm_ctx *ctx,
 		err = cm__gnutls_fail(ctx, rc, "signing");
 		goto out;
 	}
-	if ((rc = asn1_write_value(n, "tbs", tbs, (int)tbslen)) !=
-	    ASN1_SUCCESS ||
+	/* The (big) tbs is spliced in, not copied through libtasn1. */
+	if ((rc = asn1_write_value(n, "tbs", NULL, 0)) != ASN1_SUCCESS ||
 	    (rc = asn1_write_value(n, "signature", sig.data,
 	    (int)sig.size * 8)) != ASN1_SUCCESS) {
 		err = cm__asn1_fail(ctx, rc, "signed data");
 		goto out;
 	}
-	err = cm__asn1_der(out, len, ctx, n, "");
+	if ((err = cm__asn1_der(&skel, &skellen, ctx, n, "")) != CM_OK)
+		goto out;
+	err = cm__der_splice(out, len, ctx, skel, skellen, 0, tbs, tbslen);
 out:
+	free(skel);
 	gnutls_free(sig.data);
 	asn1_delete_structure(&n);
 	return err;
@@ -324,5 +369,63 @@ cm__ca_urls_apply(gnutls_x509_crt_t crt, cm_ctx *ctx, const cm__signer *s)
 			return cm__gnutls_fail(ctx, ret, "CA '%s': OCSP URL",
 			    s->rec.info.name);
 	}
+	return CM_OK;
+}
+
+/* Reads one TLV header at p (left bytes): [out] header and content size. */
+static bool
+tlv(const unsigned char *p, size_t left, size_t *hlen, size_t *clen)
+{
+	size_t k, i, len = 0;
+
+	if (left < 2)
+		return false;
+	if (p[1] < 0x80) {
+		*hlen = 2;
+		*clen = p[1];
+	} else {
+		k = p[1] & 0x7f;
+		if (k == 0 || k > sizeof(size_t) || left < 2 + k)
+			return false;
+		for (i = 0; i < k; i++)
+			len = len << 8 | p[2 + i];
+		*hlen = 2 + k;
+		*clen = len;
+	}
+	return *clen <= left - *hlen;
+}
+
+cm_err
+cm__der_splice(unsigned char **out, size_t *len, cm_ctx *ctx,
+    const unsigned char *seq, size_t seqlen, size_t after,
+    const unsigned char *ins, size_t inslen)
+{
+	cm__buf b = { NULL, 0, 0, false };
+	size_t hlen, clen, off, h2, c2, i;
+
+	if (!tlv(seq, seqlen, &hlen, &clen) || seq[0] != 0x30 ||
+	    hlen + clen != seqlen)
+		return cm__fail(ctx, CM_E_CRYPTO, "DER splice: not a SEQUENCE");
+	off = hlen;
+	for (i = 0; i < after; i++) {
+		if (!tlv(seq + off, seqlen - off, &h2, &c2))
+			return cm__fail(ctx, CM_E_CRYPTO, "DER splice: element "
+			    "%zu", i);
+		off += h2 + c2;
+	}
+	/* One allocation of the final size. */
+	b.cap = cm__der_header_len(clen + inslen) + clen + inslen;
+	if ((b.p = malloc(b.cap)) == NULL)
+		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+	cm__der_header(&b, 0x30, clen + inslen);
+	cm__buf_add(&b, seq + hlen, off - hlen);
+	cm__buf_add(&b, ins, inslen);
+	cm__buf_add(&b, seq + off, seqlen - off);
+	if (b.oom) {
+		free(b.p);
+		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+	}
+	*out = b.p;
+	*len = b.len;
 	return CM_OK;
 }

@@ -384,6 +384,11 @@ cm_err cm__asn1_der(unsigned char **out, size_t *len, cm_ctx *ctx,
  * AlgorithmIdentifier written to element name of node. */
 cm_err cm__sig_alg_write(gnutls_sign_algorithm_t *out, cm_ctx *ctx,
     asn1_node node, const char *name, cm_key_type kt);
+/* Inserts ins after the after-th element of the DER SEQUENCE seq and
+ * fixes its length; [out] a new buffer (free()). */
+cm_err cm__der_splice(unsigned char **out, size_t *len, cm_ctx *ctx,
+    const unsigned char *seq, size_t seqlen, size_t after,
+    const unsigned char *ins, size_t inslen);
 /* Signs tbs and writes SignedData {tbs, alg, signature} as DER. */
 cm_err cm__sign_der(unsigned char **out, size_t *len, cm_ctx *ctx,
     gnutls_privkey_t key, cm_key_type kt, const unsigned char *tbs,
@@ -411,6 +416,10 @@ cm_err cm__store_revoked_each(cm_store *st, int64_t ca_id, int64_t since,
 cm_err cm__store_crl_insert(cm_store *st, int64_t ca_id, int64_t number,
     int64_t base, time_t this_update, time_t next_update, size_t entries,
     const unsigned char *der, size_t len);
+/* The CA's newest CRL (complete or delta): number 0 and next_update 0
+ * when none was published (for 'certmint status': CRLs due). */
+cm_err cm__store_crl_latest(int64_t *number, time_t *next_update,
+    cm_store *st, int64_t ca_id);
 /* Status of one certificate for OCSP: found false when never issued. */
 typedef struct cm__cert_status {
 	bool found;

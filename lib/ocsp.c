@@ -386,9 +386,18 @@ cm_ocsp_responder_new(cm_ocsp_responder **out, cm_store *st,
 			    "(run 'certmint init')");
 			goto out;
 		}
-		for (i = 0; i < n; i++)
+		/* Every CA that can still sign. */
+		for (i = 0; i < n; i++) {
+			if (list[i]->not_after < cm_ctx_now(ctx))
+				continue;
 			if ((err = add_ca(r, list[i]->name)) != CM_OK)
 				goto out;
+		}
+		if (r->ncas == 0) {
+			err = cm__fail(ctx, CM_E_INVALID, "every CA in the "
+			    "store has expired: nothing to answer for");
+			goto out;
+		}
 	}
 	if (o->signer != NULL) {
 		size_t before = r->ncas;

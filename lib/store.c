@@ -1703,3 +1703,28 @@ cm__store_data_version(int64_t *out, cm_store *st)
 	sqlite3_finalize(s);
 	return err;
 }
+
+cm_err
+cm__store_crl_latest(int64_t *number, time_t *next_update, cm_store *st,
+    int64_t ca_id)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+	int rc;
+
+	*number = 0;
+	*next_update = 0;
+	if ((err = prepare(st, &s, "SELECT number, next_update FROM crls "
+	    "WHERE ca_id = ? ORDER BY number DESC LIMIT 1")) != CM_OK)
+		return err;
+	sqlite3_bind_int64(s, 1, ca_id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*number = sqlite3_column_int64(s, 0);
+		*next_update = (time_t)sqlite3_column_int64(s, 1);
+	} else if (rc != SQLITE_DONE) {
+		err = sql_fail(st, rc, "reading CRLs");
+	}
+	sqlite3_finalize(s);
+	return err;
+}

@@ -178,4 +178,21 @@ if start deleg --signer ocsp.test --count 2 --timeout 30; then
 else
 	not_ok "delegated responder starts"
 fi
+
+# Every CA key type signs responses both verifiers accept.
+for kt in ed25519 rsa-2048 ec-p384; do
+	export CERTMINT_STORE="$WORK/$kt.db"
+	$C init --key-type $kt >/dev/null 2>&1 &&
+		$C ca show --pem >ca-$kt.pem &&
+		$C issue server x.test --cert x-$kt.crt --key x-$kt.key >/dev/null 2>&1 &&
+		$C ocsp response x.test --out x-$kt.ocsp >/dev/null 2>&1 ||
+		not_ok "$kt: response made"
+	openssl ocsp -respin x-$kt.ocsp -issuer ca-$kt.pem -cert x-$kt.crt \
+		-CAfile ca-$kt.pem >ask.txt 2>&1
+	ocsptool -e --load-trust ca-$kt.pem -S x-$kt.ocsp >ot.txt 2>&1
+	grep -q "Response verify OK" ask.txt && grep -q "x-$kt.crt: good" ask.txt &&
+		grep -q "Verifying OCSP Response: Success" ot.txt &&
+		ok "$kt: openssl and ocsptool verify the response" ||
+		{ not_ok "$kt: response verifies"; diag ask.txt ot.txt; }
+done
 done_testing

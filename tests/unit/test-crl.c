@@ -186,6 +186,36 @@ test_serial_from_hex(void **state)
 	}
 }
 
+static void
+test_asn1_time(void **state)
+{
+	static const struct {
+		time_t t;
+		bool utc;
+		const char *want;
+	} cases[] = {
+		{ 0, true, "700101000000Z" },
+		{ 951782400, true, "000229000000Z" },     /* leap day 2000 */
+		{ 1700000000, false, "20231114221320Z" },
+		{ 2524607999, true, "491231235959Z" },
+		{ 2524608000, false, "20500101000000Z" },
+		{ 4102444800, false, "21000101000000Z" },
+	};
+	char buf[20];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NELEM(cases); i++) {
+		assert_true(cm__asn1_time(buf, sizeof(buf), cases[i].t,
+		    cases[i].utc));
+		assert_string_equal(buf, cases[i].want);
+	}
+	/* UTCTime ends with 2049 (RFC 5280 4.1.2.5.1). */
+	assert_false(cm__asn1_time(buf, sizeof(buf), 2524608000, true));
+	assert_false(cm__time_is_utc(2524608000));
+	assert_true(cm__time_is_utc(2524607999));
+}
+
 static double
 now_s(void)
 {
@@ -484,6 +514,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_der_header),
 		cmocka_unit_test(test_serial_from_hex),
+		cmocka_unit_test(test_asn1_time),
 		cmocka_unit_test_setup_teardown(test_crl_scale_and_delta, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_crl_errors, setup,
