@@ -389,6 +389,19 @@ test_parse(void **state)
 		  "t.scn:4: name_type 'ip': auto or dns" },
 		{ "[scenario a]\n[defaults]\n", "t.scn:2: [defaults] must come "
 		  "once, first" },
+		{ "[scenario a]\nserver_cert = cert:localhost\ntrust = "
+		  "ca:certmint dev CA\ncrl = ca:nosuch\nexpect = ok\n",
+		  "t.scn:4: " },
+		{ "[scenario a]\nserver_cert = cert:localhost\ntrust = "
+		  "ca:certmint dev CA\ncrl = /nonexistent/x.crl\nexpect = ok\n",
+		  "t.scn:4: " },
+		{ "[scenario a]\nserver_cert = cert:localhost\ntrust = "
+		  "ca:certmint dev CA\nocsp_staple = /nonexistent/x.der\n"
+		  "expect = ok\n", "t.scn:4: " },
+		{ "[scenario a]\nserver_cert = cert:localhost\ntrust = "
+		  "ca:certmint dev CA\ncrl = ca:certmint dev CA\n"
+		  "crl = ca:certmint dev CA\nexpect = ok\n",
+		  "t.scn:5: key 'crl' given twice" },
 	};
 	static const char good[] =
 	    "# comment\n\n[defaults]\nserver_cert = cert:localhost\n"
@@ -414,6 +427,8 @@ test_parse(void **state)
 	assert_true(v[1]->has_also);
 	assert_int_equal(v[1]->expect_also, CM_OUTCOME_NO_CLIENT_CERT);
 	assert_string_equal(v[1]->note, "two words");
+	assert_null(v[0]->crl);
+	assert_null(v[0]->ocsp_staple);
 	for (i = 0; i < n; i++) {
 		assert_int_equal(cm_harness_run(&r, f->ctx, v[i], NULL), CM_OK);
 		assert_true(r->match);
@@ -430,6 +445,35 @@ test_parse(void **state)
 		if (strstr(cm_ctx_error(f->ctx), bad[i].msg) == NULL)
 			fail_msg("case %zu: '%s' lacks '%s'", i,
 			    cm_ctx_error(f->ctx), bad[i].msg);
+		assert_null(v);
+	}
+	/* crl = ca:NAME and ocsp_staple = auto resolve through the store. */
+	{
+		static const char rev[] = "[scenario r]\n"
+		    "server_cert = cert:localhost\ntrust = ca:certmint dev CA\n"
+		    "name = localhost\ncrl = ca:certmint dev CA\n"
+		    "ocsp_staple = auto\nexpect = ok\n";
+		static const char nostore[] = "[scenario r]\n"
+		    "server_cert = /dev/null\nserver_key = /dev/null\n"
+		    "trust = /dev/null\nocsp_staple = auto\nexpect = ok\n";
+		assert_int_equal(cm_scenario_parse(&v, &n, f->ctx, f->st,
+		    "t.scn", ".", rev, strlen(rev)), CM_OK);
+		assert_int_equal(n, 1);
+		assert_non_null(strstr(v[0]->crl, "-----BEGIN X509 CRL-----"));
+		assert_non_null(v[0]->ocsp_staple);
+		assert_int_equal(v[0]->ocsp_staple[0], 0x30);
+		assert_int_equal(cm_harness_run(&r, f->ctx, v[0], NULL), CM_OK);
+		assert_true(r->match);
+		assert_int_equal(r->actual, CM_OUTCOME_OK);
+		cm_result_free(r);
+		r = NULL;
+		cm_scenario_list_free(v, n);
+		v = NULL;
+		n = 0;
+		assert_int_equal(cm_scenario_parse(&v, &n, f->ctx, NULL,
+		    "t.scn", ".", nostore, strlen(nostore)), CM_E_INVALID);
+		assert_string_equal(cm_ctx_error(f->ctx),
+		    "t.scn:5: ocsp_staple auto needs a store");
 		assert_null(v);
 	}
 	/* No store: store references fail with the line. */
