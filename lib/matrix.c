@@ -1069,9 +1069,59 @@ cm__pem_must_staple(const char *pem)
 }
 
 /*
- * The real certificate's revocation state from the store: when revoked,
- * the issuing CA's current CRL (built in memory, not recorded); when
- * must-staple, a fresh OCSP response to staple.  Both need the CA key.
+ * The CA above the topmost revoked intermediate of the chain, or NULL
+ * when no CA of the chain is revoked.  That CA still signs (nothing above
+ * it is revoked) and its CRL lists the intermediate.
+ */
+static cm_err
+revoked_ancestor(char **out, cm_store *st, const char *ca)
+{
+	cm_ctx *ctx = cm__store_ctx(st);
+	cm__ca_rec rec;
+	char *name, *next = NULL, *status;
+	int depth;
+	cm_err err = CM_OK;
+
+	*out = NULL;
+	if ((name = cm__strdup(ca)) == NULL)
+		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+	for (depth = 0; depth < 16 && name != NULL; depth++) {
+		memset(&rec, 0, sizeof(rec));
+		if ((err = cm__store_ca_get(&rec, st, name)) != CM_OK)
+			break;
+		status = NULL;
+		if (rec.parent_id > 0 && rec.info.parent != NULL &&
+		    (err = cm__store_ca_cert_status(&status, st, &rec)) ==
+		    CM_OK && status != NULL && strcmp(status, "revoked") == 0) {
+			free(*out);
+			if ((*out = cm__strdup(rec.info.parent)) == NULL)
+				err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		}
+		free(status);
+		next = NULL;
+		if (err == CM_OK && rec.parent_id > 0 && rec.info.parent !=
+		    NULL && (next = cm__strdup(rec.info.parent)) == NULL)
+			err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		cm__ca_rec_clear(&rec);
+		free(name);
+		name = next;
+		if (err != CM_OK)
+			break;
+	}
+	free(name);
+	if (err != CM_OK) {
+		free(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
+/*
+ * The real certificate's revocation state from the store: when it, or an
+ * intermediate above it, is revoked, the current CRL that says so (built
+ * in memory, not recorded); when must-staple, a fresh OCSP response to
+ * staple (none under a revoked intermediate: that CA signs nothing, and
+ * a missing staple is "revoked" too).  Both need a CA key.
  */
 static cm_err
 real_revocation(sources *s, cm_store *st, const cm_cert_info *info,
@@ -1081,12 +1131,21 @@ real_revocation(sources *s, cm_store *st, const cm_cert_info *info,
 	cm__signer *sg = NULL;
 	cm__cert_status cs;
 	unsigned char *der = NULL;
+	char *above = NULL;
 	size_t len = 0;
 	cm_err err;
 
 	s->revoked = info->status != NULL &&
 	    strcmp(info->status, "revoked") == 0;
 	s->must_staple = crt_must_staple(crt);
+	if ((err = revoked_ancestor(&above, st, info->ca)) != CM_OK)
+		return err;
+	if (above != NULL) {
+		s->revoked = true;
+		err = cm__harness_ca_crl(&s->real_crl, st, above);
+		free(above);
+		return err;
+	}
 	if (!s->revoked && !s->must_staple)
 		return CM_OK;
 	if ((err = cm__signer_load(&sg, st, info->ca)) != CM_OK)

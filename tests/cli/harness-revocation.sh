@@ -228,7 +228,7 @@ check "test serve with --ocsp-staple (background)" sh -c \
     --timeout 3000 --ocsp-staple revoked.ocsp >serve.out 2>&1 &"
 port=
 for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-	port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' serve.out)
+	port=$(sed -n 's/^listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' serve.out 2>/dev/null)
 	[ -n "$port" ] && break
 	sleep 0.1
 done
@@ -266,5 +266,21 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
 printf '[scenario a]\nserver_cert = f.crt\nserver_key = f.key\ntrust = f.crt\nocsp_staple = auto\nexpect = ok\n' >bad5.scn
 expect_fail 2 "^certmint: bad5.scn:5: ocsp_staple auto: the server certificate \(serial [0-9a-f]+\) is not in the store$" \
     "ocsp_staple auto for a certificate not in the store" $C test bad5.scn
+
+# ---- a revoked intermediate: certificates below it report revoked ----
+check "ca create inter" $C ca create inter --parent "certmint dev CA"
+check "issue under.test from inter" $C issue server under.test --ca inter
+check "under.test before: matches" $C test --cert under.test --format json
+is "under.test before: name ok" "$(rows "$WORK/out" tls13/name:under.test)" \
+    "tls13/name:under.test ok ok True"
+check "revoke the intermediate" $C revoke inter
+check "under.test after: matches" $C test --cert under.test --format json
+cp "$WORK/out" under.json
+is "under.test after: name reports revoked (the root's CRL lists inter)" \
+    "$(rows under.json tls13/name:under.test tls12/name:under.test)" \
+"tls13/name:under.test revoked revoked True
+tls12/name:under.test revoked revoked True"
+is "under.test after: GNUTLS_CERT_REVOKED" \
+    $(( $(status under.json tls13/name:under.test) & 32 )) 32
 
 done_testing
