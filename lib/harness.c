@@ -254,10 +254,11 @@ cm__hside_init(cm__hside *h, cm_ctx *ctx, const cm_scenario *sc,
 		if (sc->ocsp_staple != NULL) {
 			h->staple = sc->ocsp_staple;
 			h->staple_len = sc->ocsp_staple_len;
-			if ((ret = gnutls_certificate_set_ocsp_status_request_function2(
-			    h->cred, 0, staple_cb, h)) < 0)
-				return cm__gnutls_fail(ctx, ret, "scenario '%s': "
-				    "ocsp_staple", sc->name);
+			ret = gnutls_certificate_set_ocsp_status_request_function2(
+			    h->cred, 0, staple_cb, h);
+			if (ret < 0)
+				return cm__gnutls_fail(ctx, ret,
+				    "scenario '%s': ocsp_staple", sc->name);
 		}
 		if (sc->client_auth != CM_CLIENT_AUTH_NONE &&
 		    sc->client_trust != NULL) {
@@ -279,8 +280,8 @@ cm__hside_init(cm__hside *h, cm_ctx *ctx, const cm_scenario *sc,
 			datum_of(&c, sc->crl);
 			if ((ret = gnutls_certificate_set_x509_crl_mem(h->cred,
 			    &c, GNUTLS_X509_FMT_PEM)) < 0)
-				return cm__gnutls_fail(ctx, ret, "scenario '%s': "
-				    "crl", sc->name);
+				return cm__gnutls_fail(ctx, ret,
+				    "scenario '%s': crl", sc->name);
 		}
 		if (sc->client_chain != NULL && sc->client_key != NULL) {
 			datum_of(&c, sc->client_chain);

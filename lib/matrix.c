@@ -1095,7 +1095,8 @@ revoked_ancestor(char **out, cm_store *st, const char *ca)
 		    CM_OK && status != NULL && strcmp(status, "revoked") == 0) {
 			free(*out);
 			if ((*out = cm__strdup(rec.info.parent)) == NULL)
-				err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+				err = cm__fail(ctx, CM_E_NOMEM,
+				    "out of memory");
 		}
 		free(status);
 		next = NULL;

@@ -220,7 +220,7 @@ test_revocation(void **state)
 			    i ? "tls13" : "tls12", labels[j]);
 			p = find(f, name);
 			assert_int_equal(p->expect, want[j]);
-			/* CRL on the client, staple on the server, never both */
+			/* a CRL on the client or a staple, never both */
 			assert_true(strstr(labels[j], "crl") ? p->crl != NULL &&
 			    p->ocsp_staple == NULL : p->crl == NULL);
 			assert_true(strstr(labels[j], "staple-") == NULL ||
