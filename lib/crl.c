@@ -496,7 +496,8 @@ crl_sign_mem(unsigned char **der, size_t *len, cm_ctx *ctx,
 	cm_err err;
 
 	cm__der_header(&list, 0x30, e->buf.len);
-	cm__buf_add(&list, e->buf.p, e->buf.len);
+	if (e->buf.len > 0)
+		cm__buf_add(&list, e->buf.p, e->buf.len);
 	if (list.oom) {
 		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
 		goto out;
