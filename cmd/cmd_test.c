@@ -32,7 +32,16 @@ static const char test_usage[] =
 "                    valid, wrong EKU and name-constraint twins (signed\n"
 "                    by ephemeral in-memory CAs, never stored), the mTLS\n"
 "                    set for client and peer certificates; TLS 1.2 and 1.3\n"
-"  FILE              scenario files (format: docs/scenarios.md)\n"
+"                    Revocation: twins revoked in a CRL the client loads\n"
+"                    or in a stapled OCSP response (revoked-crl,\n"
+"                    revoked-ocsp-staple, good-* controls), a must-staple\n"
+"                    twin without a staple (must-staple-missing: class\n"
+"                    revoked).  Once the certificate is revoked in the\n"
+"                    store the client checks the CA's current CRL and the\n"
+"                    scenarios whose name matches expect (and report)\n"
+"                    revoked: test, revoke, test shows it, still exit 0\n"
+"  FILE              scenario files (format: docs/scenarios.md; keys\n"
+"                    crl = FILE|ca:NAME, ocsp_staple = FILE|auto)\n"
 "  --transport T     memory (default: one thread, in-memory) or tcp\n"
 "                    (two threads over 127.0.0.1)\n"
 "  --peer P          one side is a real tool: openssl, python, gnutls-cli\n"
@@ -59,6 +68,7 @@ static const char serve_usage[] =
 "usage: certmint test serve --cert X [--listen 127.0.0.1:PORT]\n"
 "           [--require-client-cert | --request-client-cert]\n"
 "           [--client-ca N | --client-trust F] [--version V] [--count N]\n"
+"           [--ocsp-staple F]\n"
 "\n"
 "Serves an issued certificate (with its kept key) over TLS and answers\n"
 "HTTP/1.1 200, so curl and browsers work.  Logs one line per\n"
@@ -75,6 +85,8 @@ static const char serve_usage[] =
 "  --version V           tls1.2, tls1.3 or any (default)\n"
 "  --count N             stop after N connections\n"
 "  --timeout MS          per connection (default 5000)\n"
+"  --ocsp-staple F       staple the DER OCSP response in F (e.g. from\n"
+"                        certmint ocsp response X --out F)\n"
 "  --passphrase-file F   the CA passphrase, when the kept key is encrypted\n";
 
 static const char connect_usage[] =
@@ -136,6 +148,26 @@ read_file(const char *path)
 	}
 	fclose(f);
 	buf[len] = '\0';
+	return buf;
+}
+
+/* A binary file (DER); [out] len.  NULL with errno set on failure. */
+static unsigned char *
+read_bin(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char *buf;
+	size_t n;
+
+	if (f == NULL)
+		return NULL;
+	if ((buf = malloc(1u << 20)) == NULL) {
+		fclose(f);
+		return NULL;
+	}
+	n = fread(buf, 1, 1u << 20, f);
+	fclose(f);
+	*len = n;
 	return buf;
 }
 
@@ -417,6 +449,7 @@ cmd_test_serve(cmd_env *env, int argc, char **argv)
 		{ "count", required_argument, NULL, 'n' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "passphrase-file", required_argument, NULL, 'P' },
+		{ "ocsp-staple", required_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -427,6 +460,7 @@ cmd_test_serve(cmd_env *env, int argc, char **argv)
 	cm_store *st = NULL;
 	const char *cert = NULL, *listen_on = "127.0.0.1:8443";
 	const char *client_ca = NULL, *client_trust = NULL, *ver = NULL;
+	const char *staple = NULL;
 	char host[256], port[16];
 	struct addrinfo hints, *ai = NULL;
 	struct sigaction sa;
@@ -459,6 +493,7 @@ cmd_test_serve(cmd_env *env, int argc, char **argv)
 			ho.timeout_ms = u;
 			break;
 		case 'P': env->passphrase_file = optarg; break;
+		case 'O': staple = optarg; break;
 		case 'h':
 			fputs(serve_usage, stdout);
 			return EXIT_OK;
@@ -487,6 +522,22 @@ cmd_test_serve(cmd_env *env, int argc, char **argv)
 	    cert)) != CM_OK) {
 		rc = cmd_fail(env, err);
 		goto out;
+	}
+	if (staple != NULL) {
+		if ((sc.ocsp_staple = read_bin(staple,
+		    &sc.ocsp_staple_len)) == NULL) {
+			fprintf(stderr, "certmint: --ocsp-staple '%s': %s\n",
+			    staple, strerror(errno));
+			rc = EXIT_USAGE;
+			goto out;
+		}
+		/* An OCSPResponse is a DER SEQUENCE. */
+		if (sc.ocsp_staple_len < 2 || sc.ocsp_staple[0] != 0x30) {
+			fprintf(stderr, "certmint: --ocsp-staple '%s' is not a "
+			    "DER OCSP response\n", staple);
+			rc = EXIT_USAGE;
+			goto out;
+		}
 	}
 	if (sc.client_auth != CM_CLIENT_AUTH_NONE) {
 		if (client_trust != NULL) {
@@ -588,6 +639,7 @@ out:
 		free(sc.server_key);
 	}
 	free(sc.client_trust);
+	free(sc.ocsp_staple);
 	cm_ca_info_free(ca);
 	cm_cert_info_free(info);
 	cm_store_close(st);

@@ -829,10 +829,16 @@ typedef struct cm_scenario {
 	cm_outcome expect_also;
 	bool name_as_dns;     /* check expected_name as a DNS name even when
 	                         it is an IP literal (never sent as SNI) */
+	/* revocation (appended) */
+	char *crl;            /* PEM: CRLs the client checks, or NULL */
+	unsigned char *ocsp_staple; /* DER OCSPResponse the server staples
+	                         (RFC 6066 status_request; in the TLS 1.3
+	                         Certificate entry), or NULL */
+	size_t ocsp_staple_len;
 } cm_scenario;
 #define CM_SCENARIO_INIT { CM_SCENARIO_VERSION, NULL, NULL, NULL, NULL, \
 	NULL, NULL, NULL, CM_CLIENT_AUTH_NONE, NULL, NULL, NULL, \
-	CM_OUTCOME_OK, NULL, false, CM_OUTCOME_OK, false }
+	CM_OUTCOME_OK, NULL, false, CM_OUTCOME_OK, false, NULL, NULL, 0 }
 
 /* Priority strings for one protocol version. */
 #define CM_PRIORITY_TLS12 "NORMAL:-VERS-ALL:+VERS-TLS1.2"

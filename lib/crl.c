@@ -478,3 +478,83 @@ cm_ca_get_urls(char **crl_url, char **ocsp_url, cm_store *st, const char *ca)
 	cm__ca_rec_clear(&rec);
 	return err;
 }
+
+/* ---- in-memory CRLs (the harness: lib/matrix.c) ---- */
+
+/*
+ * Signs a TBSCertList over pre-collected entries with a CA that need not
+ * be in the store: s carries only crt, key and key_type.
+ */
+static cm_err
+crl_sign_mem(unsigned char **der, size_t *len, cm_ctx *ctx,
+    const cm__signer *s, entries *e, long long number, time_t now,
+    time_t next)
+{
+	cm__buf list = { NULL, 0, 0, false };
+	unsigned char *tbs = NULL;
+	size_t tbslen = 0;
+	cm_err err;
+
+	cm__der_header(&list, 0x30, e->buf.len);
+	if (e->buf.len > 0)
+		cm__buf_add(&list, e->buf.p, e->buf.len);
+	if (list.oom) {
+		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((err = build_tbs(&tbs, &tbslen, ctx, s, e, list.p, list.len,
+	    number, 0, now, next)) != CM_OK)
+		goto out;
+	err = cm__sign_der(der, len, ctx, s->key, s->key_type, tbs, tbslen);
+out:
+	free(list.p);
+	free(tbs);
+	return err;
+}
+
+cm_err
+cm__crl_build_mem(unsigned char **der, size_t *len, cm_ctx *ctx,
+    gnutls_x509_crt_t ca, gnutls_privkey_t key, cm_key_type kt,
+    const cm__crl_entry *v, size_t n, time_t now, time_t next)
+{
+	cm__signer s;
+	entries e;
+	size_t i;
+	cm_err err = CM_OK;
+
+	memset(&s, 0, sizeof(s));
+	s.crt = ca;
+	s.key = key;
+	s.key_type = kt;
+	s.rec.info.name = (char *)"(in memory)";
+	memset(&e, 0, sizeof(e));
+	e.ctx = ctx;
+	for (i = 0; i < n && err == CM_OK; i++)
+		err = add_entry(&e, v[i].serial, v[i].revoked_at, v[i].reason);
+	if (err == CM_OK)
+		err = crl_sign_mem(der, len, ctx, &s, &e, 1, now, next);
+	free(e.buf.p);
+	return err;
+}
+
+cm_err
+cm__crl_current_mem(unsigned char **der, size_t *len, cm_store *st,
+    const cm__signer *s, time_t next)
+{
+	cm_ctx *ctx = cm__store_ctx(st);
+	int64_t number = 0;
+	entries e;
+	cm_err err;
+
+	memset(&e, 0, sizeof(e));
+	e.ctx = ctx;
+	/* Not recorded: the number of the last CRL, never a new one. */
+	if ((err = cm__store_crl_last_complete(&number, st, s->rec.id)) ==
+	    CM_OK &&
+	    (err = cm__store_revoked_each(st, s->rec.id, 0, add_entry,
+	    &e)) == CM_OK)
+		err = crl_sign_mem(der, len, ctx, s, &e, number > 0 ? number :
+		    1, cm_ctx_now(ctx), next);
+	free(e.buf.p);
+	return err;
+}

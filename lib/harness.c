@@ -98,6 +98,8 @@ cm_scenario_free(cm_scenario *sc)
 	if (sc->client_key)
 		cm__free_secret(sc->client_key, strlen(sc->client_key));
 	free(sc->client_trust);
+	free(sc->crl);
+	free(sc->ocsp_staple);
 	free(sc->priority);
 	free(sc->client_priority);
 	free(sc->note);
@@ -204,6 +206,20 @@ verify_client(gnutls_session_t s)
 	return status != 0 ? -1 : 0;
 }
 
+/* The server's OCSP staple (RFC 6066 status_request). */
+static int
+staple_cb(gnutls_session_t s, void *arg, gnutls_datum_t *resp)
+{
+	const cm__hside *h = arg;
+
+	(void)s;
+	if ((resp->data = gnutls_malloc(h->staple_len)) == NULL)
+		return GNUTLS_E_MEMORY_ERROR;
+	memcpy(resp->data, h->staple, h->staple_len);
+	resp->size = (unsigned)h->staple_len;
+	return 0;
+}
+
 cm_err
 cm__hside_init(cm__hside *h, cm_ctx *ctx, const cm_scenario *sc,
     bool is_server, bool nonblock)
@@ -229,6 +245,21 @@ cm__hside_init(cm__hside *h, cm_ctx *ctx, const cm_scenario *sc,
 		    &k, GNUTLS_X509_FMT_PEM, NULL, 0)) < 0)
 			return cm__gnutls_fail(ctx, ret, "scenario '%s': server "
 			    "certificate and key", sc->name);
+		/*
+		 * The staple goes through a callback, not
+		 * gnutls_certificate_set_ocsp_status_request_mem: GnuTLS
+		 * refuses to load a response that says revoked, and the
+		 * harness must be able to serve one.
+		 */
+		if (sc->ocsp_staple != NULL) {
+			h->staple = sc->ocsp_staple;
+			h->staple_len = sc->ocsp_staple_len;
+			ret = gnutls_certificate_set_ocsp_status_request_function2(
+			    h->cred, 0, staple_cb, h);
+			if (ret < 0)
+				return cm__gnutls_fail(ctx, ret,
+				    "scenario '%s': ocsp_staple", sc->name);
+		}
 		if (sc->client_auth != CM_CLIENT_AUTH_NONE &&
 		    sc->client_trust != NULL) {
 			datum_of(&c, sc->client_trust);
@@ -244,6 +275,13 @@ cm__hside_init(cm__hside *h, cm_ctx *ctx, const cm_scenario *sc,
 			    h->cred, &c, GNUTLS_X509_FMT_PEM)) < 0)
 				return cm__gnutls_fail(ctx, ret, "scenario '%s': "
 				    "trust", sc->name);
+		}
+		if (sc->crl != NULL) {
+			datum_of(&c, sc->crl);
+			if ((ret = gnutls_certificate_set_x509_crl_mem(h->cred,
+			    &c, GNUTLS_X509_FMT_PEM)) < 0)
+				return cm__gnutls_fail(ctx, ret,
+				    "scenario '%s': crl", sc->name);
 		}
 		if (sc->client_chain != NULL && sc->client_key != NULL) {
 			datum_of(&c, sc->client_chain);

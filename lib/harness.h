@@ -25,6 +25,9 @@ typedef struct cm__hside {
 	gnutls_typed_vdata_st vdata[2];
 	unsigned char ip[16];
 	char *host;
+	/* server: the OCSP response it staples (the scenario's), or NULL */
+	const unsigned char *staple;
+	size_t staple_len;
 } cm__hside;
 
 /* Sets up the client (is_server false) or server end of sc. */
@@ -61,5 +64,14 @@ void cm__result_match(cm_result *r, const cm_scenario *sc);
  * from_server: the alert came from the server. */
 cm_outcome cm__outcome_from_alert(int alert, bool from_server,
     bool sent_cert);
+
+/* The current CRL of a stored CA, PEM, built in memory (not recorded). */
+cm_err cm__harness_ca_crl(char **pem, cm_store *st, const char *ca);
+/* A fresh OCSP response (DER) from the store for the leaf of chain_pem,
+ * a certificate issued from the store. */
+cm_err cm__harness_staple(unsigned char **der, size_t *len, cm_store *st,
+    const char *chain_pem);
+/* The leaf of pem carries TLS feature status_request (RFC 7633). */
+bool cm__pem_must_staple(const char *pem);
 
 #endif

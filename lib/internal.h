@@ -438,4 +438,23 @@ cm_err cm__store_cert_each(cm_store *st, int64_t ca_id, time_t now,
  * data_version and this connection's change count). */
 cm_err cm__store_data_version(int64_t *out, cm_store *st);
 
+/* ---- revocation data in memory, for the harness (crl.c, ocsp.c) ---- */
+typedef struct cm__crl_entry {
+	const char *serial;         /* lower-case hex */
+	time_t revoked_at;
+	int reason;                 /* cm_revoke_reason */
+} cm__crl_entry;
+/* A CRL (DER) listing v[], signed by an in-memory CA; not recorded. */
+cm_err cm__crl_build_mem(unsigned char **der, size_t *len, cm_ctx *ctx,
+    gnutls_x509_crt_t ca, gnutls_privkey_t key, cm_key_type kt,
+    const cm__crl_entry *v, size_t n, time_t now, time_t next);
+/* The current CRL of a stored CA (every revoked certificate), built in
+ * memory and not recorded (no new cRLNumber, no event). */
+cm_err cm__crl_current_mem(unsigned char **der, size_t *len, cm_store *st,
+    const cm__signer *s, time_t next);
+/* A signed OCSP response (DER) for one serial issued by ca. */
+cm_err cm__ocsp_response_mem(unsigned char **der, size_t *len, cm_ctx *ctx,
+    gnutls_x509_crt_t ca, gnutls_privkey_t key, cm_key_type kt,
+    const char *serial, const cm__cert_status *status, unsigned validity);
+
 #endif /* CM_INTERNAL_H */

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include <gnutls/crypto.h>
+#include <gnutls/x509-ext.h>
 
 #include "harness.h"
 
@@ -47,6 +48,7 @@ typedef struct certspec {
 	bool ip_as_dns;         /* write IP SANs as dNSName */
 	bool ca;
 	bool constrained;       /* permitted subtrees far from any test name */
+	bool must_staple;       /* TLS feature status_request (RFC 7633) */
 	unsigned eku;
 	time_t nb, na;
 	gnutls_x509_privkey_t key;
@@ -195,6 +197,16 @@ make_cert(gnutls_x509_crt_t *out, cm_ctx *ctx, const certspec *sp)
 		    1)) < 0)
 			goto gfail;
 	}
+	if (sp->must_staple) {
+		gnutls_x509_tlsfeatures_t tf = NULL;
+		if ((ret = gnutls_x509_tlsfeatures_init(&tf)) >= 0 &&
+		    (ret = gnutls_x509_tlsfeatures_add(tf, 5)) >= 0)
+			ret = gnutls_x509_crt_set_tlsfeatures(crt, tf);
+		if (tf != NULL)
+			gnutls_x509_tlsfeatures_deinit(tf);
+		if (ret < 0)
+			goto gfail;
+	}
 	if ((ret = gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA1, id,
 	    &idlen)) < 0 ||
 	    (ret = gnutls_x509_crt_set_subject_key_id(crt, id, idlen)) < 0)
@@ -312,7 +324,16 @@ push(mbuild *m, const cm_scenario *t, const char *label)
 	DUP(client_trust);
 	DUP(client_priority);
 	DUP(note);
+	DUP(crl);
 #undef DUP
+	if (t->ocsp_staple != NULL) {
+		if ((sc->ocsp_staple = malloc(t->ocsp_staple_len)) == NULL)
+			bad = true;
+		else
+			memcpy(sc->ocsp_staple, t->ocsp_staple,
+			    t->ocsp_staple_len);
+		sc->ocsp_staple_len = t->ocsp_staple_len;
+	}
 	sc->has_also = t->has_also;
 	sc->expect_also = t->expect_also;
 	sc->name_as_dns = t->name_as_dns;
@@ -365,6 +386,16 @@ typedef struct sources {
 	gnutls_x509_privkey_t srv_key;
 	char *c_foreign, *c_server_only, *c_expired;
 	char *client_trust;  /* real root + E */
+	/* revocation: twins from E, E's CRL, staples signed by E */
+	char *rev_twin, *good_twin, *ms_twin;
+	char *crl_pem;       /* E's CRL: lists rev_twin only */
+	unsigned char *staple_rev, *staple_good, *staple_ms;
+	size_t staple_rev_len, staple_good_len, staple_ms_len;
+	/* the real certificate: revoked in the store, must-staple */
+	bool revoked, must_staple;
+	char *real_crl;      /* the issuing CA's current CRL, when revoked */
+	unsigned char *real_staple;  /* a fresh response, when must-staple */
+	size_t real_staple_len;
 } sources;
 
 static void
@@ -398,6 +429,15 @@ sources_clear(sources *s)
 	free(s->c_server_only);
 	free(s->c_expired);
 	free(s->client_trust);
+	free(s->rev_twin);
+	free(s->good_twin);
+	free(s->ms_twin);
+	free(s->crl_pem);
+	free(s->staple_rev);
+	free(s->staple_good);
+	free(s->staple_ms);
+	free(s->real_crl);
+	free(s->real_staple);
 }
 
 static bool
@@ -423,6 +463,9 @@ server_set(mbuild *m, const sources *s)
 	t.server_chain = s->chain_pem;
 	t.server_key = s->key_pem;
 	t.trust = s->root_pem;
+	t.crl = s->real_crl;
+	t.ocsp_staple = s->real_staple;
+	t.ocsp_staple_len = s->real_staple_len;
 
 #define ADD(lbl, nm, exp, why) do { t.expected_name = (char *)(nm); \
 	t.expect = (exp); t.note = (char *)(why); \
@@ -504,8 +547,10 @@ server_set(mbuild *m, const sources *s)
 
 	/* Trust and time. */
 	t.trust = s->u.pem;
+	t.crl = NULL;
 	ADD("/untrusted-root", s->first, CM_OUTCOME_UNTRUSTED,
 	    "the client trusts another root");
+	t.ocsp_staple = NULL;
 	t.server_chain = s->self;
 	ADD("/self-signed-twin", s->first, CM_OUTCOME_UNTRUSTED,
 	    "same names and key, self-signed");
@@ -544,6 +589,8 @@ server_set(mbuild *m, const sources *s)
 		 * at dNSNames only. */
 		t.server_chain = s->chain_pem;
 		t.trust = s->root_pem;
+		t.crl = s->real_crl;
+		t.ocsp_staple = s->real_staple;
 		t.name_as_dns = true;
 		t.has_also = true;
 		t.expect_also = CM_OUTCOME_HOSTNAME;
@@ -554,10 +601,14 @@ server_set(mbuild *m, const sources *s)
 		    "GnuTLS; OpenSSL's host check says hostname");
 		t.name_as_dns = false;
 		t.has_also = false;
+		t.crl = NULL;
+		t.ocsp_staple = NULL;
 	}
 	/* Client auth requested, none sent: still fine. */
 	t.server_chain = s->chain_pem;
 	t.trust = s->root_pem;
+	t.crl = s->real_crl;
+	t.ocsp_staple = s->real_staple;
 	t.client_auth = CM_CLIENT_AUTH_REQUEST;
 	t.client_trust = s->root_pem;
 	ADD("/request-client-cert-none", s->first, CM_OUTCOME_OK,
@@ -571,8 +622,82 @@ server_set(mbuild *m, const sources *s)
 	    "requested is still verified (a client may withhold one the "
 	    "server's CA names exclude)");
 	t.has_also = false;
+
+	/*
+	 * Revocation: twins from E (same names and key) that E revokes in
+	 * a CRL the client loads, or in an OCSP response the server
+	 * staples (RFC 6066; in TLS 1.3 inside the Certificate entry).  A
+	 * must-staple twin (RFC 7633 TLS feature status_request) served
+	 * without a staple: GnuTLS reports GNUTLS_CERT_MISSING_OCSP_STATUS,
+	 * which is the class "revoked" (no revocation status is as good as
+	 * a revoked one for a must-staple certificate).
+	 */
+	t.client_auth = CM_CLIENT_AUTH_NONE;
+	t.client_trust = NULL;
+	t.client_chain = NULL;
+	t.client_key = NULL;
+	t.trust = s->e.pem;
+	t.crl = s->crl_pem;
+	t.ocsp_staple = NULL;
+	t.server_chain = s->rev_twin;
+	ADD("/revoked-crl", s->first, CM_OUTCOME_REVOKED, "a twin listed in "
+	    "its CA's CRL, which the client loads");
+	t.server_chain = s->good_twin;
+	ADD("/good-crl", s->first, CM_OUTCOME_OK, "a twin its CA's CRL does "
+	    "not list");
+	t.crl = NULL;
+	t.server_chain = s->rev_twin;
+	t.ocsp_staple = s->staple_rev;
+	t.ocsp_staple_len = s->staple_rev_len;
+	ADD("/revoked-ocsp-staple", s->first, CM_OUTCOME_REVOKED, "the "
+	    "server staples its CA's OCSP response: revoked");
+	t.server_chain = s->good_twin;
+	t.ocsp_staple = s->staple_good;
+	t.ocsp_staple_len = s->staple_good_len;
+	ADD("/good-ocsp-staple", s->first, CM_OUTCOME_OK, "the server "
+	    "staples its CA's OCSP response: good");
+	t.server_chain = s->ms_twin;
+	t.ocsp_staple = NULL;
+	t.ocsp_staple_len = 0;
+	ADD("/must-staple-missing", s->first, CM_OUTCOME_REVOKED, "must-staple "
+	    "(RFC 7633) and no staple: the OCSP status is missing");
+	t.ocsp_staple = s->staple_ms;
+	t.ocsp_staple_len = s->staple_ms_len;
+	ADD("/must-staple-stapled", s->first, CM_OUTCOME_OK, "must-staple "
+	    "with a good staple");
 #undef ADD
 	return CM_OK;
+}
+
+/*
+ * The certificate is revoked in the store: every scenario that serves it
+ * under its real root loads the CA's current CRL, so where the name
+ * matches the client says "revoked" (GnuTLS checks the name before the
+ * CRL: a wrong name stays "hostname"; a stapled response, served for a
+ * must-staple certificate, is checked whatever the name, and revocation
+ * outranks the name).  The matrix expects that, so a run after 'certmint
+ * revoke' matches and shows "revoked".
+ */
+static void
+expect_revoked(mbuild *m, size_t from, const sources *s)
+{
+	size_t i;
+
+	if (!s->revoked)
+		return;
+	for (i = from; i < m->n; i++) {
+		cm_scenario *sc = m->v[i];
+		if (sc->crl == NULL || sc->expect == CM_OUTCOME_PROTOCOL ||
+		    (sc->expect == CM_OUTCOME_HOSTNAME &&
+		    sc->ocsp_staple == NULL) ||
+		    s->real_crl == NULL || strcmp(sc->crl, s->real_crl) != 0)
+			continue;
+		sc->expect = CM_OUTCOME_REVOKED;
+		sc->has_also = false;
+		free(sc->note);
+		sc->note = cm__strdup("revoked in the store: the client "
+		    "checks the CA's current CRL");
+	}
 }
 
 /* The mTLS set: the certificate is the client's. */
@@ -713,6 +838,346 @@ load_chain(sources *s, cm_store *st, const cm_cert_info *info)
 	return err;
 }
 
+
+/* ---- revocation ephemera ------------------------------------------------ */
+
+static char *
+crl_pem_of(const unsigned char *der, size_t len)
+{
+	gnutls_datum_t in, p = { NULL, 0 };
+	char *s = NULL;
+
+	in.data = (unsigned char *)(uintptr_t)der;
+	in.size = (unsigned)len;
+	if (gnutls_pem_base64_encode2("X509 CRL", &in, &p) < 0)
+		return NULL;
+	if ((s = malloc(p.size + 1)) != NULL) {
+		memcpy(s, p.data, p.size);
+		s[p.size] = '\0';
+	}
+	gnutls_free(p.data);
+	return s;
+}
+
+/* A twin signed by E; [out] serial: its serial in lower-case hex. */
+static cm_err
+rtwin(char **pem, char *serial, size_t slen, cm_ctx *ctx,
+    const certspec *base, const eca *issuer, unsigned eku, time_t now,
+    bool must_staple)
+{
+	certspec sp = *base;
+	gnutls_x509_crt_t crt = NULL;
+	unsigned char sn[32];
+	size_t snlen = sizeof(sn), i;
+	cm_err err;
+	int ret;
+
+	sp.eku = eku;
+	sp.nb = now - DAY;
+	sp.na = now + 7 * DAY;
+	sp.must_staple = must_staple;
+	sp.issuer = issuer->crt;
+	sp.ikey = issuer->key;
+	if ((err = make_cert(&crt, ctx, &sp)) != CM_OK)
+		return err;
+	if ((ret = gnutls_x509_crt_get_serial(crt, sn, &snlen)) < 0 ||
+	    snlen * 2 + 1 > slen) {
+		gnutls_x509_crt_deinit(crt);
+		return cm__gnutls_fail(ctx, ret < 0 ? ret :
+		    GNUTLS_E_SHORT_MEMORY_BUFFER, "matrix: twin serial");
+	}
+	for (i = 0; i < snlen; i++)
+		snprintf(serial + 2 * i, 3, "%02x", sn[i]);
+	*pem = pem_of(crt);
+	gnutls_x509_crt_deinit(crt);
+	return *pem ? CM_OK : cm__fail(ctx, CM_E_NOMEM, "out of memory");
+}
+
+/*
+ * Twins revoked and good under E, E's CRL listing the revoked one, and
+ * OCSP responses signed by E, all built by the revocation code (crl.c,
+ * ocsp.c) in memory.
+ */
+static cm_err
+revocation_ephemera(sources *s, const certspec *base)
+{
+	cm_ctx *ctx = s->ctx;
+	gnutls_privkey_t pk = NULL;
+	char rsn[64], gsn[64], msn[64];
+	cm__crl_entry ent;
+	cm__cert_status st;
+	unsigned char *der = NULL;
+	size_t len = 0;
+	time_t now = s->now;
+	cm_err err;
+	int ret;
+
+	if ((err = rtwin(&s->rev_twin, rsn, sizeof(rsn), ctx, base, &s->e,
+	    s->eku, now, false)) != CM_OK ||
+	    (err = rtwin(&s->good_twin, gsn, sizeof(gsn), ctx, base, &s->e,
+	    s->eku, now, false)) != CM_OK ||
+	    (err = rtwin(&s->ms_twin, msn, sizeof(msn), ctx, base, &s->e,
+	    s->eku, now, true)) != CM_OK)
+		return err;
+	if ((ret = gnutls_privkey_init(&pk)) < 0 ||
+	    (ret = gnutls_privkey_import_x509(pk, s->e.key, 0)) < 0) {
+		err = cm__gnutls_fail(ctx, ret, "matrix: ephemeral CA key");
+		goto out;
+	}
+	ent.serial = rsn;
+	ent.revoked_at = now - 3600;
+	ent.reason = CM_REASON_KEY_COMPROMISE;
+	if ((err = cm__crl_build_mem(&der, &len, ctx, s->e.crt, pk,
+	    CM_KEY_EC_P256, &ent, 1, now - 60, now + 7 * DAY)) != CM_OK)
+		goto out;
+	if ((s->crl_pem = crl_pem_of(der, len)) == NULL) {
+		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
+	memset(&st, 0, sizeof(st));
+	st.found = true;
+	st.revoked = true;
+	st.revoked_at = now - 3600;
+	st.reason = CM_REASON_KEY_COMPROMISE;
+	if ((err = cm__ocsp_response_mem(&s->staple_rev, &s->staple_rev_len,
+	    ctx, s->e.crt, pk, CM_KEY_EC_P256, rsn, &st, 0)) != CM_OK)
+		goto out;
+	st.revoked = false;
+	st.revoked_at = 0;
+	st.reason = -1;
+	if ((err = cm__ocsp_response_mem(&s->staple_good,
+	    &s->staple_good_len, ctx, s->e.crt, pk, CM_KEY_EC_P256, gsn, &st,
+	    0)) != CM_OK ||
+	    (err = cm__ocsp_response_mem(&s->staple_ms, &s->staple_ms_len,
+	    ctx, s->e.crt, pk, CM_KEY_EC_P256, msn, &st, 0)) != CM_OK)
+		goto out;
+out:
+	free(der);
+	if (pk != NULL)
+		gnutls_privkey_deinit(pk);
+	return err;
+}
+
+cm_err
+cm__harness_ca_crl(char **pem, cm_store *st, const char *ca)
+{
+	cm_ctx *ctx = cm__store_ctx(st);
+	cm__signer *sg = NULL;
+	unsigned char *der = NULL;
+	size_t len = 0;
+	cm_err err;
+
+	if ((err = cm__signer_load(&sg, st, ca)) != CM_OK ||
+	    (err = cm__crl_current_mem(&der, &len, st, sg, 7 * DAY)) != CM_OK)
+		goto out;
+	if ((*pem = crl_pem_of(der, len)) == NULL)
+		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+out:
+	free(der);
+	cm__signer_free(sg);
+	return err;
+}
+
+cm_err
+cm__harness_staple(unsigned char **der, size_t *len, cm_store *st,
+    const char *chain_pem)
+{
+	cm_ctx *ctx = cm__store_ctx(st);
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t d;
+	cm_cert_info *info = NULL;
+	cm__signer *sg = NULL;
+	cm__cert_status cs;
+	unsigned char sn[32];
+	char hex[72];
+	size_t snlen = sizeof(sn), i;
+	cm_err err;
+	int ret;
+
+	d.data = (unsigned char *)(uintptr_t)chain_pem;
+	d.size = (unsigned)strlen(chain_pem);
+	if ((ret = gnutls_x509_crt_init(&crt)) < 0 ||
+	    (ret = gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM)) < 0 ||
+	    (ret = gnutls_x509_crt_get_serial(crt, sn, &snlen)) < 0) {
+		err = cm__gnutls_fail(ctx, ret, "ocsp_staple: server "
+		    "certificate");
+		goto out;
+	}
+	/* Serials are stored without leading zero octets. */
+	for (i = 0; i + 1 < snlen && sn[i] == 0; i++)
+		;
+	hex[0] = '\0';
+	for (snlen -= i; snlen > 0 && snlen * 2 < sizeof(hex); snlen--, i++)
+		snprintf(hex + strlen(hex), 3, "%02x", sn[i]);
+	if ((err = cm_cert_find(&info, st, hex)) != CM_OK) {
+		err = cm__fail(ctx, err, "ocsp_staple auto: the server "
+		    "certificate (serial %s) is not in the store", hex);
+		goto out;
+	}
+	if ((err = cm__signer_load(&sg, st, info->ca)) != CM_OK)
+		goto out;
+	memset(&cs, 0, sizeof(cs));
+	cs.found = true;
+	cs.revoked = info->status != NULL &&
+	    strcmp(info->status, "revoked") == 0;
+	cs.revoked_at = info->revoked_at;
+	cs.reason = info->revocation_reason;
+	cs.not_after = info->not_after;
+	err = cm__ocsp_response_mem(der, len, ctx, sg->crt, sg->key,
+	    sg->key_type, info->serial, &cs, 0);
+out:
+	if (crt != NULL)
+		gnutls_x509_crt_deinit(crt);
+	cm_cert_info_free(info);
+	cm__signer_free(sg);
+	return err;
+}
+
+static bool
+crt_must_staple(gnutls_x509_crt_t crt)
+{
+	gnutls_x509_tlsfeatures_t tf = NULL;
+	unsigned i, feature;
+	bool yes = false;
+
+	if (gnutls_x509_tlsfeatures_init(&tf) < 0)
+		return false;
+	if (gnutls_x509_crt_get_tlsfeatures(crt, tf, 0, NULL) >= 0)
+		for (i = 0; gnutls_x509_tlsfeatures_get(tf, i, &feature) >= 0;
+		    i++)
+			if (feature == 5)
+				yes = true;
+	gnutls_x509_tlsfeatures_deinit(tf);
+	return yes;
+}
+
+bool
+cm__pem_must_staple(const char *pem)
+{
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t d;
+	bool yes = false;
+
+	d.data = (unsigned char *)(uintptr_t)pem;
+	d.size = (unsigned)strlen(pem);
+	if (gnutls_x509_crt_init(&crt) < 0)
+		return false;
+	if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM) >= 0)
+		yes = crt_must_staple(crt);
+	gnutls_x509_crt_deinit(crt);
+	return yes;
+}
+
+/*
+ * The CA above the topmost revoked intermediate of the chain, or NULL
+ * when no CA of the chain is revoked.  That CA still signs (nothing above
+ * it is revoked) and its CRL lists the intermediate.
+ */
+static cm_err
+revoked_ancestor(char **out, cm_store *st, const char *ca)
+{
+	cm_ctx *ctx = cm__store_ctx(st);
+	cm__ca_rec rec;
+	char *name, *next = NULL, *status;
+	int depth;
+	cm_err err = CM_OK;
+
+	*out = NULL;
+	if ((name = cm__strdup(ca)) == NULL)
+		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+	for (depth = 0; depth < 16 && name != NULL; depth++) {
+		memset(&rec, 0, sizeof(rec));
+		if ((err = cm__store_ca_get(&rec, st, name)) != CM_OK)
+			break;
+		status = NULL;
+		if (rec.parent_id > 0 && rec.info.parent != NULL &&
+		    (err = cm__store_ca_cert_status(&status, st, &rec)) ==
+		    CM_OK && status != NULL && strcmp(status, "revoked") == 0) {
+			free(*out);
+			if ((*out = cm__strdup(rec.info.parent)) == NULL)
+				err = cm__fail(ctx, CM_E_NOMEM,
+				    "out of memory");
+		}
+		free(status);
+		next = NULL;
+		if (err == CM_OK && rec.parent_id > 0 && rec.info.parent !=
+		    NULL && (next = cm__strdup(rec.info.parent)) == NULL)
+			err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		cm__ca_rec_clear(&rec);
+		free(name);
+		name = next;
+		if (err != CM_OK)
+			break;
+	}
+	free(name);
+	if (err != CM_OK) {
+		free(*out);
+		*out = NULL;
+	}
+	return err;
+}
+
+/*
+ * The real certificate's revocation state from the store: when it, or an
+ * intermediate above it, is revoked, the current CRL that says so (built
+ * in memory, not recorded); when must-staple, a fresh OCSP response to
+ * staple (none under a revoked intermediate: that CA signs nothing, and
+ * a missing staple is "revoked" too).  Both need a CA key.
+ */
+static cm_err
+real_revocation(sources *s, cm_store *st, const cm_cert_info *info,
+    gnutls_x509_crt_t crt)
+{
+	cm_ctx *ctx = s->ctx;
+	cm__signer *sg = NULL;
+	cm__cert_status cs;
+	unsigned char *der = NULL;
+	char *above = NULL;
+	size_t len = 0;
+	cm_err err;
+
+	s->revoked = info->status != NULL &&
+	    strcmp(info->status, "revoked") == 0;
+	s->must_staple = crt_must_staple(crt);
+	if ((err = revoked_ancestor(&above, st, info->ca)) != CM_OK)
+		return err;
+	if (above != NULL) {
+		s->revoked = true;
+		err = cm__harness_ca_crl(&s->real_crl, st, above);
+		free(above);
+		return err;
+	}
+	if (!s->revoked && !s->must_staple)
+		return CM_OK;
+	if ((err = cm__signer_load(&sg, st, info->ca)) != CM_OK)
+		return err;
+	if (s->revoked) {
+		if ((err = cm__crl_current_mem(&der, &len, st, sg,
+		    7 * DAY)) != CM_OK)
+			goto out;
+		if ((s->real_crl = crl_pem_of(der, len)) == NULL) {
+			err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+			goto out;
+		}
+	}
+	if (s->must_staple) {
+		memset(&cs, 0, sizeof(cs));
+		cs.found = true;
+		cs.revoked = s->revoked;
+		cs.revoked_at = info->revoked_at;
+		cs.reason = info->revocation_reason;
+		cs.not_after = info->not_after;
+		if ((err = cm__ocsp_response_mem(&s->real_staple,
+		    &s->real_staple_len, ctx, sg->crt, sg->key, sg->key_type,
+		    info->serial, &cs, 0)) != CM_OK)
+			goto out;
+	}
+out:
+	free(der);
+	cm__signer_free(sg);
+	return err;
+}
+
 static cm_err
 build_sources(sources *s, cm_store *st, const cm_cert_info *info)
 {
@@ -795,6 +1260,10 @@ build_sources(sources *s, cm_store *st, const cm_cert_info *info)
 	    now + 7 * DAY, false)) != CM_OK ||
 	    (err = twin(&s->via_notca, ctx, &base, &s->notca, s->eku,
 	    now - DAY, now + 7 * DAY, false)) != CM_OK)
+		goto out;
+	if ((s->eku & EKU_SERVER) && ((err = revocation_ephemera(s,
+	    &base)) != CM_OK || (err = real_revocation(s, st, info,
+	    crt)) != CM_OK))
 		goto out;
 	if ((s->eku & EKU_SERVER) && ((err = twin(&s->wrong_eku, ctx, &base,
 	    &s->e, EKU_CLIENT, now - DAY, now + 7 * DAY, false)) != CM_OK ||
@@ -884,8 +1353,10 @@ cm_matrix_for_cert(cm_scenario ***out, size_t *n, cm_store *st,
 		snprintf(pfx, sizeof(pfx), "%s", vers[v][0]);
 		m.ver = pfx;
 		m.prio = vers[v][1];
+		size_t from = m.n;
 		if ((s->eku & EKU_SERVER) && (err = server_set(&m, s)) != CM_OK)
 			goto out;
+		expect_revoked(&m, from, s);
 		if ((s->eku & EKU_CLIENT) && (err = client_set(&m, s)) != CM_OK)
 			goto out;
 	}
@@ -900,6 +1371,9 @@ cm_matrix_for_cert(cm_scenario ***out, size_t *n, cm_store *st,
 		t.client_priority = (char *)CM_PRIORITY_TLS13;
 		t.expect = CM_OUTCOME_PROTOCOL;
 		t.note = (char *)"server TLS 1.2 only, client TLS 1.3 only";
+		t.crl = s->real_crl;
+		t.ocsp_staple = s->real_staple;
+		t.ocsp_staple_len = s->real_staple_len;
 		m.ver = NULL;
 		if ((err = push(&m, &t, "version-mismatch")) != CM_OK)
 			goto out;

@@ -956,6 +956,17 @@ cm__peer_run(cm_result **out, cm_ctx *ctx, const cm_scenario *sc,
 		*out = r;
 		return CM_OK;
 	}
+	/* The tools take neither an in-memory CRL nor a staple from us, and
+	 * few enforce must-staple: revocation is a GnuTLS-pair check. */
+	if (sc->crl != NULL || sc->ocsp_staple != NULL ||
+	    (sc->server_chain != NULL &&
+	    cm__pem_must_staple(sc->server_chain))) {
+		r->skipped = true;
+		r->detail = cm__strdup("revocation (CRL, OCSP staple, "
+		    "must-staple) is checked by the GnuTLS pair only");
+		*out = r;
+		return CM_OK;
+	}
 	if (!server && o->peer == CM_PEER_CURL && sc->expected_name == NULL) {
 		r->skipped = true;
 		r->detail = cm__strdup("curl needs a name to connect to");

@@ -33,13 +33,13 @@ enum key {
 	K_SERVER_CERT, K_SERVER_KEY, K_TRUST, K_NAME, K_CLIENT_CERT,
 	K_CLIENT_KEY, K_CLIENT_AUTH, K_CLIENT_TRUST, K_PRIORITY,
 	K_CLIENT_PRIORITY, K_VERSION, K_EXPECT, K_NOTE, K_EXPECT_ALSO,
-	K_NAME_TYPE, K_NKEYS
+	K_NAME_TYPE, K_CRL, K_OCSP_STAPLE, K_NKEYS
 };
 static const char *const keys[K_NKEYS] = {
 	"server_cert", "server_key", "trust", "name", "client_cert",
 	"client_key", "client_auth", "client_trust", "priority",
 	"client_priority", "version", "expect", "note", "expect_also",
-	"name_type"
+	"name_type", "crl", "ocsp_staple"
 };
 
 typedef struct section {
@@ -252,6 +252,108 @@ trust_value(char **out, pctx *p, unsigned line, const char *v)
 	return read_rel(out, p, line, v);
 }
 
+/* Prefixes a store error with the file and line. */
+static cm_err
+at_line(pctx *p, unsigned line, cm_err err)
+{
+	char msg[CM_ERRBUF];
+
+	snprintf(msg, sizeof(msg), "%s", cm_ctx_error(p->ctx));
+	return cm__fail(p->ctx, err, "%s:%u: %s", p->origin, line, msg);
+}
+
+/* A file relative to the scenario file's folder, with its length (DER). */
+static cm_err
+read_rel_len(char **out, size_t *len, pctx *p, unsigned line,
+    const char *path)
+{
+	char full[4096];
+	cm_err err;
+
+	if (strncmp(path, "file:", 5) == 0)
+		path += 5;
+	if (path[0] == '/' || p->dir == NULL)
+		snprintf(full, sizeof(full), "%s", path);
+	else
+		snprintf(full, sizeof(full), "%s/%s", p->dir, path);
+	if ((err = cm__file_read(p->ctx, full, MAX_FILE, out, len)) != CM_OK)
+		return at_line(p, line, err);
+	return CM_OK;
+}
+
+/* A CRL for the client: ca:NAME (its current CRL, built from the store)
+ * or a file, PEM or DER. */
+static cm_err
+crl_value(char **out, pctx *p, unsigned line, const char *v)
+{
+	gnutls_datum_t in, pem = { NULL, 0 };
+	char *raw = NULL;
+	size_t len = 0;
+	cm_err err;
+
+	if (strncmp(v, "ca:", 3) == 0) {
+		if (p->st == NULL)
+			return perr(p, line, "crl '%s' needs a store", v);
+		if ((err = cm__harness_ca_crl(out, p->st, v + 3)) != CM_OK)
+			return at_line(p, line, err);
+		return CM_OK;
+	}
+	if ((err = read_rel_len(&raw, &len, p, line, v)) != CM_OK)
+		return err;
+	if (memmem(raw, len, "-----BEGIN X509 CRL-----", 24) != NULL) {
+		*out = raw;
+		return CM_OK;
+	}
+	in.data = (unsigned char *)raw;
+	in.size = (unsigned)len;
+	if (len < 2 || (unsigned char)raw[0] != 0x30 ||
+	    gnutls_pem_base64_encode2("X509 CRL", &in, &pem) < 0) {
+		err = perr(p, line, "crl '%s' is neither a PEM nor a DER CRL",
+		    v);
+		goto out;
+	}
+	if ((*out = malloc(pem.size + 1)) == NULL) {
+		err = cm__fail(p->ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(*out, pem.data, pem.size);
+	(*out)[pem.size] = '\0';
+out:
+	gnutls_free(pem.data);
+	free(raw);
+	return err;
+}
+
+/* The server's staple: auto (a fresh response from the store for
+ * server_cert) or a file with a DER OCSPResponse. */
+static cm_err
+staple_value(cm_scenario *sc, pctx *p, unsigned line, const char *v)
+{
+	char *raw = NULL;
+	size_t len = 0;
+	cm_err err;
+
+	if (strcmp(v, "auto") == 0) {
+		if (p->st == NULL)
+			return perr(p, line, "ocsp_staple auto needs a store");
+		if ((err = cm__harness_staple(&sc->ocsp_staple,
+		    &sc->ocsp_staple_len, p->st, sc->server_chain)) != CM_OK)
+			return at_line(p, line, err);
+		return CM_OK;
+	}
+	if ((err = read_rel_len(&raw, &len, p, line, v)) != CM_OK)
+		return err;
+	/* An OCSPResponse is a DER SEQUENCE. */
+	if (len < 2 || (unsigned char)raw[0] != 0x30) {
+		free(raw);
+		return perr(p, line, "ocsp_staple '%s' is not a DER OCSP "
+		    "response", v);
+	}
+	sc->ocsp_staple = (unsigned char *)raw;
+	sc->ocsp_staple_len = len;
+	return CM_OK;
+}
+
 static const char *
 get(const section *s, const section *d, enum key k, unsigned *line)
 {
@@ -386,6 +488,12 @@ resolve(cm_scenario **out, pctx *p, const section *s, const section *d)
 	if ((v = get(s, d, K_NOTE, &line)) != NULL &&
 	    (sc->note = cm__strdup(v)) == NULL)
 		goto nomem;
+	if ((v = get(s, d, K_CRL, &line)) != NULL &&
+	    (err = crl_value(&sc->crl, p, line, v)) != CM_OK)
+		goto out;
+	if ((v = get(s, d, K_OCSP_STAPLE, &line)) != NULL &&
+	    (err = staple_value(sc, p, line, v)) != CM_OK)
+		goto out;
 	if ((v = get(s, d, K_EXPECT, &line)) == NULL) {
 		err = perr(p, s->line, "scenario '%s': expect is missing",
 		    s->name);

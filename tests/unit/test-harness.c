@@ -145,6 +145,23 @@ test_classes(void **state)
 		  CM_SIDE_NONE, "TLS1.3" },
 		{ "tls12/ip-as-dns-san:127.0.0.1", CM_OUTCOME_HOSTNAME,
 		  CM_SIDE_CLIENT, "TLS1.2" },
+		{ "tls12/revoked-crl", CM_OUTCOME_REVOKED, CM_SIDE_CLIENT,
+		  "TLS1.2" },
+		{ "tls13/revoked-crl", CM_OUTCOME_REVOKED, CM_SIDE_CLIENT,
+		  "TLS1.3" },
+		{ "tls13/good-crl", CM_OUTCOME_OK, CM_SIDE_NONE, "TLS1.3" },
+		{ "tls12/revoked-ocsp-staple", CM_OUTCOME_REVOKED,
+		  CM_SIDE_CLIENT, "TLS1.2" },
+		{ "tls13/revoked-ocsp-staple", CM_OUTCOME_REVOKED,
+		  CM_SIDE_CLIENT, "TLS1.3" },
+		{ "tls12/good-ocsp-staple", CM_OUTCOME_OK, CM_SIDE_NONE,
+		  "TLS1.2" },
+		{ "tls13/must-staple-missing", CM_OUTCOME_REVOKED,
+		  CM_SIDE_CLIENT, "TLS1.3" },
+		{ "tls12/must-staple-missing", CM_OUTCOME_REVOKED,
+		  CM_SIDE_CLIENT, "TLS1.2" },
+		{ "tls13/must-staple-stapled", CM_OUTCOME_OK, CM_SIDE_NONE,
+		  "TLS1.3" },
 	};
 	fx *f = *state;
 	cm_result *r;
@@ -171,6 +188,117 @@ test_classes(void **state)
 		assert_true(r->time_ms >= 0 && r->time_ms < 5000);
 		cm_result_free(r);
 	}
+}
+
+/*
+ * Revocation: the matrix entries and their expectations, the status bits
+ * behind them, a staple that does not verify, and the drill (revoke a
+ * certificate of the store: its matrix then expects and gets revoked).
+ */
+static void
+test_revocation(void **state)
+{
+	static const char *const labels[] = { "revoked-crl", "good-crl",
+		"revoked-ocsp-staple", "good-ocsp-staple",
+		"must-staple-missing", "must-staple-stapled" };
+	static const cm_outcome want[] = { CM_OUTCOME_REVOKED, CM_OUTCOME_OK,
+		CM_OUTCOME_REVOKED, CM_OUTCOME_OK, CM_OUTCOME_REVOKED,
+		CM_OUTCOME_OK };
+	static const char *const names[] = { "drill.test" };
+	cm_issue_opts io = CM_ISSUE_OPTS_INIT;
+	fx *f = *state;
+	cm_scenario sc, **v = NULL;
+	const cm_scenario *p;
+	cm_result *r = NULL;
+	unsigned char *bad;
+	char name[64];
+	size_t i, j, n = 0, revoked = 0;
+
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < 6; j++) {
+			snprintf(name, sizeof(name), "%s/%s",
+			    i ? "tls13" : "tls12", labels[j]);
+			p = find(f, name);
+			assert_int_equal(p->expect, want[j]);
+			/* a CRL on the client or a staple, never both */
+			assert_true(strstr(labels[j], "crl") ? p->crl != NULL &&
+			    p->ocsp_staple == NULL : p->crl == NULL);
+			assert_true(strstr(labels[j], "staple-") == NULL ||
+			    strstr(labels[j], "missing") != NULL ||
+			    (p->ocsp_staple != NULL && p->ocsp_staple_len > 0));
+		}
+	/* The certificate itself is valid: its scenarios carry no CRL. */
+	assert_null(find(f, "tls13/name:localhost")->crl);
+
+	/* The bits: REVOKED from CRL and staple, MISSING_OCSP_STATUS. */
+	assert_int_equal(cm_harness_run(&r, f->ctx, find(f,
+	    "tls13/revoked-crl"), NULL), CM_OK);
+	assert_true(r->status & GNUTLS_CERT_REVOKED);
+	cm_result_free(r);
+	r = NULL;
+	assert_int_equal(cm_harness_run(&r, f->ctx, find(f,
+	    "tls13/revoked-ocsp-staple"), NULL), CM_OK);
+	assert_true(r->status & GNUTLS_CERT_REVOKED);
+	cm_result_free(r);
+	r = NULL;
+	assert_int_equal(cm_harness_run(&r, f->ctx, find(f,
+	    "tls12/must-staple-missing"), NULL), CM_OK);
+	assert_true(r->status & GNUTLS_CERT_MISSING_OCSP_STATUS);
+	assert_false(r->status & GNUTLS_CERT_REVOKED);
+	cm_result_free(r);
+	r = NULL;
+
+	/* A good staple whose signature is broken: INVALID_OCSP_STATUS. */
+	p = find(f, "tls13/good-ocsp-staple");
+	sc = *p;
+	assert_non_null(bad = malloc(p->ocsp_staple_len));
+	memcpy(bad, p->ocsp_staple, p->ocsp_staple_len);
+	bad[p->ocsp_staple_len - 1] ^= 0x01;
+	sc.ocsp_staple = bad;
+	assert_int_equal(cm_harness_run(&r, f->ctx, &sc, NULL), CM_OK);
+	assert_int_equal(r->actual, CM_OUTCOME_REVOKED);
+	assert_true(r->status & GNUTLS_CERT_INVALID_OCSP_STATUS);
+	cm_result_free(r);
+	r = NULL;
+	free(bad);
+
+	/* A CRL that does not parse is a setup error naming the key. */
+	sc = *find(f, "tls13/good-crl");
+	sc.crl = (char *)"-----BEGIN X509 CRL-----\nAAAA\n"
+	    "-----END X509 CRL-----\n";
+	assert_int_not_equal(cm_harness_run(&r, f->ctx, &sc, NULL), CM_OK);
+	assert_null(r);
+	assert_non_null(strstr(cm_ctx_error(f->ctx), "crl"));
+
+	/* The drill. */
+	io.names = names;
+	io.nnames = 1;
+	assert_int_equal(cm_issue(NULL, f->st, &io), CM_OK);
+	assert_int_equal(cm_cert_revoke(NULL, f->st, "drill.test",
+	    CM_REASON_KEY_COMPROMISE, 0), CM_OK);
+	assert_int_equal(cm_matrix_for_cert(&v, &n, f->st, "drill.test"),
+	    CM_OK);
+	for (i = 0; i < n; i++) {
+		if (strstr(v[i]->name, "/name:drill.test") == NULL &&
+		    strstr(v[i]->name, "/sibling:") == NULL)
+			continue;
+		assert_int_equal(cm_harness_run(&r, f->ctx, v[i], NULL),
+		    CM_OK);
+		if (strstr(v[i]->name, "/name:")) {
+			assert_non_null(v[i]->crl);
+			assert_int_equal(v[i]->expect, CM_OUTCOME_REVOKED);
+			assert_int_equal(r->actual, CM_OUTCOME_REVOKED);
+			assert_true(r->status & GNUTLS_CERT_REVOKED);
+			revoked++;
+		} else {
+			assert_int_equal(r->actual, CM_OUTCOME_HOSTNAME);
+		}
+		assert_true(r->match);
+		cm_result_free(r);
+		r = NULL;
+	}
+	assert_int_equal(revoked, 2);
+	cm_scenario_list_free(v, n);
 }
 
 /* Bad input is an error of the call, with the object named. */
@@ -261,6 +389,19 @@ test_parse(void **state)
 		  "t.scn:4: name_type 'ip': auto or dns" },
 		{ "[scenario a]\n[defaults]\n", "t.scn:2: [defaults] must come "
 		  "once, first" },
+		{ "[scenario a]\nserver_cert = cert:localhost\ntrust = "
+		  "ca:certmint dev CA\ncrl = ca:nosuch\nexpect = ok\n",
+		  "t.scn:4: " },
+		{ "[scenario a]\nserver_cert = cert:localhost\ntrust = "
+		  "ca:certmint dev CA\ncrl = /nonexistent/x.crl\nexpect = ok\n",
+		  "t.scn:4: " },
+		{ "[scenario a]\nserver_cert = cert:localhost\ntrust = "
+		  "ca:certmint dev CA\nocsp_staple = /nonexistent/x.der\n"
+		  "expect = ok\n", "t.scn:4: " },
+		{ "[scenario a]\nserver_cert = cert:localhost\ntrust = "
+		  "ca:certmint dev CA\ncrl = ca:certmint dev CA\n"
+		  "crl = ca:certmint dev CA\nexpect = ok\n",
+		  "t.scn:5: key 'crl' given twice" },
 	};
 	static const char good[] =
 	    "# comment\n\n[defaults]\nserver_cert = cert:localhost\n"
@@ -286,6 +427,8 @@ test_parse(void **state)
 	assert_true(v[1]->has_also);
 	assert_int_equal(v[1]->expect_also, CM_OUTCOME_NO_CLIENT_CERT);
 	assert_string_equal(v[1]->note, "two words");
+	assert_null(v[0]->crl);
+	assert_null(v[0]->ocsp_staple);
 	for (i = 0; i < n; i++) {
 		assert_int_equal(cm_harness_run(&r, f->ctx, v[i], NULL), CM_OK);
 		assert_true(r->match);
@@ -302,6 +445,35 @@ test_parse(void **state)
 		if (strstr(cm_ctx_error(f->ctx), bad[i].msg) == NULL)
 			fail_msg("case %zu: '%s' lacks '%s'", i,
 			    cm_ctx_error(f->ctx), bad[i].msg);
+		assert_null(v);
+	}
+	/* crl = ca:NAME and ocsp_staple = auto resolve through the store. */
+	{
+		static const char rev[] = "[scenario r]\n"
+		    "server_cert = cert:localhost\ntrust = ca:certmint dev CA\n"
+		    "name = localhost\ncrl = ca:certmint dev CA\n"
+		    "ocsp_staple = auto\nexpect = ok\n";
+		static const char nostore[] = "[scenario r]\n"
+		    "server_cert = /dev/null\nserver_key = /dev/null\n"
+		    "trust = /dev/null\nocsp_staple = auto\nexpect = ok\n";
+		assert_int_equal(cm_scenario_parse(&v, &n, f->ctx, f->st,
+		    "t.scn", ".", rev, strlen(rev)), CM_OK);
+		assert_int_equal(n, 1);
+		assert_non_null(strstr(v[0]->crl, "-----BEGIN X509 CRL-----"));
+		assert_non_null(v[0]->ocsp_staple);
+		assert_int_equal(v[0]->ocsp_staple[0], 0x30);
+		assert_int_equal(cm_harness_run(&r, f->ctx, v[0], NULL), CM_OK);
+		assert_true(r->match);
+		assert_int_equal(r->actual, CM_OUTCOME_OK);
+		cm_result_free(r);
+		r = NULL;
+		cm_scenario_list_free(v, n);
+		v = NULL;
+		n = 0;
+		assert_int_equal(cm_scenario_parse(&v, &n, f->ctx, NULL,
+		    "t.scn", ".", nostore, strlen(nostore)), CM_E_INVALID);
+		assert_string_equal(cm_ctx_error(f->ctx),
+		    "t.scn:5: ocsp_staple auto needs a store");
 		assert_null(v);
 	}
 	/* No store: store references fail with the line. */
@@ -414,6 +586,7 @@ main(void)
 		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_reports),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_revocation),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
