@@ -11,8 +11,8 @@
 
 static const char usage[] =
 "usage: certmint ca create NAME --parent CA [--pathlen N] [--permit NAME]...\n"
-"                          [--key-type T] [--days D] [--profile P]\n"
-"                          [--passphrase-file F] [--json]\n"
+"                          [--key-type T | --key-uri pkcs11:URI] [--days D]\n"
+"                          [--profile P] [--passphrase-file F] [--json]\n"
 "\n"
 "Creates an intermediate CA signed by CA (a root or another intermediate).\n"
 "It is also recorded as a certificate of its parent, so 'certmint revoke\n"
@@ -28,6 +28,10 @@ static const char usage[] =
 "                      given: the parent's are inherited\n"
 "  --key-type T        ec-p256 (default), ec-p384, ec-p521, ed25519, ed448,\n"
 "                      rsa-2048, rsa-3072, rsa-4096\n"
+"  --key-uri URI       the new CA's key is in a PKCS#11 token: its pkcs11:\n"
+"                      URI (module: CERTMINT_PKCS11_MODULE; PIN: the URI's\n"
+"                      pin-value, CERTMINT_PASSPHRASE or a prompt); the\n"
+"                      store keeps the URI, never the key\n"
 "  --days D            validity in days (default 1825), never beyond the\n"
 "                      parent's\n"
 "  --profile P         CA profile (default intermediate-ca)\n"
@@ -45,6 +49,7 @@ cmd_ca_create(cmd_env *env, int argc, char **argv)
 		{ "pathlen", required_argument, NULL, 'l' },
 		{ "permit", required_argument, NULL, 'p' },
 		{ "key-type", required_argument, NULL, 'k' },
+		{ "key-uri", required_argument, NULL, 'U' },
 		{ "days", required_argument, NULL, 'd' },
 		{ "profile", required_argument, NULL, 'r' },
 		{ "passphrase-file", required_argument, NULL, 'f' },
@@ -68,6 +73,7 @@ cmd_ca_create(cmd_env *env, int argc, char **argv)
 		switch (c) {
 		case 'P': o.parent = optarg; break;
 		case 'r': o.profile = optarg; break;
+		case 'U': o.key_uri = optarg; break;
 		case 'f': env->passphrase_file = optarg; break;
 		case 'j': json = true; break;
 		case 'l':

@@ -169,12 +169,9 @@ ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o,
 	if (key_uri != NULL) {
 		if ((err = cm__pkcs11_key_open(&key, ctx, key_uri)) != CM_OK)
 			goto out;
-		if ((kt = cm__privkey_type(key)) == CM_KEY_DEFAULT) {
-			err = cm__fail(ctx, CM_E_INVALID, "%s: key type is not "
-			    "supported (EC P-256/384/521, Ed25519, Ed448, RSA "
-			    "2048/3072/4096)", key_uri);
+		if ((err = cm__privkey_type_check(key, ctx, key_uri,
+		    o->key_type, &kt)) != CM_OK)
 			goto out;
-		}
 		if ((ret = gnutls_pubkey_init(&pub)) < 0 ||
 		    (ret = gnutls_pubkey_import_privkey(pub, key, 0, 0)) < 0 ||
 		    (ret = gnutls_x509_crt_init(&crt)) < 0) {

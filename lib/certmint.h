@@ -476,7 +476,7 @@ cm_err cm_verify(cm_verify_result **out, cm_ctx *ctx, cm_store *st,
 
 #define CM_PATHLEN_PROFILE (-2) /* path length: the profile's */
 
-#define CM_CA_CREATE_OPTS_VERSION 1
+#define CM_CA_CREATE_OPTS_VERSION 2  /* 1 (without key_uri) is accepted */
 typedef struct cm_ca_create_opts {
 	unsigned version;
 	const char *name;            /* the new CA's name and CN (required) */
@@ -494,9 +494,13 @@ typedef struct cm_ca_create_opts {
 	const char *passphrase;      /* NULL: the parent's passphrase when its
 	                                key is encrypted, else none */
 	const char *profile;         /* NULL: "intermediate-ca" */
+	const char *key_uri;         /* version 2: the new CA's key is in a
+	                                PKCS#11 token (pkcs11: URI); the store
+	                                keeps the URI, no key; key_type must be
+	                                CM_KEY_DEFAULT or the token key's */
 } cm_ca_create_opts;
 #define CM_CA_CREATE_OPTS_INIT { CM_CA_CREATE_OPTS_VERSION, NULL, NULL, \
-	CM_KEY_DEFAULT, 0, CM_PATHLEN_PROFILE, NULL, 0, NULL, NULL }
+	CM_KEY_DEFAULT, 0, CM_PATHLEN_PROFILE, NULL, 0, NULL, NULL, NULL }
 
 /*
  * Creates an intermediate CA signed by o->parent, in one transaction.  The

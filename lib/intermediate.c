@@ -146,14 +146,16 @@ cm_ca_create(cm_ca_info **out, cm_store *st, const cm_ca_create_opts *o)
 	gnutls_privkey_t key = NULL;
 	gnutls_x509_crt_t crt = NULL;
 	gnutls_x509_name_constraints_t nc = NULL;
+	gnutls_pubkey_t pub = NULL;
 	gnutls_datum_t pkcs8 = { NULL, 0 };
 	cm_profile *prof = NULL;
 	cm__ca_rec rec, probe;
 	cm__cert_rec cr;
+	const char *key_uri;
 	unsigned char serial[20];
 	size_t slen, i;
 	char ou[300], details[200], *pem = NULL, *names[1];
-	const char *pass;
+	const char *pass = NULL;
 	char *storepass = NULL;
 	cm_key_type kt;
 	time_t now, not_after;
@@ -167,9 +169,13 @@ cm_ca_create(cm_ca_info **out, cm_store *st, const cm_ca_create_opts *o)
 	memset(&rec, 0, sizeof(rec));
 	if (o == NULL)
 		return cm__fail(ctx, CM_E_INVALID, "ca create: no options");
-	if (o->version != CM_CA_CREATE_OPTS_VERSION)
+	if (o->version != 1 && o->version != CM_CA_CREATE_OPTS_VERSION)
 		return cm__fail(ctx, CM_E_INVALID, "ca create: options version "
 		    "%u is unknown", o->version);
+	key_uri = o->version >= 2 ? o->key_uri : NULL;
+	if (key_uri != NULL && strncmp(key_uri, "pkcs11:", 7) != 0)
+		return cm__fail(ctx, CM_E_INVALID, "key URI '%s' is not a "
+		    "pkcs11: URI", key_uri);
 	if (o->name == NULL)
 		return cm__fail(ctx, CM_E_INVALID, "ca create: no name given");
 	if (o->parent == NULL)
@@ -259,9 +265,24 @@ cm_ca_create(cm_ca_info **out, cm_store *st, const cm_ca_create_opts *o)
 	    rec.info.npermitted)) != CM_OK)
 		goto out;
 
-	if ((err = cm__key_generate(&xkey, ctx, kt)) != CM_OK)
+	if (key_uri != NULL) {
+		/* The token's key: its public half goes into the certificate;
+		 * the parent signs it, the token key signs what is below. */
+		if ((err = cm__pkcs11_key_open(&key, ctx, key_uri)) != CM_OK)
+			goto out;
+		if ((err = cm__privkey_type_check(key, ctx, key_uri,
+		    o->key_type, &kt)) != CM_OK)
+			goto out;
+		if ((ret = gnutls_pubkey_init(&pub)) < 0 ||
+		    (ret = gnutls_pubkey_import_privkey(pub, key, 0, 0)) < 0 ||
+		    (ret = gnutls_x509_crt_init(&crt)) < 0) {
+			err = cm__gnutls_fail(ctx, ret, "%s: public key",
+			    key_uri);
+			goto out;
+		}
+	} else if ((err = cm__key_generate(&xkey, ctx, kt)) != CM_OK) {
 		goto out;
-	if ((ret = gnutls_privkey_init(&key)) < 0 ||
+	} else if ((ret = gnutls_privkey_init(&key)) < 0 ||
 	    (ret = gnutls_privkey_import_x509(key, xkey, 0)) < 0 ||
 	    (ret = gnutls_x509_crt_init(&crt)) < 0) {
 		err = cm__gnutls_fail(ctx, ret, "CA '%s'", o->name);
@@ -278,7 +299,8 @@ cm_ca_create(cm_ca_info **out, cm_store *st, const cm_ca_create_opts *o)
 	if ((ret = gnutls_x509_crt_set_serial(crt, serial, slen)) < 0 ||
 	    (ret = gnutls_x509_crt_set_activation_time(crt, now)) < 0 ||
 	    (ret = gnutls_x509_crt_set_expiration_time(crt, not_after)) < 0 ||
-	    (ret = gnutls_x509_crt_set_key(crt, xkey)) < 0) {
+	    (ret = xkey ? gnutls_x509_crt_set_key(crt, xkey) :
+	    gnutls_x509_crt_set_pubkey(crt, pub)) < 0) {
 		err = cm__gnutls_fail(ctx, ret, "CA '%s'", o->name);
 		goto out;
 	}
@@ -324,15 +346,19 @@ cm_ca_create(cm_ca_info **out, cm_store *st, const cm_ca_create_opts *o)
 	rec.info.path_len = path_len;
 	rec.parent_id = ps->rec.id;
 	/* One passphrase protects every key of a store (lib/passwd.c):
-	 * the one given must be it; none given means the parent's. */
-	if ((err = cm__store_passphrase_for_new_key(&storepass, st,
-	    o->passphrase != NULL && o->passphrase[0] != '\0' ?
-	    o->passphrase : ps->pass)) != CM_OK)
-		goto out;
-	pass = storepass;
-	rec.info.encrypted = pass != NULL;
-	if ((err = cm__key_export_pkcs8(&pkcs8, ctx, xkey, pass)) != CM_OK)
-		goto out;
+	 * the one given must be it; none given means the parent's.  A key
+	 * in a token is not in the store: its PIN protects it. */
+	if (xkey != NULL) {
+		if ((err = cm__store_passphrase_for_new_key(&storepass, st,
+		    o->passphrase != NULL && o->passphrase[0] != '\0' ?
+		    o->passphrase : ps->pass)) != CM_OK)
+			goto out;
+		pass = storepass;
+		rec.info.encrypted = pass != NULL;
+		if ((err = cm__key_export_pkcs8(&pkcs8, ctx, xkey, pass)) !=
+		    CM_OK)
+			goto out;
+	}
 
 	if ((err = cm__store_begin(st)) != CM_OK)
 		goto out;
@@ -343,8 +369,12 @@ cm_ca_create(cm_ca_info **out, cm_store *st, const cm_ca_create_opts *o)
 		    ps->rec.info.name);
 		goto out;
 	}
-	if ((err = cm__store_key_insert(&key_id, st, kt, &pkcs8,
-	    rec.info.encrypted)) != CM_OK)
+	if (key_uri != NULL)
+		err = cm__store_key_insert_uri(&key_id, st, kt, key_uri);
+	else
+		err = cm__store_key_insert(&key_id, st, kt, &pkcs8,
+		    rec.info.encrypted);
+	if (err != CM_OK)
 		goto out;
 	rec.key_id = key_id;
 	if ((err = cm__store_ca_insert(&ca_id, st, &rec)) != CM_OK) {
@@ -370,8 +400,9 @@ cm_ca_create(cm_ca_info **out, cm_store *st, const cm_ca_create_opts *o)
 	cr.derlen = rec.der.size;
 	if ((err = cm__store_cert_insert(st, &cr)) != CM_OK)
 		goto out;
-	snprintf(details, sizeof(details), "name=%s parent=%s path_len=%d",
-	    o->name, ps->rec.info.name, path_len);
+	snprintf(details, sizeof(details), "name=%s parent=%s path_len=%d%s",
+	    o->name, ps->rec.info.name, path_len,
+	    key_uri ? " key in a PKCS#11 token" : "");
 	if ((err = cm__store_event(st, "ca.create", rec.info.serial,
 	    details)) != CM_OK)
 		goto out;
@@ -393,6 +424,7 @@ out:
 	cm__ca_rec_clear(&rec);
 	cm_profile_free(prof);
 	cm__signer_free(ps);
+	gnutls_pubkey_deinit(pub);
 	if (nc != NULL)
 		gnutls_x509_name_constraints_deinit(nc);
 	gnutls_x509_crt_deinit(crt);

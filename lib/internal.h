@@ -294,6 +294,10 @@ cm_err cm__pkcs11_key_open(gnutls_privkey_t *out, cm_ctx *ctx,
     const char *uri);
 /* The certmint key type of a key in a token. */
 cm_key_type cm__privkey_type(gnutls_privkey_t key);
+/* The key type of a token key, refused when certmint cannot use it or when
+ * it is not the one asked for (CM_KEY_DEFAULT: any). */
+cm_err cm__privkey_type_check(gnutls_privkey_t key, cm_ctx *ctx,
+    const char *uri, cm_key_type asked, cm_key_type *kt);
 /* Runs argv (argv[0] looked up in PATH) with stdin from in (may be NULL),
  * at most timeout_s seconds; stdout+stderr (bounded) into out (may be
  * NULL; freed by the caller).  *status: exit status, or -1 if killed. */

@@ -130,3 +130,19 @@ cm__privkey_type(gnutls_privkey_t key)
 	}
 	return kt;
 }
+
+cm_err
+cm__privkey_type_check(gnutls_privkey_t key, cm_ctx *ctx, const char *uri,
+    cm_key_type asked, cm_key_type *kt)
+{
+	if ((*kt = cm__privkey_type(key)) == CM_KEY_DEFAULT)
+		return cm__fail(ctx, CM_E_INVALID, "%s: key type is not "
+		    "supported (EC P-256/384/521, Ed25519, Ed448, RSA "
+		    "2048/3072/4096)", uri);
+	if (asked != CM_KEY_DEFAULT && asked != *kt)
+		return cm__fail(ctx, CM_E_INVALID, "%s: the token key is %s, "
+		    "not %s (leave out --key-type)", uri,
+		    cm_key_type_name(*kt), cm_key_type_name(asked) ?
+		    cm_key_type_name(asked) : "?");
+	return CM_OK;
+}

@@ -52,6 +52,43 @@ for n in a b c; do
 	check "batch $n verifies" openssl verify -x509_strict -CAfile ca.pem \
 	    "bout/$n.hsm.test.crt"
 done
+# An intermediate whose key is in the token too, under the token root,
+# and one under a software root.
+p11tool --provider "$MODULE" --login --set-pin=1234 \
+    --generate-privkey=ECDSA --curve=secp384r1 --label=int-key \
+    "pkcs11:token=certmint-test" >/dev/null 2>&1 ||
+    skip_all "p11tool cannot generate a second key in the token"
+IURI="pkcs11:token=certmint-test;object=int-key;type=private?pin-value=1234"
+expect_fail 2 "the token key is ec-p384, not ec-p256" "--key-type mismatch" \
+    "$CERTMINT" ca create "HSM Bad" --parent "HSM CA" --key-uri "$IURI" \
+    --key-type ec-p256
+expect_fail 2 "not a pkcs11: URI" "ca create: not a URI" \
+    "$CERTMINT" ca create "HSM Bad" --parent "HSM CA" --key-uri "file:/x"
+is "nothing stored for the refused ones" \
+    "$("$CERTMINT" ca list 2>/dev/null | grep -c 'HSM Bad')" 0
+check "ca create --key-uri under the token root" "$CERTMINT" ca create \
+    "HSM Issuing" --parent "HSM CA" --key-uri "$IURI" --pathlen 0
+is "the store keeps two URIs, no key" "$(sqlite3 "$CERTMINT_STORE" \
+    'SELECT count(*) FROM keys WHERE uri IS NOT NULL AND pkcs8 IS NULL')" 2
+check "issue under the token intermediate" "$CERTMINT" issue server \
+    int.hsm.test --ca "HSM Issuing" --cert int.crt --key int.key \
+    --chain int.chain
+check "openssl verify -x509_strict: leaf, token intermediate, token root" \
+    openssl verify -x509_strict -purpose sslserver -CAfile ca.pem \
+    -untrusted int.chain int.crt
+check "the intermediate carries the token key" sh -c "openssl x509 \
+    -in int.chain -noout -text | grep -q 'NIST CURVE: P-384'"
+"$CERTMINT" --store soft.db init --name "Soft Root" >/dev/null 2>&1
+check "ca create --key-uri under a software root" "$CERTMINT" \
+    --store soft.db ca create "Token Issuing" --parent "Soft Root" \
+    --key-uri "$IURI"
+check "issue under it" "$CERTMINT" --store soft.db issue client \
+    bob@hsm.test --ca "Token Issuing" --cert bob.crt --key bob.key \
+    --chain bob.chain
+"$CERTMINT" --store soft.db ca show "Soft Root" --pem > soft.pem
+check "openssl verify -x509_strict -purpose sslclient" openssl verify \
+    -x509_strict -purpose sslclient -CAfile soft.pem -untrusted bob.chain \
+    bob.crt
 expect_fail 2 "PKCS#11 token and cannot be exported" "its key stays in" \
     "$CERTMINT" export "HSM CA" --format key --out k.pem
 check "the PIN from the passphrase callback" env CERTMINT_PASSPHRASE=1234 \

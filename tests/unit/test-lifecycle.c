@@ -161,6 +161,14 @@ test_ca_create_refusals(void **state)
 	}
 	expect_err(f, cm_ca_create(NULL, f->st, NULL), CM_E_INVALID,
 	    "no options");
+	{
+		cm_ca_create_opts o = CM_CA_CREATE_OPTS_INIT;
+		o.name = "X";
+		o.parent = "Root";
+		o.key_uri = "file:/etc/passwd";
+		expect_err(f, cm_ca_create(NULL, f->st, &o), CM_E_INVALID,
+		    "key URI 'file:/etc/passwd' is not a pkcs11: URI");
+	}
 	assert_int_equal(cm_ca_list(&list, &n, f->st), CM_OK);
 	cm_ca_info_list_free(list, n);
 	assert_int_equal(n, before);
