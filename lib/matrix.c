@@ -272,6 +272,31 @@ eca_new(eca *e, cm_ctx *ctx, const char *dn, bool ca, bool constrained,
 	return CM_OK;
 }
 
+/* An ephemeral intermediate CA signed by parent. */
+static cm_err
+eca_sub(eca *e, cm_ctx *ctx, const char *dn, const eca *parent, time_t now)
+{
+	certspec sp;
+	cm_err err;
+
+	memset(e, 0, sizeof(*e));
+	if ((err = cm__key_generate(&e->key, ctx, CM_KEY_EC_P256)) != CM_OK)
+		return err;
+	memset(&sp, 0, sizeof(sp));
+	sp.dn = dn;
+	sp.ca = true;
+	sp.nb = now - DAY;
+	sp.na = now + 7 * DAY;
+	sp.key = e->key;
+	sp.issuer = parent->crt;
+	sp.ikey = parent->key;
+	if ((err = make_cert(&e->crt, ctx, &sp)) != CM_OK)
+		return err;
+	if ((e->pem = pem_of(e->crt)) == NULL)
+		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+	return CM_OK;
+}
+
 /* A leaf signed by issuer (NULL: self), returned as PEM. */
 static cm_err
 twin(char **pem, cm_ctx *ctx, const certspec *base, const eca *issuer,
@@ -379,6 +404,9 @@ typedef struct sources {
 	eca u;        /* untrusted ephemeral root */
 	eca nc;       /* constrained ephemeral CA */
 	eca notca;    /* trusted, self-signed, not a CA */
+	eca ei;       /* an intermediate below E */
+	char *via_int;        /* a twin from ei, alone */
+	char *via_int_chain;  /* the same twin followed by ei */
 	char *expired, *nyv, *wrong_eku, *nc_twin, *ip_dns, *self, *via_notca;
 	char *first;  /* the first SAN, as the name to expect */
 	/* mTLS */
@@ -413,6 +441,9 @@ sources_clear(sources *s)
 	eca_clear(&s->u);
 	eca_clear(&s->nc);
 	eca_clear(&s->notca);
+	eca_clear(&s->ei);
+	free(s->via_int);
+	free(s->via_int_chain);
 	free(s->expired);
 	free(s->nyv);
 	free(s->wrong_eku);
@@ -559,6 +590,13 @@ server_set(mbuild *m, const sources *s)
 	ADD("/issuer-not-ca", s->first, CM_OUTCOME_UNTRUSTED,
 	    "signed by a trusted certificate without CA:TRUE");
 	t.trust = s->e.pem;
+	t.server_chain = s->via_int;
+	ADD("/missing-intermediate", s->first, CM_OUTCOME_UNTRUSTED,
+	    "a twin from an intermediate CA, served without it (clients do "
+	    "not fetch it)");
+	t.server_chain = s->via_int_chain;
+	ADD("/with-intermediate", s->first, CM_OUTCOME_OK, "the same twin "
+	    "served with its intermediate CA");
 	t.server_chain = s->expired;
 	ADD("/expired-twin", s->first, CM_OUTCOME_EXPIRED,
 	    "notAfter yesterday");
@@ -603,6 +641,16 @@ server_set(mbuild *m, const sources *s)
 		t.has_also = false;
 		t.crl = NULL;
 		t.ocsp_staple = NULL;
+	}
+	if (strcmp(s->chain_pem, s->leaf_pem) != 0) {
+		/* Issued under an intermediate: the leaf alone. */
+		t.server_chain = s->leaf_pem;
+		t.trust = s->root_pem;
+		t.crl = NULL;
+		t.ocsp_staple = NULL;
+		ADD("/chain-missing-intermediate", s->first,
+		    CM_OUTCOME_UNTRUSTED, "the certificate served without "
+		    "the intermediate CAs of its chain");
 	}
 	/* Client auth requested, none sent: still fine. */
 	t.server_chain = s->chain_pem;
@@ -1242,7 +1290,9 @@ build_sources(sources *s, cm_store *st, const cm_cert_info *info)
 	    (err = eca_new(&s->nc, ctx, "CN=certmint constrained CA,"
 	    "O=certmint harness", true, true, now)) != CM_OK ||
 	    (err = eca_new(&s->notca, ctx, "CN=certmint not a CA,"
-	    "O=certmint harness", false, false, now)) != CM_OK)
+	    "O=certmint harness", false, false, now)) != CM_OK ||
+	    (err = eca_sub(&s->ei, ctx, "CN=certmint ephemeral intermediate,"
+	    "O=certmint harness", &s->e, now)) != CM_OK)
 		goto out;
 
 	memset(&base, 0, sizeof(base));
@@ -1259,8 +1309,14 @@ build_sources(sources *s, cm_store *st, const cm_cert_info *info)
 	    (err = twin(&s->self, ctx, &base, NULL, s->eku, now - DAY,
 	    now + 7 * DAY, false)) != CM_OK ||
 	    (err = twin(&s->via_notca, ctx, &base, &s->notca, s->eku,
+	    now - DAY, now + 7 * DAY, false)) != CM_OK ||
+	    (err = twin(&s->via_int, ctx, &base, &s->ei, s->eku,
 	    now - DAY, now + 7 * DAY, false)) != CM_OK)
 		goto out;
+	if ((s->via_int_chain = cat2(s->via_int, s->ei.pem)) == NULL) {
+		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
 	if ((s->eku & EKU_SERVER) && ((err = revocation_ephemera(s,
 	    &base)) != CM_OK || (err = real_revocation(s, st, info,
 	    crt)) != CM_OK))

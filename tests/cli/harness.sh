@@ -77,8 +77,11 @@ want = {
   "tls13/client-eku-twin": ("purpose", "client"),
   "tls12/name-constraints-twin": ("name-constraints", "client"),
   "tls13/request-client-cert-foreign": ("client-untrusted", "server"),
+  "tls13/missing-intermediate": ("untrusted", "client"),
+  "tls12/with-intermediate": ("ok", "none"),
   "version-mismatch": ("protocol", "server"),
 }
+assert not [n for n in r if "chain-missing" in n], "no intermediate here"
 for n, (cls, side) in want.items():
     assert r[n]["actual"] == cls and r[n]["side"] == side, (n, r[n])
 ok = r["tls13/name:localhost"]
@@ -120,6 +123,19 @@ after=$("$C" list --json | python3 -c \
     'import json,sys; print(len(json.load(sys.stdin)["certificates"]))')
 is "twins never enter the store (certificates)" "$after" "$before"
 is "no CA added by the harness" "$("$C" ca list 2>/dev/null | wc -l)" "$cas"
+
+# Under an intermediate: the real chain without its intermediate too.
+"$C" ca create Issuing --parent "certmint dev CA" >/dev/null 2>&1
+"$C" issue server api.test --ca Issuing >/dev/null 2>&1
+"$C" test --cert api.test --format json >"$WORK/i.json"
+check "under an intermediate: served without it, untrusted" python3 -c '
+import json, sys
+r = {s["name"]: s for s in json.load(open(sys.argv[1]))["scenarios"]}
+for v in ("tls12", "tls13"):
+    m = r[v + "/chain-missing-intermediate"]
+    assert m["actual"] == "untrusted" and m["side"] == "client", m
+    assert r[v + "/name:api.test"]["actual"] == "ok"
+assert all(s["match"] for s in r.values())' "$WORK/i.json"
 
 # Errors: exit code and one line naming the object.
 expect_fail 2 "give --cert REF or scenario files" "no target" "$C" test
