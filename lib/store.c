@@ -76,7 +76,7 @@ sql_fail(cm_store *st, int rc, const char *what)
 		return cm__fail(st->ctx, CM_E_LOCKED, "store %s is locked by "
 		    "another process (%s)", path, what);
 	case SQLITE_FULL:
-		return cm__fail(st->ctx, CM_E_IO, "store %s: disk full (%s)",
+		return cm__fail(st->ctx, CM_E_STORE, "store %s: disk full (%s)",
 		    path, what);
 	case SQLITE_NOMEM:
 		return cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
@@ -90,6 +90,12 @@ sql_fail(cm_store *st, int rc, const char *what)
 	case SQLITE_PERM:
 	case SQLITE_CANTOPEN:
 	case SQLITE_IOERR:
+		/* Growing the WAL or its index on a full disk is an I/O
+		 * error to SQLite; the cause is what the user can fix. */
+		if (st->db != NULL && (sqlite3_system_errno(st->db) == ENOSPC ||
+		    sqlite3_system_errno(st->db) == EDQUOT))
+			return cm__fail(st->ctx, CM_E_STORE, "store %s: disk "
+			    "full (%s)", path, what);
 		return cm__fail(st->ctx, CM_E_STORE, "store %s: %s: %s", path,
 		    what, sqlite3_errmsg(st->db));
 	default:
