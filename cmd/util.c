@@ -81,6 +81,10 @@ cmd_open_store(cm_store **out, cmd_env *env, bool create)
 	}
 	err = cm_store_open(out, env->ctx, path,
 	    create ? CM_STORE_CREATE : 0);
+	/* A store that is not there is a store error (exit 3), like one
+	 * that cannot be read. */
+	if (err == CM_E_NOTFOUND)
+		err = CM_E_STORE;
 	if (err == CM_OK && busy != NULL && cmd_parse_uint(busy, 3600000, &ms))
 		cm_store_set_busy_timeout(*out, (int)ms);
 	return err;

@@ -70,7 +70,7 @@ check "ca list --json parses" sh -c "$C --store '$S' ca list --json |
 assert sorted(c[\"name\"] for c in d[\"cas\"]) == [\"Other CA\", \"Team CA\"]'"
 expect_fail 2 "nope" "ca show of an unknown CA" $C --store "$S" ca show nope
 
-expect_fail 2 "store .* does not exist" "ca show never creates a store" $C ca show
+expect_fail 3 "store .* does not exist" "ca show never creates a store" $C ca show
 check_not "... none was created" test -e "$CERTMINT_STORE"
 S1="$WORK/one.db"
 export CERTMINT_STORE="$S1"
