@@ -90,6 +90,48 @@ cm__sign_crt(gnutls_x509_crt_t crt, cm_ctx *ctx, gnutls_x509_crt_t issuer,
 }
 
 /* key_uri: the CA key is in a PKCS#11 token (NULL: generate one). */
+/*
+ * A new CA's key and its certificate, not yet filled: the key of a PKCS#11
+ * token (key_uri; asked: CM_KEY_DEFAULT or the token key's type) or a fresh
+ * one of type *kt.  The public key is set in the certificate.
+ * [out] crt, key; xkey: the fresh key (NULL for a token key); kt.
+ */
+cm_err
+cm__ca_key_new(gnutls_x509_crt_t *crt, gnutls_privkey_t *key,
+    gnutls_x509_privkey_t *xkey, cm_key_type *kt, cm_ctx *ctx,
+    const char *key_uri, cm_key_type asked, const char *name)
+{
+	gnutls_pubkey_t pub = NULL;
+	cm_err err = CM_OK;
+	int ret;
+
+	*crt = NULL;
+	*key = NULL;
+	*xkey = NULL;
+	if (key_uri != NULL) {
+		if ((err = cm__pkcs11_key_open(key, ctx, key_uri)) != CM_OK ||
+		    (err = cm__privkey_type_check(*key, ctx, key_uri, asked,
+		    kt)) != CM_OK)
+			return err;
+		if ((ret = gnutls_pubkey_init(&pub)) < 0 ||
+		    (ret = gnutls_pubkey_import_privkey(pub, *key, 0, 0)) < 0 ||
+		    (ret = gnutls_x509_crt_init(crt)) < 0 ||
+		    (ret = gnutls_x509_crt_set_pubkey(*crt, pub)) < 0)
+			err = cm__gnutls_fail(ctx, ret, "%s: public key",
+			    key_uri);
+		gnutls_pubkey_deinit(pub);
+		return err;
+	}
+	if ((err = cm__key_generate(xkey, ctx, *kt)) != CM_OK)
+		return err;
+	if ((ret = gnutls_privkey_init(key)) < 0 ||
+	    (ret = gnutls_privkey_import_x509(*key, *xkey, 0)) < 0 ||
+	    (ret = gnutls_x509_crt_init(crt)) < 0 ||
+	    (ret = gnutls_x509_crt_set_key(*crt, *xkey)) < 0)
+		return cm__gnutls_fail(ctx, ret, "CA '%s'", name);
+	return CM_OK;
+}
+
 static cm_err
 ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o,
     const char *key_uri)
@@ -100,7 +142,6 @@ ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o,
 	gnutls_privkey_t key = NULL;
 	gnutls_x509_crt_t crt = NULL;
 	gnutls_x509_name_constraints_t nc = NULL;
-	gnutls_pubkey_t pub = NULL;
 	gnutls_datum_t pkcs8 = { NULL, 0 };
 	cm_profile *prof = NULL;
 	cm__ca_rec rec, probe;
@@ -166,27 +207,9 @@ ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o,
 	if (key_uri == NULL && (err = cm__store_passphrase_for_new_key(&pass,
 	    st, o->passphrase)) != CM_OK)
 		goto out;
-	if (key_uri != NULL) {
-		if ((err = cm__pkcs11_key_open(&key, ctx, key_uri)) != CM_OK)
-			goto out;
-		if ((err = cm__privkey_type_check(key, ctx, key_uri,
-		    o->key_type, &kt)) != CM_OK)
-			goto out;
-		if ((ret = gnutls_pubkey_init(&pub)) < 0 ||
-		    (ret = gnutls_pubkey_import_privkey(pub, key, 0, 0)) < 0 ||
-		    (ret = gnutls_x509_crt_init(&crt)) < 0) {
-			err = cm__gnutls_fail(ctx, ret, "%s: public key",
-			    key_uri);
-			goto out;
-		}
-	} else if ((err = cm__key_generate(&xkey, ctx, kt)) != CM_OK) {
+	if ((err = cm__ca_key_new(&crt, &key, &xkey, &kt, ctx, key_uri,
+	    o->key_type, rec.info.name)) != CM_OK)
 		goto out;
-	} else if ((ret = gnutls_privkey_init(&key)) < 0 ||
-	    (ret = gnutls_privkey_import_x509(key, xkey, 0)) < 0 ||
-	    (ret = gnutls_x509_crt_init(&crt)) < 0) {
-		err = cm__gnutls_fail(ctx, ret, "CA '%s'", rec.info.name);
-		goto out;
-	}
 	if ((err = cm__serial_new(serial, &slen, ctx)) != CM_OK)
 		goto out;
 	now = cm_ctx_now(ctx);
@@ -194,9 +217,7 @@ ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o,
 	if ((ret = gnutls_x509_crt_set_serial(crt, serial, slen)) < 0 ||
 	    (ret = gnutls_x509_crt_set_activation_time(crt, now)) < 0 ||
 	    (ret = gnutls_x509_crt_set_expiration_time(crt,
-	    now + (time_t)days * 86400)) < 0 ||
-	    (ret = xkey ? gnutls_x509_crt_set_key(crt, xkey) :
-	    gnutls_x509_crt_set_pubkey(crt, pub)) < 0) {
+	    now + (time_t)days * 86400)) < 0) {
 		err = cm__gnutls_fail(ctx, ret, "CA '%s'", rec.info.name);
 		goto out;
 	}
@@ -286,7 +307,6 @@ out:
 	free(pem);
 	if (pass != NULL)
 		cm__free_secret(pass, strlen(pass));
-	gnutls_pubkey_deinit(pub);
 	if (pkcs8.data != NULL) {
 		gnutls_memset(pkcs8.data, 0, pkcs8.size);
 		gnutls_free(pkcs8.data);

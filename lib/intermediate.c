@@ -146,7 +146,6 @@ cm_ca_create(cm_ca_info **out, cm_store *st, const cm_ca_create_opts *o)
 	gnutls_privkey_t key = NULL;
 	gnutls_x509_crt_t crt = NULL;
 	gnutls_x509_name_constraints_t nc = NULL;
-	gnutls_pubkey_t pub = NULL;
 	gnutls_datum_t pkcs8 = { NULL, 0 };
 	cm_profile *prof = NULL;
 	cm__ca_rec rec, probe;
@@ -265,29 +264,11 @@ cm_ca_create(cm_ca_info **out, cm_store *st, const cm_ca_create_opts *o)
 	    rec.info.npermitted)) != CM_OK)
 		goto out;
 
-	if (key_uri != NULL) {
-		/* The token's key: its public half goes into the certificate;
-		 * the parent signs it, the token key signs what is below. */
-		if ((err = cm__pkcs11_key_open(&key, ctx, key_uri)) != CM_OK)
-			goto out;
-		if ((err = cm__privkey_type_check(key, ctx, key_uri,
-		    o->key_type, &kt)) != CM_OK)
-			goto out;
-		if ((ret = gnutls_pubkey_init(&pub)) < 0 ||
-		    (ret = gnutls_pubkey_import_privkey(pub, key, 0, 0)) < 0 ||
-		    (ret = gnutls_x509_crt_init(&crt)) < 0) {
-			err = cm__gnutls_fail(ctx, ret, "%s: public key",
-			    key_uri);
-			goto out;
-		}
-	} else if ((err = cm__key_generate(&xkey, ctx, kt)) != CM_OK) {
+	/* A token's key: its public half goes into the certificate; the
+	 * parent signs it, the token key signs what is below. */
+	if ((err = cm__ca_key_new(&crt, &key, &xkey, &kt, ctx, key_uri,
+	    o->key_type, o->name)) != CM_OK)
 		goto out;
-	} else if ((ret = gnutls_privkey_init(&key)) < 0 ||
-	    (ret = gnutls_privkey_import_x509(key, xkey, 0)) < 0 ||
-	    (ret = gnutls_x509_crt_init(&crt)) < 0) {
-		err = cm__gnutls_fail(ctx, ret, "CA '%s'", o->name);
-		goto out;
-	}
 	if ((err = cm__serial_new(serial, &slen, ctx)) != CM_OK)
 		goto out;
 	now = cm_ctx_now(ctx);
@@ -298,9 +279,7 @@ cm_ca_create(cm_ca_info **out, cm_store *st, const cm_ca_create_opts *o)
 	cm__ca_owner(ou, sizeof(ou));
 	if ((ret = gnutls_x509_crt_set_serial(crt, serial, slen)) < 0 ||
 	    (ret = gnutls_x509_crt_set_activation_time(crt, now)) < 0 ||
-	    (ret = gnutls_x509_crt_set_expiration_time(crt, not_after)) < 0 ||
-	    (ret = xkey ? gnutls_x509_crt_set_key(crt, xkey) :
-	    gnutls_x509_crt_set_pubkey(crt, pub)) < 0) {
+	    (ret = gnutls_x509_crt_set_expiration_time(crt, not_after)) < 0) {
 		err = cm__gnutls_fail(ctx, ret, "CA '%s'", o->name);
 		goto out;
 	}
@@ -424,7 +403,6 @@ out:
 	cm__ca_rec_clear(&rec);
 	cm_profile_free(prof);
 	cm__signer_free(ps);
-	gnutls_pubkey_deinit(pub);
 	if (nc != NULL)
 		gnutls_x509_name_constraints_deinit(nc);
 	gnutls_x509_crt_deinit(crt);

@@ -294,6 +294,10 @@ cm_err cm__pkcs11_key_open(gnutls_privkey_t *out, cm_ctx *ctx,
     const char *uri);
 /* The certmint key type of a key in a token. */
 cm_key_type cm__privkey_type(gnutls_privkey_t key);
+/* A new CA's key (a token's, or fresh) and its certificate (lib/ca.c). */
+cm_err cm__ca_key_new(gnutls_x509_crt_t *crt, gnutls_privkey_t *key,
+    gnutls_x509_privkey_t *xkey, cm_key_type *kt, cm_ctx *ctx,
+    const char *key_uri, cm_key_type asked, const char *name);
 /* The key type of a token key, refused when certmint cannot use it or when
  * it is not the one asked for (CM_KEY_DEFAULT: any). */
 cm_err cm__privkey_type_check(gnutls_privkey_t key, cm_ctx *ctx,

@@ -247,10 +247,11 @@ eca_clear(eca *e)
 	memset(e, 0, sizeof(*e));
 }
 
-/* An ephemeral CA (or, with ca false, a self-signed non-CA "issuer"). */
+/* An ephemeral CA (or, with ca false, a self-signed non-CA "issuer"),
+ * self-signed or, with a parent, an intermediate below it. */
 static cm_err
 eca_new(eca *e, cm_ctx *ctx, const char *dn, bool ca, bool constrained,
-    time_t now)
+    const eca *parent, time_t now)
 {
 	certspec sp;
 	cm_err err;
@@ -265,31 +266,8 @@ eca_new(eca *e, cm_ctx *ctx, const char *dn, bool ca, bool constrained,
 	sp.nb = now - DAY;
 	sp.na = now + 7 * DAY;
 	sp.key = e->key;
-	if ((err = make_cert(&e->crt, ctx, &sp)) != CM_OK)
-		return err;
-	if ((e->pem = pem_of(e->crt)) == NULL)
-		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
-	return CM_OK;
-}
-
-/* An ephemeral intermediate CA signed by parent. */
-static cm_err
-eca_sub(eca *e, cm_ctx *ctx, const char *dn, const eca *parent, time_t now)
-{
-	certspec sp;
-	cm_err err;
-
-	memset(e, 0, sizeof(*e));
-	if ((err = cm__key_generate(&e->key, ctx, CM_KEY_EC_P256)) != CM_OK)
-		return err;
-	memset(&sp, 0, sizeof(sp));
-	sp.dn = dn;
-	sp.ca = true;
-	sp.nb = now - DAY;
-	sp.na = now + 7 * DAY;
-	sp.key = e->key;
-	sp.issuer = parent->crt;
-	sp.ikey = parent->key;
+	sp.issuer = parent ? parent->crt : NULL;
+	sp.ikey = parent ? parent->key : NULL;
 	if ((err = make_cert(&e->crt, ctx, &sp)) != CM_OK)
 		return err;
 	if ((e->pem = pem_of(e->crt)) == NULL)
@@ -1284,15 +1262,16 @@ build_sources(sources *s, cm_store *st, const cm_cert_info *info)
 	}
 
 	if ((err = eca_new(&s->e, ctx, "CN=certmint ephemeral CA,"
-	    "O=certmint harness", true, false, now)) != CM_OK ||
+	    "O=certmint harness", true, false, NULL, now)) != CM_OK ||
 	    (err = eca_new(&s->u, ctx, "CN=certmint untrusted root,"
-	    "O=certmint harness", true, false, now)) != CM_OK ||
+	    "O=certmint harness", true, false, NULL, now)) != CM_OK ||
 	    (err = eca_new(&s->nc, ctx, "CN=certmint constrained CA,"
-	    "O=certmint harness", true, true, now)) != CM_OK ||
+	    "O=certmint harness", true, true, NULL, now)) != CM_OK ||
 	    (err = eca_new(&s->notca, ctx, "CN=certmint not a CA,"
-	    "O=certmint harness", false, false, now)) != CM_OK ||
-	    (err = eca_sub(&s->ei, ctx, "CN=certmint ephemeral intermediate,"
-	    "O=certmint harness", &s->e, now)) != CM_OK)
+	    "O=certmint harness", false, false, NULL,
+	    now)) != CM_OK ||
+	    (err = eca_new(&s->ei, ctx, "CN=certmint ephemeral intermediate,"
+	    "O=certmint harness", true, false, &s->e, now)) != CM_OK)
 		goto out;
 
 	memset(&base, 0, sizeof(base));
