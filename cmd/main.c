@@ -3,6 +3,7 @@
 
 #include <getopt.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "cmd.h"
@@ -102,6 +103,39 @@ cmd_help(cmd_env *env, int argc, char **argv)
 	return dispatch(env, 2, sub);
 }
 
+/*
+ * A secret is never taken from argv: --passphrase, --password and --pin
+ * (with a value or not) are refused for every command, before getopt
+ * could read one as an abbreviation of --passphrase-file or
+ * --password-file and name the secret as a missing file.
+ */
+static bool
+secret_in_argv(int argc, char **argv)
+{
+	static const char *const banned[] = { "--passphrase", "--password",
+	    "--pin" };
+	size_t k, n;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		for (k = 0; k < sizeof(banned) / sizeof(banned[0]); k++) {
+			n = strlen(banned[k]);
+			if (strncmp(argv[i], banned[k], n) != 0 ||
+			    (argv[i][n] != '\0' && argv[i][n] != '='))
+				continue;
+			fprintf(stderr, "certmint %s: %s: a secret is never "
+			    "taken from the command line; use "
+			    "--passphrase-file or CERTMINT_PASSPHRASE (export: "
+			    "--password-file or CERTMINT_EXPORT_PASSWORD)\n",
+			    argv[0], banned[k]);
+			return true;
+		}
+	}
+	return false;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -134,6 +168,8 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (secret_in_argv(argc - i, argv + i))
+		return EXIT_USAGE;
 	if (cm_ctx_new(&env.ctx) != CM_OK) {
 		fprintf(stderr, "certmint: cannot initialise GnuTLS\n");
 		return EXIT_CRYPTO;

@@ -168,6 +168,20 @@ fails 2 "no name" "no name" $C issue server $P
 fails 2 "'--passphrase'.*never|--passphrase: " "--passphrase on argv" \
     $C issue server n.test --passphrase "right one"
 fails 2 "status 'bogus'" "list --status bogus" $C list --status bogus
+# No command takes a secret on argv, nor reads one as an abbreviated
+# --passphrase-file/--password-file (which would name it as a missing file).
+for a in "export n.test --format p12 --password hunter2" \
+    "crl --passphrase hunter2" "ocsp serve --passphrase=hunter2" \
+    "passwd --passphrase hunter2" "import --cert c.pem --password hunter2" \
+    "sign r.csr --profile server --pin hunter2" \
+    "test --cert n.test --passphrase hunter2"; do
+	# shellcheck disable=SC2086
+	fails 2 "^certmint [a-z]+: --(passphrase|password|pin): a secret is never taken from the command line" \
+	    "${a%% *} ${a#* }: refused" $C $a
+	cp "$WORK/err" "$WORK/err.secret"
+	check_not "... the secret is not echoed" grep -q hunter2 \
+	    "$WORK/err.secret"
+done
 
 # Every command has --help (exit 0, usage on stdout, no store touched).
 for cmd in init ca issue list show help version; do
