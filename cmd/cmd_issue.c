@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,9 +111,75 @@ precheck_files(const cm_issue_opts *o)
 	return EXIT_OK;
 }
 
+/*
+ * A batch on a store without a CA: the lines are checked before the dev CA
+ * is made (syntax, names, profiles given as files, output files), so a bad
+ * file leaves no CA behind.  What needs a CA is checked by the library.
+ */
+static int
+precheck_batch(cmd_env *env, const char *path, const char *outdir,
+    bool force)
+{
+	cm_issue_opts one = CM_ISSUE_OPTS_INIT;
+	const char *words[64];
+	char *line = NULL, *save, *w, stem[256], file[PATH_MAX];
+	size_t cap = 0, lineno = 0, nw;
+	struct stat sb;
+	cm_err err;
+	FILE *f;
+	int k, rc = EXIT_OK;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return EXIT_OK;     /* the library names the error */
+	while (rc == EXIT_OK && getline(&line, &cap, f) != -1) {
+		lineno++;
+		if ((w = strchr(line, '#')) != NULL)
+			*w = '\0';
+		nw = 0;
+		for (w = strtok_r(line, " \t\r\n\v\f", &save);
+		    w != NULL && nw < 64; w = strtok_r(NULL, " \t\r\n\v\f",
+		    &save))
+			words[nw++] = w;
+		if (nw == 0)
+			continue;
+		if (nw == 1) {
+			fprintf(stderr, "certmint: %s:%zu: expected a profile "
+			    "and at least one name\n", path, lineno);
+			rc = EXIT_USAGE;
+			break;
+		}
+		one.profile = words[0];
+		one.names = words + 1;
+		one.nnames = nw - 1;
+		if ((err = precheck(env, &one)) != CM_OK ||
+		    (err = cm_name_file_stem(stem, sizeof(stem), env->ctx,
+		    words[1])) != CM_OK) {
+			fprintf(stderr, "certmint: %s:%zu: %s\n", path, lineno,
+			    cm_ctx_error(env->ctx));
+			rc = cmd_exit_code(err);
+			break;
+		}
+		for (k = 0; k < 2 && !force; k++) {
+			snprintf(file, sizeof(file), "%s/%s.%s",
+			    outdir ? outdir : ".", stem, k ? "key" : "crt");
+			if (lstat(file, &sb) == 0) {
+				fprintf(stderr, "certmint: %s:%zu: %s: file "
+				    "exists (use --force to overwrite)\n", path,
+				    lineno, file);
+				rc = EXIT_USAGE;
+				break;
+			}
+		}
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}
+
 /* mkcert's delight: the first issue on an empty store makes the CA. */
 static int
-ensure_ca(cmd_env *env, cm_store *st, const cm_issue_opts *io)
+ensure_ca(cmd_env *env, cm_store *st, const cm_issue_opts *io,
+    const char *batch, const char *outdir)
 {
 	cm_ca_init_opts o = CM_CA_INIT_OPTS_INIT;
 	cm_ca_info **list = NULL, *made = NULL;
@@ -127,7 +195,8 @@ ensure_ca(cmd_env *env, cm_store *st, const cm_issue_opts *io)
 	cm_ca_info_list_free(list, n);
 	if (n > 0)
 		return EXIT_OK;
-	if ((rc = precheck_files(io)) != EXIT_OK)
+	if ((rc = batch ? precheck_batch(env, batch, outdir, io->force) :
+	    precheck_files(io)) != EXIT_OK)
 		return rc;
 	if ((err = cmd_new_passphrase(&pass, env, false)) != CM_OK)
 		return cmd_fail(env, err);
@@ -270,7 +339,7 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 		rc = cmd_fail(env, err);
 		goto out;
 	}
-	if ((rc = ensure_ca(env, st, &o)) != EXIT_OK)
+	if ((rc = ensure_ca(env, st, &o, batch, outdir)) != EXIT_OK)
 		goto out;
 	if (batch != NULL) {
 		if (isatty(STDERR_FILENO))

@@ -153,4 +153,28 @@ else
 	ok "# SKIP script(1) not installed"
 	ok "# SKIP script(1) not installed"
 fi
+# On a store without a CA, a bad batch file is refused before the dev CA is
+# made: no CA, no certificate, no file.
+E=$WORK/empty-ca.db
+mkdir -p "$WORK/eo"
+printf 'server ok.test\nserver bad..test\n' >"$WORK/bad1.txt"
+expect_fail 2 "bad1\.txt:2: name 'bad\.\.test'" \
+    "empty store, bad name on line 2: refused first" \
+    $C --store "$E" issue --batch "$WORK/bad1.txt" --out-dir "$WORK/eo"
+printf 'server ok.test\nlonely\n' >"$WORK/bad2.txt"
+expect_fail 2 "bad2\.txt:2: expected a profile" \
+    "empty store, a line without names: refused first" \
+    $C --store "$E" issue --batch "$WORK/bad2.txt" --out-dir "$WORK/eo"
+printf 'server ok.test\nserver there.test\n' >"$WORK/bad3.txt"
+: >"$WORK/eo/there.test.crt"
+expect_fail 2 "bad3\.txt:2: .*there\.test\.crt: file exists" \
+    "empty store, an output file exists: refused first" \
+    $C --store "$E" issue --batch "$WORK/bad3.txt" --out-dir "$WORK/eo"
+is "no CA was made for the refused batches" \
+    "$(sqlite3 "$E" 'select count(*) from cas' 2>/dev/null || echo 0)" 0
+is "no file was written" "$(ls "$WORK/eo")" "there.test.crt"
+check "with --force the same batch makes the CA and issues" \
+    $C --store "$E" issue --batch "$WORK/bad3.txt" --out-dir "$WORK/eo" --force
+is "one CA, two certificates" "$(sqlite3 "$E" \
+    'select (select count(*) from cas) || "," || (select count(*) from certs)')" "1,2"
 done_testing
