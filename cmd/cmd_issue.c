@@ -129,7 +129,10 @@ precheck_batch(cmd_env *env, const char *path, const char *outdir,
 	FILE *f;
 	int k, rc = EXIT_OK;
 
-	if ((f = fopen(path, "r")) == NULL)
+	/* Only a regular file: a pipe (--batch /dev/stdin) is read once,
+	 * by the library. */
+	if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    (f = fopen(path, "r")) == NULL)
 		return EXIT_OK;     /* the library names the error */
 	while (rc == EXIT_OK && getline(&line, &cap, f) != -1) {
 		lineno++;

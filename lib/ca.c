@@ -89,7 +89,6 @@ cm__sign_crt(gnutls_x509_crt_t crt, cm_ctx *ctx, gnutls_x509_crt_t issuer,
 	return CM_OK;
 }
 
-/* key_uri: the CA key is in a PKCS#11 token (NULL: generate one). */
 /*
  * A new CA's key and its certificate, not yet filled: the key of a PKCS#11
  * token (key_uri; asked: CM_KEY_DEFAULT or the token key's type) or a fresh
@@ -132,6 +131,7 @@ cm__ca_key_new(gnutls_x509_crt_t *crt, gnutls_privkey_t *key,
 	return CM_OK;
 }
 
+/* key_uri: the CA key is in a PKCS#11 token (NULL: generate one). */
 static cm_err
 ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o,
     const char *key_uri)

@@ -177,4 +177,10 @@ check "with --force the same batch makes the CA and issues" \
     $C --store "$E" issue --batch "$WORK/bad3.txt" --out-dir "$WORK/eo" --force
 is "one CA, two certificates" "$(sqlite3 "$E" \
     'select (select count(*) from cas) || "," || (select count(*) from certs)')" "1,2"
+# A batch from a pipe on a store without a CA: read once, by the library.
+mkdir -p "$WORK/po"
+printf 'server p1.test\nserver p2.test\n' | $C --store "$WORK/pipe.db" \
+    issue --batch /dev/stdin --out-dir "$WORK/po" >"$WORK/out" 2>"$WORK/err"
+is "a batch from stdin on an empty store issues both" \
+    "$(ls "$WORK/po" | tr '\n' ' ')" "p1.test.crt p1.test.key p2.test.crt p2.test.key "
 done_testing
