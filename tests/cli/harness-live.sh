@@ -81,7 +81,7 @@ expect_fail 4 "connect to 127.0.0.1:$P" "connect: nobody listening" \
 
 # serve: a python3 client with and without the issued client certificate,
 # then test connect with and without it.
-timeout 20 "$C" test serve --cert localhost --listen 127.0.0.1:0 \
+timeout --foreground -k 5 20 "$C" test serve --cert localhost --listen 127.0.0.1:0 \
     --require-client-cert --count 4 >"$WORK/serve.log" 2>&1 &
 SERVE=$!
 if wait_for "$WORK/serve.log" "^listening on 127\.0\.0\.1:[0-9]+"; then
@@ -132,7 +132,7 @@ grep -q "^connection 4: no-client-cert" "$WORK/serve.log" &&
     { not_ok "log: connection 4 no-client-cert"; diag "$WORK/serve.log"; }
 
 # serve stops on SIGTERM.
-timeout 20 "$C" test serve --cert localhost --listen 127.0.0.1:0 \
+timeout --foreground -k 5 20 "$C" test serve --cert localhost --listen 127.0.0.1:0 \
     >"$WORK/serve2.log" 2>&1 &
 SERVE=$!
 wait_for "$WORK/serve2.log" "^listening on"
