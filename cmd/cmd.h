@@ -60,6 +60,12 @@ void cmd_time(char *buf, size_t len, time_t t);
 /* "30d", "12h", "2w", "90" (days) -> seconds; false when malformed. */
 bool cmd_parse_duration(const char *s, long long *out);
 bool cmd_parse_uint(const char *s, unsigned max, unsigned *out);
+/*
+ * A positive time span, "500ms", "5s", "2m", "1h", or a bare number counted
+ * in units of bare_ms; at most max_ms -> milliseconds; false when malformed.
+ */
+bool cmd_parse_ms(const char *s, unsigned bare_ms, unsigned long long max_ms,
+    unsigned long long *out);
 /* Option values shared by several commands; false after printing the
  * usage error naming cmd. */
 bool cmd_opt_days(const char *cmd, const char *arg, unsigned *out);

@@ -15,7 +15,7 @@
 
 static const char usage[] =
 "usage: certmint ocsp serve [--listen ADDR] [--ca N]... [--signer CERT]\n"
-"                           [--validity D] [--count N] [--timeout S]\n"
+"                           [--validity D] [--count N] [--timeout T]\n"
 "       certmint ocsp response SERIAL|NAME --out F [--signer CERT]\n"
 "                           [--validity D]\n"
 "\n"
@@ -34,7 +34,8 @@ static const char usage[] =
 "                    own CA only\n"
 "  --validity D      thisUpdate to nextUpdate: 1h, 1d (default), 7d\n"
 "  --count N         stop after N requests\n"
-"  --timeout S       stop after S seconds\n"
+"  --timeout T       stop after T: 30s, 10m, 2h (a bare number is\n"
+"                    seconds)\n"
 "  --out F           response file\n"
 "  --passphrase-file F  passphrase of encrypted CA or signer keys\n";
 
@@ -113,6 +114,7 @@ cmd_ocsp(cmd_env *env, int argc, char **argv)
 	size_t derlen = 0;
 	struct sigaction sa;
 	long long secs;
+	unsigned long long span;
 	unsigned v;
 	cm_err err;
 	int c, rc = EXIT_OK;
@@ -147,10 +149,11 @@ cmd_ocsp(cmd_env *env, int argc, char **argv)
 			so.count = v;
 			break;
 		case 't':
-			if (!cmd_parse_uint(optarg, 86400u * 366, &v) || v == 0)
+			if (!cmd_parse_ms(optarg, 1000, 86400000ull * 366, &span))
 				return cmd_usage_error("ocsp", "--timeout '%s' "
-				    "is not a number of seconds", optarg);
-			so.timeout = v;
+				    "is not a time up to a year (30s, 10m, 2h; "
+				    "a bare number is seconds)", optarg);
+			so.timeout = (unsigned)((span + 999) / 1000);
 			break;
 		case 'o':
 			out = optarg;

@@ -52,7 +52,8 @@ static const char test_usage[] =
 "                    with each installed tool on each side it can play\n"
 "  --format F        table (default), json, junit or tap\n"
 "  --only S          run only scenarios whose name contains S\n"
-"  --timeout MS      per scenario with tcp and peers (default 5000)\n"
+"  --timeout T       per scenario with tcp and peers: 500ms, 5s\n"
+"                    (default 5s; a bare number is milliseconds)\n"
 "  -v, --verbose     details of every row\n"
 "  --passphrase-file F  the CA passphrase, when the kept keys are\n"
 "                    encrypted (else CERTMINT_PASSPHRASE or a prompt)\n"
@@ -84,7 +85,8 @@ static const char serve_usage[] =
 "  --client-trust F      trust the PEM file F instead\n"
 "  --version V           tls1.2, tls1.3 or any (default)\n"
 "  --count N             stop after N connections\n"
-"  --timeout MS          per connection (default 5000)\n"
+"  --timeout T           per connection: 500ms, 5s (default 5s; a\n"
+"                        bare number is milliseconds)\n"
 "  --ocsp-staple F       staple the DER OCSP response in F (e.g. from\n"
 "                        certmint ocsp response X --out F)\n"
 "  --passphrase-file F   the CA passphrase, when the kept key is encrypted\n";
@@ -105,7 +107,7 @@ static const char connect_usage[] =
 "  --expect C      the expected class\n"
 "  --version V     tls1.2, tls1.3 or any (default)\n"
 "  --format F      table (default), json, junit or tap\n"
-"  --timeout MS    default 5000\n"
+"  --timeout T     500ms, 5s (default 5s; a bare number is ms)\n"
 "  --passphrase-file F  the CA passphrase for an encrypted --client key\n";
 
 static char *
@@ -245,7 +247,7 @@ cmd_test(cmd_env *env, int argc, char **argv)
 	const char *cert = NULL, *only = NULL;
 	size_t nsc = 0, nres = 0, i, k, nruns;
 	bool interop = false, verbose = false;
-	unsigned u;
+	unsigned long long span;
 	cm_err err = CM_OK;
 	int c, rc = EXIT_OK;
 
@@ -286,10 +288,11 @@ cmd_test(cmd_env *env, int argc, char **argv)
 			break;
 		case 'o': only = optarg; break;
 		case 'T':
-			if (!cmd_parse_uint(optarg, 600000, &u) || u == 0)
+			if (!cmd_parse_ms(optarg, 1, 600000, &span))
 				return cmd_usage_error("test", "--timeout '%s' "
-				    "is not a number of milliseconds", optarg);
-			ho.timeout_ms = u;
+				    "is not a time up to 10m (500ms, 5s; a bare "
+				    "number is milliseconds)", optarg);
+			ho.timeout_ms = (unsigned)span;
 			break;
 		case 'v': verbose = true; break;
 		case 'P': env->passphrase_file = optarg; break;
@@ -464,7 +467,8 @@ cmd_test_serve(cmd_env *env, int argc, char **argv)
 	char host[256], port[16];
 	struct addrinfo hints, *ai = NULL;
 	struct sigaction sa;
-	unsigned count = 0, served = 0, u;
+	unsigned long long span;
+	unsigned count = 0, served = 0;
 	int c, rc = EXIT_OK, lfd = -1, one = 1;
 	cm_err err;
 
@@ -486,11 +490,11 @@ cmd_test_serve(cmd_env *env, int argc, char **argv)
 				    "'%s' is not a positive number", optarg);
 			break;
 		case 'T':
-			if (!cmd_parse_uint(optarg, 600000, &u) || u == 0)
+			if (!cmd_parse_ms(optarg, 1, 600000, &span))
 				return cmd_usage_error("test serve", "--timeout "
-				    "'%s' is not a number of milliseconds",
-				    optarg);
-			ho.timeout_ms = u;
+				    "'%s' is not a time up to 10m (500ms, 5s; a "
+				    "bare number is milliseconds)", optarg);
+			ho.timeout_ms = (unsigned)span;
 			break;
 		case 'P': env->passphrase_file = optarg; break;
 		case 'O': staple = optarg; break;
@@ -702,6 +706,7 @@ cmd_test_connect(cmd_env *env, int argc, char **argv)
 	const char *ca_name = NULL, *trust = NULL, *name = NULL;
 	const char *client = NULL, *client_key = NULL, *ver = NULL;
 	char host[256], port[16];
+	unsigned long long span;
 	unsigned ms = 5000;
 	int c, rc = EXIT_OK, fd = -1;
 	cm_err err;
@@ -728,10 +733,11 @@ cmd_test_connect(cmd_env *env, int argc, char **argv)
 				    cm_ctx_error(env->ctx));
 			break;
 		case 'T':
-			if (!cmd_parse_uint(optarg, 600000, &ms) || ms == 0)
+			if (!cmd_parse_ms(optarg, 1, 600000, &span))
 				return cmd_usage_error("test connect", "--timeout "
-				    "'%s' is not a number of milliseconds",
-				    optarg);
+				    "'%s' is not a time up to 10m (500ms, 5s; a "
+				    "bare number is milliseconds)", optarg);
+			ms = (unsigned)span;
 			break;
 		case 'P': env->passphrase_file = optarg; break;
 		case 'h':

@@ -258,6 +258,37 @@ cmd_parse_uint(const char *s, unsigned max, unsigned *out)
 }
 
 bool
+cmd_parse_ms(const char *s, unsigned bare_ms, unsigned long long max_ms,
+    unsigned long long *out)
+{
+	static const struct {
+		const char *suffix;
+		unsigned ms;
+	} units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+	};
+	char *end;
+	unsigned long long v, unit = 0;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || v > max_ms)
+		return false;
+	if (*end == '\0')
+		unit = bare_ms;
+	for (size_t i = 0; unit == 0 && i < sizeof(units) / sizeof(*units);
+	    i++)
+		if (strcmp(end, units[i].suffix) == 0)
+			unit = units[i].ms;
+	if (unit == 0 || v == 0 || v > max_ms / unit)
+		return false;
+	*out = v * unit;
+	return true;
+}
+
+bool
 cmd_opt_days(const char *cmd, const char *arg, unsigned *out)
 {
 	if (cmd_parse_uint(arg, 36500, out) && *out > 0)

@@ -67,12 +67,16 @@ wait
 
 P=$(free_port)
 s_server "$P"
-check "connect: --trust FILE and an IP name" "$C" test connect \
-    "127.0.0.1:$P" --trust ca.crt
+check "connect: --trust FILE and an IP name, --timeout 3s" "$C" test connect \
+    "127.0.0.1:$P" --trust ca.crt --timeout 3s
 wait
 
 expect_fail 2 "'nowhere' is not HOST:PORT" "connect: bad address" \
     "$C" test connect nowhere
+expect_fail 2 "--timeout '5q' is not a time" "connect: a bad --timeout" \
+    "$C" test connect 127.0.0.1:1 --timeout 5q
+expect_fail 2 "--timeout '11m' is not a time up to 10m" \
+    "connect: --timeout over 10m" "$C" test connect 127.0.0.1:1 --timeout 11m
 expect_fail 2 "--ca and --trust exclude each other" "connect: --ca and --trust" \
     "$C" test connect 127.0.0.1:1 --ca x --trust y
 P=$(free_port)

@@ -156,9 +156,11 @@ check "issue an ocsp-signer" $C issue ocsp.test --profile ocsp-signer
 expect_fail 2 "^certmint: certificate .* cannot sign OCSP responses" \
 	"a server certificate cannot be the signer" \
 	$C ocsp serve --listen 127.0.0.1:0 --signer good.test --count 1
+expect_fail 2 "--timeout '1y' is not a time" "ocsp serve: bad --timeout" \
+    $C ocsp serve --timeout 1y
 expect_fail 2 "^certmint: listen address 'localhost': give IP:PORT" "bad --listen" \
 	$C ocsp serve --listen localhost --count 1
-if start deleg --signer ocsp.test --count 2 --timeout 30; then
+if start deleg --signer ocsp.test --count 2 --timeout 30s; then
 	ask bad.test.crt
 	grep -q "Response verify OK" ask.txt && grep -q "bad.test.crt: revoked" ask.txt &&
 		ok "delegated signer: openssl verifies" ||
