@@ -23,6 +23,12 @@
 #define MAX_URL 8192
 #define CONN_TIMEOUT 10u
 #define CONN_LIMIT 1024u
+/*
+ * Per connection: the request line and headers (a GET URL up to MAX_URL)
+ * and the response headers.  libmicrohttpd zeroes the pool between
+ * requests on a kept-alive connection, so it is no bigger than that.
+ */
+#define POOL (MAX_URL + 8192)
 
 typedef struct server {
 	cm_ocsp_responder *r;
@@ -255,7 +261,7 @@ cm_ocsp_serve(cm_ocsp_responder *r, const cm_ocsp_serve_opts *o)
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT,
 	    MHD_OPTION_CONNECTION_LIMIT, CONN_LIMIT,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)POOL,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, &sv,
 	    MHD_OPTION_END);
 	if (d == NULL)

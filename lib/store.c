@@ -1692,11 +1692,13 @@ out:
 cm_err
 cm__store_data_version(int64_t *out, cm_store *st)
 {
+	static const char sql[] = "PRAGMA data_version";
 	sqlite3_stmt *s = NULL;
 	cm_err err;
 	int rc;
 
-	if ((err = prepare(st, &s, "PRAGMA data_version")) != CM_OK)
+	/* Asked once per OCSP request: kept prepared. */
+	if ((err = prepare_cached(st, &s, sql)) != CM_OK)
 		return err;
 	rc = sqlite3_step(s);
 	/* data_version moves on commits of other connections; this
@@ -1706,7 +1708,7 @@ cm__store_data_version(int64_t *out, cm_store *st)
 		    (int64_t)sqlite3_total_changes(st->db);
 	else
 		err = sql_fail(st, rc, "reading data version");
-	sqlite3_finalize(s);
+	release(st, s);
 	return err;
 }
 
