@@ -101,7 +101,7 @@ cmd_ca_create(cmd_env *env, int argc, char **argv)
 			fputs(usage, stdout);
 			return EXIT_OK;
 		default:
-			return cmd_usage_error("ca create", "bad option");
+			return cmd_bad_option("ca create", argv);
 		}
 	}
 	if (argc - optind != 1)

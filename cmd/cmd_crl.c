@@ -135,7 +135,7 @@ cmd_crl(cmd_env *env, int argc, char **argv)
 			fputs(crl_usage, stdout);
 			return EXIT_OK;
 		default:
-			return cmd_usage_error("crl", "bad option");
+			return cmd_bad_option("crl", argv);
 		}
 	}
 	if (optind != argc)
@@ -226,7 +226,7 @@ cmd_ca_set(cmd_env *env, int argc, char **argv)
 			fputs(set_usage, stdout);
 			return EXIT_OK;
 		default:
-			return cmd_usage_error("ca set", "bad option");
+			return cmd_bad_option("ca set", argv);
 		}
 	}
 	if (argc - optind > 1)

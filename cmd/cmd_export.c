@@ -197,7 +197,7 @@ cmd_export(cmd_env *env, int argc, char **argv)
 			fputs(usage, stdout);
 			return EXIT_OK;
 		default:
-			return cmd_usage_error("export", "bad option");
+			return cmd_bad_option("export", argv);
 		}
 	}
 	if (optind + 1 != argc)

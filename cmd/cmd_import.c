@@ -89,7 +89,7 @@ cmd_import(cmd_env *env, int argc, char **argv)
 			fputs(usage, stdout);
 			return EXIT_OK;
 		default:
-			return cmd_usage_error("import", "bad option");
+			return cmd_bad_option("import", argv);
 		}
 	}
 	if (issued) {

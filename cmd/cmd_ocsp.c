@@ -165,7 +165,7 @@ cmd_ocsp(cmd_env *env, int argc, char **argv)
 			fputs(usage, stdout);
 			return EXIT_OK;
 		default:
-			return cmd_usage_error("ocsp", "bad option");
+			return cmd_bad_option("ocsp", argv);
 		}
 	}
 	if (optind >= argc)

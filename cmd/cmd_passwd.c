@@ -57,7 +57,7 @@ cmd_passwd(cmd_env *env, int argc, char **argv)
 			fputs(usage, stdout);
 			return EXIT_OK;
 		default:
-			return cmd_usage_error("passwd", "bad option");
+			return cmd_bad_option("passwd", argv);
 		}
 	}
 	if (optind != argc)

@@ -72,7 +72,7 @@ cmd_renew(cmd_env *env, int argc, char **argv)
 			fputs(usage, stdout);
 			return EXIT_OK;
 		default:
-			return cmd_usage_error("renew", "bad option");
+			return cmd_bad_option("renew", argv);
 		}
 	}
 	if (argc - optind != 1)

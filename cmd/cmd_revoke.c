@@ -96,7 +96,7 @@ cmd_revoke(cmd_env *env, int argc, char **argv)
 			fputs(usage, stdout);
 			return EXIT_OK;
 		default:
-			return cmd_usage_error("revoke", "bad option");
+			return cmd_bad_option("revoke", argv);
 		}
 	}
 	if (argc - optind != 1)

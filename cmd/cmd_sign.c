@@ -74,7 +74,7 @@ cmd_sign(cmd_env *env, int argc, char **argv)
 			fputs(usage, stdout);
 			return EXIT_OK;
 		default:
-			return cmd_usage_error("sign", "bad option");
+			return cmd_bad_option("sign", argv);
 		}
 	}
 	if (argc - optind != 1)

@@ -108,7 +108,7 @@ cmd_status(cmd_env *env, int argc, char **argv)
 			fputs(usage, stdout);
 			return EXIT_OK;
 		default:
-			return cmd_usage_error("status", "bad option");
+			return cmd_bad_option("status", argv);
 		}
 	}
 	if (optind != argc)

@@ -300,7 +300,7 @@ cmd_test(cmd_env *env, int argc, char **argv)
 			fputs(test_usage, stdout);
 			return EXIT_OK;
 		default:
-			return cmd_usage_error("test", "bad option");
+			return cmd_bad_option("test", argv);
 		}
 	}
 	if ((cert == NULL) == (optind == argc))
@@ -502,7 +502,7 @@ cmd_test_serve(cmd_env *env, int argc, char **argv)
 			fputs(serve_usage, stdout);
 			return EXIT_OK;
 		default:
-			return cmd_usage_error("test serve", "bad option");
+			return cmd_bad_option("test serve", argv);
 		}
 	}
 	if (optind != argc)
@@ -744,7 +744,7 @@ cmd_test_connect(cmd_env *env, int argc, char **argv)
 			fputs(connect_usage, stdout);
 			return EXIT_OK;
 		default:
-			return cmd_usage_error("test connect", "bad option");
+			return cmd_bad_option("test connect", argv);
 		}
 	}
 	if (optind + 1 != argc)

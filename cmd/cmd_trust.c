@@ -88,7 +88,7 @@ cmd_trust(cmd_env *env, int argc, char **argv)
 			fputs(usage, stdout);
 			return EXIT_OK;
 		default:
-			return cmd_usage_error("trust", "bad option");
+			return cmd_bad_option("trust", argv);
 		}
 	}
 	if (optind == argc)

@@ -141,7 +141,7 @@ cmd_verify(cmd_env *env, int argc, char **argv)
 			fputs(usage, stdout);
 			return EXIT_OK;
 		default:
-			return cmd_usage_error("verify", "bad option");
+			return cmd_bad_option("verify", argv);
 		}
 	}
 	if (argc - optind != 1)

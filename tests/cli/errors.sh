@@ -183,6 +183,18 @@ for a in "export n.test --format p12 --password hunter2" \
 	    "$WORK/err.secret"
 done
 
+# Every command names an unknown option, or one whose value is missing.
+for a in "init" "ca create X" "ca set" "issue server u.test" "list" "show x" \
+    "sign r.csr" "renew x" "revoke x" "status" "export x" "import" "trust" \
+    "passwd" "test" "test serve" "test connect h:1" "verify x.crt" "crl" \
+    "ocsp serve"; do
+	# shellcheck disable=SC2086
+	fails 2 "^certmint [a-z ]+: option '--bogus': unknown" \
+	    "$a --bogus: named" $C $a --bogus
+done
+fails 2 "option '--reason': unknown, or its value is missing" \
+    "revoke --reason without its value: named" $C revoke x --reason
+
 # Every command has --help (exit 0, usage on stdout, no store touched).
 for cmd in init ca issue list show help version; do
 	check "$cmd --help" $C $cmd --help
