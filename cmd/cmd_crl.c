@@ -23,7 +23,8 @@ static const char crl_usage[] =
 "  --ca N            the CA (default: the only one)\n"
 "  --delta           a delta CRL: the revocations since the last complete\n"
 "                    CRL, marked with deltaCRLIndicator\n"
-"  --out F           write the CRL to F (replaced atomically)\n"
+"  --out F           write the CRL to F (an existing F is replaced,\n"
+"                    atomically; the CRL is recorded only once written)\n"
 "  --der             DER instead of PEM\n"
 "  --next-update D   nextUpdate after D: 12h, 7d (default), 2w\n"
 "  --passphrase-file F  passphrase of an encrypted CA key\n"
@@ -41,44 +42,6 @@ static const char set_usage[] =
 "--der')\n"
 "  --ocsp-url URL    e.g. http://127.0.0.1:8080/ (run 'certmint ocsp "
 "serve')\n";
-
-/* Writes data to path through a temporary file and rename. */
-static int
-write_file(const char *path, const unsigned char *p, size_t len)
-{
-	char tmp[4200];
-	size_t off = 0;
-	ssize_t w;
-	int fd, n;
-
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		fprintf(stderr, "certmint: %s: path too long\n", path);
-		return EXIT_USAGE;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		goto fail;
-	while (off < len) {
-		w = write(fd, p + off, len - off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			close(fd);
-			unlink(tmp);
-			goto fail;
-		}
-		off += (size_t)w;
-	}
-	if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-		unlink(tmp);
-		goto fail;
-	}
-	return EXIT_OK;
-fail:
-	fprintf(stderr, "certmint: %s: %s\n", path, strerror(errno));
-	return EXIT_USAGE;
-}
 
 int
 cmd_crl(cmd_env *env, int argc, char **argv)
@@ -147,6 +110,7 @@ cmd_crl(cmd_env *env, int argc, char **argv)
 	if (json && out == NULL)
 		return cmd_usage_error("crl", "--json needs --out F");
 	o.pem = !der;
+	o.out = out;
 	if ((err = cmd_open_store(&st, env, false)) != CM_OK ||
 	    (err = cm_crl_generate(&crl, st, &o)) != CM_OK) {
 		rc = cmd_fail(env, err);
@@ -161,8 +125,6 @@ cmd_crl(cmd_env *env, int argc, char **argv)
 		}
 		goto out;
 	}
-	if ((rc = write_file(out, crl->data, crl->len)) != EXIT_OK)
-		goto out;
 	if (json) {
 		json_t *j = json_object();
 		char tu[32], nu[32];

@@ -36,7 +36,7 @@ static const char usage[] =
 "  --count N         stop after N requests\n"
 "  --timeout T       stop after T: 30s, 10m, 2h (a bare number is\n"
 "                    seconds)\n"
-"  --out F           response file\n"
+"  --out F           response file (an existing one is replaced)\n"
 "  --passphrase-file F  passphrase of encrypted CA or signer keys\n";
 
 static volatile int stop_flag;
@@ -57,36 +57,6 @@ ready(const char *host, unsigned port, void *arg)
 	else
 		printf("listening on http://%s:%u/\n", host, port);
 	fflush(stdout);
-}
-
-static int
-write_der(const char *path, const unsigned char *p, size_t len)
-{
-	FILE *f;
-	char tmp[4200];
-	int n;
-
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		fprintf(stderr, "certmint: %s: path too long\n", path);
-		return EXIT_USAGE;
-	}
-	if ((f = fopen(tmp, "wbx")) == NULL)
-		goto fail;
-	if (fwrite(p, 1, len, f) != len || fflush(f) != 0 ||
-	    fsync(fileno(f)) != 0) {
-		fclose(f);
-		unlink(tmp);
-		goto fail;
-	}
-	if (fclose(f) != 0 || rename(tmp, path) != 0) {
-		unlink(tmp);
-		goto fail;
-	}
-	return EXIT_OK;
-fail:
-	fprintf(stderr, "certmint: %s: %s\n", path, strerror(errno));
-	return EXIT_USAGE;
 }
 
 int
@@ -228,7 +198,10 @@ cmd_ocsp(cmd_env *env, int argc, char **argv)
 			rc = cmd_fail(env, err);
 			goto out;
 		}
-		rc = write_der(out, der, derlen);
+		/* A response for stapling, refreshed in place: replaced. */
+		if ((err = cm_file_write(env->ctx, out, der, derlen, 0644,
+		    true)) != CM_OK)
+			rc = cmd_fail(env, err);
 	} else {
 		return cmd_usage_error("ocsp", "unknown subcommand '%s'", sub);
 	}

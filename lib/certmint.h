@@ -695,6 +695,15 @@ cm_err cm_export(cm_bytes **out, cm_store *st, const char *ref,
 cm_err cm_export_file(bool *secret, cm_store *st, const char *ref,
     const cm_export_opts *o, const char *path, bool force);
 
+/*
+ * Writes data to path atomically: a new file in the same folder (created
+ * exclusively, so a link planted there is never followed), mode applied
+ * whatever the umask, fsync, then link (without force: an existing path is
+ * CM_E_EXISTS) or rename (force: replaced).  Nothing is left on failure.
+ */
+cm_err cm_file_write(cm_ctx *ctx, const char *path, const void *data,
+    size_t len, unsigned mode, bool force);
+
 #define CM_CA_IMPORT_OPTS_VERSION 1
 typedef struct cm_ca_import_opts {
 	unsigned version;
@@ -994,16 +1003,20 @@ cm_err cm_ca_set_urls(cm_store *st, const char *ca, const char *crl_url,
 cm_err cm_ca_get_urls(char **crl_url, char **ocsp_url, cm_store *st,
     const char *ca);
 
-#define CM_CRL_OPTS_VERSION 1
+#define CM_CRL_OPTS_VERSION 2
 typedef struct cm_crl_opts {
-	unsigned version;
+	unsigned version;         /* 2; 1 (without out) is still taken */
 	const char *ca;           /* NULL: the only CA */
 	bool delta;               /* a delta CRL (RFC 5280 5.2.4) on the last
 	                             complete CRL: revocations since then */
 	long long next_update;    /* seconds from thisUpdate; 0: 7 days */
 	bool pem;                 /* data as PEM "X509 CRL", else DER */
+	/* Version 2: also write data to this file (atomically, mode 0644,
+	 * an existing one replaced) before the CRL is recorded, so that a
+	 * failed write records nothing and uses up no cRLNumber. */
+	const char *out;
 } cm_crl_opts;
-#define CM_CRL_OPTS_INIT { CM_CRL_OPTS_VERSION, NULL, false, 0, false }
+#define CM_CRL_OPTS_INIT { CM_CRL_OPTS_VERSION, NULL, false, 0, false, NULL }
 
 typedef struct cm_crl {
 	char *ca;
@@ -1022,8 +1035,9 @@ void cm_crl_free(cm_crl *crl);
  * the CA with status "revoked" (entry reasonCode and, for key compromise,
  * invalidityDate), the cRLNumber (one more than the CA's last) and the
  * authorityKeyIdentifier; a delta CRL also carries deltaCRLIndicator.
+ * With o->out, the file is written before the CRL is recorded.
  * Returns CM_E_NOTFOUND / CM_E_AMBIGUOUS (CA), CM_E_INVALID (a delta
- * without a complete CRL), CM_E_PASSPHRASE, store and crypto codes.
+ * without a complete CRL), CM_E_PASSPHRASE, store, file and crypto codes.
  */
 cm_err cm_crl_generate(cm_crl **out, cm_store *st, const cm_crl_opts *o);
 

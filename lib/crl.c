@@ -287,6 +287,7 @@ cm_crl_generate(cm_crl **out, cm_store *st, const cm_crl_opts *o)
 	int64_t number = 0, base = 0;
 	long long nu;
 	time_t now;
+	const char *path;
 	bool in_tx = false;
 	cm_err err;
 	int ret;
@@ -295,9 +296,10 @@ cm_crl_generate(cm_crl **out, cm_store *st, const cm_crl_opts *o)
 	e.ctx = ctx;
 	if (o == NULL)
 		o = &def;
-	if (o->version != CM_CRL_OPTS_VERSION)
+	if (o->version != 1 && o->version != CM_CRL_OPTS_VERSION)
 		return cm__fail(ctx, CM_E_INVALID, "crl: options version %u is "
 		    "unknown", o->version);
+	path = o->version >= 2 ? o->out : NULL;
 	nu = o->next_update ? o->next_update : DEFAULT_NEXT_UPDATE;
 	if (nu < 60 || nu > MAX_NEXT_UPDATE)
 		return cm__fail(ctx, CM_E_INVALID, "crl: next update in %lld s: "
@@ -359,10 +361,6 @@ cm_crl_generate(cm_crl **out, cm_store *st, const cm_crl_opts *o)
 		    details)) != CM_OK)
 			goto out;
 	}
-	if ((err = cm__store_commit(st)) != CM_OK)
-		goto out;
-	in_tx = false;
-
 	if ((crl = calloc(1, sizeof(*crl))) == NULL ||
 	    (crl->ca = strdup(s->rec.info.name)) == NULL) {
 		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
@@ -393,6 +391,13 @@ cm_crl_generate(cm_crl **out, cm_store *st, const cm_crl_opts *o)
 		crl->len = derlen;
 		der = NULL;
 	}
+	/* The file first: a CRL nobody received is not recorded. */
+	if (path != NULL && (err = cm__file_write(ctx, path, crl->data,
+	    crl->len, 0644, true, true)) != CM_OK)
+		goto out;
+	if ((err = cm__store_commit(st)) != CM_OK)
+		goto out;
+	in_tx = false;
 	*out = crl;
 	crl = NULL;
 out:

@@ -122,6 +122,13 @@ fail:
 }
 
 cm_err
+cm_file_write(cm_ctx *ctx, const char *path, const void *data, size_t len,
+    unsigned mode, bool force)
+{
+	return cm__file_write(ctx, path, data, len, mode & 07777, force, true);
+}
+
+cm_err
 cm__file_read(cm_ctx *ctx, const char *path, size_t max, char **data,
     size_t *len)
 {

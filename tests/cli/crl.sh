@@ -154,4 +154,31 @@ assert len(st) == 1 and st[0]["ca"] == "certmint dev CA", st
 crl = open(sys.argv[2]).read()
 assert st[0]["next_update"] in crl, (st, crl)
 ' st1.json crl3.json
+
+# A CRL that cannot be written is not recorded: no row, no cRLNumber used.
+n0=$(sqlite3 "$S2" "SELECT count(*) FROM crls")
+CERTMINT_STORE=$S2 $C crl --out "$WORK/nonexistent/x.crl" >/dev/null 2>err.txt
+is "crl into a missing folder fails (2)" "$?" 2
+check "... the message names the file" grep -q "nonexistent/x.crl" err.txt
+is "... no CRL recorded" "$(sqlite3 "$S2" "SELECT count(*) FROM crls")" "$n0"
+CERTMINT_STORE=$S2 $C crl --out next.crl --json >next.json
+check "... the next CRL takes the next number" python3 -c '
+import json, sys
+assert json.load(open(sys.argv[1]))["number"] == 2
+' next.json
+
+# --out replaces an existing CRL (a publication refreshed in place), but
+# never writes through a link planted at the output: the link itself goes.
+echo precious >victim
+ln -s "$WORK/victim" linked.crl
+check "crl --out over a symlink" env CERTMINT_STORE=$S2 $C crl --out linked.crl
+is "... the link's target is untouched" "$(cat victim)" precious
+check "... the output is a regular file now" test -f linked.crl -a ! -L linked.crl
+check "... holding a CRL" openssl crl -in linked.crl -noout
+CERTMINT_STORE=$S2 $C ocsp response due.test --out linked.ocsp >/dev/null 2>&1
+ln -sf "$WORK/victim" linked.ocsp
+check "ocsp response --out over a symlink" env CERTMINT_STORE=$S2 \
+    $C ocsp response due.test --out linked.ocsp
+is "... the link's target is untouched" "$(cat victim)" precious
+check "... the output is a regular file now" test -f linked.ocsp -a ! -L linked.ocsp
 done_testing

@@ -360,6 +360,21 @@ test_crl_errors(void **state)
 	o.ca = NULL;
 	o.version = 99;
 	assert_int_equal(cm_crl_generate(&crl, f->st, &o), CM_E_INVALID);
+	/* A file that cannot be written: nothing recorded, the number is
+	 * still free. */
+	o.version = CM_CRL_OPTS_VERSION;
+	o.out = "/nonexistent-certmint-dir/x.crl";
+	assert_int_not_equal(cm_crl_generate(&crl, f->st, &o), CM_OK);
+	assert_null(crl);
+	assert_non_null(strstr(cm_ctx_error(f->ctx),
+	    "/nonexistent-certmint-dir/x.crl"));
+	/* Version 1 (no out field) is still taken. */
+	o.version = 1;
+	o.out = NULL;
+	assert_int_equal(cm_crl_generate(&crl, f->st, &o), CM_OK);
+	assert_int_equal(crl->number, 1);
+	cm_crl_free(crl);
+	crl = NULL;
 	assert_int_equal(cm_ca_set_urls(f->st, NULL, "file:///x", NULL),
 	    CM_E_INVALID);
 	assert_non_null(strstr(cm_ctx_error(f->ctx), "must start with"));
