@@ -639,7 +639,7 @@ out:
 	free(sc.priority);
 	free(sc.server_chain);
 	if (sc.server_key) {
-		memset(sc.server_key, 0, strlen(sc.server_key));
+		explicit_bzero(sc.server_key, strlen(sc.server_key));
 		free(sc.server_key);
 	}
 	free(sc.client_trust);
@@ -820,7 +820,7 @@ out:
 	free(sc.trust);
 	free(sc.client_chain);
 	if (sc.client_key) {
-		memset(sc.client_key, 0, strlen(sc.client_key));
+		explicit_bzero(sc.client_key, strlen(sc.client_key));
 		free(sc.client_key);
 	}
 	cm_ca_info_free(ca);

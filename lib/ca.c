@@ -464,6 +464,13 @@ cm__signer_load(cm__signer **out, cm_store *st, const char *name)
 		    "cannot sign", s->rec.info.name, when);
 		goto out;
 	}
+	if (cm_ctx_now(ctx) < s->rec.info.not_before) {
+		char when[32];
+		cm__rfc3339(when, sizeof(when), s->rec.info.not_before);
+		err = cm__fail(ctx, CM_E_INVALID, "CA '%s' is not valid before "
+		    "%s and cannot sign yet", s->rec.info.name, when);
+		goto out;
+	}
 	/* A revoked CA, or one below a revoked CA, signs nothing. */
 	if ((err = signer_check_revoked(st, &s->rec, s->rec.info.name)) !=
 	    CM_OK)

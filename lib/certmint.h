@@ -366,7 +366,8 @@ const char *cm_revoke_reason_name(cm_revoke_reason r);
  * Revokes a certificate (see cm_cert_find for ref) as of time at (0: now),
  * records an event, in one transaction.  A revoked certificate stays in the
  * inventory with status "revoked".  CM_E_INVALID when it is already
- * revoked.
+ * revoked, or when at is in the future or before the certificate's
+ * notBefore.
  * [out] out: the certificate after revocation (may be NULL).
  */
 cm_err cm_cert_revoke(cm_cert_info **out, cm_store *st, const char *ref,

@@ -541,7 +541,10 @@ server_set(mbuild *m, const sources *s)
 			ADD(label, name, CM_OUTCOME_HOSTNAME, "GnuTLS compares "
 			    "an absolute name literally; others strip the dot");
 			t.has_also = false;
-		} else if (a->type == GNUTLS_SAN_IPADDRESS) {
+		} else if (a->type == GNUTLS_SAN_IPADDRESS &&
+		    (a->len == 4 || a->len == 16)) {
+			/* Only addresses: a malformed iPAddress SAN of
+			 * another length gets no scenario. */
 			unsigned char ip[16];
 			memcpy(ip, a->data, a->len);
 			ip[a->len - 1] ^= 1;

@@ -71,6 +71,19 @@ cm_cert_revoke(cm_cert_info **out, cm_store *st, const char *ref,
 	in_tx = true;
 	if ((err = cm_cert_find(&c, st, ref)) != CM_OK)
 		goto out;
+	/* A revocation happened: not later than now (a CRL dated now cannot
+	 * list it), not before the certificate existed. */
+	if (at > cm_ctx_now(ctx) || at < c->not_before) {
+		char when[40], nb[40];
+		cm__rfc3339(when, sizeof(when), at);
+		cm__rfc3339(nb, sizeof(nb), c->not_before);
+		err = at > cm_ctx_now(ctx) ?
+		    cm__fail(ctx, CM_E_INVALID, "certificate %s: revocation "
+		    "time %s is in the future", c->serial, when) :
+		    cm__fail(ctx, CM_E_INVALID, "certificate %s: revocation "
+		    "time %s is before its notBefore %s", c->serial, when, nb);
+		goto out;
+	}
 	if ((err = cm__store_cert_revoke(st, c->ca, c->serial, (int)reason,
 	    at)) != CM_OK)
 		goto out;

@@ -40,8 +40,8 @@ check "matrix before revocation: every scenario matches" \
 t1=$(date +%s%N)
 cp "$WORK/out" before.json
 ms=$(( (t1 - t0) / 1000000 ))
-[ "$ms" -lt 500 ] && ok "full matrix for a server certificate in ${ms} ms (< 500)" ||
-	not_ok "full matrix for a server certificate in ${ms} ms (< 500)"
+# Speed is the benchmark's business (tests/bench), never an assertion here.
+echo "# full matrix for a server certificate in ${ms} ms"
 for v in tls12 tls13; do
 	is "$v: CRL, staple and must-staple scenarios match" \
 	    "$(rows before.json $v/revoked-crl $v/good-crl \

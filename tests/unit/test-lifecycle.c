@@ -506,14 +506,31 @@ test_revoke_reasons(void **state)
 		assert_string_equal(cm_revoke_reason_name(r), reasons[i].name);
 		snprintf(name, sizeof(name), "r%zu.test", i);
 		assert_int_equal(issue(f, NULL, name, NULL), CM_OK);
+		/* Issued at T0, revoked a minute on, dated back i s. */
+		cm_ctx_set_time(f->ctx, T0 + 60);
 		assert_int_equal(cm_cert_revoke(&c, f->st, name, r,
-		    T0 - (time_t)i), CM_OK);
+		    T0 + 60 - (time_t)i), CM_OK);
+		cm_ctx_set_time(f->ctx, T0);
 		assert_string_equal(c->status, "revoked");
 		assert_int_equal(c->revocation_reason, (int)r);
-		assert_int_equal(c->revoked_at, T0 - (time_t)i);
+		assert_int_equal(c->revoked_at, T0 + 60 - (time_t)i);
 		cm_cert_info_free(c);
 		c = NULL;
 	}
+	/* Not before the certificate existed, not in the future; refused
+	 * changes nothing. */
+	assert_int_equal(issue(f, NULL, "late.test", NULL), CM_OK);
+	expect_err(f, cm_cert_revoke(NULL, f->st, "late.test",
+	    CM_REASON_UNSPECIFIED, T0 - 1), CM_E_INVALID,
+	    "revocation time 2026-09-21T14:13:19Z is before its notBefore "
+	    "2026-09-21T14:13:20Z");
+	expect_err(f, cm_cert_revoke(NULL, f->st, "late.test",
+	    CM_REASON_UNSPECIFIED, T0 + 1), CM_E_INVALID,
+	    "revocation time 2026-09-21T14:13:21Z is in the future");
+	assert_int_equal(cm_cert_find(&c, f->st, "late.test"), CM_OK);
+	assert_string_equal(c->status, "valid");
+	cm_cert_info_free(c);
+	c = NULL;
 	expect_err(f, cm_revoke_reason_parse(&r, f->ctx, "bogus"),
 	    CM_E_INVALID, "reason 'bogus' is unknown");
 	expect_err(f, cm_cert_revoke(NULL, f->st, "r1.test",
