@@ -60,6 +60,8 @@ void cmd_time(char *buf, size_t len, time_t t);
 /* "30d", "12h", "2w", "90" (days) -> seconds; false when malformed. */
 bool cmd_parse_duration(const char *s, long long *out);
 bool cmd_parse_uint(const char *s, unsigned max, unsigned *out);
+/* false (usage error printed) when a pkcs11: URI carries pin-value. */
+bool cmd_key_uri_ok(const char *cmd, const char *uri);
 /*
  * A positive time span, "500ms", "5s", "2m", "1h", or a bare number counted
  * in units of bare_ms; at most max_ms -> milliseconds; false when malformed.

@@ -30,7 +30,7 @@ static const char usage[] =
 "                      rsa-2048, rsa-3072, rsa-4096\n"
 "  --key-uri URI       the new CA's key is in a PKCS#11 token: its pkcs11:\n"
 "                      URI (module: CERTMINT_PKCS11_MODULE; PIN: the URI's\n"
-"                      pin-value, CERTMINT_PASSPHRASE or a prompt); the\n"
+"                      pin-source, CERTMINT_PASSPHRASE or a prompt); the\n"
 "                      store keeps the URI, never the key\n"
 "  --days D            validity in days (default 1825), never beyond the\n"
 "                      parent's\n"
@@ -73,7 +73,11 @@ cmd_ca_create(cmd_env *env, int argc, char **argv)
 		switch (c) {
 		case 'P': o.parent = optarg; break;
 		case 'r': o.profile = optarg; break;
-		case 'U': o.key_uri = optarg; break;
+		case 'U':
+			o.key_uri = optarg;
+			if (!cmd_key_uri_ok("ca create", o.key_uri))
+				return EXIT_USAGE;
+			break;
 		case 'f': env->passphrase_file = optarg; break;
 		case 'j': json = true; break;
 		case 'l':

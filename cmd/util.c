@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -438,6 +439,22 @@ cmd_progress(size_t done, size_t total, void *arg)
 	if (done == total)
 		fputc('\n', stderr);
 	fflush(stderr);
+}
+
+bool
+cmd_key_uri_ok(const char *cmd, const char *uri)
+{
+	const char *q = strchr(uri, '?');
+
+	for (; q != NULL; q = strchr(q + 1, '&'))
+		if (strncasecmp(q + 1, "pin-value=", 10) == 0) {
+			cmd_usage_error(cmd, "--key-uri: pin-value would put "
+			    "the token PIN on the command line; give it with "
+			    "--passphrase-file F, CERTMINT_PASSPHRASE, "
+			    "pin-source=FILE or at the prompt");
+			return false;
+		}
+	return true;
 }
 
 int

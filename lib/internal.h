@@ -289,6 +289,11 @@ unsigned long cm__pkcs8_iterations(const gnutls_datum_t *der);
  */
 cm_err cm__store_passphrase_for_new_key(char **out, cm_store *st,
     const char *given);
+/*
+ * The URI without its secret: every pin-value attribute of the query
+ * removed (pin-source, a file's name, stays).  NULL when out of memory.
+ */
+char *cm__pkcs11_uri_public(const char *uri);
 /* Opens a key in a token (pkcs11: URI); PIN through ctx's callback. */
 cm_err cm__pkcs11_key_open(gnutls_privkey_t *out, cm_ctx *ctx,
     const char *uri);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "internal.h"
 
@@ -146,3 +147,35 @@ cm__privkey_type_check(gnutls_privkey_t key, cm_ctx *ctx, const char *uri,
 		    cm_key_type_name(asked) : "?");
 	return CM_OK;
 }
+
+char *
+cm__pkcs11_uri_public(const char *uri)
+{
+	const char *q = strchr(uri, '?'), *a, *end;
+	char *out, *o, sep;
+
+	if ((out = malloc(strlen(uri) + 1)) == NULL)
+		return NULL;
+	if (q == NULL) {
+		strcpy(out, uri);
+		return out;
+	}
+	memcpy(out, uri, (size_t)(q - uri));
+	o = out + (q - uri);
+	/* RFC 7512: query attributes separated by '&'. */
+	for (a = q + 1; *a != '\0'; a = *end ? end + 1 : end) {
+		end = a + strcspn(a, "&");
+		if ((size_t)(end - a) >= 10 &&
+		    strncasecmp(a, "pin-value=", 10) == 0)
+			continue;
+		if (end == a)
+			continue;
+		sep = o == out + (q - uri) ? '?' : '&';
+		*o++ = sep;
+		memcpy(o, a, (size_t)(end - a));
+		o += end - a;
+	}
+	*o = '\0';
+	return out;
+}
+

@@ -1315,16 +1315,23 @@ cm__store_key_insert_uri(int64_t *id, cm_store *st, cm_key_type type,
     const char *uri)
 {
 	sqlite3_stmt *s = NULL;
+	char *pub;
 	cm_err err;
 
+	/* The store keeps where the key is, never the token's PIN. */
+	if ((pub = cm__pkcs11_uri_public(uri)) == NULL)
+		return cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
 	if ((err = prepare(st, &s, "INSERT INTO keys (key_type, uri, "
-	    "encrypted) VALUES (?, ?, 0)")) != CM_OK)
+	    "encrypted) VALUES (?, ?, 0)")) != CM_OK) {
+		free(pub);
 		return err;
+	}
 	sqlite3_bind_text(s, 1, cm_key_type_name(type), -1, SQLITE_STATIC);
-	sqlite3_bind_text(s, 2, uri, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, pub, -1, SQLITE_STATIC);
 	if ((err = step_done(st, s, "storing key URI")) == CM_OK)
 		*id = sqlite3_last_insert_rowid(st->db);
 	sqlite3_finalize(s);
+	free(pub);
 	return err;
 }
 

@@ -24,19 +24,33 @@ p11tool --provider "$MODULE" --login --set-pin=1234 \
 URI="pkcs11:token=certmint-test;object=ca-key;type=private"
 
 expect_fail 4 "wrong or missing token PIN" "wrong PIN" \
-    "$CERTMINT" init --name "Bad PIN" --key-uri "$URI?pin-value=9999"
+    env CERTMINT_PASSPHRASE=9999 "$CERTMINT" init --name "Bad PIN" \
+    --key-uri "$URI"
+# The PIN never on the command line: pin-value is refused.
+expect_fail 2 "^certmint init: --key-uri: pin-value would put the token PIN on the command line" \
+    "init: pin-value refused" "$CERTMINT" init --name "Bad" \
+    --key-uri "$URI?pin-value=1234"
+cp "$WORK/err" pin.err
+check_not "... the PIN is not echoed" grep -q 1234 pin.err
+expect_fail 2 "^certmint ca create: --key-uri: pin-value" \
+    "ca create: pin-value refused" "$CERTMINT" ca create "Bad" --parent x \
+    --key-uri "$URI?module-name=softhsm2&PIN-VALUE=1234"
 expect_fail 2 "not a pkcs11: URI" "not a URI" \
     "$CERTMINT" init --name "Bad" --key-uri "file:/etc/passwd"
 expect_fail 2 "no such key" "no such object" \
-    "$CERTMINT" init --name "Bad" \
-    --key-uri "pkcs11:token=certmint-test;object=nope;type=private?pin-value=1234"
+    env CERTMINT_PASSPHRASE=1234 "$CERTMINT" init --name "Bad" \
+    --key-uri "pkcs11:token=certmint-test;object=nope;type=private"
 is "nothing stored" "$("$CERTMINT" ca list 2>/dev/null | grep -c Bad)" 0
 
-check "init with the key in the token" "$CERTMINT" init --name "HSM CA" \
-    --key-uri "$URI?pin-value=1234"
+# From here on the PIN comes from the environment, as a script gives it.
+export CERTMINT_PASSPHRASE=1234
+echo 1234 >pin.txt
+check "init with the key in the token (PIN from --passphrase-file)" \
+    env -u CERTMINT_PASSPHRASE "$CERTMINT" init --name "HSM CA" \
+    --key-uri "$URI" --passphrase-file pin.txt
 check "the store keeps the URI, no key" sh -c "sqlite3 '$CERTMINT_STORE' \
     'SELECT count(*) FROM keys WHERE uri IS NOT NULL AND pkcs8 IS NULL' \
-    | grep -qx 1" 
+    | grep -qx 1"
 check "export the CA" "$CERTMINT" export "HSM CA" --format pem --out ca.pem
 check "issue through the token" "$CERTMINT" issue server hsm.test 127.0.0.1 \
     --cert hsm.crt --key hsm.key
@@ -58,7 +72,7 @@ p11tool --provider "$MODULE" --login --set-pin=1234 \
     --generate-privkey=ECDSA --curve=secp384r1 --label=int-key \
     "pkcs11:token=certmint-test" >/dev/null 2>&1 ||
     skip_all "p11tool cannot generate a second key in the token"
-IURI="pkcs11:token=certmint-test;object=int-key;type=private?pin-value=1234"
+IURI="pkcs11:token=certmint-test;object=int-key;type=private"
 expect_fail 2 "the token key is ec-p384, not ec-p256" "--key-type mismatch" \
     "$CERTMINT" ca create "HSM Bad" --parent "HSM CA" --key-uri "$IURI" \
     --key-type ec-p256
@@ -93,4 +107,12 @@ expect_fail 2 "PKCS#11 token and cannot be exported" "its key stays in" \
     "$CERTMINT" export "HSM CA" --format key --out k.pem
 check "the PIN from the passphrase callback" env CERTMINT_PASSPHRASE=1234 \
     "$CERTMINT" init --name "HSM asked" --key-uri "$URI"
+is "no PIN anywhere in the stores" "$(sqlite3 "$CERTMINT_STORE" .dump \
+    | grep -ci 'pin-value'; sqlite3 soft.db .dump | grep -ci 'pin-value')" \
+    "0
+0"
+expect_fail 4 "wrong or missing token PIN" "issuing without the PIN fails" \
+    env -u CERTMINT_PASSPHRASE "$CERTMINT" issue server nopin.test \
+    --ca "HSM CA" --cert nopin.crt --key nopin.key
+check_not "... and writes nothing" test -e nopin.crt
 done_testing

@@ -228,10 +228,43 @@ test_truststore(void **state)
 	    "neither a certificate"));
 }
 
+/* A token URI as stored: never its PIN. */
+static void
+test_uri_public(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} t[] = {
+		{ "pkcs11:token=t;object=k", "pkcs11:token=t;object=k" },
+		{ "pkcs11:object=k?pin-value=1234", "pkcs11:object=k" },
+		{ "pkcs11:object=k?PIN-Value=1234", "pkcs11:object=k" },
+		{ "pkcs11:object=k?module-name=softhsm2&pin-value=1234",
+		    "pkcs11:object=k?module-name=softhsm2" },
+		{ "pkcs11:object=k?pin-value=1234&module-name=softhsm2",
+		    "pkcs11:object=k?module-name=softhsm2" },
+		{ "pkcs11:object=k?pin-value=1&pin-value=2", "pkcs11:object=k" },
+		{ "pkcs11:object=k?pin-source=file:/run/pin",
+		    "pkcs11:object=k?pin-source=file:/run/pin" },
+		{ "pkcs11:object=k?pin-valuex=1", "pkcs11:object=k?pin-valuex=1" },
+		{ "pkcs11:object=k?", "pkcs11:object=k" },
+		{ "pkcs11:object=k?&&pin-value=9&", "pkcs11:object=k" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char *p = cm__pkcs11_uri_public(t[i].in);
+		assert_non_null(p);
+		assert_string_equal(p, t[i].out);
+		free(p);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_uri_public),
 		cmocka_unit_test_setup_teardown(test_iterations, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_formats, setup, teardown),
