@@ -389,7 +389,14 @@ side_fail(cm__hside *h, int ret)
 		h->status = gnutls_session_get_verify_cert_status(h->s);
 		h->have_status = true;
 	}
-	gnutls_alert_send_appropriate(h->s, ret);
+	/* GnuTLS says bad_certificate for every verification failure; the
+	 * alert that names the reason lets the peer (certmint test connect
+	 * or serve, or any TLS stack) see the same class as this side. */
+	if (h->have_status && h->status != 0)
+		gnutls_alert_send(h->s, GNUTLS_AL_FATAL,
+		    cm__alert_for_status(h->status));
+	else
+		gnutls_alert_send_appropriate(h->s, ret);
 }
 
 /* One handshake step; true when something happened. */
@@ -812,6 +819,20 @@ run_tcp(double *ms_out, cm_ctx *ctx, cm__hside *c, cm__hside *s,
 }
 
 /* ---- classification ------------------------------------------------------ */
+
+gnutls_alert_description_t
+cm__alert_for_status(unsigned status)
+{
+	if (status & GNUTLS_CERT_REVOKED)
+		return GNUTLS_A_CERTIFICATE_REVOKED;
+	if (status & (GNUTLS_CERT_EXPIRED | GNUTLS_CERT_NOT_ACTIVATED))
+		return GNUTLS_A_CERTIFICATE_EXPIRED;
+	if (status & GNUTLS_CERT_PURPOSE_MISMATCH)
+		return GNUTLS_A_UNSUPPORTED_CERTIFICATE;
+	if (status & (GNUTLS_CERT_SIGNER_NOT_FOUND | GNUTLS_CERT_SIGNER_NOT_CA))
+		return GNUTLS_A_UNKNOWN_CA;
+	return GNUTLS_A_BAD_CERTIFICATE;
+}
 
 cm_outcome
 cm__outcome_from_alert(int alert, bool from_server, bool sent_cert)

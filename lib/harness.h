@@ -62,6 +62,8 @@ void cm__result_match(cm_result *r, const cm_scenario *sc);
 
 /* Outcome of an alert received from the peer (fallback for real peers);
  * from_server: the alert came from the server. */
+/* The alert that names a verification failure (status bits) to the peer. */
+gnutls_alert_description_t cm__alert_for_status(unsigned status);
 cm_outcome cm__outcome_from_alert(int alert, bool from_server,
     bool sent_cert);
 

@@ -86,7 +86,7 @@ expect_fail 4 "connect to 127.0.0.1:$P" "connect: nobody listening" \
 # serve: a python3 client with and without the issued client certificate,
 # then test connect with and without it.
 timeout --foreground -k 5 20 "$C" test serve --cert localhost --listen 127.0.0.1:0 \
-    --require-client-cert --count 4 >"$WORK/serve.log" 2>&1 &
+    --require-client-cert --count 5 >"$WORK/serve.log" 2>&1 &
 SERVE=$!
 if wait_for "$WORK/serve.log" "^listening on 127\.0\.0\.1:[0-9]+"; then
 	ok "serve listens on 127.0.0.1"
@@ -123,8 +123,16 @@ check "connect --client alice to serve: ok" "$C" test connect \
     "127.0.0.1:$SP" --name localhost --client alice@example.test
 check "connect without a client cert: --expect no-client-cert" "$C" test \
     connect "127.0.0.1:$SP" --name localhost --expect no-client-cert
+# A server-only certificate as the client's: the server's alert names the
+# reason, so both ends say client-purpose.
+check "connect with a server certificate as client: client-purpose" "$C" \
+    test connect "127.0.0.1:$SP" --name localhost --client localhost \
+    --expect client-purpose
 wait $SERVE
-is "serve stops after --count 4" "$?" "0"
+is "serve stops after --count 5" "$?" "0"
+grep -q "^connection 5: client-purpose .*client=CN=localhost" \
+    "$WORK/serve.log" && ok "log: connection 5 client-purpose" ||
+    { not_ok "log: connection 5 client-purpose"; diag "$WORK/serve.log"; }
 grep -Eq "^connection 1: ok from=127\.0\.0\.1:[0-9]+ client=.*alice@example.test" "$WORK/serve.log" &&
     ok "log: connection 1 ok with the client identity" ||
     { not_ok "log: connection 1 ok with the client identity"; diag "$WORK/serve.log"; }
