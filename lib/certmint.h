@@ -284,8 +284,11 @@ typedef struct cm_issue_opts {
 
 /*
  * Issues one certificate with a fresh key: checks the names against the
- * CA's constraints, signs, records the certificate and an event, and
- * writes the files (key 0600; temp file + rename), all or nothing.
+ * constraints of the CA and of every CA above it (a URI by its host: inside
+ * a permitted DNS suffix or IP range when the CA permits any; a URI without
+ * such a host is then refused), signs, records the certificate and an
+ * event, and writes the files (key 0600; temp file + rename), all or
+ * nothing.
  * Returns CM_E_INVALID (bad name or profile), CM_E_CONSTRAINT, CM_E_EXISTS
  * (a file exists and !force), CM_E_IO (unwritable folder, disk full),
  * CM_E_NOTFOUND / CM_E_AMBIGUOUS (CA), CM_E_PASSPHRASE, store codes.

@@ -77,6 +77,22 @@ typedef struct cm__name {
 cm_err cm__name_parse(cm__name *out, cm_ctx *ctx, const char *text);
 void cm__name_clear(cm__name *n);
 
+/*
+ * RFC 3986 3.2: the host of a URI, as name constraints judge it.  The host
+ * follows "scheme://" and any "userinfo@", and ends at ":port", '/', '?',
+ * '#' or the end.  A registered name must be a hostname (no percent-encoding,
+ * no trailing dot) and is lowered; "[v6]" and dotted IPv4 are addresses.
+ */
+typedef struct cm__uri_host {
+	cm_name_type type;  /* CM_NAME_DNS, CM_NAME_IPV4 or CM_NAME_IPV6 */
+	char host[254];     /* DNS: lower case; IP: as written, without [] */
+	unsigned char ip[16];
+	size_t iplen;
+	const char *part;   /* on failure: "host", "port" or "userinfo" */
+} cm__uri_host;
+/* Returns NULL, or why not as a clause after "its <part> ". */
+const char *cm__uri_host_parse(cm__uri_host *out, const char *uri);
+
 /* A name constraint as given to --permit. */
 typedef struct cm__constraint {
 	unsigned san_type;  /* GNUTLS_SAN_DNSNAME / IPADDRESS / RFC822NAME */
@@ -130,7 +146,8 @@ cm_err cm__profile_apply(gnutls_x509_crt_t crt, cm_ctx *ctx,
 /* Subject DN, serial hex, SHA-256 fingerprint hex and PEM of a cert. */
 cm_err cm__crt_describe(gnutls_x509_crt_t crt, cm_ctx *ctx, char **dn,
     char **serial, char **fpr, char **pem);
-/* Checks every name against crt's (a CA's) name constraints. */
+/* Checks every name against crt's (a CA's) name constraints; a URI by its
+ * host (cm__uri_host_parse), since GnuTLS does not check URIs. */
 cm_err cm__crt_check_constraints(gnutls_x509_crt_t ca, cm_ctx *ctx,
     const char *ca_name, const cm__name *names, size_t n);
 

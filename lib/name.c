@@ -182,6 +182,122 @@ cm__name_parse(cm__name *out, cm_ctx *ctx, const char *text)
 	return CM_OK;
 }
 
+static bool
+is_unreserved_or_sub_delim(unsigned char c)
+{
+	/* RFC 3986 2.3 unreserved, 2.2 sub-delims. */
+	return isalnum(c) || strchr("-._~!$&'()*+,;=", c) != NULL;
+}
+
+const char *
+cm__uri_host_parse(cm__uri_host *out, const char *uri)
+{
+	cm__uri_host h;
+	const char *p, *auth, *end, *at = NULL, *host, *hend, *why;
+	size_t len;
+
+	memset(&h, 0, sizeof(h));
+	h.part = "host";
+	out->part = h.part;
+	/* RFC 3986 3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
+	if (!isalpha((unsigned char)uri[0]))
+		return "is missing (no scheme)";
+	for (p = uri; isalnum((unsigned char)*p) || *p == '+' || *p == '-' ||
+	    *p == '.'; p++)
+		;
+	if (*p != ':')
+		return "is missing (no scheme)";
+	/* 3.2: only "//" starts an authority; "urn:x", "mailto:a@b" and
+	 * "file:/x" name no host. */
+	if (p[1] != '/' || p[2] != '/')
+		return "is missing (no '//' authority)";
+	auth = p + 3;
+	end = auth + strcspn(auth, "/?#");
+	for (p = auth; p < end; p++)
+		if (*p == '@') {
+			/* 3.2.1: no '@' in userinfo, so a second one is not
+			 * a URI; parsers disagree on which one ends it. */
+			if (at != NULL) {
+				out->part = "userinfo";
+				return "has an '@'";
+			}
+			at = p;
+		}
+	if (at != NULL) {
+		for (p = auth; p < at; p++) {
+			unsigned char c = (unsigned char)*p;
+			if (c == '%' && isxdigit((unsigned char)p[1]) &&
+			    isxdigit((unsigned char)p[2])) {
+				p += 2;
+				continue;
+			}
+			/* Refuses '\' too, which WHATWG parsers read as
+			 * '/': "https://evil.com\@a.test/" is evil.com. */
+			if (!is_unreserved_or_sub_delim(c) && c != ':') {
+				out->part = "userinfo";
+				return "has a character not allowed";
+			}
+		}
+		host = at + 1;
+	} else {
+		host = auth;
+	}
+	if (*host == '[') {
+		/* 3.2.2: IP-literal = "[" ( IPv6address / IPvFuture ) "]" */
+		hend = memchr(host, ']', (size_t)(end - host));
+		if (hend == NULL)
+			return "has no closing ']'";
+		len = (size_t)(hend - host - 1);
+		if (len == 0 || len >= sizeof(h.host))
+			return "is not an IPv6 address";
+		memcpy(h.host, host + 1, len);
+		h.host[len] = '\0';
+		if (inet_pton(AF_INET6, h.host, h.ip) != 1)
+			return "is not an IPv6 address";
+		h.type = CM_NAME_IPV6;
+		h.iplen = 16;
+		hend++;
+	} else {
+		hend = host + strcspn(host, ":");
+		if (hend > end)
+			hend = end;
+		len = (size_t)(hend - host);
+		if (len == 0)
+			return "is empty";
+		if (len >= sizeof(h.host))
+			return "is longer than 253 characters";
+		memcpy(h.host, host, len);
+		h.host[len] = '\0';
+		if (inet_pton(AF_INET, h.host, h.ip) == 1) {
+			h.type = CM_NAME_IPV4;
+			h.iplen = 4;
+		} else {
+			/* Percent-encoding, '*', a trailing dot: not LDH. */
+			if ((why = hostname_problem(h.host)) != NULL)
+				return why;
+			lower(h.host);
+			h.type = CM_NAME_DNS;
+		}
+	}
+	if (hend < end) {
+		/* 3.2.3: port = *DIGIT; an empty one is refused too. */
+		unsigned long port = 0;
+		out->part = "port";
+		if (*hend != ':' || hend + 1 == end)
+			return "is not a number";
+		for (p = hend + 1; p < end; p++) {
+			if (!isdigit((unsigned char)*p))
+				return "is not a number";
+			port = port * 10 + (unsigned long)(*p - '0');
+			if (port > 65535)
+				return "is above 65535";
+		}
+	}
+	h.part = NULL;
+	*out = h;
+	return NULL;
+}
+
 cm_err
 cm_name_classify(cm_name_type *out, cm_ctx *ctx, const char *name)
 {

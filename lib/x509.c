@@ -238,13 +238,96 @@ fail:
 	return cm__gnutls_fail(ctx, ret, "reading certificate");
 }
 
+/* What a CA's name constraints say about hosts, for URIs. */
+struct host_subtrees {
+	bool any;            /* a DNS or IP subtree, permitted or excluded */
+	bool permit_dns, permit_ip;
+};
+
+static void
+host_subtrees_of(struct host_subtrees *hs, gnutls_x509_name_constraints_t nc)
+{
+	gnutls_datum_t d;
+	unsigned i, type;
+
+	memset(hs, 0, sizeof(*hs));
+	for (i = 0; gnutls_x509_name_constraints_get_permitted(nc, i, &type,
+	    &d) == 0; i++) {
+		if (type == GNUTLS_SAN_DNSNAME)
+			hs->permit_dns = true;
+		if (type == GNUTLS_SAN_IPADDRESS)
+			hs->permit_ip = true;
+	}
+	hs->any = hs->permit_dns || hs->permit_ip;
+	for (i = 0; gnutls_x509_name_constraints_get_excluded(nc, i, &type,
+	    &d) == 0; i++)
+		if (type == GNUTLS_SAN_DNSNAME || type == GNUTLS_SAN_IPADDRESS)
+			hs->any = true;
+}
+
+/*
+ * RFC 5280 4.2.1.10 constrains a URI by its host, but GnuTLS 3.7 neither
+ * checks URIs against constraints nor enforces URI subtrees when it
+ * verifies, so certmint judges a URI here, by the subtrees of its host's
+ * kind: a name by the DNS subtrees, an address by the IP ranges.  Under
+ * permitted subtrees a URI whose host cannot be judged (none, malformed,
+ * or of a kind the CA permits none of) is refused.  Returns NULL or why.
+ */
+static const char *
+uri_problem(char *why, size_t len, gnutls_x509_name_constraints_t nc,
+    const struct host_subtrees *hs, const char *uri)
+{
+	cm__uri_host h;
+	gnutls_datum_t d;
+	const char *p;
+	char show[72];
+	bool permitted;
+	unsigned type;
+
+	if (!hs->any)
+		return NULL;
+	if ((p = cm__uri_host_parse(&h, uri)) != NULL) {
+		if (!hs->permit_dns && !hs->permit_ip)
+			return NULL;
+		snprintf(why, len, "its %s %s", h.part, p);
+		return why;
+	}
+	cm__name_quote(show, sizeof(show), h.host);
+	if (h.type == CM_NAME_DNS) {
+		permitted = hs->permit_dns;
+		type = GNUTLS_SAN_DNSNAME;
+		d.data = (unsigned char *)h.host;
+		d.size = (unsigned)strlen(h.host);
+	} else {
+		permitted = hs->permit_ip;
+		type = GNUTLS_SAN_IPADDRESS;
+		d.data = h.ip;
+		d.size = (unsigned)h.iplen;
+	}
+	if ((hs->permit_dns || hs->permit_ip) && !permitted) {
+		snprintf(why, len, "its host '%s' is %s and the CA permits "
+		    "none", show, h.type == CM_NAME_DNS ? "a DNS name" :
+		    "an IP address");
+		return why;
+	}
+	if (!gnutls_x509_name_constraints_check(nc,
+	    (gnutls_x509_subject_alt_name_t)type, &d)) {
+		snprintf(why, len, "its host is '%s'", show);
+		return why;
+	}
+	return NULL;
+}
+
 cm_err
 cm__crt_check_constraints(gnutls_x509_crt_t ca, cm_ctx *ctx,
     const char *ca_name, const cm__name *names, size_t n)
 {
 	gnutls_x509_name_constraints_t nc = NULL;
+	struct host_subtrees hs;
 	unsigned critical = 0, type;
 	gnutls_datum_t d;
+	char whybuf[128];
+	const char *why;
 	cm_err err = CM_OK;
 	size_t i;
 	int ret;
@@ -259,6 +342,7 @@ cm__crt_check_constraints(gnutls_x509_crt_t ca, cm_ctx *ctx,
 		    ca_name);
 		goto out;
 	}
+	host_subtrees_of(&hs, nc);
 	for (i = 0; i < n; i++) {
 		switch (names[i].type) {
 		case CM_NAME_DNS:
@@ -278,8 +362,17 @@ cm__crt_check_constraints(gnutls_x509_crt_t ca, cm_ctx *ctx,
 			d.data = (unsigned char *)(uintptr_t)names[i].ip;
 			d.size = (unsigned)names[i].iplen;
 			break;
+		case CM_NAME_URI:
+			why = uri_problem(whybuf, sizeof(whybuf), nc, &hs,
+			    names[i].value);
+			if (why == NULL)
+				continue;
+			err = cm__fail(ctx, CM_E_CONSTRAINT, "name '%.64s%s' "
+			    "is outside the name constraints of CA '%s': %s",
+			    names[i].value, strlen(names[i].value) > 64 ?
+			    "..." : "", ca_name, why);
+			goto out;
 		default:
-			/* certmint puts no URI constraints on its CAs. */
 			continue;
 		}
 		if (!gnutls_x509_name_constraints_check(nc,

@@ -353,6 +353,221 @@ test_constraints_to_nc(void **state)
 	gnutls_x509_name_constraints_deinit(nc);
 }
 
+struct uri_ok {
+	const char *in;
+	cm_name_type type;
+	const char *host;
+};
+
+static const struct uri_ok uris_ok[] = {
+	{ "spiffe://cluster.test/ns/web", CM_NAME_DNS, "cluster.test" },
+	{ "https://A.B.Test:8443/p", CM_NAME_DNS, "a.b.test" },
+	{ "https://a.test", CM_NAME_DNS, "a.test" },
+	{ "https://a.test?q=x:y@evil.com", CM_NAME_DNS, "a.test" },
+	{ "https://a.test#x:y@evil.com", CM_NAME_DNS, "a.test" },
+	{ "https://a.test/x:y@evil.com", CM_NAME_DNS, "a.test" },
+	/* RFC 3986 3.2.1: the host follows the userinfo. */
+	{ "https://a.test@evil.com/", CM_NAME_DNS, "evil.com" },
+	{ "https://a.test:443@evil.com/", CM_NAME_DNS, "evil.com" },
+	{ "https://u:p%40w@a.test/", CM_NAME_DNS, "a.test" },
+	{ "https://127.0.0.1:8443/", CM_NAME_IPV4, "127.0.0.1" },
+	{ "https://[::1]/", CM_NAME_IPV6, "::1" },
+	{ "https://[::1]:443/x", CM_NAME_IPV6, "::1" },
+	{ "https://[0:0::1]", CM_NAME_IPV6, "0:0::1" },
+};
+
+struct uri_bad {
+	const char *in;
+	const char *part;
+	const char *why;
+};
+
+static const struct uri_bad uris_bad[] = {
+	{ "urn:x:y", "host", "is missing (no '//' authority)" },
+	{ "mailto:a@a.test", "host", "is missing (no '//' authority)" },
+	{ "file:/etc/passwd", "host", "is missing (no '//' authority)" },
+	{ "1x://a.test", "host", "is missing (no scheme)" },
+	{ "a_b://a.test", "host", "is missing (no scheme)" },
+	{ "file:///etc/passwd", "host", "is empty" },
+	{ "https://:443/", "host", "is empty" },
+	{ "https://a.test@/", "host", "is empty" },
+	{ "https://a.test./", "host", "ends with a dot" },
+	{ "https://a%2etest/", "host", "has a character not allowed" },
+	{ "https://a.t%65st/", "host", "has a character not allowed" },
+	{ "https://*.a.test/", "host", "has a '*'" },
+	{ "https://a..test/", "host", "has an empty label" },
+	{ "https://1.2.3/", "host", "looks like an IP address" },
+	{ "https://[::1/", "host", "has no closing ']'" },
+	{ "https://[]/", "host", "is not an IPv6 address" },
+	{ "https://[v1.x]/", "host", "is not an IPv6 address" },
+	{ "https://[fe80::1%25eth0]/", "host", "is not an IPv6 address" },
+	{ "https://[127.0.0.1]/", "host", "is not an IPv6 address" },
+	{ "https://a.test:/", "port", "is not a number" },
+	{ "https://a.test:x/", "port", "is not a number" },
+	{ "https://a.test:-1/", "port", "is not a number" },
+	{ "https://a.test:65536/", "port", "is above 65535" },
+	{ "https://[::1]x/", "port", "is not a number" },
+	{ "https://a@b@a.test/", "userinfo", "has an '@'" },
+	{ "https://evil.com\\@a.test/", "userinfo",
+	    "has a character not allowed" },
+	{ "https://a%zz@a.test/", "userinfo", "has a character not allowed" },
+};
+
+static void
+test_uri_host(void **state)
+{
+	cm__uri_host h;
+	const char *why;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < UNIT_NELEM(uris_ok); i++) {
+		const struct uri_ok *c = &uris_ok[i];
+		why = cm__uri_host_parse(&h, c->in);
+		if (why != NULL || h.type != c->type ||
+		    strcmp(h.host, c->host) != 0)
+			print_error("case '%s': %s\n", c->in, why ? why : "");
+		assert_null(why);
+		assert_int_equal(h.type, c->type);
+		assert_string_equal(h.host, c->host);
+		assert_int_equal(h.iplen, c->type == CM_NAME_IPV4 ? 4 :
+		    c->type == CM_NAME_IPV6 ? 16 : 0);
+	}
+	for (i = 0; i < UNIT_NELEM(uris_bad); i++) {
+		const struct uri_bad *c = &uris_bad[i];
+		why = cm__uri_host_parse(&h, c->in);
+		if (why == NULL || strstr(why, c->why) == NULL ||
+		    strcmp(h.part, c->part) != 0)
+			print_error("case '%s': %s %s\n", c->in, h.part,
+			    why ? why : "(none)");
+		assert_non_null(why);
+		assert_substr(why, c->why);
+		assert_string_equal(h.part, c->part);
+	}
+}
+
+/*
+ * URIs under name constraints, by the subtrees of the host's kind.  CA
+ * "dev": .test, 127.0.0.0/8, ::1/128, @example.test; "ip": 10.0.0.0/8;
+ * "mail": @example.test; "except": excludes evil.test only.
+ */
+struct uri_cons {
+	const char *ca;
+	const char *name;
+	const char *msg;        /* NULL: allowed */
+};
+
+static const struct uri_cons uri_cons[] = {
+	{ "dev", "spiffe://a.test/x", NULL },
+	{ "dev", "spiffe://test/x", NULL },
+	{ "dev", "https://A.B.TEST:8443/p", NULL },
+	{ "dev", "https://evil.com@a.test/", NULL },
+	{ "dev", "https://127.0.0.1:8443/", NULL },
+	{ "dev", "https://[::1]/", NULL },
+	{ "dev", "a.test", NULL },
+	{ "dev", "spiffe://evil.com/admin", "name 'spiffe://evil.com/admin' "
+	    "is outside the name constraints of CA 'dev': its host is "
+	    "'evil.com'" },
+	{ "dev", "https://a.test@evil.com/", "name 'https://a.test@evil.com/' "
+	    "is outside the name constraints of CA 'dev': its host is "
+	    "'evil.com'" },
+	{ "dev", "ldap://evil.com", "its host is 'evil.com'" },
+	{ "dev", "https://a.test.evil.com/", "its host is 'a.test.evil.com'" },
+	{ "dev", "https://eviltest/", "its host is 'eviltest'" },
+	{ "dev", "https://10.0.0.1/", "its host is '10.0.0.1'" },
+	{ "dev", "https://[::2]/", "its host is '::2'" },
+	{ "dev", "file:///etc/passwd", "CA 'dev': its host is empty" },
+	{ "dev", "https://a.test./", "its host ends with a dot" },
+	{ "dev", "https://a%2etest/", "its host has a character not allowed" },
+	{ "dev", "https://a.test:x/", "its port is not a number" },
+	{ "dev", "https://a.test\\@evil.com/",
+	    "its userinfo has a character not allowed" },
+	{ "ip", "https://10.1.2.3/", NULL },
+	{ "ip", "https://127.0.0.1/", "its host is '127.0.0.1'" },
+	{ "ip", "spiffe://a.test/", "CA 'ip': its host 'a.test' is a DNS "
+	    "name and the CA permits none" },
+	{ "ip", "file:///x", "its host is empty" },
+	{ "dev", "https://[2001:db8::1]/", "its host is '2001:db8::1'" },
+	{ "dns", "https://[::1]/", "CA 'dns': its host '::1' is an IP "
+	    "address and the CA permits none" },
+	{ "dns", "https://127.0.0.1/", "is an IP address and the CA permits "
+	    "none" },
+	{ "dns", "spiffe://x.test/", NULL },
+	/* Mailboxes say nothing about hosts. */
+	{ "mail", "spiffe://evil.com/", NULL },
+	{ "mail", "file:///x", NULL },
+	{ "except", "https://a.test/", NULL },
+	{ "except", "file:///x", NULL },
+	{ "except", "https://x.evil.test/", "its host is 'x.evil.test'" },
+};
+
+static gnutls_x509_crt_t
+constrained_ca(cm_ctx *ctx, const char *const *permit, size_t n,
+    const char *exclude)
+{
+	gnutls_x509_name_constraints_t nc = NULL;
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t d;
+
+	assert_int_equal(gnutls_x509_name_constraints_init(&nc), 0);
+	assert_int_equal(cm__constraints_to_nc(nc, ctx, permit, n), CM_OK);
+	if (exclude != NULL) {
+		d.data = (unsigned char *)(uintptr_t)exclude;
+		d.size = (unsigned)strlen(exclude);
+		assert_int_equal(gnutls_x509_name_constraints_add_excluded(nc,
+		    GNUTLS_SAN_DNSNAME, &d), 0);
+	}
+	assert_int_equal(gnutls_x509_crt_init(&crt), 0);
+	assert_int_equal(gnutls_x509_crt_set_name_constraints(crt, nc, 1), 0);
+	gnutls_x509_name_constraints_deinit(nc);
+	return crt;
+}
+
+static void
+test_uri_constraints(void **state)
+{
+	static const char *const dev[] = { ".test", "127.0.0.0/8", "::1/128",
+	    "@example.test" };
+	static const char *const ip[] = { "10.0.0.0/8" };
+	static const char *const dns[] = { "test" };
+	static const char *const mail[] = { "@example.test" };
+	unit_fx *fx = *state;
+	gnutls_x509_crt_t cas[5];
+	static const char *const ca_names[] = { "dev", "ip", "dns", "mail",
+	    "except" };
+	cm__name n;
+	size_t i, k;
+	cm_err err;
+
+	cas[0] = constrained_ca(fx->ctx, dev, UNIT_NELEM(dev),
+	    NULL);
+	cas[1] = constrained_ca(fx->ctx, ip, UNIT_NELEM(ip),
+	    NULL);
+	cas[2] = constrained_ca(fx->ctx, dns, UNIT_NELEM(dns),
+	    NULL);
+	cas[3] = constrained_ca(fx->ctx, mail, UNIT_NELEM(mail),
+	    NULL);
+	cas[4] = constrained_ca(fx->ctx, NULL, 0, "evil.test");
+	for (i = 0; i < UNIT_NELEM(uri_cons); i++) {
+		const struct uri_cons *c = &uri_cons[i];
+		for (k = 0; strcmp(ca_names[k], c->ca) != 0; k++)
+			;
+		assert_cm_ok(fx->ctx, cm__name_parse(&n, fx->ctx, c->name));
+		err = cm__crt_check_constraints(cas[k], fx->ctx, c->ca, &n, 1);
+		cm__name_clear(&n);
+		if ((c->msg == NULL) != (err == CM_OK) || (c->msg != NULL &&
+		    strstr(cm_ctx_error(fx->ctx), c->msg) == NULL))
+			print_error("case %s '%s': %s\n", c->ca, c->name,
+			    cm_ctx_error(fx->ctx));
+		if (c->msg == NULL)
+			assert_cm_ok(fx->ctx, err);
+		else
+			assert_cm_err(fx->ctx, err, CM_E_CONSTRAINT, c->msg);
+	}
+	for (k = 0; k < UNIT_NELEM(cas); k++)
+		gnutls_x509_crt_deinit(cas[k]);
+}
+
 int
 main(void)
 {
@@ -365,6 +580,8 @@ main(void)
 		unit_test_ctx(test_constraint_ok),
 		unit_test_ctx(test_constraint_bad),
 		unit_test_ctx(test_constraints_to_nc),
+		unit_test_ctx(test_uri_host),
+		unit_test_ctx(test_uri_constraints),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
