@@ -154,12 +154,10 @@ cm__pkcs11_uri_public(const char *uri)
 	const char *q = strchr(uri, '?'), *a, *end;
 	char *out, *o, sep;
 
+	if (q == NULL)
+		return cm__strdup(uri);
 	if ((out = malloc(strlen(uri) + 1)) == NULL)
 		return NULL;
-	if (q == NULL) {
-		strcpy(out, uri);
-		return out;
-	}
 	memcpy(out, uri, (size_t)(q - uri));
 	o = out + (q - uri);
 	/* RFC 7512: query attributes separated by '&'. */
