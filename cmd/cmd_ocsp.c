@@ -34,8 +34,8 @@ static const char usage[] =
 "                    own CA only\n"
 "  --validity D      thisUpdate to nextUpdate: 1h, 1d (default), 7d\n"
 "  --count N         stop after N requests\n"
-"  --timeout T       stop after T: 30s, 10m, 2h (a bare number is\n"
-"                    seconds)\n"
+"  --timeout T       stop after T, in whole seconds: 30s, 10m, 2h (a\n"
+"                    bare number is seconds)\n"
 "  --out F           response file (an existing one is replaced)\n"
 "  --passphrase-file F  passphrase of encrypted CA or signer keys\n";
 

@@ -44,8 +44,6 @@ cm_err cm__result_classify(cm_result *r, cm_ctx *ctx, cm__hside *c,
     cm__hside *s, const cm_scenario *sc);
 cm_err cm__result_new(cm_result **out, cm_ctx *ctx, const cm_scenario *sc,
     const char *peer);
-/* Milliseconds of the monotonic clock. */
-double cm__now_ms(void);
 
 /* A listening socket on 127.0.0.1 with an ephemeral port. */
 cm_err cm__listen_loopback(int *fd, int *port, cm_ctx *ctx);
