@@ -3,7 +3,8 @@
  *
  * A request proposes; the profile decides.  From the request certmint
  * takes the public key, the subject CN and the subjectAltName names, typed
- * and checked as if given to 'certmint issue'.  Requested key usages,
+ * and checked as if given to 'certmint issue' (a CN that is no name, next
+ * to subjectAltNames, is left out).  Requested key usages,
  * basic constraints and any other extension are ignored: copying them
  * would let a request turn itself into a CA.
  */
@@ -125,9 +126,23 @@ request_names(namelist *l, cm_ctx *ctx, const char *origin,
 	ret = gnutls_x509_crq_get_dn_by_oid(crq, GNUTLS_OID_X520_COMMON_NAME,
 	    0, 0, buf, &size);
 	if (ret == 0) {
+		cm__name nm;
+		bool has_san;
+
 		buf[size] = '\0';
-		if ((err = namelist_add(l, ctx, origin, "subject CN",
-		    buf)) != CM_OK)
+		/* A CN that is no name ("My Service") is a label: with
+		 * subjectAltNames to name the subject, it is left out (the
+		 * first SAN becomes the CN); alone, it is an error. */
+		size = 0;
+		has_san = gnutls_x509_crq_get_subject_alt_name(crq, 0, NULL,
+		    &size, &type, &critical) !=
+		    GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE;
+		if (cm__name_parse(&nm, ctx, buf) == CM_OK)
+			cm__name_clear(&nm);
+		else if (has_san)
+			buf[0] = '\0';
+		if (buf[0] != '\0' && (err = namelist_add(l, ctx, origin,
+		    "subject CN", buf)) != CM_OK)
 			return err;
 	} else if (ret != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE) {
 		return cm__gnutls_fail(ctx, ret, "%s: subject", origin);

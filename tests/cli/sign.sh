@@ -117,7 +117,7 @@ expect_fail 2 "name '192.168.1.1' is outside the name constraints" \
 openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
     -keyout cn.key -subj "/CN=not a host" -out cn.csr 2>/dev/null
 expect_fail 2 "^certmint: cn.csr: subject CN: name 'not a host' has a space" \
-    "a CN that is not a name is refused" $C sign cn.csr --profile server
+    "a CN that is not a name (and no SAN) is refused" $C sign cn.csr --profile server
 cat > dn.cnf <<'T'
 [req]
 distinguished_name = dn
@@ -160,4 +160,23 @@ check "sign under the intermediate with --chain" $C sign api.csr \
 check "openssl verify -x509_strict: leaf -> Int -> Dev" openssl verify \
     -x509_strict -CAfile ca.pem -untrusted api-int-chain.pem api-int.crt
 
+# A CN that is a label, not a name: left out next to SANs (the first SAN is
+# the CN); alone, refused.
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout label.key -out label.csr -subj "/CN=My Service" \
+    -addext "subjectAltName=DNS:svc.test,DNS:svc2.test" >/dev/null 2>&1
+check "sign: a label CN next to SANs" $C sign label.csr --profile server --ca Dev \
+    --cert label.crt
+openssl x509 -in label.crt -noout -subject -ext subjectAltName >label.txt
+grep -q "CN *= *svc.test" label.txt &&
+    ! grep -q "My Service" label.txt &&
+    grep -q "DNS:svc.test, DNS:svc2.test" label.txt &&
+    ok "... CN is the first SAN, the label is gone" ||
+    { not_ok "... CN is the first SAN, the label is gone"; diag label.txt; }
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout label2.key -out label2.csr -subj "/CN=My Service" >/dev/null 2>&1
+expect_fail 2 "label2.csr: subject CN: name 'My Service'" \
+    "sign: a label CN alone is refused" $C sign label2.csr --profile server --ca Dev \
+    --cert label2.crt
+check_not "... nothing written" test -e label2.crt
 done_testing
