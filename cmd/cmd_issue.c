@@ -1,6 +1,7 @@
 /* cmd_issue.c - certmint issue: one certificate, or a batch. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -92,22 +93,51 @@ precheck(cmd_env *env, const cm_issue_opts *o)
 }
 
 /*
- * The library refuses an existing output file too, but only after the
- * dev CA of an empty store would have been made: say it first.
+ * The library refuses an existing output file, or one it cannot write,
+ * too, but only after the dev CA of an empty store (and the store) would
+ * have been made: say it first, in the library's words.
  */
 static int
 precheck_files(const cm_issue_opts *o)
 {
 	const char *files[3] = { o->cert_path, o->key_path, o->chain_path };
+	const char *slash;
+	char dir[PATH_MAX];
 	struct stat sb;
 	size_t i;
 
-	for (i = 0; i < 3 && !o->force; i++)
-		if (files[i] != NULL && lstat(files[i], &sb) == 0) {
+	for (i = 0; i < 3; i++) {
+		if (files[i] == NULL)
+			continue;
+		if (!o->force && lstat(files[i], &sb) == 0) {
 			fprintf(stderr, "certmint: %s: file exists (use --force "
 			    "to overwrite)\n", files[i]);
 			return EXIT_USAGE;
 		}
+		if ((slash = strrchr(files[i], '/')) == NULL)
+			snprintf(dir, sizeof(dir), ".");
+		else if (slash == files[i])
+			snprintf(dir, sizeof(dir), "/");
+		else
+			snprintf(dir, sizeof(dir), "%.*s",
+			    (int)(slash - files[i]), files[i]);
+		if (stat(dir, &sb) != 0) {
+			fprintf(stderr, "certmint: %s: output directory %s: "
+			    "%s\n", files[i], dir, strerror(errno));
+			return EXIT_USAGE;
+		}
+		if (!S_ISDIR(sb.st_mode)) {
+			fprintf(stderr, "certmint: %s: %s is not a directory\n",
+			    files[i], dir);
+			return EXIT_USAGE;
+		}
+		if (access(dir, W_OK | X_OK) != 0) {
+			fprintf(stderr, "certmint: %s: output directory %s is "
+			    "not writable: %s\n", files[i], dir,
+			    strerror(errno));
+			return EXIT_USAGE;
+		}
+	}
 	return EXIT_OK;
 }
 
@@ -179,6 +209,24 @@ precheck_batch(cmd_env *env, const char *path, const char *outdir,
 	return rc;
 }
 
+/*
+ * The profile loads (an unknown name is refused before the dev CA is
+ * made).
+ */
+static int
+check_profile(cmd_env *env, cm_store *st, const cm_issue_opts *o,
+    const char *kind)
+{
+	cm_profile *p = NULL;
+	cm_err err;
+
+	(void)kind;
+	if ((err = cm_profile_load(&p, env->ctx, st, o->profile)) != CM_OK)
+		return cmd_fail(env, err);
+	cm_profile_free(p);
+	return EXIT_OK;
+}
+
 /* mkcert's delight: the first issue on an empty store makes the CA. */
 static int
 ensure_ca(cmd_env *env, cm_store *st, const cm_issue_opts *io,
@@ -198,8 +246,8 @@ ensure_ca(cmd_env *env, cm_store *st, const cm_issue_opts *io,
 	cm_ca_info_list_free(list, n);
 	if (n > 0)
 		return EXIT_OK;
-	if ((rc = batch ? precheck_batch(env, batch, outdir, io->force) :
-	    precheck_files(io)) != EXIT_OK)
+	if (batch != NULL &&
+	    (rc = precheck_batch(env, batch, outdir, io->force)) != EXIT_OK)
 		return rc;
 	if ((err = cmd_new_passphrase(&pass, env, false)) != CM_OK)
 		return cmd_fail(env, err);
@@ -337,11 +385,23 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 		}
 	}
 
-	if ((batch == NULL && (err = precheck(env, &o)) != CM_OK) ||
-	    (err = cmd_open_store(&st, env, true)) != CM_OK) {
+	if (batch == NULL) {
+		if ((err = precheck(env, &o)) != CM_OK) {
+			rc = cmd_fail(env, err);
+			goto out;
+		}
+		if ((rc = precheck_files(&o)) != EXIT_OK)
+			goto out;
+	}
+	if ((err = cmd_open_store(&st, env, true)) != CM_OK) {
 		rc = cmd_fail(env, err);
 		goto out;
 	}
+	/* A profile by name may live in the store's folder: known only now,
+	 * and still before the dev CA is made. */
+	if (batch == NULL && (rc = check_profile(env, st, &o, kind)) !=
+	    EXIT_OK)
+		goto out;
 	if ((rc = ensure_ca(env, st, &o, batch, outdir)) != EXIT_OK)
 		goto out;
 	if (batch != NULL) {

@@ -176,6 +176,9 @@ main(int argc, char **argv)
 	}
 	cm_ctx_set_passphrase_fn(env.ctx, cmd_passphrase_cb, &env);
 	rc = dispatch(&env, argc - i, argv + i);
+	/* A failed command leaves no new, empty store behind. */
+	if (rc != EXIT_OK)
+		cmd_store_cleanup(&env);
 	if (env.cached_pass != NULL) {
 		explicit_bzero(env.cached_pass, strlen(env.cached_pass));
 		free(env.cached_pass);

@@ -46,6 +46,33 @@ expect_fail 2 "first\.tmpl:1: unknown key 'nope'" \
 check_not "... no store made" test -e "$S"
 is "... no file in the output directory" "$(ls -A "$OUT")" ""
 
+# Nor does an output file that cannot be written, an unknown profile, or a
+# bad argument to init: no store, no CA, no folder made for them.
+F="$WORK/fresh/sub/f.db"
+expect_fail 2 "nonexistent/a\.crt: output directory .*nonexistent: No such file" \
+    "first issue into a missing directory" \
+    $C --store "$F" issue server ok.test --cert "$WORK/nonexistent/a.crt"
+check_not "... no store (nor its folders) made" test -e "$WORK/fresh"
+echo precious >"$OUT/taken1.test.crt"
+expect_fail 2 "taken1\.test\.crt: file exists" "first issue over an existing file" \
+    $C --store "$F" issue server taken1.test
+check_not "... no store made" test -e "$WORK/fresh"
+rm "$OUT/taken1.test.crt"
+expect_fail 2 "profile 'nope' not found" "first issue with an unknown profile" \
+    $C --store "$F" issue --profile nope a.test
+check_not "... no store made" test -e "$WORK/fresh"
+expect_fail 2 "CA name '' must have" "init --name ''" \
+    $C --store "$F" init --name ""
+check_not "... no store made" test -e "$WORK/fresh"
+expect_fail 2 "--permit 'bogus/3'" "init --permit bogus/3" \
+    $C --store "$F" init --permit bogus/3
+check_not "... no store made" test -e "$WORK/fresh"
+mkdir "$WORK/keep"
+expect_fail 2 "CA name '' must have" "init --name '' in an existing folder" \
+    $C --store "$WORK/keep/k.db" init --name ""
+is "... the folder stays, empty" "$(ls -A "$WORK/keep")" ""
+is "... no file in the output directory" "$(ls -A "$OUT")" ""
+
 printf 'right one\n' >"$WORK/pass"
 printf 'wrong one\n' >"$WORK/wrong"
 export CERTMINT_PASSPHRASE="right one"
