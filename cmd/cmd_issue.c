@@ -33,6 +33,7 @@ static const char usage[] =
 "                      rsa-2048, rsa-3072, rsa-4096\n"
 "  --days D            validity (default: the profile's, 397)\n"
 "  --profile P         a profile name or a .tmpl file instead of the kind\n"
+"                      (given with a kind, its key purposes must serve it)\n"
 "  --force             overwrite existing files\n"
 "  --no-keep-key       do not keep the private key in the store (by default\n"
 "                      it is kept, encrypted when the CA key is, so that\n"
@@ -211,20 +212,36 @@ precheck_batch(cmd_env *env, const char *path, const char *outdir,
 
 /*
  * The profile loads (an unknown name is refused before the dev CA is
- * made).
+ * made), and serves the kind named with it: "issue client --profile
+ * server" would silently make a serverAuth-only certificate.  peer is
+ * both.  A profile without extendedKeyUsage serves any.
  */
 static int
 check_profile(cmd_env *env, cm_store *st, const cm_issue_opts *o,
     const char *kind)
 {
 	cm_profile *p = NULL;
+	bool server, client;
 	cm_err err;
+	int rc = EXIT_OK;
 
-	(void)kind;
 	if ((err = cm_profile_load(&p, env->ctx, st, o->profile)) != CM_OK)
 		return cmd_fail(env, err);
+	if (kind != NULL && strcmp(kind, o->profile) != 0) {
+		server = cm_profile_is_for(p, CM_VERIFY_SERVER);
+		client = cm_profile_is_for(p, CM_VERIFY_CLIENT);
+		/* What the kind needs and the profile lacks. */
+		server = !server && strcmp(kind, "client") != 0;
+		client = !client && strcmp(kind, "server") != 0;
+		if (server || client)
+			rc = cmd_usage_error("issue", "'%s' conflicts with "
+			    "--profile %s: its certificates are not for TLS "
+			    "%s; give one or the other", kind, o->profile,
+			    server && client ? "servers nor clients" :
+			    server ? "servers" : "clients");
+	}
 	cm_profile_free(p);
-	return EXIT_OK;
+	return rc;
 }
 
 /* mkcert's delight: the first issue on an empty store makes the CA. */

@@ -219,6 +219,13 @@ const char *cm_name_type_label(cm_name_type t); /* "dns", "ip", ... */
 
 typedef struct cm_profile cm_profile;
 
+/* A key purpose: of a profile, or what cm_verify() checks. */
+typedef enum cm_verify_purpose {
+	CM_VERIFY_SERVER = 0,   /* EKU must allow TLS server auth */
+	CM_VERIFY_CLIENT,       /* EKU must allow TLS client auth */
+	CM_VERIFY_ANY           /* no key purpose check */
+} cm_verify_purpose;
+
 /*
  * Loads a profile by name or path: a value containing '/' or ending in
  * ".tmpl" is a file; otherwise <store dir>/profiles/NAME.tmpl when it
@@ -233,6 +240,14 @@ cm_err cm_profile_parse(cm_profile **out, cm_ctx *ctx, const char *origin,
     const char *text, size_t len);
 void cm_profile_free(cm_profile *p);
 const char *cm_profile_name(const cm_profile *p);
+/*
+ * Whether certificates made with p serve purpose (CM_VERIFY_SERVER: TLS
+ * server authentication, CM_VERIFY_CLIENT: TLS client authentication):
+ * their extendedKeyUsage lists it (tls_www_server, tls_www_client,
+ * key_purpose_oid, anyExtendedKeyUsage), or they have none (RFC 5280
+ * 4.2.1.12: then any purpose).  CM_VERIFY_ANY: always true.
+ */
+bool cm_profile_is_for(const cm_profile *p, cm_verify_purpose purpose);
 /* NULL-terminated list of built-in profile names. */
 const char *const *cm_profile_builtin_names(void);
 
@@ -408,12 +423,6 @@ cm_err cm_outcome_parse(cm_outcome *out, cm_ctx *ctx, const char *name);
  * CM_E_INVALID names the text.
  */
 cm_err cm_time_parse(time_t *out, cm_ctx *ctx, const char *text);
-
-typedef enum cm_verify_purpose {
-	CM_VERIFY_SERVER = 0,   /* EKU must allow TLS server auth */
-	CM_VERIFY_CLIENT,       /* EKU must allow TLS client auth */
-	CM_VERIFY_ANY           /* no key purpose check */
-} cm_verify_purpose;
 
 #define CM_VERIFY_OPTS_VERSION 1
 typedef struct cm_verify_opts {
