@@ -40,7 +40,8 @@ static const char usage[] =
 "                      export and the test harness can use it)\n"
 "  --batch FILE        one request per line: 'PROFILE NAME...'; '#' comments;\n"
 "                      all or nothing, in one transaction\n"
-"  --out-dir DIR       where --batch writes (default .)\n"
+"  --out-dir DIR       where --batch writes (default .); made, with its\n"
+"                      parents, when missing\n"
 "  --threads N         key generation threads for --batch (default: cores)\n"
 "  --passphrase-file F passphrase of an encrypted CA key (or\n"
 "                      CERTMINT_PASSPHRASE, or a prompt)\n"
@@ -194,8 +195,12 @@ precheck_batch(cmd_env *env, const char *path, const char *outdir,
 			break;
 		}
 		for (k = 0; k < 2 && !force; k++) {
-			snprintf(file, sizeof(file), "%s/%s.%s",
-			    outdir ? outdir : ".", stem, k ? "key" : "crt");
+			/* Too long a path is for the library to name. */
+			if ((size_t)snprintf(file, sizeof(file), "%s%s%s.%s",
+			    outdir ? outdir : ".", outdir != NULL &&
+			    strcmp(outdir, "/") == 0 ? "" : "/", stem,
+			    k ? "key" : "crt") >= sizeof(file))
+				break;
 			if (lstat(file, &sb) == 0) {
 				fprintf(stderr, "certmint: %s:%zu: %s: file "
 				    "exists (use --force to overwrite)\n", path,
@@ -312,6 +317,8 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 	};
 	cm_issue_opts o = CM_ISSUE_OPTS_INIT;
 	cm_cert_info *res = NULL, **many = NULL;
+	char dir[PATH_MAX], made[PATH_MAX] = "";
+	size_t len;
 	cm_store *st = NULL;
 	const char *batch = NULL, *outdir = NULL, *kind = NULL;
 	char stem[256], *cert = NULL, *key = NULL;
@@ -331,7 +338,17 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 		case 'P': o.profile = optarg; break;
 		case 'f': o.force = true; break;
 		case 'b': batch = optarg; break;
-		case 'o': outdir = optarg; break;
+		case 'o':
+			/* "out/" is "out": no "out//a.crt" in messages. */
+			len = strlen(optarg);
+			while (len > 1 && optarg[len - 1] == '/')
+				len--;
+			if (len == 0 || len >= sizeof(dir))
+				return cmd_usage_error("issue", "--out-dir '%s': "
+				    "give a folder", optarg);
+			snprintf(dir, sizeof(dir), "%.*s", (int)len, optarg);
+			outdir = dir;
+			break;
 		case 'p': env->passphrase_file = optarg; break;
 		case 'j': json = true; break;
 		case 'N': o.discard_key = true; break;
@@ -419,6 +436,20 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 	if (batch == NULL && (rc = check_profile(env, st, &o, kind)) !=
 	    EXIT_OK)
 		goto out;
+	/* The output folder is made (mkdir -p) when missing, and removed
+	 * again should the batch fail. */
+	if (outdir != NULL && !cmd_mkdirs(outdir, 0755, made, sizeof(made))) {
+		fprintf(stderr, "certmint: --out-dir %s: %s\n", outdir,
+		    strerror(errno));
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (outdir != NULL && access(outdir, W_OK | X_OK) != 0) {
+		fprintf(stderr, "certmint: --out-dir %s is not writable: %s\n",
+		    outdir, strerror(errno));
+		rc = EXIT_USAGE;
+		goto out;
+	}
 	if ((rc = ensure_ca(env, st, &o, batch, outdir)) != EXIT_OK)
 		goto out;
 	if (batch != NULL) {
@@ -448,6 +479,8 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 	}
 	rc = json ? cmd_print_json(cmd_cert_json(res)) : print_result(res);
 out:
+	if (rc != EXIT_OK && outdir != NULL)
+		cmd_rmdirs(outdir, made);
 	cm_cert_info_list_free(many, n);
 	cm_cert_info_free(res);
 	cm_store_close(st);
