@@ -557,7 +557,7 @@ cm_err cm_sign_csr(cm_cert_info **out, cm_store *st, const char *csr_path,
 cm_err cm_sign_csr_mem(cm_cert_info **out, cm_store *st, const char *origin,
     const void *data, size_t len, const cm_sign_opts *o);
 
-#define CM_RENEW_OPTS_VERSION 1
+#define CM_RENEW_OPTS_VERSION 2  /* 1 (without profile) is accepted */
 typedef struct cm_renew_opts {
 	unsigned version;
 	bool rekey;                  /* new key; else the kept key is reused */
@@ -567,9 +567,12 @@ typedef struct cm_renew_opts {
 	const char *key_path;
 	const char *chain_path;
 	bool force;
+	const char *profile;         /* version 2: a profile name or file
+	                                instead of the recorded one; NULL:
+	                                the recorded one */
 } cm_renew_opts;
 #define CM_RENEW_OPTS_INIT { CM_RENEW_OPTS_VERSION, false, false, 0, NULL, \
-	NULL, NULL, false }
+	NULL, NULL, false, NULL }
 
 /*
  * Renews a certificate (see cm_cert_find for ref): the same names, profile,
@@ -577,7 +580,10 @@ typedef struct cm_renew_opts {
  * the inventory with status "superseded" (replaced, not revoked: it keeps
  * working until it expires and stays off CRLs), or with revoke_old status
  * "revoked", reason superseded.  Without rekey the key kept in the store is
- * reused: CM_E_NOTFOUND when it was not kept (use rekey).  A certificate
+ * reused: CM_E_NOTFOUND when it was not kept (use rekey).  The recorded
+ * profile is loaded again by name (cm_profile_load), unless o->profile
+ * names another: CM_E_NOTFOUND for one that was a file, and for an
+ * imported certificate (profile "imported").  A certificate
  * revoked for keyCompromise is renewed with rekey only; CA certificates are
  * not renewed here (CM_E_INVALID).  Event "renew", in one transaction.
  */
