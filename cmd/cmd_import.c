@@ -186,7 +186,7 @@ cmd_import(cmd_env *env, int argc, char **argv)
 	}
 	/* An empty store takes the passphrase given, as init does. */
 	if ((err = cmd_new_passphrase(&pass, env, false)) != CM_OK) {
-		rc = cmd_exit_code(err);
+		rc = cmd_fail(env, err);
 		goto out;
 	}
 	o.passphrase = pass;

@@ -40,16 +40,22 @@ int
 cmd_fail(cmd_env *env, cm_err err)
 {
 	const char *m = cm_ctx_error(env->ctx);
+	int rc = cmd_exit_code(err);
 
-	if (err == CM_E_PASSPHRASE && env->pass_error[0] != '\0')
+	if (err == CM_E_PASSPHRASE && env->pass_error[0] != '\0') {
 		m = env->pass_error;
+		/* A --passphrase-file that cannot be read (or holds none) is
+		 * bad input, like a --password-file: not a crypto error. */
+		if (env->pass_bad_input)
+			rc = EXIT_USAGE;
+	}
 	/* Messages quote names from argv and files: one line, whatever
 	 * they hold. */
 	fputs("certmint: ", stderr);
 	for (m = m[0] ? m : cm_strerror(err); *m; m++)
 		fputc((unsigned char)*m < ' ' || *m == 0x7f ? '?' : *m, stderr);
 	fputc('\n', stderr);
-	return cmd_exit_code(err);
+	return rc;
 }
 
 int
@@ -274,6 +280,7 @@ pass_from_file(cmd_env *env, char *buf, size_t len, const char *path)
 	ssize_t r;
 	size_t n;
 
+	env->pass_bad_input = true;
 	if (fd < 0) {
 		snprintf(env->pass_error, sizeof(env->pass_error), "%s: %s",
 		    path, strerror(errno));
@@ -295,6 +302,7 @@ pass_from_file(cmd_env *env, char *buf, size_t len, const char *path)
 		    "first line (the passphrase) is empty", path);
 		return CM_E_PASSPHRASE;
 	}
+	env->pass_bad_input = false;
 	return CM_OK;
 }
 

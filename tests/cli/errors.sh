@@ -158,20 +158,36 @@ fails 2 "k\.test\.key.*exists" "existing key file (no cert written)" \
     $C issue server k.test $P
 is "... content unchanged" "$(cat "$OUT/k.test.key")" "precious key"
 
-# Passphrases: wrong (4), missing file (4).
+# Passphrases: wrong (4); a passphrase file that cannot be read, or holds
+# none, is bad input (2), as a --password-file is, in every command.
 fails 4 "wrong passphrase" "wrong --passphrase-file" \
     $C issue server w.test --passphrase-file "$WORK/wrong"
 fails 4 "wrong passphrase" "wrong CERTMINT_PASSPHRASE" \
     env CERTMINT_PASSPHRASE=nope $C issue server w.test
-fails 4 "missing-pass" "missing passphrase file" \
+fails 2 "missing-pass: No such file" "missing passphrase file" \
     $C issue server w.test --passphrase-file "$WORK/missing-pass"
+fails 2 "missing-pass: No such file" "crl: missing passphrase file" \
+    $C crl --passphrase-file "$WORK/missing-pass"
+printf 'new one\n' >"$WORK/newpass"
+fails 2 "missing-pass: No such file" "passwd: missing passphrase file" \
+    $C passwd --passphrase-file "$WORK/missing-pass" \
+    --new-passphrase-file "$WORK/newpass"
+printf 'p12 pw\n' >"$WORK/p12pw"
+fails 2 "missing-pass: No such file" "export: missing passphrase file" \
+    $C export ok.test --format p12 --out "$OUT/ok.p12" \
+    --password-file "$WORK/p12pw" --passphrase-file "$WORK/missing-pass"
+fails 2 "missing-pass: No such file" "ca create: missing passphrase file" \
+    $C ca create Sub --parent "certmint dev CA" \
+    --passphrase-file "$WORK/missing-pass"
+fails 2 "ro: Is a directory" "a directory as passphrase file" \
+    $C issue server w.test --passphrase-file "$RO"
 fails 4 "passphrase" "no passphrase and no terminal" \
     setsid $C issue server w.test </dev/null
 : >"$WORK/empty-pass"
-expect_fail 4 "empty-pass.*empty" "init with an empty passphrase file" \
+expect_fail 2 "empty-pass.*empty" "init with an empty passphrase file" \
     $C --store "$WORK/e.db" init --passphrase-file "$WORK/empty-pass"
 check_not "... no store created" test -e "$WORK/e.db"
-expect_fail 4 "missing-pass.*No such file" "init with a missing passphrase file" \
+expect_fail 2 "missing-pass.*No such file" "init with a missing passphrase file" \
     $C --store "$WORK/e.db" init --passphrase-file "$WORK/missing-pass"
 expect_fail 4 "CERTMINT_PASSPHRASE is empty" "init with CERTMINT_PASSPHRASE=''" \
     env CERTMINT_PASSPHRASE= $C --store "$WORK/e.db" init
