@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -44,7 +45,7 @@ print_state(cm_store *st, const cm_ca_info *ca)
 }
 
 static void
-print_ca(const cm_ca_info *ca)
+print_ca(const cm_ca_info *ca, const char *crl_url, const char *ocsp_url)
 {
 	char nb[32], na[32];
 	size_t i;
@@ -65,6 +66,10 @@ print_ca(const cm_ca_info *ca)
 	for (i = 0; i < ca->npermitted; i++)
 		printf("%s %s\n", i == 0 ? "permits     " : "            ",
 		    ca->permitted[i]);
+	if (crl_url != NULL)
+		printf("CRL URL:     %s\n", crl_url);
+	if (ocsp_url != NULL)
+		printf("OCSP URL:    %s\n", ocsp_url);
 	printf("issued       %zu\n", ca->issued);
 }
 
@@ -79,6 +84,8 @@ cmd_ca(cmd_env *env, int argc, char **argv)
 	};
 	cm_store *st = NULL;
 	cm_ca_info **list = NULL, *ca = NULL;
+	char *crl_url = NULL, *ocsp_url = NULL;
+	json_t *j;
 	size_t n = 0, i;
 	bool pem = false, json = false;
 	const char *sub;
@@ -147,22 +154,32 @@ cmd_ca(cmd_env *env, int argc, char **argv)
 			return cmd_usage_error("ca", "show takes one NAME");
 		if ((err = cmd_open_store(&st, env, false)) != CM_OK ||
 		    (err = cm_ca_get(&ca, st, optind < argc ? argv[optind] :
-		    NULL)) != CM_OK) {
+		    NULL)) != CM_OK || (!pem && (err = cm_ca_get_urls(&crl_url,
+		    &ocsp_url, st, ca->name)) != CM_OK)) {
 			rc = cmd_fail(env, err);
 			goto out;
 		}
-		if (pem)
+		if (pem) {
 			fputs(ca->pem, stdout);
-		else if (json)
-			rc = cmd_print_json(cmd_ca_json(ca));
-		else
-			print_ca(ca);
+		} else if (json) {
+			/* Set by 'ca set': null until then. */
+			j = cmd_ca_json(ca);
+			json_object_set_new(j, "crl_url", crl_url ?
+			    json_string(crl_url) : json_null());
+			json_object_set_new(j, "ocsp_url", ocsp_url ?
+			    json_string(ocsp_url) : json_null());
+			rc = cmd_print_json(j);
+		} else {
+			print_ca(ca, crl_url, ocsp_url);
+		}
 		if (!pem && !json)
 			print_state(st, ca);
 	} else {
 		return cmd_usage_error("ca", "unknown subcommand '%s'", sub);
 	}
 out:
+	free(crl_url);
+	free(ocsp_url);
 	cm_ca_info_list_free(list, n);
 	cm_ca_info_free(ca);
 	cm_store_close(st);
