@@ -22,6 +22,44 @@ static const char usage[] =
 "  --pem        print the CA certificate (PEM), e.g. to trust it\n"
 "  --json       machine-readable output\n";
 
+static const char usage_list[] =
+"usage: certmint ca list [--json]\n"
+"\n"
+"Lists every CA in the store: name, key type, end of validity, the\n"
+"certificates it issued, its parent.\n"
+"\n"
+"  --json       machine-readable output\n";
+
+static const char usage_show[] =
+"usage: certmint ca show [NAME] [--pem | --json]\n"
+"\n"
+"Shows one CA: subject, serial, key, validity, fingerprint, name\n"
+"constraints, path length, the CRL and OCSP URLs set by 'ca set', the\n"
+"certificates it issued and its state.  NAME may be left out when the\n"
+"store has one CA.\n"
+"\n"
+"  --pem        print the CA certificate (PEM), e.g. to trust it\n"
+"  --json       machine-readable output\n";
+
+/* The help of the subcommand named in argv (getopt keeps the order of the
+ * words that are no options), else the group's. */
+static const char *
+help_for(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (argv[i][0] == '-')
+			continue;
+		if (strcmp(argv[i], "list") == 0)
+			return usage_list;
+		if (strcmp(argv[i], "show") == 0)
+			return usage_show;
+		break;
+	}
+	return usage;
+}
+
 /* An intermediate is also a certificate of its parent: revoked or not. */
 static void
 print_state(cm_store *st, const cm_ca_info *ca)
@@ -107,14 +145,14 @@ cmd_ca(cmd_env *env, int argc, char **argv)
 			json = true;
 			break;
 		case 'h':
-			fputs(usage, stdout);
+			fputs(help_for(argc, argv), stdout);
 			return EXIT_OK;
 		default:
 			return cmd_bad_option("ca", argv);
 		}
 	}
 	if (optind >= argc)
-		return cmd_usage_error("ca", "say list or show");
+		return cmd_usage_error("ca", "say create, list, show or set");
 	sub = argv[optind++];
 	if (pem && json)
 		return cmd_usage_error("ca", "--pem and --json exclude each "

@@ -15,9 +15,11 @@
 static const char usage[] =
 "usage: certmint issue server|client|peer NAME... [--ca N] [--cert F]\n"
 "                      [--key F] [--chain F] [--key-type T] [--days D]\n"
-"                      [--profile P] [--force] [--json]\n"
+"                      [--profile P] [--force] [--no-keep-key]\n"
+"                      [--passphrase-file F] [--json]\n"
 "       certmint issue --batch FILE [--out-dir DIR] [--ca N] [--key-type T]\n"
-"                      [--days D] [--threads N] [--force] [--json]\n"
+"                      [--days D] [--threads N] [--force] [--no-keep-key]\n"
+"                      [--passphrase-file F] [--json]\n"
 "\n"
 "Issues a certificate with a fresh key, records it in the store and writes\n"
 "NAME.crt and NAME.key (0600) for the first name.  The first name is the\n"

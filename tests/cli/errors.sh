@@ -249,6 +249,36 @@ check "certmint help issue" $C help issue
 out_has "... is issue --help" '^usage: certmint issue'
 expect_fail 2 "unknown command 'nope'" "certmint help nope" $C help nope
 
+# A subcommand's help is its own, however it is asked for.
+check "certmint help ca create" $C help ca create
+out_has "... is ca create --help" '^usage: certmint ca create NAME --parent CA \[--pathlen'
+check "certmint help test serve" $C help test serve
+out_has "... is test serve --help" '^usage: certmint test serve'
+check "certmint ca list --help" $C ca list --help
+out_has "... is ca list's" '^usage: certmint ca list \[--json\]$'
+check "certmint ca show --help" $C ca show --help
+out_has "... is ca show's" '^usage: certmint ca show '
+check "certmint help ca show" $C help ca show
+out_has "... is ca show's" '^usage: certmint ca show '
+fails 2 "certmint ca: say create, list, show or set" \
+    "'ca' alone names every subcommand" $C ca
+
+# The usage lines name every option the help describes.
+usage_complete() {
+	"$@" --help >"$WORK/help" 2>&1
+	grep -E '^ +--' "$WORK/help" | grep -oE -- '--[a-z][a-z0-9-]*' |
+	    sort -u >"$WORK/help.body"
+	sed -n '1,/^$/p' "$WORK/help" | grep -oE -- '--[a-z][a-z0-9-]*' |
+	    sort -u >"$WORK/help.usage"
+	is "usage of '$*' names every option it describes" \
+	    "$(comm -23 "$WORK/help.body" "$WORK/help.usage" | tr '\n' ' ')" ""
+}
+for cmd in init issue "ca list" "ca show" "ca create" renew sign list show \
+    revoke export import trust passwd verify status; do
+	# shellcheck disable=SC2086
+	usage_complete $C $cmd
+done
+
 # A store newer than the binary: refused (3), never written.
 cp "$S" "$WORK/new.db"
 sqlite3 "$WORK/new.db" "PRAGMA user_version = 99; PRAGMA journal_mode =
