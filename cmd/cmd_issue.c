@@ -44,7 +44,8 @@ static const char usage[] =
 "                      all or nothing, in one transaction\n"
 "  --out-dir DIR       where --batch writes (default .); made, with its\n"
 "                      parents, when missing\n"
-"  --threads N         key generation threads for --batch (default: cores)\n"
+"  --threads N         key generation threads for --batch, 1-256\n"
+"                      (default: one per core)\n"
 "  --passphrase-file F passphrase of an encrypted CA key (or\n"
 "                      CERTMINT_PASSPHRASE, or a prompt)\n"
 "  --json              print the result as JSON\n";
@@ -364,9 +365,13 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 't':
-			if (!cmd_parse_uint(optarg, 256, &threads))
+			/* 0 would be the library's "one per core": that is
+			 * what leaving the option out says. */
+			if (!cmd_parse_uint(optarg, 256, &threads) ||
+			    threads == 0)
 				return cmd_usage_error("issue", "--threads '%s' "
-				    "is not a number (0-256)", optarg);
+				    "is not a number of threads (1-256; leave "
+				    "it out for one per core)", optarg);
 			break;
 		case 'S':
 			return cmd_usage_error("issue", "--passphrase: a "

@@ -127,6 +127,19 @@ expect_fail 2 "empty\.txt: no request" "a batch without requests" \
     $C issue --batch "$WORK/empty.txt" --out-dir "$WORK/o2"
 expect_fail 2 "--batch takes no names" "--batch with names" \
     $C issue --batch "$WORK/ex.txt" extra.test
+# --threads: 1 to 256; 0 is no number of threads (leaving it out is one
+# per core).
+for t in 0 257 x -1; do
+	expect_fail 2 "--threads '$t' is not a number of threads \(1-256" \
+	    "--threads $t is refused" \
+	    $C issue --batch "$WORK/ex.txt" --out-dir "$WORK/o2" --threads "$t"
+done
+is "... no row added" "$(snapshot)" "$before"
+check "--threads 1 works" $C issue --batch "$WORK/ex.txt" \
+    --out-dir "$WORK/t1" --threads 1
+rm -r "$WORK/t1"
+before=$(snapshot)
+
 # A missing --out-dir is made (parents too), and removed again when the
 # batch fails; "DIR/" gives no "DIR//" in messages.
 expect_fail 2 "bad7\.txt:7: .*bad\.\.name\.test" \
