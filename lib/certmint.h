@@ -340,7 +340,10 @@ typedef struct cm_list_filter {
 	unsigned version;
 	const char *status;  /* "valid", "expired", "revoked", ...; NULL: all */
 	const char *ca;      /* NULL: all CAs */
-	const char *name;    /* a name among the SANs; NULL: any */
+	const char *name;    /* a name among the SANs; DNS names and an
+	                        email's domain compare without case, an
+	                        email's local part and URIs exactly; NULL:
+	                        any */
 	time_t expiring;     /* >0: valid and expiring within this many s */
 } cm_list_filter;
 #define CM_LIST_FILTER_INIT { CM_LIST_FILTER_VERSION, NULL, NULL, NULL, 0 }
