@@ -99,8 +99,9 @@ precheck(cmd_env *env, const cm_issue_opts *o)
 
 /*
  * The library refuses an existing output file, or one it cannot write,
- * too, but only after the dev CA of an empty store (and the store) would
- * have been made: say it first, in the library's words.
+ * too, but only after the dev CA of an empty store would have been made:
+ * say it first, in the library's words (the store made for it goes again:
+ * cmd_store_cleanup).
  */
 static int
 precheck_files(const cm_issue_opts *o)
@@ -271,8 +272,8 @@ ensure_ca(cmd_env *env, cm_store *st, const cm_issue_opts *io,
 	cm_ca_info_list_free(list, n);
 	if (n > 0)
 		return EXIT_OK;
-	if (batch != NULL &&
-	    (rc = precheck_batch(env, batch, outdir, io->force)) != EXIT_OK)
+	if ((rc = batch ? precheck_batch(env, batch, outdir, io->force) :
+	    precheck_files(io)) != EXIT_OK)
 		return rc;
 	if ((err = cmd_new_passphrase(&pass, env, false)) != CM_OK)
 		return cmd_fail(env, err);
@@ -426,13 +427,9 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 		}
 	}
 
-	if (batch == NULL) {
-		if ((err = precheck(env, &o)) != CM_OK) {
-			rc = cmd_fail(env, err);
-			goto out;
-		}
-		if ((rc = precheck_files(&o)) != EXIT_OK)
-			goto out;
+	if (batch == NULL && (err = precheck(env, &o)) != CM_OK) {
+		rc = cmd_fail(env, err);
+		goto out;
 	}
 	if ((err = cmd_open_store(&st, env, true)) != CM_OK) {
 		rc = cmd_fail(env, err);
