@@ -29,7 +29,8 @@ typedef struct cmd_env {
 	bool pass_bad_input;          /* ... because a --passphrase-file could
 	                                 not be read: bad input (exit 2) */
 	char created_store[4096];     /* the store this run created, or "" */
-	char created_dir[4096];       /* the highest folder made for it, or "" */
+	char created_dir[4096];       /* the highest folder made for it, or
+	                                 "" */
 } cmd_env;
 
 typedef int (*cmd_fn)(cmd_env *env, int argc, char **argv);

@@ -348,8 +348,8 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 			while (len > 1 && optarg[len - 1] == '/')
 				len--;
 			if (len == 0 || len >= sizeof(dir))
-				return cmd_usage_error("issue", "--out-dir '%s': "
-				    "give a folder", optarg);
+				return cmd_usage_error("issue", "--out-dir "
+				    "'%s': give a folder", optarg);
 			snprintf(dir, sizeof(dir), "%.*s", (int)len, optarg);
 			outdir = dir;
 			break;
