@@ -26,6 +26,11 @@ typedef struct cmd_env {
 	char pass_error[512];         /* why no passphrase could be had: the
 	                                 one line cmd_fail prints for
 	                                 CM_E_PASSPHRASE, when set */
+	bool pass_bad_input;          /* ... because a --passphrase-file could
+	                                 not be read: bad input (exit 2) */
+	char created_store[4096];     /* the store this run created, or "" */
+	char created_dir[4096];       /* the highest folder made for it, or
+	                                 "" */
 } cmd_env;
 
 typedef int (*cmd_fn)(cmd_env *env, int argc, char **argv);
@@ -47,8 +52,20 @@ int cmd_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int cmd_exit_code(cm_err err);
 
-/* Opens the store (--store, CERTMINT_STORE, XDG default). */
+/* Opens the store (--store, CERTMINT_STORE, XDG default).  With create,
+ * a store that was not there is remembered in env for
+ * cmd_store_cleanup(). */
 cm_err cmd_open_store(cm_store **out, cmd_env *env, bool create);
+/* After a failed command: removes the store this run created, and the
+ * folders made for it, when it holds no CA (another certmint may have
+ * made one since). */
+void cmd_store_cleanup(cmd_env *env);
+/* mkdir -p dir with mode; [out] made: the highest folder it created ("" if
+ * none), for cmd_rmdirs().  false with errno set on failure. */
+bool cmd_mkdirs(const char *dir, unsigned mode, char *made, size_t len);
+/* Removes the empty folders from dir up to and including made (from
+ * cmd_mkdirs); nothing when made is "". */
+void cmd_rmdirs(const char *dir, const char *made);
 
 /* Passphrase sources: --passphrase-file, CERTMINT_PASSPHRASE, a prompt on
  * the terminal.  Never argv. */

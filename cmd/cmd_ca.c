@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -20,6 +21,44 @@ static const char usage[] =
 "               certmint ca set --help)\n"
 "  --pem        print the CA certificate (PEM), e.g. to trust it\n"
 "  --json       machine-readable output\n";
+
+static const char usage_list[] =
+"usage: certmint ca list [--json]\n"
+"\n"
+"Lists every CA in the store: name, key type, end of validity, the\n"
+"certificates it issued, its parent.\n"
+"\n"
+"  --json       machine-readable output\n";
+
+static const char usage_show[] =
+"usage: certmint ca show [NAME] [--pem | --json]\n"
+"\n"
+"Shows one CA: subject, serial, key, validity, fingerprint, name\n"
+"constraints, path length, the CRL and OCSP URLs set by 'ca set', the\n"
+"certificates it issued and its state.  NAME may be left out when the\n"
+"store has one CA.\n"
+"\n"
+"  --pem        print the CA certificate (PEM), e.g. to trust it\n"
+"  --json       machine-readable output\n";
+
+/* The help of the subcommand named in argv (getopt keeps the order of the
+ * words that are no options), else the group's. */
+static const char *
+help_for(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (argv[i][0] == '-')
+			continue;
+		if (strcmp(argv[i], "list") == 0)
+			return usage_list;
+		if (strcmp(argv[i], "show") == 0)
+			return usage_show;
+		break;
+	}
+	return usage;
+}
 
 /* An intermediate is also a certificate of its parent: revoked or not. */
 static void
@@ -44,7 +83,7 @@ print_state(cm_store *st, const cm_ca_info *ca)
 }
 
 static void
-print_ca(const cm_ca_info *ca)
+print_ca(const cm_ca_info *ca, const char *crl_url, const char *ocsp_url)
 {
 	char nb[32], na[32];
 	size_t i;
@@ -65,6 +104,10 @@ print_ca(const cm_ca_info *ca)
 	for (i = 0; i < ca->npermitted; i++)
 		printf("%s %s\n", i == 0 ? "permits     " : "            ",
 		    ca->permitted[i]);
+	if (crl_url != NULL)
+		printf("CRL URL:     %s\n", crl_url);
+	if (ocsp_url != NULL)
+		printf("OCSP URL:    %s\n", ocsp_url);
 	printf("issued       %zu\n", ca->issued);
 }
 
@@ -79,6 +122,8 @@ cmd_ca(cmd_env *env, int argc, char **argv)
 	};
 	cm_store *st = NULL;
 	cm_ca_info **list = NULL, *ca = NULL;
+	char *crl_url = NULL, *ocsp_url = NULL;
+	json_t *j;
 	size_t n = 0, i;
 	bool pem = false, json = false;
 	const char *sub;
@@ -100,14 +145,14 @@ cmd_ca(cmd_env *env, int argc, char **argv)
 			json = true;
 			break;
 		case 'h':
-			fputs(usage, stdout);
+			fputs(help_for(argc, argv), stdout);
 			return EXIT_OK;
 		default:
 			return cmd_bad_option("ca", argv);
 		}
 	}
 	if (optind >= argc)
-		return cmd_usage_error("ca", "say list or show");
+		return cmd_usage_error("ca", "say create, list, show or set");
 	sub = argv[optind++];
 	if (pem && json)
 		return cmd_usage_error("ca", "--pem and --json exclude each "
@@ -147,22 +192,32 @@ cmd_ca(cmd_env *env, int argc, char **argv)
 			return cmd_usage_error("ca", "show takes one NAME");
 		if ((err = cmd_open_store(&st, env, false)) != CM_OK ||
 		    (err = cm_ca_get(&ca, st, optind < argc ? argv[optind] :
-		    NULL)) != CM_OK) {
+		    NULL)) != CM_OK || (!pem && (err = cm_ca_get_urls(&crl_url,
+		    &ocsp_url, st, ca->name)) != CM_OK)) {
 			rc = cmd_fail(env, err);
 			goto out;
 		}
-		if (pem)
+		if (pem) {
 			fputs(ca->pem, stdout);
-		else if (json)
-			rc = cmd_print_json(cmd_ca_json(ca));
-		else
-			print_ca(ca);
+		} else if (json) {
+			/* Set by 'ca set': null until then. */
+			j = cmd_ca_json(ca);
+			json_object_set_new(j, "crl_url", crl_url ?
+			    json_string(crl_url) : json_null());
+			json_object_set_new(j, "ocsp_url", ocsp_url ?
+			    json_string(ocsp_url) : json_null());
+			rc = cmd_print_json(j);
+		} else {
+			print_ca(ca, crl_url, ocsp_url);
+		}
 		if (!pem && !json)
 			print_state(st, ca);
 	} else {
 		return cmd_usage_error("ca", "unknown subcommand '%s'", sub);
 	}
 out:
+	free(crl_url);
+	free(ocsp_url);
 	cm_ca_info_list_free(list, n);
 	cm_ca_info_free(ca);
 	cm_store_close(st);

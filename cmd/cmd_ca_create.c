@@ -117,7 +117,7 @@ cmd_ca_create(cmd_env *env, int argc, char **argv)
 	o.permit = permit;
 	/* A passphrase from file or environment also encrypts the new key. */
 	if ((err = cmd_new_passphrase(&pass, env, false)) != CM_OK)
-		return cmd_exit_code(err);
+		return cmd_fail(env, err);
 	o.passphrase = pass;
 	if ((err = cmd_open_store(&st, env, false)) != CM_OK ||
 	    (err = cm_ca_create(&ca, st, &o)) != CM_OK) {

@@ -32,6 +32,37 @@ static const char usage[] =
 "                       the one whose signature verifies)\n"
 "  --json               print the result as JSON\n";
 
+/*
+ * Whether path holds a certificate (PEM, or DER: a SEQUENCE whose first
+ * element is the TBSCertificate SEQUENCE) rather than a PKCS#12 file (RFC
+ * 7292 4: the PFX SEQUENCE starts with the INTEGER version).  A file that
+ * cannot be read is not: the library names it.
+ */
+static bool
+is_certificate_file(const char *path)
+{
+	static const char *const labels[] = { "-----BEGIN CERTIFICATE-----",
+	    "-----BEGIN X509 CERTIFICATE-----",
+	    "-----BEGIN TRUSTED CERTIFICATE-----" };
+	char buf[32768];
+	const unsigned char *u = (const unsigned char *)buf;
+	size_t n, i, hdr;
+	FILE *f;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	for (i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
+		if (memmem(buf, n, labels[i], strlen(labels[i])) != NULL)
+			return true;
+	if (n < 4 || u[0] != 0x30)
+		return false;
+	hdr = u[1] < 0x80 ? 2 : 2 + (size_t)(u[1] & 0x7f);
+	return hdr < n && u[hdr] == 0x30;
+}
+
 int
 cmd_import(cmd_env *env, int argc, char **argv)
 {
@@ -131,6 +162,12 @@ cmd_import(cmd_env *env, int argc, char **argv)
 		return cmd_usage_error("import", "--ca goes with --issued");
 	/* A PKCS#12 file (no --key) always has a password; a key file
 	 * only when it is encrypted, and then it comes from a file or env. */
+	if (o.key_path == NULL && is_certificate_file(o.cert_path)) {
+		fprintf(stderr, "certmint: %s: a PEM or DER certificate needs "
+		    "its key (--key): only a PKCS#12 file carries one\n",
+		    o.cert_path);
+		return EXIT_USAGE;
+	}
 	if (o.key_path == NULL) {
 		if ((rc = cmd_read_password(&password, pwfile,
 		    "CERTMINT_IMPORT_PASSWORD", "Password of the PKCS#12 file",
@@ -149,7 +186,7 @@ cmd_import(cmd_env *env, int argc, char **argv)
 	}
 	/* An empty store takes the passphrase given, as init does. */
 	if ((err = cmd_new_passphrase(&pass, env, false)) != CM_OK) {
-		rc = cmd_exit_code(err);
+		rc = cmd_fail(env, err);
 		goto out;
 	}
 	o.passphrase = pass;

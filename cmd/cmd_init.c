@@ -11,8 +11,8 @@
 
 static const char usage[] =
 "usage: certmint init [--name N] [--key-type T] [--days D] [--permit NAME]...\n"
-"                     [--passphrase-file F | --ask-passphrase] [--json]\n"
-"                     [--key-uri pkcs11:URI]\n"
+"                     [--passphrase-file F | --ask-passphrase] [--profile P]\n"
+"                     [--key-uri pkcs11:URI] [--json]\n"
 "\n"
 "Creates a self-signed root CA in the store (created if absent).\n"
 "\n"

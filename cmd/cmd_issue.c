@@ -1,6 +1,7 @@
 /* cmd_issue.c - certmint issue: one certificate, or a batch. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -14,9 +15,11 @@
 static const char usage[] =
 "usage: certmint issue server|client|peer NAME... [--ca N] [--cert F]\n"
 "                      [--key F] [--chain F] [--key-type T] [--days D]\n"
-"                      [--profile P] [--force] [--json]\n"
+"                      [--profile P] [--force] [--no-keep-key]\n"
+"                      [--passphrase-file F] [--json]\n"
 "       certmint issue --batch FILE [--out-dir DIR] [--ca N] [--key-type T]\n"
-"                      [--days D] [--threads N] [--force] [--json]\n"
+"                      [--days D] [--threads N] [--force] [--no-keep-key]\n"
+"                      [--passphrase-file F] [--json]\n"
 "\n"
 "Issues a certificate with a fresh key, records it in the store and writes\n"
 "NAME.crt and NAME.key (0600) for the first name.  The first name is the\n"
@@ -32,14 +35,17 @@ static const char usage[] =
 "                      rsa-2048, rsa-3072, rsa-4096\n"
 "  --days D            validity (default: the profile's, 397)\n"
 "  --profile P         a profile name or a .tmpl file instead of the kind\n"
+"                      (given with a kind, its key purposes must serve it)\n"
 "  --force             overwrite existing files\n"
 "  --no-keep-key       do not keep the private key in the store (by default\n"
 "                      it is kept, encrypted when the CA key is, so that\n"
 "                      export and the test harness can use it)\n"
 "  --batch FILE        one request per line: 'PROFILE NAME...'; '#' comments;\n"
 "                      all or nothing, in one transaction\n"
-"  --out-dir DIR       where --batch writes (default .)\n"
-"  --threads N         key generation threads for --batch (default: cores)\n"
+"  --out-dir DIR       where --batch writes (default .); made, with its\n"
+"                      parents, when missing\n"
+"  --threads N         key generation threads for --batch, 1-256\n"
+"                      (default: one per core)\n"
 "  --passphrase-file F passphrase of an encrypted CA key (or\n"
 "                      CERTMINT_PASSPHRASE, or a prompt)\n"
 "  --json              print the result as JSON\n";
@@ -92,22 +98,52 @@ precheck(cmd_env *env, const cm_issue_opts *o)
 }
 
 /*
- * The library refuses an existing output file too, but only after the
- * dev CA of an empty store would have been made: say it first.
+ * The library refuses an existing output file, or one it cannot write,
+ * too, but only after the dev CA of an empty store would have been made:
+ * say it first, in the library's words (the store made for it goes again:
+ * cmd_store_cleanup).
  */
 static int
 precheck_files(const cm_issue_opts *o)
 {
 	const char *files[3] = { o->cert_path, o->key_path, o->chain_path };
+	const char *slash;
+	char dir[PATH_MAX];
 	struct stat sb;
 	size_t i;
 
-	for (i = 0; i < 3 && !o->force; i++)
-		if (files[i] != NULL && lstat(files[i], &sb) == 0) {
+	for (i = 0; i < 3; i++) {
+		if (files[i] == NULL)
+			continue;
+		if (!o->force && lstat(files[i], &sb) == 0) {
 			fprintf(stderr, "certmint: %s: file exists (use --force "
 			    "to overwrite)\n", files[i]);
 			return EXIT_USAGE;
 		}
+		if ((slash = strrchr(files[i], '/')) == NULL)
+			snprintf(dir, sizeof(dir), ".");
+		else if (slash == files[i])
+			snprintf(dir, sizeof(dir), "/");
+		else
+			snprintf(dir, sizeof(dir), "%.*s",
+			    (int)(slash - files[i]), files[i]);
+		if (stat(dir, &sb) != 0) {
+			fprintf(stderr, "certmint: %s: output directory %s: "
+			    "%s\n", files[i], dir, strerror(errno));
+			return EXIT_USAGE;
+		}
+		if (!S_ISDIR(sb.st_mode)) {
+			fprintf(stderr, "certmint: %s: %s is not a directory\n",
+			    files[i], dir);
+			return EXIT_USAGE;
+		}
+		if (access(dir, W_OK | X_OK) != 0) {
+			fprintf(stderr, "certmint: %s: output directory %s is "
+			    "not writable: %s\n", files[i], dir,
+			    strerror(errno));
+			return EXIT_USAGE;
+		}
+	}
 	return EXIT_OK;
 }
 
@@ -163,8 +199,12 @@ precheck_batch(cmd_env *env, const char *path, const char *outdir,
 			break;
 		}
 		for (k = 0; k < 2 && !force; k++) {
-			snprintf(file, sizeof(file), "%s/%s.%s",
-			    outdir ? outdir : ".", stem, k ? "key" : "crt");
+			/* Too long a path is for the library to name. */
+			if ((size_t)snprintf(file, sizeof(file), "%s%s%s.%s",
+			    outdir ? outdir : ".", outdir != NULL &&
+			    strcmp(outdir, "/") == 0 ? "" : "/", stem,
+			    k ? "key" : "crt") >= sizeof(file))
+				break;
 			if (lstat(file, &sb) == 0) {
 				fprintf(stderr, "certmint: %s:%zu: %s: file "
 				    "exists (use --force to overwrite)\n", path,
@@ -176,6 +216,40 @@ precheck_batch(cmd_env *env, const char *path, const char *outdir,
 	}
 	free(line);
 	fclose(f);
+	return rc;
+}
+
+/*
+ * The profile loads (an unknown name is refused before the dev CA is
+ * made), and serves the kind named with it: "issue client --profile
+ * server" would silently make a serverAuth-only certificate.  peer is
+ * both.  A profile without extendedKeyUsage serves any.
+ */
+static int
+check_profile(cmd_env *env, cm_store *st, const cm_issue_opts *o,
+    const char *kind)
+{
+	cm_profile *p = NULL;
+	bool server, client;
+	cm_err err;
+	int rc = EXIT_OK;
+
+	if ((err = cm_profile_load(&p, env->ctx, st, o->profile)) != CM_OK)
+		return cmd_fail(env, err);
+	if (kind != NULL && strcmp(kind, o->profile) != 0) {
+		server = cm_profile_is_for(p, CM_VERIFY_SERVER);
+		client = cm_profile_is_for(p, CM_VERIFY_CLIENT);
+		/* What the kind needs and the profile lacks. */
+		server = !server && strcmp(kind, "client") != 0;
+		client = !client && strcmp(kind, "server") != 0;
+		if (server || client)
+			rc = cmd_usage_error("issue", "'%s' conflicts with "
+			    "--profile %s: its certificates are not for TLS "
+			    "%s; give one or the other", kind, o->profile,
+			    server && client ? "servers nor clients" :
+			    server ? "servers" : "clients");
+	}
+	cm_profile_free(p);
 	return rc;
 }
 
@@ -247,6 +321,8 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 	};
 	cm_issue_opts o = CM_ISSUE_OPTS_INIT;
 	cm_cert_info *res = NULL, **many = NULL;
+	char dir[PATH_MAX], made[PATH_MAX] = "";
+	size_t len;
 	cm_store *st = NULL;
 	const char *batch = NULL, *outdir = NULL, *kind = NULL;
 	char stem[256], *cert = NULL, *key = NULL;
@@ -266,7 +342,17 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 		case 'P': o.profile = optarg; break;
 		case 'f': o.force = true; break;
 		case 'b': batch = optarg; break;
-		case 'o': outdir = optarg; break;
+		case 'o':
+			/* "out/" is "out": no "out//a.crt" in messages. */
+			len = strlen(optarg);
+			while (len > 1 && optarg[len - 1] == '/')
+				len--;
+			if (len == 0 || len >= sizeof(dir))
+				return cmd_usage_error("issue", "--out-dir "
+				    "'%s': give a folder", optarg);
+			snprintf(dir, sizeof(dir), "%.*s", (int)len, optarg);
+			outdir = dir;
+			break;
 		case 'p': env->passphrase_file = optarg; break;
 		case 'j': json = true; break;
 		case 'N': o.discard_key = true; break;
@@ -280,9 +366,13 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 				return EXIT_USAGE;
 			break;
 		case 't':
-			if (!cmd_parse_uint(optarg, 256, &threads))
+			/* 0 would be the library's "one per core": that is
+			 * what leaving the option out says. */
+			if (!cmd_parse_uint(optarg, 256, &threads) ||
+			    threads == 0)
 				return cmd_usage_error("issue", "--threads '%s' "
-				    "is not a number (0-256)", optarg);
+				    "is not a number of threads (1-256; leave "
+				    "it out for one per core)", optarg);
 			break;
 		case 'S':
 			return cmd_usage_error("issue", "--passphrase: a "
@@ -337,9 +427,31 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 		}
 	}
 
-	if ((batch == NULL && (err = precheck(env, &o)) != CM_OK) ||
-	    (err = cmd_open_store(&st, env, true)) != CM_OK) {
+	if (batch == NULL && (err = precheck(env, &o)) != CM_OK) {
 		rc = cmd_fail(env, err);
+		goto out;
+	}
+	if ((err = cmd_open_store(&st, env, true)) != CM_OK) {
+		rc = cmd_fail(env, err);
+		goto out;
+	}
+	/* A profile by name may live in the store's folder: known only now,
+	 * and still before the dev CA is made. */
+	if (batch == NULL && (rc = check_profile(env, st, &o, kind)) !=
+	    EXIT_OK)
+		goto out;
+	/* The output folder is made (mkdir -p) when missing, and removed
+	 * again should the batch fail. */
+	if (outdir != NULL && !cmd_mkdirs(outdir, 0755, made, sizeof(made))) {
+		fprintf(stderr, "certmint: --out-dir %s: %s\n", outdir,
+		    strerror(errno));
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	if (outdir != NULL && access(outdir, W_OK | X_OK) != 0) {
+		fprintf(stderr, "certmint: --out-dir %s is not writable: %s\n",
+		    outdir, strerror(errno));
+		rc = EXIT_USAGE;
 		goto out;
 	}
 	if ((rc = ensure_ca(env, st, &o, batch, outdir)) != EXIT_OK)
@@ -371,6 +483,8 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 	}
 	rc = json ? cmd_print_json(cmd_cert_json(res)) : print_result(res);
 out:
+	if (rc != EXIT_OK && outdir != NULL)
+		cmd_rmdirs(outdir, made);
 	cm_cert_info_list_free(many, n);
 	cm_cert_info_free(res);
 	cm_store_close(st);

@@ -9,12 +9,15 @@
 
 static const char usage[] =
 "usage: certmint renew SERIAL|NAME [--rekey] [--revoke-old] [--cert F]\n"
-"                      [--key F] [--chain F] [--days D] [--force] [--json]\n"
+"                      [--key F] [--chain F] [--days D] [--profile P]\n"
+"                      [--force] [--passphrase-file F] [--json]\n"
 "\n"
 "Issues a successor: the same names, profile, CA and key type, a new serial\n"
 "and validity.  Without --rekey the key kept in the store is reused (a\n"
 "certificate signed from a request, or issued with --no-keep-key, has none:\n"
-"use --rekey).  The old certificate stays in the inventory:\n"
+"use --rekey).  Only a profile's name is recorded: a certificate issued\n"
+"with a profile file, or imported, is renewed with --profile.  The old\n"
+"certificate stays in the inventory:\n"
 "\n"
 "  superseded   (default) replaced, not revoked: it keeps working until it\n"
 "               expires, stays off CRLs, and can still be revoked\n"
@@ -25,6 +28,8 @@ static const char usage[] =
 "  --cert F, --key F   output files (default NAME.crt, NAME.key)\n"
 "  --chain F           also write the issuers up to, not including, the root\n"
 "  --days D            validity (default: the profile's)\n"
+"  --profile P         a profile name or a .tmpl file instead of the\n"
+"                      recorded profile\n"
 "  --force             overwrite existing files\n"
 "  --passphrase-file F passphrase of an encrypted CA key\n"
 "  --json              print the new certificate as JSON\n";
@@ -40,6 +45,7 @@ cmd_renew(cmd_env *env, int argc, char **argv)
 		{ "chain", required_argument, NULL, 'H' },
 		{ "days", required_argument, NULL, 'd' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "profile", required_argument, NULL, 'P' },
 		{ "passphrase-file", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -62,6 +68,7 @@ cmd_renew(cmd_env *env, int argc, char **argv)
 		case 'K': o.key_path = optarg; break;
 		case 'H': o.chain_path = optarg; break;
 		case 'f': o.force = true; break;
+		case 'P': o.profile = optarg; break;
 		case 'p': env->passphrase_file = optarg; break;
 		case 'j': json = true; break;
 		case 'd':

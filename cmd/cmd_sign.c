@@ -9,7 +9,7 @@
 
 static const char usage[] =
 "usage: certmint sign REQ.csr --profile P [--ca N] [--cert F] [--chain F]\n"
-"                     [--days D] [--force] [--json]\n"
+"                     [--days D] [--force] [--passphrase-file F] [--json]\n"
 "\n"
 "Signs a PKCS#10 certificate request (PEM or DER) made elsewhere, e.g. by\n"
 "'openssl req -new' or 'certtool --generate-request': the private key never\n"

@@ -87,20 +87,28 @@ dispatch(cmd_env *env, int argc, char **argv)
 	return EXIT_USAGE;
 }
 
+/* "help ca create" is "ca create --help": every word goes along. */
 static int
 cmd_help(cmd_env *env, int argc, char **argv)
 {
-	char *sub[3];
+	char *sub[8];
+	int i, n = 0;
 
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "-h") == 0) {
 		usage(stdout);
 		return EXIT_OK;
 	}
-	sub[0] = argv[1];
-	sub[1] = (char *)"--help";
-	sub[2] = NULL;
-	return dispatch(env, 2, sub);
+	if (argc > 4) {
+		fprintf(stderr, "certmint help: give a command and at most "
+		    "two subcommands (see certmint help)\n");
+		return EXIT_USAGE;
+	}
+	for (i = 1; i < argc; i++)
+		sub[n++] = argv[i];
+	sub[n++] = (char *)"--help";
+	sub[n] = NULL;
+	return dispatch(env, n, sub);
 }
 
 /*
@@ -176,6 +184,9 @@ main(int argc, char **argv)
 	}
 	cm_ctx_set_passphrase_fn(env.ctx, cmd_passphrase_cb, &env);
 	rc = dispatch(&env, argc - i, argv + i);
+	/* A failed command leaves no new, empty store behind. */
+	if (rc != EXIT_OK)
+		cmd_store_cleanup(&env);
 	if (env.cached_pass != NULL) {
 		explicit_bzero(env.cached_pass, strlen(env.cached_pass));
 		free(env.cached_pass);

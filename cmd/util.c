@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -40,16 +41,22 @@ int
 cmd_fail(cmd_env *env, cm_err err)
 {
 	const char *m = cm_ctx_error(env->ctx);
+	int rc = cmd_exit_code(err);
 
-	if (err == CM_E_PASSPHRASE && env->pass_error[0] != '\0')
+	if (err == CM_E_PASSPHRASE && env->pass_error[0] != '\0') {
 		m = env->pass_error;
+		/* A --passphrase-file that cannot be read (or holds none) is
+		 * bad input, like a --password-file: not a crypto error. */
+		if (env->pass_bad_input)
+			rc = EXIT_USAGE;
+	}
 	/* Messages quote names from argv and files: one line, whatever
 	 * they hold. */
 	fputs("certmint: ", stderr);
 	for (m = m[0] ? m : cm_strerror(err); *m; m++)
 		fputc((unsigned char)*m < ' ' || *m == 0x7f ? '?' : *m, stderr);
 	fputc('\n', stderr);
-	return cmd_exit_code(err);
+	return rc;
 }
 
 int
@@ -65,11 +72,109 @@ cmd_usage_error(const char *cmd, const char *fmt, ...)
 	return EXIT_USAGE;
 }
 
+/*
+ * The highest folder of dir (itself included) that does not exist, in out;
+ * "" when dir exists or that cannot be told.  The spelling is dir's, so
+ * that cmd_rmdirs() can walk up to it.
+ */
+static void
+highest_missing(char *out, size_t len, const char *dir)
+{
+	char d[4096], *slash;
+	struct stat sb;
+	size_t n;
+
+	out[0] = '\0';
+	if ((size_t)snprintf(d, sizeof(d), "%s", dir) >= sizeof(d))
+		return;
+	for (;;) {
+		for (n = strlen(d); n > 1 && d[n - 1] == '/'; n--)
+			d[n - 1] = '\0';
+		if (d[0] == '\0' || stat(d, &sb) == 0 || errno != ENOENT)
+			return;
+		snprintf(out, len, "%s", d);
+		if ((slash = strrchr(d, '/')) == NULL || slash == d)
+			return;
+		*slash = '\0';
+	}
+}
+
+bool
+cmd_mkdirs(const char *dir, unsigned mode, char *made, size_t len)
+{
+	char d[4096];
+	struct stat sb;
+	size_t i, n;
+
+	highest_missing(made, len, dir);
+	if ((n = strlen(dir)) >= sizeof(d)) {
+		errno = ENAMETOOLONG;
+		return false;
+	}
+	memcpy(d, dir, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (d[i] != '/' && d[i] != '\0')
+			continue;
+		d[i] = '\0';
+		if (mkdir(d, (mode_t)mode) != 0 && errno != EEXIST) {
+			int saved = errno;
+			cmd_rmdirs(dir, made);
+			errno = saved;
+			return false;
+		}
+		d[i] = i == n ? '\0' : '/';
+	}
+	if (stat(dir, &sb) != 0)
+		return false;
+	if (!S_ISDIR(sb.st_mode)) {
+		errno = ENOTDIR;
+		return false;
+	}
+	return true;
+}
+
+void
+cmd_rmdirs(const char *dir, const char *made)
+{
+	char d[4096], *slash;
+	size_t n;
+
+	if (made == NULL || made[0] == '\0' ||
+	    (size_t)snprintf(d, sizeof(d), "%s", dir) >= sizeof(d))
+		return;
+	for (;;) {
+		for (n = strlen(d); n > 1 && d[n - 1] == '/'; n--)
+			d[n - 1] = '\0';
+		/* Only empty folders go: whatever else is there stays. */
+		if (rmdir(d) != 0 && errno != ENOENT)
+			return;
+		if (strcmp(d, made) == 0 || (slash = strrchr(d, '/')) == NULL ||
+		    slash == d)
+			return;
+		*slash = '\0';
+	}
+}
+
+/* The folder of a file path: "" for one in the current folder. */
+static void
+dir_of(char *buf, size_t len, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL || slash == path)
+		buf[0] = '\0';
+	else
+		snprintf(buf, len, "%.*s", (int)(slash - path), path);
+}
+
 cm_err
 cmd_open_store(cm_store **out, cmd_env *env, bool create)
 {
 	const char *path = env->store_path;
 	const char *busy = getenv("CERTMINT_BUSY_TIMEOUT");
+	char dir[4096], top[4096] = "";
+	struct stat sb;
+	bool absent = false;
 	unsigned ms;
 	cm_err err;
 
@@ -80,8 +185,20 @@ cmd_open_store(cm_store **out, cmd_env *env, bool create)
 			return err;
 		path = env->default_path;
 	}
+	if (create && stat(path, &sb) != 0 && errno == ENOENT) {
+		absent = true;
+		dir_of(dir, sizeof(dir), path);
+		highest_missing(top, sizeof(top), dir);
+	}
 	err = cm_store_open(out, env->ctx, path,
 	    create ? CM_STORE_CREATE : 0);
+	/* What this run made, for cmd_store_cleanup() should it fail. */
+	if (absent && env->created_store[0] == '\0') {
+		snprintf(env->created_store, sizeof(env->created_store), "%s",
+		    path);
+		snprintf(env->created_dir, sizeof(env->created_dir), "%s",
+		    top);
+	}
 	/* A store that is not there is a store error (exit 3), like one
 	 * that cannot be read. */
 	if (err == CM_E_NOTFOUND)
@@ -89,6 +206,41 @@ cmd_open_store(cm_store **out, cmd_env *env, bool create)
 	if (err == CM_OK && busy != NULL && cmd_parse_uint(busy, 3600000, &ms))
 		cm_store_set_busy_timeout(*out, (int)ms);
 	return err;
+}
+
+void
+cmd_store_cleanup(cmd_env *env)
+{
+	static const char *const extra[] = { "-wal", "-shm", "-journal" };
+	const char *path = env->created_store;
+	cm_ca_info **list = NULL;
+	cm_store *st = NULL;
+	char side[4096 + 16], dir[4096];
+	struct stat sb;
+	size_t n = 0, i;
+	bool keep = false;
+
+	if (path[0] == '\0')
+		return;
+	if (stat(path, &sb) == 0) {
+		/* A CA in it is someone's work: a concurrent certmint may
+		 * have made it since this run created the file. */
+		if (cm_store_open(&st, env->ctx, path, 0) == CM_OK)
+			keep = cm_ca_list(&list, &n, st) != CM_OK || n > 0;
+		else
+			keep = sb.st_size > 0;
+		cm_ca_info_list_free(list, n);
+		cm_store_close(st);
+		if (keep)
+			return;
+		unlink(path);
+		for (i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
+			snprintf(side, sizeof(side), "%s%s", path, extra[i]);
+			unlink(side);
+		}
+	}
+	dir_of(dir, sizeof(dir), path);
+	cmd_rmdirs(dir, env->created_dir);
 }
 
 /* Reads one line from fd into buf without echo when it is a terminal. */
@@ -129,6 +281,7 @@ pass_from_file(cmd_env *env, char *buf, size_t len, const char *path)
 	ssize_t r;
 	size_t n;
 
+	env->pass_bad_input = true;
 	if (fd < 0) {
 		snprintf(env->pass_error, sizeof(env->pass_error), "%s: %s",
 		    path, strerror(errno));
@@ -150,6 +303,7 @@ pass_from_file(cmd_env *env, char *buf, size_t len, const char *path)
 		    "first line (the passphrase) is empty", path);
 		return CM_E_PASSPHRASE;
 	}
+	env->pass_bad_input = false;
 	return CM_OK;
 }
 

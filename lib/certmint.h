@@ -219,6 +219,13 @@ const char *cm_name_type_label(cm_name_type t); /* "dns", "ip", ... */
 
 typedef struct cm_profile cm_profile;
 
+/* A key purpose: of a profile, or what cm_verify() checks. */
+typedef enum cm_verify_purpose {
+	CM_VERIFY_SERVER = 0,   /* EKU must allow TLS server auth */
+	CM_VERIFY_CLIENT,       /* EKU must allow TLS client auth */
+	CM_VERIFY_ANY           /* no key purpose check */
+} cm_verify_purpose;
+
 /*
  * Loads a profile by name or path: a value containing '/' or ending in
  * ".tmpl" is a file; otherwise <store dir>/profiles/NAME.tmpl when it
@@ -233,6 +240,14 @@ cm_err cm_profile_parse(cm_profile **out, cm_ctx *ctx, const char *origin,
     const char *text, size_t len);
 void cm_profile_free(cm_profile *p);
 const char *cm_profile_name(const cm_profile *p);
+/*
+ * Whether certificates made with p serve purpose (CM_VERIFY_SERVER: TLS
+ * server authentication, CM_VERIFY_CLIENT: TLS client authentication):
+ * their extendedKeyUsage lists it (tls_www_server, tls_www_client,
+ * key_purpose_oid, anyExtendedKeyUsage), or they have none (RFC 5280
+ * 4.2.1.12: then any purpose).  CM_VERIFY_ANY: always true.
+ */
+bool cm_profile_is_for(const cm_profile *p, cm_verify_purpose purpose);
 /* NULL-terminated list of built-in profile names. */
 const char *const *cm_profile_builtin_names(void);
 
@@ -328,7 +343,10 @@ typedef struct cm_list_filter {
 	unsigned version;
 	const char *status;  /* "valid", "expired", "revoked", ...; NULL: all */
 	const char *ca;      /* NULL: all CAs */
-	const char *name;    /* a name among the SANs; NULL: any */
+	const char *name;    /* a name among the SANs; DNS names and an
+	                        email's domain compare without case, an
+	                        email's local part and URIs exactly; NULL:
+	                        any */
 	time_t expiring;     /* >0: valid and expiring within this many s */
 } cm_list_filter;
 #define CM_LIST_FILTER_INIT { CM_LIST_FILTER_VERSION, NULL, NULL, NULL, 0 }
@@ -412,12 +430,6 @@ cm_err cm_outcome_parse(cm_outcome *out, cm_ctx *ctx, const char *name);
  * CM_E_INVALID names the text.
  */
 cm_err cm_time_parse(time_t *out, cm_ctx *ctx, const char *text);
-
-typedef enum cm_verify_purpose {
-	CM_VERIFY_SERVER = 0,   /* EKU must allow TLS server auth */
-	CM_VERIFY_CLIENT,       /* EKU must allow TLS client auth */
-	CM_VERIFY_ANY           /* no key purpose check */
-} cm_verify_purpose;
 
 #define CM_VERIFY_OPTS_VERSION 1
 typedef struct cm_verify_opts {
@@ -552,7 +564,7 @@ cm_err cm_sign_csr(cm_cert_info **out, cm_store *st, const char *csr_path,
 cm_err cm_sign_csr_mem(cm_cert_info **out, cm_store *st, const char *origin,
     const void *data, size_t len, const cm_sign_opts *o);
 
-#define CM_RENEW_OPTS_VERSION 1
+#define CM_RENEW_OPTS_VERSION 2  /* 1 (without profile) is accepted */
 typedef struct cm_renew_opts {
 	unsigned version;
 	bool rekey;                  /* new key; else the kept key is reused */
@@ -562,9 +574,12 @@ typedef struct cm_renew_opts {
 	const char *key_path;
 	const char *chain_path;
 	bool force;
+	const char *profile;         /* version 2: a profile name or file
+	                                instead of the recorded one; NULL:
+	                                the recorded one */
 } cm_renew_opts;
 #define CM_RENEW_OPTS_INIT { CM_RENEW_OPTS_VERSION, false, false, 0, NULL, \
-	NULL, NULL, false }
+	NULL, NULL, false, NULL }
 
 /*
  * Renews a certificate (see cm_cert_find for ref): the same names, profile,
@@ -572,7 +587,10 @@ typedef struct cm_renew_opts {
  * the inventory with status "superseded" (replaced, not revoked: it keeps
  * working until it expires and stays off CRLs), or with revoke_old status
  * "revoked", reason superseded.  Without rekey the key kept in the store is
- * reused: CM_E_NOTFOUND when it was not kept (use rekey).  A certificate
+ * reused: CM_E_NOTFOUND when it was not kept (use rekey).  The recorded
+ * profile is loaded again by name (cm_profile_load), unless o->profile
+ * names another: CM_E_NOTFOUND for one that was a file, and for an
+ * imported certificate (profile "imported").  A certificate
  * revoked for keyCompromise is renewed with rekey only; CA certificates are
  * not renewed here (CM_E_INVALID).  Event "renew", in one transaction.
  */

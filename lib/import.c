@@ -233,8 +233,9 @@ cm_ca_import(cm_ca_info **out, cm_store *st, const cm_ca_import_opts *o)
 			goto out;
 	} else {
 		if (o->key_path == NULL) {
-			err = cm__fail(ctx, CM_E_INVALID, "%s: a certificate "
-			    "needs its key (--key)", o->cert_path);
+			err = cm__fail(ctx, CM_E_INVALID, "%s: a PEM or DER "
+			    "certificate needs its key (--key): only a PKCS#12 "
+			    "file carries one", o->cert_path);
 			goto out;
 		}
 		if ((err = cm__file_read(ctx, o->key_path, IMPORT_MAX_INPUT, &kdata,

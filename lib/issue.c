@@ -860,7 +860,7 @@ batch_line(batch_req *br, cm_ctx *ctx, const char *line, const char *outdir,
 {
 	char *tok, *save = NULL, stem[256], m[CM_ERRBUF];
 	size_t words = 0;
-	const char *c;
+	const char *c, *sep;
 	cm_err err;
 
 	memset(br, 0, sizeof(*br));
@@ -890,11 +890,14 @@ batch_line(batch_req *br, cm_ctx *ctx, const char *line, const char *outdir,
 		snprintf(m, sizeof(m), "%s", ctx->err);
 		return cm__fail(ctx, err, "%s:%zu: %s", path, lineno, m);
 	}
-	if (asprintf(&br->cert, "%s/%s.crt", outdir, stem) < 0) {
+	/* "out/" names the folder as well as "out": no "out//a.crt". */
+	sep = outdir[0] != '\0' && outdir[strlen(outdir) - 1] == '/' ? "" :
+	    "/";
+	if (asprintf(&br->cert, "%s%s%s.crt", outdir, sep, stem) < 0) {
 		br->cert = NULL;
 		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
 	}
-	if (asprintf(&br->key, "%s/%s.key", outdir, stem) < 0) {
+	if (asprintf(&br->key, "%s%s%s.key", outdir, sep, stem) < 0) {
 		br->key = NULL;
 		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
 	}

@@ -88,6 +88,29 @@ cm_profile_name(const cm_profile *p)
 	return p->name;
 }
 
+bool
+cm_profile_is_for(const cm_profile *p, cm_verify_purpose purpose)
+{
+	/* RFC 5280 4.2.1.12: id-kp-serverAuth, id-kp-clientAuth and
+	 * anyExtendedKeyUsage. */
+	const char *oid = purpose == CM_VERIFY_SERVER ? "1.3.6.1.5.5.7.3.1" :
+	    "1.3.6.1.5.5.7.3.2";
+	size_t i;
+
+	if (purpose == CM_VERIFY_ANY)
+		return true;
+	if ((purpose == CM_VERIFY_SERVER && p->tls_www_server) ||
+	    (purpose == CM_VERIFY_CLIENT && p->tls_www_client))
+		return true;
+	for (i = 0; i < p->nkey_purpose_oid; i++)
+		if (strcmp(p->key_purpose_oid[i], oid) == 0 ||
+		    strcmp(p->key_purpose_oid[i], "2.5.29.37.0") == 0)
+			return true;
+	/* No extendedKeyUsage at all: any purpose. */
+	return !p->tls_www_server && !p->tls_www_client &&
+	    p->nkey_purpose_oid == 0;
+}
+
 static void
 free_list(char **v, size_t n)
 {

@@ -55,19 +55,37 @@ cm_renew(cm_cert_info **out, cm_store *st, const char *ref,
 	cm_profile *prof = NULL;
 	gnutls_x509_privkey_t xkey = NULL;
 	char details[160], m[CM_ERRBUF];
+	const char *profile = NULL;
 	cm_key_type kt;
 	cm_err err;
 
 	if (o == NULL)
 		o = &def;
-	if (o->version != CM_RENEW_OPTS_VERSION)
+	if (o->version != 1 && o->version != CM_RENEW_OPTS_VERSION)
 		return cm__fail(ctx, CM_E_INVALID, "renew: options version %u "
 		    "is unknown", o->version);
+	if (o->version >= 2 && o->profile != NULL)
+		profile = o->profile;
 	if ((err = cm_cert_find(&old, st, ref)) != CM_OK)
 		return err;
-	if ((err = cm_profile_load(&prof, ctx, st, old->profile)) != CM_OK) {
+	if (profile == NULL)
+		profile = old->profile;
+	if ((err = cm_profile_load(&prof, ctx, st, profile)) != CM_OK) {
 		snprintf(m, sizeof(m), "%s", cm_ctx_error(ctx));
-		err = cm__fail(ctx, err, "certificate %s: %s", old->serial, m);
+		/* Only a profile's name is recorded: a file's is gone, an
+		 * imported certificate never had one. */
+		if (err == CM_E_NOTFOUND && profile == old->profile &&
+		    strcmp(old->profile, "imported") == 0)
+			err = cm__fail(ctx, err, "certificate %s was imported: "
+			    "imported certificates need --profile NAME|FILE to "
+			    "be renewed", old->serial);
+		else if (err == CM_E_NOTFOUND && profile == old->profile)
+			err = cm__fail(ctx, err, "certificate %s: profile '%s' "
+			    "not found (issued from a file?): renew with "
+			    "--profile FILE", old->serial, old->profile);
+		else
+			err = cm__fail(ctx, err, "certificate %s: %s",
+			    old->serial, m);
 		goto out;
 	}
 	if (prof->ca) {
@@ -104,7 +122,7 @@ cm_renew(cm_cert_info **out, cm_store *st, const char *ref,
 	src.key_type = kt;
 	src.in_tx = renew_in_tx;
 	src.arg = &rs;
-	io.profile = old->profile;
+	io.profile = profile;
 	io.ca = old->ca;
 	io.names = (const char *const *)old->names;
 	io.nnames = old->nnames;

@@ -928,11 +928,21 @@ cm__store_cert_list(cm_cert_info ***out, size_t *n, cm_store *st,
 	time_t now = cm_ctx_now(st->ctx);
 	const char *status = f ? f->status : NULL;
 
-	/* One statement, every filter optional through NULL parameters. */
+	/*
+	 * One statement, every filter optional through NULL parameters.
+	 * Names compare as their kind does: DNS names (RFC 4343) and an
+	 * email's domain without case, an email's local part and a URI
+	 * exactly (RFC 5280 7.5, 7.4); cm_cert_find() finds a first name
+	 * without case too.
+	 */
 	if ((err = prepare(st, &s, "SELECT " CERT_COLUMNS
 	    "WHERE (?2 IS NULL OR a.name = ?2) "
 	    "AND (?3 IS NULL OR c.id IN (SELECT cert_id FROM cert_names "
-	    "WHERE name = ?3)) "
+	    "WHERE name = ?3 OR (type IN ('dns', 'wildcard') AND "
+	    "name = ?3 COLLATE NOCASE) OR (type = 'email' AND "
+	    "instr(?3, '@') > 0 AND substr(name, 1, instr(name, '@')) = "
+	    "substr(?3, 1, instr(?3, '@')) AND substr(name, instr(name, "
+	    "'@') + 1) = substr(?3, instr(?3, '@') + 1) COLLATE NOCASE))) "
 	    "AND (?4 IS NULL OR (?4 = 'expired' AND c.status = 'valid' AND "
 	    "c.not_after < ?1) OR (?4 = 'valid' AND c.status = 'valid' AND "
 	    "c.not_after >= ?1) OR (?4 NOT IN ('valid', 'expired') AND "

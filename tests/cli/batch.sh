@@ -127,9 +127,39 @@ expect_fail 2 "empty\.txt: no request" "a batch without requests" \
     $C issue --batch "$WORK/empty.txt" --out-dir "$WORK/o2"
 expect_fail 2 "--batch takes no names" "--batch with names" \
     $C issue --batch "$WORK/ex.txt" extra.test
-expect_fail 2 "nonexistent" "--out-dir that does not exist" \
-    $C issue --batch "$WORK/ex.txt" --out-dir "$WORK/nonexistent"
+# --threads: 1 to 256; 0 is no number of threads (leaving it out is one
+# per core).
+for t in 0 257 x -1; do
+	expect_fail 2 "--threads '$t' is not a number of threads \(1-256" \
+	    "--threads $t is refused" \
+	    $C issue --batch "$WORK/ex.txt" --out-dir "$WORK/o2" --threads "$t"
+done
 is "... no row added" "$(snapshot)" "$before"
+check "--threads 1 works" $C issue --batch "$WORK/ex.txt" \
+    --out-dir "$WORK/t1" --threads 1
+rm -r "$WORK/t1"
+before=$(snapshot)
+
+# A missing --out-dir is made (parents too), and removed again when the
+# batch fails; "DIR/" gives no "DIR//" in messages.
+expect_fail 2 "bad7\.txt:7: .*bad\.\.name\.test" \
+    "a bad batch into a missing --out-dir" \
+    $C issue --batch "$WORK/bad7.txt" --out-dir "$WORK/nonexistent/sub"
+check_not "... leaves no folder behind" test -e "$WORK/nonexistent"
+is "... no row added" "$(snapshot)" "$before"
+echo keep >"$WORK/o2/z3.test.crt"
+expect_fail 2 "ex\.txt:3: [^ ]*/o2/z3\.test\.crt: file exists" \
+    "--out-dir DIR/: the message says DIR/FILE" \
+    $C issue --batch "$WORK/ex.txt" --out-dir "$WORK/o2/"
+check_not "... not DIR//FILE" grep -q "//" "$WORK/err"
+rm "$WORK/o2/z3.test.crt"
+check "a missing --out-dir DIR/ is made, with its parents" \
+    sh -c "umask 022; $C issue --batch '$WORK/ex.txt' --out-dir '$WORK/made/sub/'"
+is "... mode 0755" "$(stat -c %a "$WORK/made" "$WORK/made/sub" | tr '\n' ' ')" \
+    "755 755 "
+is "... the certificates are in it" "$(ls "$WORK/made/sub" | tr '\n' ' ')" \
+    "z1.test.crt z1.test.key z2.test.crt z2.test.key z3.test.crt z3.test.key "
+before=$(snapshot)
 
 # The progress bar: not when stderr is a file or a pipe ...
 printf 'server g%d.test\n' 1 2 3 4 5 6 7 8 9 10 >"$WORK/ten.txt"

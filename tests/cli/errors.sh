@@ -46,6 +46,33 @@ expect_fail 2 "first\.tmpl:1: unknown key 'nope'" \
 check_not "... no store made" test -e "$S"
 is "... no file in the output directory" "$(ls -A "$OUT")" ""
 
+# Nor does an output file that cannot be written, an unknown profile, or a
+# bad argument to init: no store, no CA, no folder made for them.
+F="$WORK/fresh/sub/f.db"
+expect_fail 2 "nonexistent/a\.crt: output directory .*nonexistent: No such file" \
+    "first issue into a missing directory" \
+    $C --store "$F" issue server ok.test --cert "$WORK/nonexistent/a.crt"
+check_not "... no store (nor its folders) made" test -e "$WORK/fresh"
+echo precious >"$OUT/taken1.test.crt"
+expect_fail 2 "taken1\.test\.crt: file exists" "first issue over an existing file" \
+    $C --store "$F" issue server taken1.test
+check_not "... no store made" test -e "$WORK/fresh"
+rm "$OUT/taken1.test.crt"
+expect_fail 2 "profile 'nope' not found" "first issue with an unknown profile" \
+    $C --store "$F" issue --profile nope a.test
+check_not "... no store made" test -e "$WORK/fresh"
+expect_fail 2 "CA name '' must have" "init --name ''" \
+    $C --store "$F" init --name ""
+check_not "... no store made" test -e "$WORK/fresh"
+expect_fail 2 "--permit 'bogus/3'" "init --permit bogus/3" \
+    $C --store "$F" init --permit bogus/3
+check_not "... no store made" test -e "$WORK/fresh"
+mkdir "$WORK/keep"
+expect_fail 2 "CA name '' must have" "init --name '' in an existing folder" \
+    $C --store "$WORK/keep/k.db" init --name ""
+is "... the folder stays, empty" "$(ls -A "$WORK/keep")" ""
+is "... no file in the output directory" "$(ls -A "$OUT")" ""
+
 printf 'right one\n' >"$WORK/pass"
 printf 'wrong one\n' >"$WORK/wrong"
 export CERTMINT_PASSPHRASE="right one"
@@ -131,20 +158,36 @@ fails 2 "k\.test\.key.*exists" "existing key file (no cert written)" \
     $C issue server k.test $P
 is "... content unchanged" "$(cat "$OUT/k.test.key")" "precious key"
 
-# Passphrases: wrong (4), missing file (4).
+# Passphrases: wrong (4); a passphrase file that cannot be read, or holds
+# none, is bad input (2), as a --password-file is, in every command.
 fails 4 "wrong passphrase" "wrong --passphrase-file" \
     $C issue server w.test --passphrase-file "$WORK/wrong"
 fails 4 "wrong passphrase" "wrong CERTMINT_PASSPHRASE" \
     env CERTMINT_PASSPHRASE=nope $C issue server w.test
-fails 4 "missing-pass" "missing passphrase file" \
+fails 2 "missing-pass: No such file" "missing passphrase file" \
     $C issue server w.test --passphrase-file "$WORK/missing-pass"
+fails 2 "missing-pass: No such file" "crl: missing passphrase file" \
+    $C crl --passphrase-file "$WORK/missing-pass"
+printf 'new one\n' >"$WORK/newpass"
+fails 2 "missing-pass: No such file" "passwd: missing passphrase file" \
+    $C passwd --passphrase-file "$WORK/missing-pass" \
+    --new-passphrase-file "$WORK/newpass"
+printf 'p12 pw\n' >"$WORK/p12pw"
+fails 2 "missing-pass: No such file" "export: missing passphrase file" \
+    $C export ok.test --format p12 --out "$OUT/ok.p12" \
+    --password-file "$WORK/p12pw" --passphrase-file "$WORK/missing-pass"
+fails 2 "missing-pass: No such file" "ca create: missing passphrase file" \
+    $C ca create Sub --parent "certmint dev CA" \
+    --passphrase-file "$WORK/missing-pass"
+fails 2 "ro: Is a directory" "a directory as passphrase file" \
+    $C issue server w.test --passphrase-file "$RO"
 fails 4 "passphrase" "no passphrase and no terminal" \
     setsid $C issue server w.test </dev/null
 : >"$WORK/empty-pass"
-expect_fail 4 "empty-pass.*empty" "init with an empty passphrase file" \
+expect_fail 2 "empty-pass.*empty" "init with an empty passphrase file" \
     $C --store "$WORK/e.db" init --passphrase-file "$WORK/empty-pass"
 check_not "... no store created" test -e "$WORK/e.db"
-expect_fail 4 "missing-pass.*No such file" "init with a missing passphrase file" \
+expect_fail 2 "missing-pass.*No such file" "init with a missing passphrase file" \
     $C --store "$WORK/e.db" init --passphrase-file "$WORK/missing-pass"
 expect_fail 4 "CERTMINT_PASSPHRASE is empty" "init with CERTMINT_PASSPHRASE=''" \
     env CERTMINT_PASSPHRASE= $C --store "$WORK/e.db" init
@@ -205,6 +248,36 @@ out_has "... lists the commands" '^  issue '
 check "certmint help issue" $C help issue
 out_has "... is issue --help" '^usage: certmint issue'
 expect_fail 2 "unknown command 'nope'" "certmint help nope" $C help nope
+
+# A subcommand's help is its own, however it is asked for.
+check "certmint help ca create" $C help ca create
+out_has "... is ca create --help" '^usage: certmint ca create NAME --parent CA \[--pathlen'
+check "certmint help test serve" $C help test serve
+out_has "... is test serve --help" '^usage: certmint test serve'
+check "certmint ca list --help" $C ca list --help
+out_has "... is ca list's" '^usage: certmint ca list \[--json\]$'
+check "certmint ca show --help" $C ca show --help
+out_has "... is ca show's" '^usage: certmint ca show '
+check "certmint help ca show" $C help ca show
+out_has "... is ca show's" '^usage: certmint ca show '
+fails 2 "certmint ca: say create, list, show or set" \
+    "'ca' alone names every subcommand" $C ca
+
+# The usage lines name every option the help describes.
+usage_complete() {
+	"$@" --help >"$WORK/help" 2>&1
+	grep -E '^ +--' "$WORK/help" | grep -oE -- '--[a-z][a-z0-9-]*' |
+	    sort -u >"$WORK/help.body"
+	sed -n '1,/^$/p' "$WORK/help" | grep -oE -- '--[a-z][a-z0-9-]*' |
+	    sort -u >"$WORK/help.usage"
+	is "usage of '$*' names every option it describes" \
+	    "$(comm -23 "$WORK/help.body" "$WORK/help.usage" | tr '\n' ' ')" ""
+}
+for cmd in init issue "ca list" "ca show" "ca create" renew sign list show \
+    revoke export import trust passwd verify status; do
+	# shellcheck disable=SC2086
+	usage_complete $C $cmd
+done
 
 # A store newer than the binary: refused (3), never written.
 cp "$S" "$WORK/new.db"

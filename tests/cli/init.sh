@@ -90,6 +90,23 @@ check "ca show --json: fingerprint matches openssl's, not encrypted" \
     python3 -c "import json,sys; d=json.load(open('$WORK/one.json'));
 assert d['fingerprint_sha256'] == '$fp', d; assert d['encrypted'] is False;
 assert d['name'] == 'certmint dev CA'"
+check "ca show --json: no CRL or OCSP URL yet (null)" \
+    python3 -c "import json,sys; d=json.load(open('$WORK/one.json'));
+assert d['crl_url'] is None and d['ocsp_url'] is None, d"
+check "ca show" $C ca show
+check_not "... prints no URL line before 'ca set'" grep -q "URL:" "$WORK/out"
+check "ca set --crl-url --ocsp-url" $C ca set \
+    --crl-url http://crl.test/dev.crl --ocsp-url http://127.0.0.1:8080/
+$C ca show >"$WORK/show.out"
+check "ca show prints the CRL URL" \
+    grep -Eq "^CRL URL: +http://crl\.test/dev\.crl$" "$WORK/show.out"
+check "ca show prints the OCSP URL" \
+    grep -Eq "^OCSP URL: +http://127\.0\.0\.1:8080/$" "$WORK/show.out"
+$C ca show --json >"$WORK/urls.json"
+check "ca show --json: crl_url and ocsp_url" \
+    python3 -c "import json,sys; d=json.load(open('$WORK/urls.json'));
+assert d['crl_url'] == 'http://crl.test/dev.crl', d
+assert d['ocsp_url'] == 'http://127.0.0.1:8080/', d"
 is "CERTMINT_STORE was used" "$(sqlite3 "$S1" 'select count(*) from cas')" 1
 unset CERTMINT_STORE
 

@@ -169,6 +169,33 @@ check "issue --profile client (by name)" $C issue --profile client \
 text bob@app.test.crt
 has "--profile client gives clientAuth" 'TLS Web Client Authentication'
 
+# A kind that the profile's extendedKeyUsage does not serve is refused,
+# naming both; a kind the profile serves (peer is both) is not.
+n0=$(sqlite3 "$CERTMINT_STORE" 'select count(*) from certs')
+expect_fail 2 "'client' conflicts with --profile server: .*not for TLS clients" \
+    "issue client --profile server" $C issue client x.test --profile server
+expect_fail 2 "'server' conflicts with --profile client: .*not for TLS servers" \
+    "issue server --profile client" $C issue server x.test --profile client
+expect_fail 2 "'peer' conflicts with --profile server" \
+    "issue peer --profile server" $C issue peer x.test --profile server
+printf 'tls_www_server\n' >"$WORK/srv.tmpl"
+expect_fail 2 "'client' conflicts with --profile .*srv\.tmpl" \
+    "issue client --profile FILE without clientAuth" \
+    $C issue client x.test --profile "$WORK/srv.tmpl"
+is "... nothing issued" "$(sqlite3 "$CERTMINT_STORE" \
+    'select count(*) from certs')" "$n0"
+check_not "... no file written" test -e x.test.crt
+check "issue server --profile server" $C issue server ks.test --profile server
+check "issue server --profile peer (peer is both)" \
+    $C issue server kp.test --profile peer
+printf 'tls_www_client\nsigning_key\n' >"$WORK/cli.tmpl"
+check "issue client --profile FILE with clientAuth" \
+    $C issue client kc@app.test --profile "$WORK/cli.tmpl"
+text kc@app.test.crt
+has "... it is a client certificate" 'TLS Web Client Authentication'
+check "issue peer --profile FILE with both" \
+    $C issue peer kb.test --profile "$WORK/custom.tmpl"
+
 # --json result.
 check "issue --json" sh -c "$C issue server j.test --json >'$WORK/j.json'"
 check "issue --json parses, names and files" python3 -c "import json

@@ -25,8 +25,21 @@ expect_fail 2 "does not match the certificate" "key of another cert" \
     "$CERTMINT" import --cert ca.crt --key leaf.key
 expect_fail 2 "not a private key" "certificate given as key" \
     "$CERTMINT" import --cert ca.crt --key ca.crt
+# Without --key only a PKCS#12 file will do: a PEM or DER certificate is
+# told so, with or without a terminal or a password to hand.
+expect_fail 2 "ca\.crt: a PEM or DER certificate needs its key \(--key\)" \
+    "PEM certificate without --key" \
+    setsid "$CERTMINT" import --cert ca.crt --name nokey </dev/null
+openssl x509 -in ca.crt -outform DER -out ca.der
+expect_fail 2 "ca\.der: a PEM or DER certificate needs its key \(--key\)" \
+    "DER certificate without --key" \
+    setsid "$CERTMINT" import --cert ca.der --name nokey </dev/null
+expect_fail 2 "ca\.crt: a PEM or DER certificate needs its key \(--key\)" \
+    "... with a password in the environment too" \
+    env CERTMINT_IMPORT_PASSWORD=x "$CERTMINT" import --cert ca.crt
 is "nothing stored after refusals" \
     "$("$CERTMINT" ca list 2>/dev/null | grep -c 'OpenSSL Made')" 0
+check_not "... not even an empty store" test -e "$CERTMINT_STORE"
 
 echo 'store-pass' > pp
 check "import the openssl CA" "$CERTMINT" import --cert ca.crt --key ca.key \
@@ -66,6 +79,9 @@ openssl pkcs12 -export -inkey p.key -in p.crt -out p.p12 \
 echo p12pw > p12pw
 expect_fail 4 "p.p12: wrong password" "p12 with a wrong password" \
     "$CERTMINT" import --cert p.p12 --password-file np
+expect_fail 4 "p.p12: wrong password" "p12 with a wrong password, new store" \
+    "$CERTMINT" --store "$WORK/new/p.db" import --cert p.p12 --password-file np
+check_not "... leaves no store behind" test -e "$WORK/new"
 CERTMINT_IMPORT_PASSWORD=p12pw check "p12 import (password from env)" \
     "$CERTMINT" import --cert p.p12 --name "From P12"
 check "issue from the p12 CA" "$CERTMINT" issue client c.test \

@@ -83,6 +83,14 @@ is "--name web.test" "$(names --name web.test)" "web.test"
 is "--name finds a second name (127.0.0.1)" "$(names --name 127.0.0.1)" \
     "web.test"
 is "--name with no match" "$(names --name nowhere.test)" ""
+# DNS names, as show finds them, and an email's domain match without
+# case; an email's local part does not (RFC 5280 7.5).
+is "--name WEB.TEST finds web.test" "$(names --name WEB.TEST)" "web.test"
+check "... as show does" $C show WEB.TEST
+is "--name alice@CORP.Test: the domain without case" \
+    "$(names --name alice@CORP.Test)" "alice@corp.test"
+is "--name ALICE@corp.test: the local part with case" \
+    "$(names --name ALICE@corp.test)" ""
 is "--expiring 30d: the 10-day certificate only" \
     "$(names --expiring 30d)" "short.test"
 is "--expiring 5d: none" "$(names --expiring 5d)" ""
@@ -135,6 +143,13 @@ expect_fail 2 "'abcd'.*(ambiguous|several|matches)" "an ambiguous prefix" \
     $C show abcd
 check "a longer prefix is unique again" $C show abcd1
 out_has "... short.test" short.test
+# A URI matches exactly.
+check "issue a client with a URI" $C issue client spiffe://corp.test/Svc \
+    --ca Main --cert "$WORK/u.crt" --key "$WORK/u.key"
+is "--name URI, exactly" "$(names --name spiffe://corp.test/Svc)" \
+    "spiffe://corp.test/Svc"
+is "--name URI in another case: no match" \
+    "$(names --name spiffe://corp.test/svc)" ""
 check "list --help" $C list --help
 check "show --help" $C show --help
 done_testing

@@ -13,11 +13,11 @@ expect_fail 2 "^certmint issue: option '--days': unknown, or its value is missin
 	"option without its value: one line" "$CERTMINT" issue server a.test --days
 expect_fail 2 "^certmint list: option '-x': unknown" \
 	"unknown short option: one line" "$CERTMINT" list -x
-expect_fail 4 "^certmint: $WORK/none: No such file" \
+expect_fail 2 "^certmint: $WORK/none: No such file" \
 	"init: missing passphrase file: one line" \
 	"$CERTMINT" init --passphrase-file "$WORK/none"
 : >"$WORK/empty"
-expect_fail 4 "^certmint: $WORK/empty: empty passphrase file" \
+expect_fail 2 "^certmint: $WORK/empty: empty passphrase file" \
 	"init: empty passphrase file: one line" \
 	"$CERTMINT" init --passphrase-file "$WORK/empty"
 CERTMINT_PASSPHRASE= expect_fail 4 "^certmint: CERTMINT_PASSPHRASE is empty$" \
@@ -29,6 +29,7 @@ expect_fail 2 "^certmint: CA name 'a\?b' has a control character$" \
 expect_fail 2 "^certmint: name 'a\?b' has a space, control" \
 	"name with a newline: one line, quoted" \
 	"$CERTMINT" issue server "a${nl}b"
+check "a store to look in" "$CERTMINT" init --name oneline
 expect_fail 2 "^certmint: certificate 'x\?y' not found" \
 	"show with a newline: one line, quoted" "$CERTMINT" show "x${nl}y"
 expect_fail 2 "^certmint: --permit 'a\?b': not a DNS suffix" \

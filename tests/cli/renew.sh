@@ -83,4 +83,41 @@ expect_fail 2 "give one SERIAL or NAME" "no argument" $C renew
 is "no row for any refused renewal" \
     "$(q "SELECT count(*) FROM certs")" "$((n0 + 3))"
 
+
+# Only a profile's name is recorded: a certificate issued with a profile
+# file is renewed with --profile FILE, which the error says; so is an
+# imported one.
+printf 'tls_www_server\nsigning_key\nexpiration_days = 30\n' >my3.tmpl
+check "issue with a profile file" $C issue server t.test --profile ./my3.tmpl
+expect_fail 2 "certificate [0-9a-f]+: profile 'my3' not found.*renew with --profile FILE" \
+    "renew of a file-profile certificate says --profile FILE" $C renew t.test
+check "renew --profile FILE" $C renew t.test --profile ./my3.tmpl --force --json
+is "... the renewed one records the file's profile" \
+    "$(jget 'd["profile"]' < "$WORK/out")" "my3"
+check "renew --profile NAME switches the profile" \
+    $C renew t.test --profile peer --force --json
+is "... to peer" "$(jget 'd["profile"]' < "$WORK/out")" "peer"
+expect_fail 2 "profile 'nope' not found" "renew --profile nope" \
+    $C renew t.test --profile nope --force
+check "renew --help documents --profile" $C renew --help
+out_has "... with the file case" "--profile P"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout xca.key -out xca.crt -days 30 -subj "/CN=Outside CA" \
+    -addext basicConstraints=critical,CA:TRUE \
+    -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+printf 'basicConstraints=critical,CA:FALSE\nsubjectAltName=DNS:imp.test\n' \
+    >imp.cnf
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout imp.key -out imp.csr -subj "/CN=imp.test" 2>/dev/null
+openssl x509 -req -in imp.csr -CA xca.crt -CAkey xca.key -CAcreateserial \
+    -days 10 -out imp.crt -extfile imp.cnf 2>/dev/null
+check "import the outside CA" $C import --cert xca.crt --key xca.key
+check "import a certificate it issued" $C import --issued imp.crt
+expect_fail 2 "was imported: imported certificates need --profile NAME\|FILE" \
+    "renew of an imported certificate says --profile" $C renew imp.test
+check "renew --profile server --rekey renews it" \
+    $C renew imp.test --profile server --rekey --json
+is "... as a server certificate" "$(jget 'd["profile"]' < "$WORK/out")" \
+    "server"
+
 done_testing

@@ -1811,6 +1811,15 @@ test_batch_file(void **state)
 	assert_null(res);
 	assert_int_equal(unit_count_dir(out), 0);
 	assert_int_equal(NCERTS(fx), 3);
+
+	/* An output folder given as "DIR/": the files are DIR/NAME.crt. */
+	unit_write_file(path, "server slash.test\n", 18);
+	snprintf(f, sizeof(f), "%s/", out);
+	assert_cm_ok(fx->ctx, cm_issue_batch_file(&res, &n, fx->st, path, f,
+	    NULL, 1));
+	snprintf(want, sizeof(want), "%s/slash.test.crt", out);
+	assert_string_equal(res[0]->cert_path, want);
+	cm_cert_info_list_free(res, n);
 }
 
 int

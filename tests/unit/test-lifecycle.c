@@ -420,7 +420,8 @@ test_renew(void **state)
 	fixture *f = *state;
 	cm_renew_opts o = CM_RENEW_OPTS_INIT;
 	cm_issue_opts io = CM_ISSUE_OPTS_INIT;
-	cm_cert_info *c1 = NULL, *c2 = NULL, *c3 = NULL, *old = NULL;
+	cm_cert_info *c1 = NULL, *c2 = NULL, *c3 = NULL, *c4 = NULL;
+	cm_cert_info *old = NULL;
 	unsigned char a[64], b[64], c[64];
 	size_t la = sizeof(a), lb = sizeof(b), lc = sizeof(c);
 	const char *names[] = { "nokey.test" };
@@ -467,6 +468,25 @@ test_renew(void **state)
 	o.version = 5;
 	expect_err(f, cm_renew(NULL, f->st, "svc.test", &o), CM_E_INVALID,
 	    "renew: options version 5 is unknown");
+	/* Version 1 (without profile) is still taken. */
+	o.version = 1;
+	o.profile = "nosuch";
+	o.rekey = true;
+	assert_int_equal(cm_renew(&c4, f->st, "svc.test", &o), CM_OK);
+	assert_string_equal(c4->profile, "server");
+	cm_cert_info_free(c4);
+	c4 = NULL;
+	/* Version 2: another profile, or a bad one named as such. */
+	o.version = CM_RENEW_OPTS_VERSION;
+	o.profile = "peer";
+	assert_int_equal(cm_renew(&c4, f->st, "svc.test", &o), CM_OK);
+	assert_string_equal(c4->profile, "peer");
+	o.profile = "nosuch";
+	expect_err(f, cm_renew(NULL, f->st, "svc.test", &o), CM_E_NOTFOUND,
+	    "profile 'nosuch' not found");
+	o.rekey = false;
+	o.profile = NULL;
+	cm_cert_info_free(c4);
 	cm_cert_info_free(c1);
 	cm_cert_info_free(c2);
 	cm_cert_info_free(c3);

@@ -434,6 +434,48 @@ test_profile_user_override(void **state)
 	    CM_E_INVALID, "profiles/client.tmpl:2: expiration_days 'none'");
 }
 
+/* Table: which key purposes a profile's certificates serve. */
+static void
+test_profile_is_for(void **state)
+{
+	static const struct {
+		const char *text;
+		bool server, client;
+	} cases[] = {
+		{ "tls_www_server\n", true, false },
+		{ "tls_www_client\n", false, true },
+		{ "tls_www_server\ntls_www_client\n", true, true },
+		{ "key_purpose_oid = 1.3.6.1.5.5.7.3.2\n", false, true },
+		{ "key_purpose_oid = 1.3.6.1.5.5.7.3.3\n", false, false },
+		{ "tls_www_client\nkey_purpose_oid = 2.5.29.37.0\n", true,
+		    true },
+		/* No extendedKeyUsage: any purpose (RFC 5280 4.2.1.12). */
+		{ "signing_key\n", true, true },
+		{ "tls_www_server = no\n", true, true },
+	};
+	unit_fx *fx = *state;
+	cm_profile *p = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_cm_ok(fx->ctx, parse(&p, fx, cases[i].text));
+		assert_int_equal(cm_profile_is_for(p, CM_VERIFY_SERVER),
+		    cases[i].server);
+		assert_int_equal(cm_profile_is_for(p, CM_VERIFY_CLIENT),
+		    cases[i].client);
+		assert_true(cm_profile_is_for(p, CM_VERIFY_ANY));
+		cm_profile_free(p);
+		p = NULL;
+	}
+	assert_cm_ok(fx->ctx, cm_profile_load(&p, fx->ctx, NULL, "peer"));
+	assert_true(cm_profile_is_for(p, CM_VERIFY_SERVER));
+	assert_true(cm_profile_is_for(p, CM_VERIFY_CLIENT));
+	cm_profile_free(p);
+	assert_cm_ok(fx->ctx, cm_profile_load(&p, fx->ctx, NULL, "server"));
+	assert_false(cm_profile_is_for(p, CM_VERIFY_CLIENT));
+	cm_profile_free(p);
+}
+
 int
 main(void)
 {
@@ -447,6 +489,7 @@ main(void)
 		unit_test_ctx(test_profile_load_file),
 		unit_test_ctx(test_profile_load_unknown),
 		unit_test_store(test_profile_user_override),
+		unit_test_ctx(test_profile_is_for),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
