@@ -13,7 +13,7 @@
 
 static const char crl_usage[] =
 "usage: certmint crl [--ca N] [--delta] [--out F] [--der]\n"
-"                    [--next-update D] [--json]\n"
+"                    [--next-update D] [--json] [--passphrase-file F]\n"
 "\n"
 "Builds and signs a certificate revocation list of every certificate the\n"
 "CA revoked (RFC 5280), with each entry's reason and, for key compromise,\n"
@@ -38,8 +38,8 @@ static const char set_usage[] =
 "access).  An empty URL removes it.\n"
 "\n"
 "  NAME              the CA (default: the only one)\n"
-"  --crl-url URL     e.g. http://ca.test/dev.crl (serve 'certmint crl "
-"--der')\n"
+"  --crl-url URL     e.g. http://ca.test/dev.crl, where the DER of\n"
+"                    'certmint crl' is served\n"
 "  --ocsp-url URL    e.g. http://127.0.0.1:8080/ (run 'certmint ocsp "
 "serve')\n";
 

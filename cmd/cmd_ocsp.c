@@ -16,8 +16,9 @@
 static const char usage[] =
 "usage: certmint ocsp serve [--listen ADDR] [--ca N]... [--signer CERT]\n"
 "                           [--validity D] [--count N] [--timeout T]\n"
+"                           [--passphrase-file F]\n"
 "       certmint ocsp response SERIAL|NAME --out F [--signer CERT]\n"
-"                           [--validity D]\n"
+"                           [--validity D] [--passphrase-file F]\n"
 "\n"
 "serve     an OCSP responder (RFC 6960, GET and POST) for the store's\n"
 "          CAs.  Responses are signed ahead and kept; a revocation made by\n"

@@ -18,6 +18,9 @@
 static const char test_usage[] =
 "usage: certmint test --cert SERIAL|NAME [options]\n"
 "       certmint test FILE... [options]\n"
+"       options: [--format F] [--only S] [--transport T] [--timeout T]\n"
+"                [--interop | --peer P [--peer-side S]]\n"
+"                [--passphrase-file F]\n"
 "       certmint test serve --cert X [--listen 127.0.0.1:PORT]\n"
 "                 [--require-client-cert] [--count N]\n"
 "       certmint test connect HOST:PORT [--ca N|--trust F] [--name N]\n"
@@ -69,7 +72,7 @@ static const char serve_usage[] =
 "usage: certmint test serve --cert X [--listen 127.0.0.1:PORT]\n"
 "           [--require-client-cert | --request-client-cert]\n"
 "           [--client-ca N | --client-trust F] [--version V] [--count N]\n"
-"           [--ocsp-staple F]\n"
+"           [--ocsp-staple F] [--timeout T] [--passphrase-file F]\n"
 "\n"
 "Serves an issued certificate (with its kept key) over TLS and answers\n"
 "HTTP/1.1 200, so curl and browsers work.  Logs one line per\n"
@@ -94,7 +97,7 @@ static const char serve_usage[] =
 static const char connect_usage[] =
 "usage: certmint test connect HOST:PORT [--ca N | --trust F] [--name N]\n"
 "           [--client X [--client-key F]] [--expect ok|CLASS]\n"
-"           [--version V] [--format F]\n"
+"           [--version V] [--format F] [--timeout T] [--passphrase-file F]\n"
 "\n"
 "Connects to a running server, checks its certificate and reports the\n"
 "outcome class.  Exit 0 when it equals --expect (default ok), else 1.\n"

@@ -273,8 +273,9 @@ usage_complete() {
 	is "usage of '$*' names every option it describes" \
 	    "$(comm -23 "$WORK/help.body" "$WORK/help.usage" | tr '\n' ' ')" ""
 }
-for cmd in init issue "ca list" "ca show" "ca create" renew sign list show \
-    revoke export import trust passwd verify status; do
+for cmd in init issue "ca list" "ca show" "ca create" "ca set" renew sign \
+    list show revoke export import trust passwd verify status crl ocsp test \
+    "test serve" "test connect"; do
 	# shellcheck disable=SC2086
 	usage_complete $C $cmd
 done
