@@ -96,6 +96,13 @@ cm_renew(cm_cert_info **out, cm_store *st, const char *ref,
 	}
 	if ((err = cm_key_type_parse(&kt, ctx, old->key_type)) != CM_OK)
 		goto out;
+	/* One successor per certificate: renewing it again would leave two
+	 * valid heirs (with the same key, without --rekey). */
+	if (strcmp(old->status, "superseded") == 0) {
+		err = cm__fail(ctx, CM_E_INVALID, "certificate %s was renewed "
+		    "already (superseded): renew its successor", old->serial);
+		goto out;
+	}
 	if (!o->rekey && strcmp(old->status, "revoked") == 0 &&
 	    old->revocation_reason == CM_REASON_KEY_COMPROMISE) {
 		err = cm__fail(ctx, CM_E_INVALID, "certificate %s was revoked "

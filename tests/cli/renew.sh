@@ -39,6 +39,10 @@ is "the name now leads to the new one" \
     "$($C show svc.test --json | jget 'd["serial"]')" "$s2"
 is "superseded is not revoked: off the revoked list" \
     "$($C list --status revoked --json | jget 'len(d["certificates"])')" 0
+expect_fail 2 "certificate $s1 was renewed already \\(superseded\\): renew its successor" \
+    "renewing a superseded certificate again is refused" \
+    $C renew "$s1" --cert v1b.crt --key v1b.key
+check_not "... nothing written" test -e v1b.crt
 
 check "renew --rekey" $C renew svc.test --rekey --cert v3.crt --key v3.key --json
 s3=$(jget 'd["serial"]' < "$WORK/out")
