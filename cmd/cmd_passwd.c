@@ -80,8 +80,10 @@ cmd_passwd(cmd_env *env, int argc, char **argv)
 		rc = cmd_fail(env, err);
 		goto out;
 	}
-	printf("%s the store passphrase: %zu key%s re-encrypted\n",
-	    remove ? "Removed" : had ? "Changed" : "Set", n, n == 1 ? "" : "s");
+	printf("%s the store passphrase: %zu key%s %s\n",
+	    remove ? "Removed" : had ? "Changed" : "Set", n, n == 1 ? "" : "s",
+	    remove ? "decrypted (kept in the clear)" : had ? "re-encrypted" :
+	    "encrypted");
 	rc = EXIT_OK;
 out:
 	cmd_free_password(newpass);

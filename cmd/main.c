@@ -166,9 +166,12 @@ main(int argc, char **argv)
 		} else if (strcmp(argv[i], "--version") == 0) {
 			return cmd_version(&env, 0, NULL);
 		} else {
-			fprintf(stderr, "certmint: unknown option '%s'%s\n",
-			    argv[i], strcmp(argv[i], "--store") == 0 ?
-			    " needs a path" : " (see certmint --help)");
+			if (strcmp(argv[i], "--store") == 0)
+				fprintf(stderr, "certmint: option '--store' "
+				    "needs a path (see certmint --help)\n");
+			else
+				fprintf(stderr, "certmint: unknown option "
+				    "'%s' (see certmint --help)\n", argv[i]);
 			return EXIT_USAGE;
 		}
 	}

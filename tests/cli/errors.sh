@@ -237,6 +237,10 @@ for a in "init" "ca create X" "ca set" "issue server u.test" "list" "show x" \
 done
 fails 2 "option '--reason': unknown, or its value is missing" \
     "revoke --reason without its value: named" $C revoke x --reason
+fails 2 "^certmint: option '--store' needs a path" "--store without a path" \
+    $C --store
+fails 2 "^certmint: unknown option '--bogus'" "an unknown global option" \
+    $C --bogus list
 
 # Every command has --help (exit 0, usage on stdout, no store touched).
 for cmd in init ca issue list show help version; do

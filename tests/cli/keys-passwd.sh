@@ -80,6 +80,10 @@ is "kept key is the issued one" "$(openssl pkey -in a2.key -pubout | \
 # Remove, then set again.
 CERTMINT_PASSPHRASE=second-pass check "passwd --remove" "$CERTMINT" passwd \
     --remove
+cp "$WORK/out" rm.out
+check "... says the keys are in the clear now" grep -q \
+    "Removed the store passphrase: 5 keys decrypted (kept in the clear)" \
+    rm.out
 is "all keys in clear now" "$(dump_keys) $(clear_keys)" "5 5"
 unset CERTMINT_PASSPHRASE
 expect_fail 2 "unencrypted: set a passphrase for all of them" \
@@ -87,7 +91,7 @@ expect_fail 2 "unencrypted: set a passphrase for all of them" \
     env CERTMINT_PASSPHRASE=x "$CERTMINT" init --name "CA 3"
 check "passwd sets one" "$CERTMINT" passwd --new-passphrase-file p1
 cp "$WORK/out" pw.out
-check "reports it" grep -q "Set the store passphrase: 5 keys" pw.out
+check "reports it" grep -q "Set the store passphrase: 5 keys encrypted" pw.out
 is "none in clear again" "$(dump_keys) $(clear_keys)" "5 0"
 expect_fail 2 "no passphrase to remove" "remove twice" sh -c \
     "CERTMINT_PASSPHRASE=first-pass '$CERTMINT' passwd --remove && \
