@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -585,15 +586,51 @@ cores(void)
 typedef struct out_path {
 	const char *path;
 	size_t req;
+	const char *what;
+	/* The file as the system sees it: its folder and its name, so that
+	 * "a.pem" and "./a.pem" are the same file. */
+	dev_t dev;
+	ino_t ino;
+	const char *base;
 } out_path;
+
+static void
+out_path_set(out_path *o, const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	struct stat sb;
+
+	o->path = path;
+	o->base = slash ? slash + 1 : path;
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	if (stat(dir, &sb) == 0) {
+		o->dev = sb.st_dev;
+		o->ino = sb.st_ino;
+	} else {
+		/* No such folder (an error later): compare as written. */
+		o->base = path;
+	}
+}
 
 static int
 cmp_path(const void *a, const void *b)
 {
 	const out_path *x = a, *y = b;
-	int c = strcmp(x->path, y->path);
+	int c;
 
-	return c != 0 ? c : (x->req > y->req) - (x->req < y->req);
+	if (x->dev != y->dev)
+		return x->dev < y->dev ? -1 : 1;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	if ((c = strcmp(x->base, y->base)) != 0)
+		return c;
+	return (x->req > y->req) - (x->req < y->req);
 }
 
 /* No two requests may write the same file: sort and compare neighbours. */
@@ -607,22 +644,36 @@ check_distinct_paths(cm_ctx *ctx, const cm_issue_opts *reqs, size_t n)
 	if ((v = calloc(n * 3, sizeof(*v))) == NULL)
 		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
 	for (i = 0; i < n; i++) {
+		static const char *const what[3] = { "certificate", "key",
+		    "chain" };
 		const char *p[3] = { reqs[i].cert_path, reqs[i].key_path,
 		    reqs[i].chain_path };
 		for (int x = 0; x < 3; x++)
 			if (p[x] != NULL) {
-				v[k].path = p[x];
+				out_path_set(&v[k], p[x]);
+				v[k].what = what[x];
 				v[k++].req = i;
 			}
 	}
 	qsort(v, k, sizeof(*v), cmp_path);
-	for (i = 1; i < k; i++)
-		if (strcmp(v[i - 1].path, v[i].path) == 0) {
+	for (i = 1; i < k; i++) {
+		if (v[i - 1].dev != v[i].dev || v[i - 1].ino != v[i].ino ||
+		    strcmp(v[i - 1].base, v[i].base) != 0)
+			continue;
+		if (v[i - 1].req != v[i].req)
 			err = cm__fail(ctx, CM_E_INVALID, "requests %zu and %zu "
 			    "both write %s", v[i - 1].req + 1, v[i].req + 1,
 			    v[i].path);
-			break;
-		}
+		else if (n == 1)
+			err = cm__fail(ctx, CM_E_INVALID, "the %s and the %s "
+			    "both go to %s", v[i - 1].what, v[i].what,
+			    v[i].path);
+		else
+			err = cm__fail(ctx, CM_E_INVALID, "request %zu: the %s "
+			    "and the %s both go to %s", v[i].req + 1,
+			    v[i - 1].what, v[i].what, v[i].path);
+		break;
+	}
 	free(v);
 	return err;
 }

@@ -1229,6 +1229,22 @@ test_batch_bad_sets(void **state)
 	assert_cm_err(fx->ctx, cm_issue_batch(&res, fx->st, b->req, 3, 1),
 	    CM_E_INVALID, "requests 1 and 3 both write");
 	assert_null(res);
+	/* The same file however it is spelled: "DIR/./x" is "DIR/x". */
+	{
+		char alias[PATH_MAX + 64];
+		snprintf(alias, sizeof(alias), "%s/./host02.test.crt",
+		    fx->dir);
+		b->req[2].key_path = alias;
+		assert_cm_err(fx->ctx, cm_issue_batch(&res, fx->st, b->req,
+		    3, 1), CM_E_INVALID, "request 3: the certificate and the "
+		    "key both go to");
+		assert_null(res);
+		cm_cert_info *one = NULL;
+		assert_cm_err(fx->ctx, cm_issue(&one, fx->st, &b->req[2]),
+		    CM_E_INVALID, "the certificate and the key both go to");
+		assert_null(one);
+		b->req[2].key_path = b->key[2];
+	}
 	assert_int_equal(unit_count_dir(fx->dir), 1);
 	assert_int_equal(NCERTS(fx), 0);
 	free(b);
