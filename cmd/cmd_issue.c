@@ -482,6 +482,14 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 		goto out;
 	}
 	rc = json ? cmd_print_json(cmd_cert_json(res)) : print_result(res);
+	/* A child never outlives its CA: say so when --days was cut. */
+	if (o.days > 0 && res->not_after - res->not_before <
+	    (time_t)o.days * 86400 - 60) {
+		char na[32];
+		cmd_time(na, sizeof(na), res->not_after);
+		fprintf(stderr, "certmint: note: --days %u cut to %s, when CA "
+		    "'%s' expires\n", o.days, na, res->ca);
+	}
 out:
 	if (rc != EXIT_OK && outdir != NULL)
 		cmd_rmdirs(outdir, made);

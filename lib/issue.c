@@ -635,7 +635,8 @@ cmp_path(const void *a, const void *b)
 
 /* No two requests may write the same file: sort and compare neighbours. */
 static cm_err
-check_distinct_paths(cm_ctx *ctx, const cm_issue_opts *reqs, size_t n)
+check_distinct_paths(cm_ctx *ctx, const cm_issue_opts *reqs, size_t n,
+    bool numbered)
 {
 	out_path *v;
 	size_t i, k = 0;
@@ -664,7 +665,7 @@ check_distinct_paths(cm_ctx *ctx, const cm_issue_opts *reqs, size_t n)
 			err = cm__fail(ctx, CM_E_INVALID, "requests %zu and %zu "
 			    "both write %s", v[i - 1].req + 1, v[i].req + 1,
 			    v[i].path);
-		else if (n == 1)
+		else if (!numbered)
 			err = cm__fail(ctx, CM_E_INVALID, "the %s and the %s "
 			    "both go to %s", v[i - 1].what, v[i].what,
 			    v[i].path);
@@ -684,9 +685,11 @@ check_distinct_paths(cm_ctx *ctx, const cm_issue_opts *reqs, size_t n)
  * a crash is rebuilt with 'certmint export'; an fsync per file would more
  * than double the cost of an issuance.
  */
+/* numbered: a batch, whose errors name the request ("request N: ..."),
+ * even a batch of one. */
 static cm_err
 issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
-    size_t n, unsigned threads, const cm__issue_src *src)
+    size_t n, unsigned threads, const cm__issue_src *src, bool numbered)
 {
 	cm_ctx *ctx = cm__store_ctx(st);
 	cm__signer *s = NULL;
@@ -719,7 +722,7 @@ issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 	for (i = 0; i < n; i++) {
 		if ((err = job_prepare(&p.jobs[i], st, s, &pc, &reqs[i],
 		    src)) != CM_OK) {
-			if (n > 1) {
+			if (numbered) {
 				char m[CM_ERRBUF];
 				snprintf(m, sizeof(m), "%s", ctx->err);
 				cm__fail(ctx, err, "request %zu: %s", i + 1, m);
@@ -727,7 +730,7 @@ issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 			goto out;
 		}
 	}
-	if ((err = check_distinct_paths(ctx, reqs, n)) != CM_OK)
+	if ((err = check_distinct_paths(ctx, reqs, n, numbered)) != CM_OK)
 		goto out;
 
 	/* Keys and signatures: the slow part, on every core. */
@@ -847,7 +850,7 @@ cm_issue(cm_cert_info **out, cm_store *st, const cm_issue_opts *o)
 	if (o == NULL)
 		return cm__fail(cm__store_ctx(st), CM_E_INVALID,
 		    "issue: no options");
-	err = issue_many(out ? &res : NULL, st, o, 1, 1, NULL);
+	err = issue_many(out ? &res : NULL, st, o, 1, 1, NULL, false);
 	if (err == CM_OK && out != NULL) {
 		if (res == NULL)
 			return cm__fail(cm__store_ctx(st), CM_E_NOMEM,
@@ -862,7 +865,7 @@ cm_err
 cm_issue_batch(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
     size_t n, unsigned threads)
 {
-	return issue_many(out, st, reqs, n, threads, NULL);
+	return issue_many(out, st, reqs, n, threads, NULL, true);
 }
 
 cm_err
@@ -872,7 +875,7 @@ cm__issue_src_one(cm_cert_info **out, cm_store *st, const cm_issue_opts *o,
 	cm_cert_info **res = NULL;
 	cm_err err;
 
-	err = issue_many(out ? &res : NULL, st, o, 1, 1, src);
+	err = issue_many(out ? &res : NULL, st, o, 1, 1, src, false);
 	if (err == CM_OK && out != NULL) {
 		if (res == NULL)
 			return cm__fail(cm__store_ctx(st), CM_E_NOMEM,

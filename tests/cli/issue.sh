@@ -142,6 +142,14 @@ nb=$(openssl x509 -noout -startdate -in d10.test.crt | cut -d= -f2)
 na=$(openssl x509 -noout -enddate -in d10.test.crt | cut -d= -f2)
 is "--days 10 gives 10 days" \
     "$(( ($(date -d "$na" +%s) - $(date -d "$nb" +%s)) / 86400 ))" 10
+check_not "... without a note" grep -q "note:" "$WORK/err"
+check "issue --days 9000 (beyond the CA)" $C issue server d9k.test --days 9000
+err_has "... says it was cut to the CA's expiry" \
+    "^certmint: note: --days 9000 cut to 20[0-9-]*T[0-9:]*Z, when CA '.*' expires"
+cana=$($C ca show --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["not_after"])')
+is "... and ends with the CA" \
+    "$(date -u -d "$(openssl x509 -noout -enddate -in d9k.test.crt | cut -d= -f2)" +%Y-%m-%dT%H:%M:%SZ)" \
+    "$cana"
 
 # --profile FILE: a custom template (certtool syntax).
 cat >"$WORK/custom.tmpl" <<'T'
