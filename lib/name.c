@@ -130,6 +130,15 @@ cm__name_parse(cm__name *out, cm_ctx *ctx, const char *text)
 		if (at == text || strchr(at + 1, '@') != NULL)
 			return cm__fail(ctx, CM_E_INVALID,
 			    "name '%s' is not an email address", show);
+		/* RFC 5322 3.4.1: the local part as a dot-atom. */
+		for (p = text; p < at; p++)
+			if (!(isalnum((unsigned char)*p) ||
+			    strchr("!#$%&'*+-/=?^_`{|}~", *p) != NULL ||
+			    (*p == '.' && p != text && p + 1 != at &&
+			    p[1] != '.')))
+				return cm__fail(ctx, CM_E_INVALID, "name '%s' is "
+				    "not an email address: its local part has "
+				    "'%c' there", show, *p);
 		if ((why = hostname_problem(at + 1)) != NULL)
 			return cm__fail(ctx, CM_E_INVALID, "name '%s' is not an "
 			    "email address: domain %s", show, why);
@@ -138,12 +147,30 @@ cm__name_parse(cm__name *out, cm_ctx *ctx, const char *text)
 		n.type = CM_NAME_IPV4;
 		n.iplen = 4;
 	} else if (strchr(text, ':') != NULL) {
-		if (inet_pton(AF_INET6, text, n.ip) != 1)
+		if (inet_pton(AF_INET6, text, n.ip) != 1) {
+			/* "urn:x", "mailto:a@b": a scheme (with a letter no
+			 * IPv6 group has), no authority. */
+			bool scheme = false;
+			for (p = text; isalnum((unsigned char)*p) || *p == '+' ||
+			    *p == '-' || *p == '.'; p++)
+				if (isalpha((unsigned char)*p) &&
+				    !isxdigit((unsigned char)*p))
+					scheme = true;
+			if (scheme && isalpha((unsigned char)text[0]) &&
+			    *p == ':')
+				return cm__fail(ctx, CM_E_INVALID, "name '%s' is "
+				    "not a URI certmint signs (give "
+				    "scheme://host..., e.g. spiffe://a.test/x)",
+				    show);
 			return cm__fail(ctx, CM_E_INVALID,
 			    "name '%s' is not a valid IPv6 address", show);
+		}
 		n.type = CM_NAME_IPV6;
 		n.iplen = 16;
 	} else if (strncmp(text, "*.", 2) == 0) {
+		if (strchr(text + 2, '*') != NULL)
+			return cm__fail(ctx, CM_E_INVALID, "name '%s' is not a "
+			    "wildcard: only its first label may be '*'", show);
 		if ((why = hostname_problem(text + 2)) != NULL)
 			return cm__fail(ctx, CM_E_INVALID,
 			    "name '%s' is not a wildcard: '%.60s' %s",

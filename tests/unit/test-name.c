@@ -29,6 +29,8 @@ static const struct name_ok names_ok[] = {
 	{ "FE80:0:0:0:1::", CM_NAME_IPV6, "fe80::1:0:0:0" },
 	{ "dev@example.test", CM_NAME_EMAIL, "dev@example.test" },
 	{ "Dev@Example.test", CM_NAME_EMAIL, "Dev@Example.test" },
+	{ "a.b+tag@example.test", CM_NAME_EMAIL, "a.b+tag@example.test" },
+	{ "o'neil_x-y@example.test", CM_NAME_EMAIL, "o'neil_x-y@example.test" },
 	{ "spiffe://cluster.test/ns/web", CM_NAME_URI,
 	    "spiffe://cluster.test/ns/web" },
 	{ "https://a.test/p?q=1", CM_NAME_URI, "https://a.test/p?q=1" },
@@ -60,7 +62,16 @@ static const struct name_bad names_bad[] = {
 	{ "*.test", "name '*.test': a wildcard needs two labels after '*.'" },
 	{ "a*.test", "has a '*' that is not a leading wildcard label" },
 	{ "*a.test", "has a '*' that is not a leading wildcard label" },
-	{ "*.*.test", "name '*.*.test' is not a wildcard: '*.test' has a '*'" },
+	{ "*.*.test", "name '*.*.test' is not a wildcard: only its first "
+	    "label may be '*'" },
+	{ "urn:x", "name 'urn:x' is not a URI certmint signs (give "
+	    "scheme://host" },
+	{ "mailto:a@b.test", "name 'mailto:a@b.test' is not an email address: "
+	    "its local part has ':' there" },
+	{ ".a@b.test", "its local part has '.' there" },
+	{ "a..b@b.test", "its local part has '.' there" },
+	{ "a.@b.test", "its local part has '.' there" },
+	{ "a b@b.test", "has a space, control or non-ASCII character" },
 	{ "*.", "is not a wildcard: '' is empty" },
 	{ "*.a..test", "is not a wildcard" },
 	{ "::g", "name '::g' is not a valid IPv6 address" },
