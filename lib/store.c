@@ -1035,7 +1035,8 @@ cm__store_cert_find(cm_cert_info **out, cm_store *st, const char *ref)
 	if (n == 0) {
 		free(v);
 		return cm__fail(st->ctx, CM_E_NOTFOUND, "certificate '%s' not "
-		    "found (give a serial or a first name)", ref);
+		    "found (give a serial, a serial prefix of 4 digits or "
+		    "more, or a first name)", ref);
 	}
 	*out = v[0];
 	free(v);

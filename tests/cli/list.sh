@@ -152,4 +152,6 @@ is "--name URI in another case: no match" \
     "$(names --name spiffe://corp.test/svc)" ""
 check "list --help" $C list --help
 check "show --help" $C show --help
+expect_fail 2 "certificate '3cf' not found \\(give a serial, a serial prefix of 4 digits or more, or a first name\\)" \
+    "show with a 3-digit prefix says prefixes need 4" $C show 3cf
 done_testing
