@@ -68,7 +68,7 @@ cmd_list(cmd_env *env, int argc, char **argv)
 	long long secs;
 	bool json = false, ok;
 	cm_err err;
-	int c, rc = EXIT_OK, pw;
+	int c, rc = EXIT_OK, pw, sw;
 
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -120,16 +120,22 @@ cmd_list(cmd_env *env, int argc, char **argv)
 			printf("no certificate matches\n");
 		goto out;
 	}
+	/* The serial column is as wide as its longest entry (an imported
+	 * certificate's serial may have 20 octets). */
+	for (i = 0, sw = 34; i < n; i++)
+		if (strlen(v[i]->serial) > (size_t)sw &&
+		    strlen(v[i]->serial) <= 64)
+			sw = (int)strlen(v[i]->serial);
 	/* Revoked ones: when and why instead of profile and expiry. */
 	if (f.status != NULL && strcmp(f.status, "revoked") == 0) {
-		printf("%-34s %-20s %-20s %s\n", "SERIAL", "REASON",
+		printf("%-*s %-20s %-20s %s\n", sw, "SERIAL", "REASON",
 		    "REVOKED AT", "NAMES");
 		for (i = 0; i < n; i++) {
 			const char *r = cm_revoke_reason_name(
 			    (cm_revoke_reason)v[i]->revocation_reason);
 			char ra[32];
 			cmd_time(ra, sizeof(ra), v[i]->revoked_at);
-			printf("%-34s %-20s %-20s ", v[i]->serial,
+			printf("%-*s %-20s %-20s ", sw, v[i]->serial,
 			    r ? r : "-", ra);
 			for (k = 0; k < v[i]->nnames; k++)
 				printf("%s%s", k ? "," : "", v[i]->names[k]);
@@ -141,13 +147,13 @@ cmd_list(cmd_env *env, int argc, char **argv)
 	for (i = 0, pw = 8; i < n; i++)
 		if (strlen(v[i]->profile) > (size_t)pw && strlen(v[i]->profile) < 64)
 			pw = (int)strlen(v[i]->profile);
-	printf("%-34s %-10s %-*s %-20s %s\n", "SERIAL", "STATUS", pw,
+	printf("%-*s %-10s %-*s %-20s %s\n", sw, "SERIAL", "STATUS", pw,
 	    "PROFILE", "NOT AFTER", "NAMES");
 	for (i = 0; i < n; i++) {
 		char na[32];
 		cmd_time(na, sizeof(na), v[i]->not_after);
-		printf("%-34s %-10s %-*s %-20s ", v[i]->serial, v[i]->status,
-		    pw, v[i]->profile, na);
+		printf("%-*s %-10s %-*s %-20s ", sw, v[i]->serial,
+		    v[i]->status, pw, v[i]->profile, na);
 		for (k = 0; k < v[i]->nnames; k++)
 			printf("%s%s", k ? "," : "", v[i]->names[k]);
 		printf("\n");

@@ -105,6 +105,19 @@ check "show finds it by name" "$CERTMINT" show old.imported.test
 check "importing it again adds nothing" "$CERTMINT" import --issued old.crt
 cp "$WORK/out" again.out
 check "0 added" grep -q "0 certificates added" again.out
+# A 20-octet serial (openssl's -CAcreateserial uses 20): the list table
+# stays aligned.
+openssl x509 -req -in old.csr -CA ca.crt -CAkey ca.key \
+    -set_serial 0x7f0102030405060708090a0b0c0d0e0f10111213 -days 10 \
+    -out long.crt -extfile ext.cnf 2>/dev/null
+check "import --issued (a 20-octet serial)" "$CERTMINT" import --issued long.crt
+"$CERTMINT" list --ca "OpenSSL Made CA" >table.out
+check "list: header and rows align" python3 -c '
+import sys
+lines = open(sys.argv[1]).read().splitlines()
+col = lines[0].index("NAMES")
+assert all(l[col - 1] == " " and l[col] != " " for l in lines[1:]), lines
+' table.out
 expect_fail 2 "was not signed by any CA of the store" "foreign certificate" \
     "$CERTMINT" import --issued leaf.crt
 
