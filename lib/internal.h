@@ -469,6 +469,13 @@ cm_err cm__store_cert_each(cm_store *st, int64_t ca_id, time_t now,
 /* Changes whenever a write is committed, by any connection (PRAGMA
  * data_version and this connection's change count). */
 cm_err cm__store_data_version(int64_t *out, cm_store *st);
+/*
+ * false when no connection can have committed to the store since the last
+ * call that returned true: SQLite's wal-index header, read from the mapped
+ * -shm file, is as it was (a memory read, no system call).  true when it
+ * changed or cannot be read: then ask cm__store_data_version().
+ */
+bool cm__store_may_have_changed(cm_store *st);
 
 /* ---- revocation data in memory, for the harness (crl.c, ocsp.c) ---- */
 typedef struct cm__crl_entry {

@@ -623,8 +623,13 @@ check_version(cm_ocsp_responder *r)
 	int64_t v;
 	cm_err err;
 
+	/* Per request: the -shm header first (a memory read), the data
+	 * version (a read transaction: locks and a stat) when it moved. */
+	if (r->version_seen && !cm__store_may_have_changed(r->st))
+		return CM_OK;
 	if ((err = cm__store_data_version(&v, r->st)) != CM_OK)
 		return err;
+	r->version_seen = true;
 	if (v != r->data_version) {
 		r->data_version = v;
 		r->gen++;
@@ -828,24 +833,84 @@ typedef struct request {
 	size_t noncelen;               /* 0: no nonce */
 } request;
 
-typedef enum { PARSE_OK, PARSE_MALFORMED, PARSE_UNAUTHORIZED } parse_rc;
+typedef enum {
+	PARSE_OK, PARSE_MALFORMED, PARSE_UNAUTHORIZED,
+	PARSE_OTHER                    /* fast path: for the full decoder */
+} parse_rc;
 
+/*
+ * One Request of the list, as both decoders read it: the CertID's DER, its
+ * hash algorithm (index into hash_algs, -1: another), the two hashes (a
+ * length over 64: too long for any hash we know) and the serial's content
+ * octets (a length over 32: longer than any serial we issue).
+ */
 static parse_rc
-parse_request(request *q, cm_ocsp_responder *r, const unsigned char *der,
-    size_t len)
+apply_single(request *q, const cm_ocsp_responder *r, const unsigned char *cid,
+    size_t cidlen, int alg, const unsigned char *nh, size_t nhlen,
+    const unsigned char *kh, size_t khlen, const unsigned char *sn,
+    size_t snlen)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t ci, off, i;
+
+	if (cidlen > MAX_CERTID)
+		return PARSE_MALFORMED;
+	q->serial[q->n][0] = '\0';
+	memcpy(q->certid[q->n], cid, cidlen);
+	q->certidlen[q->n] = cidlen;
+	if (nhlen > 64 || khlen > 64 || alg < 0)
+		return PARSE_UNAUTHORIZED;
+	for (ci = 0; ci < r->ncas; ci++)
+		if (nhlen == r->cas[ci].hlen[alg] &&
+		    khlen == r->cas[ci].hlen[alg] &&
+		    memcmp(nh, r->cas[ci].name_hash[alg], nhlen) == 0 &&
+		    memcmp(kh, r->cas[ci].key_hash[alg], khlen) == 0)
+			break;
+	/* One responder ID per response: one issuer per request. */
+	if (ci == r->ncas || (q->ca >= 0 && (size_t)q->ca != ci))
+		return PARSE_UNAUTHORIZED;
+	q->ca = (int)ci;
+	if (snlen > 0 && snlen <= 32 && !(sn[0] & 0x80)) {
+		/* Our serials: positive, hex of the value without leading
+		 * zero octets. */
+		for (off = 0; off + 1 < snlen && sn[off] == 0; off++)
+			;
+		if (snlen - off <= 21) {
+			for (i = 0; i < snlen - off; i++) {
+				q->serial[q->n][2 * i] = digits[sn[off + i] >> 4];
+				q->serial[q->n][2 * i + 1] =
+				    digits[sn[off + i] & 15];
+			}
+			q->serial[q->n][2 * i] = '\0';
+		}
+	}
+	q->n++;
+	return PARSE_OK;
+}
+
+/* RFC 8954: the nonce (extnValue's content octets), echoed back. */
+static parse_rc
+apply_nonce(request *q, const unsigned char *v, size_t len)
+{
+	if (len < 1 || len > MAX_NONCE + 2)
+		return PARSE_MALFORMED;
+	memcpy(q->nonce, v, len);
+	q->noncelen = len;
+	return PARSE_OK;
+}
+
+/* The full decoder: libtasn1 against the RFC 6960 module, strict DER. */
+static parse_rc
+parse_request_asn1(request *q, const cm_ocsp_responder *r,
+    const unsigned char *der, size_t len)
 {
 	asn1_node n = NULL;
 	char el[96], oid[64];
 	unsigned char nh[64], kh[64], sn[32], ev[MAX_NONCE + 8];
-	int i, k, count = 0, l, start, end, rc;
-	size_t a, ci, off;
+	int i, count = 0, l, start, end, rc, alg;
+	size_t a, nhlen, khlen, snlen;
 	parse_rc prc = PARSE_MALFORMED;
 
-	q->n = 0;
-	q->ca = -1;
-	q->noncelen = 0;
-	if (len == 0 || len > MAX_REQUEST)
-		return PARSE_MALFORMED;
 	if (cm__asn1_new(&n, r->ctx, "CERTMINT-REVOCATION.OCSPRequest") !=
 	    CM_OK)
 		return PARSE_MALFORMED;
@@ -862,78 +927,41 @@ parse_request(request *q, cm_ocsp_responder *r, const unsigned char *der,
 	    ASN1_SUCCESS || count < 1 || count > MAX_SINGLE)
 		goto out;
 	for (i = 1; i <= count; i++) {
-		q->serial[q->n][0] = '\0';
 		snprintf(el, sizeof(el), "tbsRequest.requestList.?%d.reqCert", i);
 		if (asn1_der_decoding_startEnd(n, der, (int)len, el, &start,
-		    &end) != ASN1_SUCCESS || end < start ||
-		    (size_t)(end - start + 1) > MAX_CERTID)
+		    &end) != ASN1_SUCCESS || end < start)
 			goto out;
-		memcpy(q->certid[q->n], der + start, (size_t)(end - start + 1));
-		q->certidlen[q->n] = (size_t)(end - start + 1);
 		snprintf(el, sizeof(el), "tbsRequest.requestList.?%d.reqCert."
 		    "hashAlgorithm.algorithm", i);
 		l = sizeof(oid);
 		if (asn1_read_value(n, el, oid, &l) != ASN1_SUCCESS)
 			goto out;
-		for (a = 0; a < CM__OCSP_NHASH; a++)
+		for (a = 0, alg = -1; a < CM__OCSP_NHASH; a++)
 			if (strcmp(oid, hash_algs[a].oid) == 0)
-				break;
+				alg = (int)a;
 		snprintf(el, sizeof(el), "tbsRequest.requestList.?%d.reqCert."
 		    "issuerNameHash", i);
 		l = sizeof(nh);
-		if (asn1_read_value(n, el, nh, &l) != ASN1_SUCCESS) {
-			/* Too long for any hash we know: not ours. */
-			prc = PARSE_UNAUTHORIZED;
-			goto out;
-		}
-		k = l;
+		rc = asn1_read_value(n, el, nh, &l);
+		nhlen = rc == ASN1_SUCCESS ? (size_t)l : sizeof(nh) + 1;
 		snprintf(el, sizeof(el), "tbsRequest.requestList.?%d.reqCert."
 		    "issuerKeyHash", i);
 		l = sizeof(kh);
-		if (asn1_read_value(n, el, kh, &l) != ASN1_SUCCESS) {
-			prc = PARSE_UNAUTHORIZED;
-			goto out;
-		}
-		if (a == CM__OCSP_NHASH) {
-			prc = PARSE_UNAUTHORIZED;
-			goto out;
-		}
-		for (ci = 0; ci < r->ncas; ci++)
-			if ((size_t)k == r->cas[ci].hlen[a] &&
-			    (size_t)l == r->cas[ci].hlen[a] &&
-			    memcmp(nh, r->cas[ci].name_hash[a], (size_t)k) ==
-			    0 && memcmp(kh, r->cas[ci].key_hash[a],
-			    (size_t)l) == 0)
-				break;
-		/* One responder ID per response: one issuer per request. */
-		if (ci == r->ncas || (q->ca >= 0 && (size_t)q->ca != ci)) {
-			prc = PARSE_UNAUTHORIZED;
-			goto out;
-		}
-		q->ca = (int)ci;
+		rc = asn1_read_value(n, el, kh, &l);
+		khlen = rc == ASN1_SUCCESS ? (size_t)l : sizeof(kh) + 1;
 		snprintf(el, sizeof(el), "tbsRequest.requestList.?%d.reqCert."
 		    "serialNumber", i);
 		l = sizeof(sn);
 		rc = asn1_read_value(n, el, sn, &l);
-		if (rc == ASN1_SUCCESS && l > 0 && !(sn[0] & 0x80)) {
-			/* Our serials: positive, hex of the value without
-			 * leading zero octets. */
-			for (off = 0; off + 1 < (size_t)l && sn[off] == 0; off++)
-				;
-			if ((size_t)l - off <= 21) {
-				char *hex = cm__hex(sn + off, (size_t)l - off);
-				if (hex == NULL)
-					goto out;
-				snprintf(q->serial[q->n], sizeof(q->serial[0]),
-				    "%s", hex);
-				free(hex);
-			}
-		} else if (rc != ASN1_SUCCESS && rc != ASN1_MEM_ERROR) {
+		if (rc != ASN1_SUCCESS && rc != ASN1_MEM_ERROR)
 			goto out;
-		}
-		q->n++;
+		snlen = rc == ASN1_SUCCESS ? (size_t)l : sizeof(sn) + 1;
+		if ((prc = apply_single(q, r, der + start,
+		    (size_t)(end - start + 1), alg, nh, nhlen, kh, khlen, sn,
+		    snlen)) != PARSE_OK)
+			goto out;
 	}
-	/* RFC 8954: the nonce, echoed in the response. */
+	prc = PARSE_MALFORMED;
 	if (asn1_number_of_elements(n, "tbsRequest.requestExtensions",
 	    &count) == ASN1_SUCCESS) {
 		for (i = 1; i <= count; i++) {
@@ -948,16 +976,218 @@ parse_request(request *q, cm_ocsp_responder *r, const unsigned char *der,
 			    "?%d.extnValue", i);
 			l = sizeof(ev);
 			if (asn1_read_value(n, el, ev, &l) != ASN1_SUCCESS ||
-			    l < 1 || l > MAX_NONCE + 2)
+			    apply_nonce(q, ev, (size_t)l) != PARSE_OK)
 				goto out;
-			memcpy(q->nonce, ev, (size_t)l);
-			q->noncelen = (size_t)l;
 		}
 	}
 	prc = PARSE_OK;
 out:
 	asn1_delete_structure(&n);
 	return prc;
+}
+
+/*
+ * One DER TLV at *p (before end): a low tag number, a definite length in
+ * its shortest form.  Moves *p past it; false when it is not one.
+ */
+static bool
+tlv_next(const unsigned char **p, const unsigned char *end, unsigned char tag,
+    const unsigned char **val, size_t *vlen)
+{
+	const unsigned char *s = *p;
+	size_t len, k;
+
+	if (end - s < 2 || s[0] != tag)
+		return false;
+	len = s[1];
+	s += 2;
+	if (len & 0x80) {
+		k = len & 0x7f;
+		/* 1 to 3 length octets (MAX_REQUEST is 64 KiB), no leading
+		 * zero, and the long form only where the short one fails. */
+		if (k == 0 || k > 3 || (size_t)(end - s) < k || s[0] == 0)
+			return false;
+		for (len = 0; k > 0; k--)
+			len = len << 8 | *s++;
+		if (len < 0x80)
+			return false;
+	}
+	if ((size_t)(end - s) < len)
+		return false;
+	*val = s;
+	*vlen = len;
+	*p = s + len;
+	return true;
+}
+
+/*
+ * The fast path: one pass over the request as clients send it — no
+ * version, requestorName, per-request extensions or signature; hash
+ * algorithm parameters NULL or absent; only the nonce extension.  It is
+ * stricter than the full decoder (libtasn1 with strict DER), so what it
+ * accepts the full decoder accepts alike; anything else is PARSE_OTHER
+ * and goes to the full decoder.  libtasn1 costs 65k instructions a
+ * request here, most of a responder's time.
+ */
+static parse_rc
+parse_request_fast(request *q, const cm_ocsp_responder *r,
+    const unsigned char *der, size_t len)
+{
+	static const unsigned char oid_nonce[] = { 0x2b, 0x06, 0x01, 0x05,
+	    0x05, 0x07, 0x30, 0x01, 0x02 };
+	struct {
+		const unsigned char *cid, *nh, *kh, *sn;
+		size_t cidlen, nhlen, khlen, snlen;
+		int alg;
+	} one[MAX_SINGLE];
+	const unsigned char *p = der, *end = der + len, *v, *e, *list, *lend;
+	const unsigned char *req, *rend, *alg, *aend, *oid, *nonce = NULL;
+	size_t vlen, n = 0, i, olen, noncelen = 0;
+	int a;
+	parse_rc prc;
+
+	/* The structure first, whole: a request the full decoder refuses
+	 * must never get an answer from here. */
+	if (!tlv_next(&p, end, 0x30, &v, &vlen) || p != end)
+		return PARSE_OTHER;
+	p = v;
+	end = v + vlen;
+	/* tbsRequest alone: no optionalSignature. */
+	if (!tlv_next(&p, end, 0x30, &v, &vlen) || p != end)
+		return PARSE_OTHER;
+	p = v;
+	end = v + vlen;
+	/* requestList first: no version, no requestorName. */
+	if (!tlv_next(&p, end, 0x30, &list, &vlen))
+		return PARSE_OTHER;
+	for (lend = list + vlen; list < lend; n++) {
+		if (n == MAX_SINGLE || !tlv_next(&list, lend, 0x30, &req, &vlen))
+			return PARSE_OTHER;
+		rend = req + vlen;
+		/* The Request holds its CertID alone. */
+		one[n].cid = req;
+		if (!tlv_next(&req, rend, 0x30, &v, &vlen) || req != rend)
+			return PARSE_OTHER;
+		one[n].cidlen = (size_t)(rend - one[n].cid);
+		e = v + vlen;
+		if (!tlv_next(&v, e, 0x30, &alg, &vlen))
+			return PARSE_OTHER;
+		aend = alg + vlen;
+		if (!tlv_next(&alg, aend, 0x06, &oid, &olen) || (alg != aend &&
+		    !(aend - alg == 2 && alg[0] == 0x05 && alg[1] == 0x00)))
+			return PARSE_OTHER;
+		for (a = 0, one[n].alg = -1; a < CM__OCSP_NHASH; a++)
+			if (olen == hash_algs[a].derlen &&
+			    memcmp(oid, hash_algs[a].der, olen) == 0)
+				one[n].alg = a;
+		if (one[n].alg < 0 ||
+		    !tlv_next(&v, e, 0x04, &one[n].nh, &one[n].nhlen) ||
+		    !tlv_next(&v, e, 0x04, &one[n].kh, &one[n].khlen) ||
+		    !tlv_next(&v, e, 0x02, &one[n].sn, &one[n].snlen) || v != e)
+			return PARSE_OTHER;
+		/* An INTEGER in its shortest form. */
+		if (one[n].snlen == 0 || (one[n].snlen > 1 &&
+		    ((one[n].sn[0] == 0 && !(one[n].sn[1] & 0x80)) ||
+		    (one[n].sn[0] == 0xff && (one[n].sn[1] & 0x80)))))
+			return PARSE_OTHER;
+	}
+	if (n == 0)
+		return PARSE_OTHER;
+	if (p != end) {
+		/* [2] EXPLICIT Extensions: one nonce, nothing else. */
+		const unsigned char *x, *xend, *crit;
+		size_t xlen;
+
+		/* [2] holds the SEQUENCE OF alone, which holds one. */
+		if (!tlv_next(&p, end, 0xa2, &v, &vlen) || p != end)
+			return PARSE_OTHER;
+		xend = v + vlen;
+		if (!tlv_next(&v, xend, 0x30, &x, &xlen) || v != xend)
+			return PARSE_OTHER;
+		xend = x + xlen;
+		if (!tlv_next(&x, xend, 0x30, &e, &vlen) || x != xend)
+			return PARSE_OTHER;
+		xend = e + vlen;
+		if (!tlv_next(&e, xend, 0x06, &oid, &olen) ||
+		    olen != sizeof(oid_nonce) ||
+		    memcmp(oid, oid_nonce, olen) != 0)
+			return PARSE_OTHER;
+		/* critical is DEFAULT FALSE: in DER only TRUE is written. */
+		crit = e;
+		if (tlv_next(&crit, xend, 0x01, &v, &vlen)) {
+			if (vlen != 1 || v[0] != 0xff)
+				return PARSE_OTHER;
+			e = crit;
+		}
+		if (!tlv_next(&e, xend, 0x04, &nonce, &noncelen) || e != xend)
+			return PARSE_OTHER;
+	}
+	/* Then what it says, as the full decoder would take it. */
+	for (i = 0; i < n; i++)
+		if ((prc = apply_single(q, r, one[i].cid, one[i].cidlen,
+		    one[i].alg, one[i].nh, one[i].nhlen, one[i].kh,
+		    one[i].khlen, one[i].sn, one[i].snlen)) != PARSE_OK)
+			return prc;
+	return nonce != NULL ? apply_nonce(q, nonce, noncelen) : PARSE_OK;
+}
+
+static parse_rc
+parse_request(request *q, cm_ocsp_responder *r, const unsigned char *der,
+    size_t len)
+{
+	parse_rc prc;
+
+	q->n = 0;
+	q->ca = -1;
+	q->noncelen = 0;
+	if (len == 0 || len > MAX_REQUEST)
+		return PARSE_MALFORMED;
+	if ((prc = parse_request_fast(q, r, der, len)) != PARSE_OTHER)
+		return prc;
+	q->n = 0;
+	q->ca = -1;
+	q->noncelen = 0;
+	return parse_request_asn1(q, r, der, len);
+}
+
+int
+cm__ocsp_parse_compare(cm_ocsp_responder *r, const unsigned char *der,
+    size_t len)
+{
+	request *a, *b;
+	int rc = -1;
+	parse_rc fa, fb;
+	size_t i;
+
+	a = calloc(1, sizeof(*a));
+	b = calloc(1, sizeof(*b));
+	if (a == NULL || b == NULL)
+		goto out;
+	a->ca = b->ca = -1;
+	if (len == 0 || len > MAX_REQUEST) {
+		rc = 0;
+		goto out;
+	}
+	fa = parse_request_fast(a, r, der, len);
+	fb = parse_request_asn1(b, r, der, len);
+	if (fa == PARSE_OTHER) {
+		rc = 0;
+		goto out;
+	}
+	if (fa != fb || a->n != b->n || a->ca != b->ca ||
+	    a->noncelen != b->noncelen ||
+	    memcmp(a->nonce, b->nonce, a->noncelen) != 0)
+		goto out;
+	for (i = 0; i < a->n; i++)
+		if (a->certidlen[i] != b->certidlen[i] ||
+		    memcmp(a->certid[i], b->certid[i], a->certidlen[i]) != 0 ||
+		    strcmp(a->serial[i], b->serial[i]) != 0)
+			goto out;
+	rc = 1;
+out:
+	free(a);
+	free(b);
+	return rc;
 }
 
 cm_err
@@ -977,6 +1207,7 @@ cm_ocsp_respond(unsigned char **out, size_t *len, cm_ocsp_responder *r,
 		goto fail;
 	}
 	switch (parse_request(q, r, req, reqlen)) {
+	case PARSE_OTHER:    /* not returned by parse_request */
 	case PARSE_MALFORMED:
 		r->malformed++;
 		free(q);

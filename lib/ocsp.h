@@ -45,6 +45,7 @@ struct cm_ocsp_responder {
 	size_t nbuckets, nents;
 	unsigned char *scratch;         /* last response not kept */
 	int64_t data_version;
+	bool version_seen;              /* data_version was read once */
 	int64_t gen;
 	/* counters */
 	unsigned long long requests, malformed, unauthorized, signatures;
@@ -53,5 +54,13 @@ struct cm_ocsp_responder {
 /* Signs the responses of the newest certificates of each CA (up to
  * presign each).  [out] count: how many (may be NULL). */
 cm_err cm__ocsp_presign(cm_ocsp_responder *r, size_t *count);
+
+/*
+ * For the unit tests: reads der with the fast path and the full decoder.
+ * 1: the fast path took it and both agree; 0: the fast path left it to the
+ * full decoder; -1: they disagree (a bug).
+ */
+int cm__ocsp_parse_compare(cm_ocsp_responder *r, const unsigned char *der,
+    size_t len);
 
 #endif

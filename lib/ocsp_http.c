@@ -20,15 +20,16 @@
 #include "ocsp.h"
 
 #define MAX_BODY 65536
-#define MAX_URL 8192
+#define MAX_URL 2048
 #define CONN_TIMEOUT 10u
 #define CONN_LIMIT 1024u
 /*
- * Per connection: the request line and headers (a GET URL up to MAX_URL)
- * and the response headers.  libmicrohttpd zeroes the pool between
+ * Per connection: the request line and headers (a GET URL up to MAX_URL:
+ * RFC 6960 A.1 keeps GET for requests under 255 octets; larger ones are
+ * POSTed) and the response headers.  libmicrohttpd zeroes the pool between
  * requests on a kept-alive connection, so it is no bigger than that.
  */
-#define POOL (MAX_URL + 8192)
+#define POOL (MAX_URL + 2048)
 
 typedef struct server {
 	cm_ocsp_responder *r;

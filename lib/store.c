@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +22,10 @@
 #define DEFAULT_BUSY_MS 5000
 
 #define STMT_CACHE 8
+/* SQLite's wal-index header: its first copy, at the start of the -shm
+ * file (https://www.sqlite.org/walformat.html, 2.2.1). */
+#define WAL_HDR 48
+#define SHM_MAP 4096
 
 struct cm_store {
 	cm_ctx *ctx;
@@ -34,6 +39,11 @@ struct cm_store {
 		sqlite3_stmt *stmt;
 	} cache[STMT_CACHE];
 	char actor[256];    /* who writes the events, looked up once */
+	/* The store's -shm file, mapped read-only by cm__store_may_have_
+	 * changed(), and the wal-index header as last seen. */
+	const unsigned char *shm;
+	unsigned char shm_seen[WAL_HDR];
+	bool shm_seen_valid;
 };
 
 int
@@ -254,6 +264,10 @@ cm_store_close(cm_store *st)
 		return;
 	for (size_t i = 0; i < STMT_CACHE; i++)
 		sqlite3_finalize(st->cache[i].stmt);
+	/* Unmapped while this connection still holds the -shm open: SQLite
+	 * shrinks the file only when no connection has it. */
+	if (st->shm != NULL)
+		munmap((void *)(uintptr_t)st->shm, SHM_MAP);
 	sqlite3_close_v2(st->db);
 	free(st->path);
 	free(st->dir);
@@ -1728,6 +1742,39 @@ cm__store_data_version(int64_t *out, cm_store *st)
 		err = sql_fail(st, rc, "reading data version");
 	release(st, s);
 	return err;
+}
+
+bool
+cm__store_may_have_changed(cm_store *st)
+{
+	unsigned char now[WAL_HDR];
+	char path[PATH_MAX];
+	struct stat sb;
+	void *m;
+	int fd;
+
+	if (st->shm == NULL) {
+		/* Mapped once the WAL is in use (this connection has read
+		 * the store, so its -shm exists and is held open). */
+		if ((size_t)snprintf(path, sizeof(path), "%s-shm", st->path) >=
+		    sizeof(path) || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			return true;
+		m = fstat(fd, &sb) == 0 && sb.st_size >= SHM_MAP ?
+		    mmap(NULL, SHM_MAP, PROT_READ, MAP_SHARED, fd, 0) :
+		    MAP_FAILED;
+		close(fd);
+		if (m == MAP_FAILED)
+			return true;
+		st->shm = m;
+	}
+	/* Every commit rewrites the header (iChange counts them); a torn
+	 * read differs from the last one too, so it only costs a check. */
+	memcpy(now, st->shm, sizeof(now));
+	if (st->shm_seen_valid && memcmp(now, st->shm_seen, sizeof(now)) == 0)
+		return false;
+	memcpy(st->shm_seen, now, sizeof(now));
+	st->shm_seen_valid = true;
+	return true;
 }
 
 cm_err

@@ -2,7 +2,7 @@
 """ocsp_fuzz.py PORT REQUEST.der COUNT - sends COUNT random, truncated and
 bit-flipped OCSP requests (POST and GET) to a responder on 127.0.0.1:PORT
 over a few kept-alive connections.  Every answer must be HTTP 200 with a
-DER OCSPResponse (or 413/414 for oversized input).  Prints a summary and
+DER OCSPResponse (or 413/414/431 for oversized input).  Prints a summary and
 exits 1 on a bad answer, 2 when the responder stalls (5 s per request) or
 the whole run takes more than 120 s."""
 import base64
@@ -91,7 +91,7 @@ for n in range(count):
         # the responseStatus ENUMERATED
         k = 'status%d' % data[4] if data[1] < 0x80 else 'status%d' % data[2 + (data[1] & 0x7f) + 2]
         stats[k] = stats.get(k, 0) + 1
-    elif r.status in (413, 414):
+    elif r.status in (413, 414, 431):
         stats[str(r.status)] = stats.get(str(r.status), 0) + 1
         conns[i] = None
     else:

@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include "internal.h"
+#include "ocsp.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -524,6 +525,120 @@ test_ocsp(void **state)
 	cm_cert_info_free(c);
 }
 
+/* xorshift64: the same mutations on every run. */
+static uint64_t
+rnd(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/*
+ * The responder's fast request reader is held to the full libtasn1
+ * decoder: on requests made by GnuTLS and on 30,000 mutations of them,
+ * whatever the fast path answers, the full decoder answers alike.
+ */
+static void
+test_ocsp_fast_path(void **state)
+{
+	fx *f = *state;
+	cm_issue_opts io = CM_ISSUE_OPTS_INIT;
+	cm_cert_info *c[2] = { NULL, NULL };
+	cm_ocsp_responder *r = NULL;
+	gnutls_x509_crt_t leaf[2] = { NULL, NULL };
+	gnutls_ocsp_req_t q;
+	gnutls_datum_t pem, req[5];
+	const char *n0[] = { "a.test" }, *n1[] = { "b.test" };
+	unsigned char *bad;
+	size_t i, k, blen;
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	unsigned fast = 0;
+
+	io.names = n0;
+	io.nnames = 1;
+	assert_int_equal(cm_issue(&c[0], f->st, &io), CM_OK);
+	io.names = n1;
+	assert_int_equal(cm_issue(&c[1], f->st, &io), CM_OK);
+	for (i = 0; i < 2; i++) {
+		pem.data = (unsigned char *)c[i]->pem;
+		pem.size = (unsigned)strlen(c[i]->pem);
+		assert_int_equal(gnutls_x509_crt_init(&leaf[i]), 0);
+		assert_int_equal(gnutls_x509_crt_import(leaf[i], &pem,
+		    GNUTLS_X509_FMT_PEM), 0);
+	}
+	assert_int_equal(cm_ocsp_responder_new(&r, f->st, NULL), CM_OK);
+	/* SHA-1 alone; SHA-256 with a nonce; two certificates with a nonce;
+	 * a foreign issuer; SHA-512. */
+	for (k = 0; k < 5; k++) {
+		assert_int_equal(gnutls_ocsp_req_init(&q), 0);
+		assert_int_equal(gnutls_ocsp_req_add_cert(q, k == 1 ?
+		    GNUTLS_DIG_SHA256 : k == 4 ? GNUTLS_DIG_SHA512 :
+		    GNUTLS_DIG_SHA1, k == 3 ? leaf[0] : f->ca, leaf[0]), 0);
+		if (k == 2)
+			assert_int_equal(gnutls_ocsp_req_add_cert(q,
+			    GNUTLS_DIG_SHA1, f->ca, leaf[1]), 0);
+		if (k == 1 || k == 2)
+			assert_int_equal(gnutls_ocsp_req_randomize_nonce(q), 0);
+		assert_int_equal(gnutls_ocsp_req_export(q, &req[k]), 0);
+		gnutls_ocsp_req_deinit(q);
+		assert_int_equal(cm__ocsp_parse_compare(r, req[k].data,
+		    req[k].size), 1);
+	}
+	bad = malloc(512);
+	assert_non_null(bad);
+	for (i = 0; i < 30000; i++) {
+		const gnutls_datum_t *b = &req[rnd(&x) % 5];
+		size_t at = rnd(&x) % b->size;
+		int rc;
+
+		assert_true(b->size + 8 <= 512);
+		memcpy(bad, b->data, b->size);
+		blen = b->size;
+		switch (rnd(&x) % 6) {
+		case 0:    /* a bit */
+			bad[at] ^= (unsigned char)(1u << (rnd(&x) % 8));
+			break;
+		case 1:    /* a byte */
+			bad[at] = (unsigned char)rnd(&x);
+			break;
+		case 2:    /* cut */
+			blen = at;
+			break;
+		case 3:    /* one more byte */
+			memmove(bad + at + 1, bad + at, blen - at);
+			bad[at] = (unsigned char)rnd(&x);
+			blen++;
+			break;
+		case 4:    /* one byte less */
+			memmove(bad + at, bad + at + 1, blen - at - 1);
+			blen--;
+			break;
+		default:   /* a length byte one off */
+			bad[at] = (unsigned char)(bad[at] + (rnd(&x) & 1 ?
+			    1 : 0xff));
+			break;
+		}
+		rc = cm__ocsp_parse_compare(r, bad, blen);
+		if (rc < 0)
+			fail_msg("mutation %zu: the fast path and the full "
+			    "decoder disagree", i);
+		fast += (unsigned)rc;
+	}
+	/* Many mutations (serials, hashes, nonces) stay well-formed. */
+	assert_true(fast > 1000);
+	print_message("# fast path took %u of 30000 mutations\n", fast);
+	free(bad);
+	for (k = 0; k < 5; k++)
+		gnutls_free(req[k].data);
+	cm_ocsp_responder_free(r);
+	for (i = 0; i < 2; i++) {
+		gnutls_x509_crt_deinit(leaf[i]);
+		cm_cert_info_free(c[i]);
+	}
+}
+
 int
 main(void)
 {
@@ -536,6 +651,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_crl_errors, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_ocsp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ocsp_fast_path, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

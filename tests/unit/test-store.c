@@ -340,6 +340,41 @@ test_store_default_path(void **state)
 	free(home);
 }
 
+/*
+ * The OCSP responder's per-request check: a commit by another connection
+ * is seen (the wal-index header moved), and nothing else is.
+ */
+static void
+test_store_change_hint(void **state)
+{
+	unit_fx *fx = *state;
+	cm_ca_init_opts o = CM_CA_INIT_OPTS_INIT;
+	sqlite3 *db;
+	int64_t v;
+
+	/* A read first: the WAL and its -shm are in use. */
+	assert_cm_ok(fx->ctx, cm__store_data_version(&v, fx->st));
+	assert_true(cm__store_may_have_changed(fx->st));
+	assert_false(cm__store_may_have_changed(fx->st));
+	assert_false(cm__store_may_have_changed(fx->st));
+	/* Another connection commits. */
+	db = raw_open(fx->store_path);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO events (time, actor, "
+	    "action, object, details) VALUES (1, 'x', 'test', 's', 'd')",
+	    NULL, NULL, NULL), SQLITE_OK);
+	assert_true(cm__store_may_have_changed(fx->st));
+	assert_false(cm__store_may_have_changed(fx->st));
+	/* A read by the other changes nothing. */
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM events") > 0, 1);
+	assert_false(cm__store_may_have_changed(fx->st));
+	sqlite3_close(db);
+	/* This connection's own commit shows too. */
+	o.name = "own";
+	assert_cm_ok(fx->ctx, cm_ca_init(NULL, fx->st, &o));
+	assert_true(cm__store_may_have_changed(fx->st));
+	assert_false(cm__store_may_have_changed(fx->st));
+}
+
 int
 main(void)
 {
@@ -351,6 +386,7 @@ main(void)
 		unit_test_ctx(test_store_missing),
 		unit_test_store(test_store_locked),
 		unit_test_store(test_store_events_append_only),
+		unit_test_store(test_store_change_hint),
 		unit_test_ctx(test_store_default_path),
 	};
 
