@@ -100,50 +100,20 @@ precheck(cmd_env *env, const cm_issue_opts *o)
 /*
  * The library refuses an existing output file, or one it cannot write,
  * too, but only after the dev CA of an empty store would have been made:
- * say it first, in the library's words (the store made for it goes again:
- * cmd_store_cleanup).
+ * say it first, with the library's own check (the store made for it goes
+ * again: cmd_store_cleanup).
  */
 static int
-precheck_files(const cm_issue_opts *o)
+precheck_files(cmd_env *env, const cm_issue_opts *o)
 {
 	const char *files[3] = { o->cert_path, o->key_path, o->chain_path };
-	const char *slash;
-	char dir[PATH_MAX];
-	struct stat sb;
+	cm_err err;
 	size_t i;
 
-	for (i = 0; i < 3; i++) {
-		if (files[i] == NULL)
-			continue;
-		if (!o->force && lstat(files[i], &sb) == 0) {
-			fprintf(stderr, "certmint: %s: file exists (use --force "
-			    "to overwrite)\n", files[i]);
-			return EXIT_USAGE;
-		}
-		if ((slash = strrchr(files[i], '/')) == NULL)
-			snprintf(dir, sizeof(dir), ".");
-		else if (slash == files[i])
-			snprintf(dir, sizeof(dir), "/");
-		else
-			snprintf(dir, sizeof(dir), "%.*s",
-			    (int)(slash - files[i]), files[i]);
-		if (stat(dir, &sb) != 0) {
-			fprintf(stderr, "certmint: %s: output directory %s: "
-			    "%s\n", files[i], dir, strerror(errno));
-			return EXIT_USAGE;
-		}
-		if (!S_ISDIR(sb.st_mode)) {
-			fprintf(stderr, "certmint: %s: %s is not a directory\n",
-			    files[i], dir);
-			return EXIT_USAGE;
-		}
-		if (access(dir, W_OK | X_OK) != 0) {
-			fprintf(stderr, "certmint: %s: output directory %s is "
-			    "not writable: %s\n", files[i], dir,
-			    strerror(errno));
-			return EXIT_USAGE;
-		}
-	}
+	for (i = 0; i < 3; i++)
+		if (files[i] != NULL && (err = cm_file_check(env->ctx, files[i],
+		    o->force)) != CM_OK)
+			return cmd_fail(env, err);
 	return EXIT_OK;
 }
 
@@ -273,7 +243,7 @@ ensure_ca(cmd_env *env, cm_store *st, const cm_issue_opts *io,
 	if (n > 0)
 		return EXIT_OK;
 	if ((rc = batch ? precheck_batch(env, batch, outdir, io->force) :
-	    precheck_files(io)) != EXIT_OK)
+	    precheck_files(env, io)) != EXIT_OK)
 		return rc;
 	if ((err = cmd_new_passphrase(&pass, env, false)) != CM_OK)
 		return cmd_fail(env, err);

@@ -725,6 +725,9 @@ cm_err cm_export_file(bool *secret, cm_store *st, const char *ref,
  */
 cm_err cm_file_write(cm_ctx *ctx, const char *path, const void *data,
     size_t len, unsigned mode, bool force);
+/* Whether path could be written: its folder exists and is writable, and
+ * it does not exist unless force (CM_E_EXISTS).  Nothing is created. */
+cm_err cm_file_check(cm_ctx *ctx, const char *path, bool force);
 
 #define CM_CA_IMPORT_OPTS_VERSION 1
 typedef struct cm_ca_import_opts {

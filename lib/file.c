@@ -122,6 +122,12 @@ fail:
 }
 
 cm_err
+cm_file_check(cm_ctx *ctx, const char *path, bool force)
+{
+	return cm__file_check(ctx, path, force);
+}
+
+cm_err
 cm_file_write(cm_ctx *ctx, const char *path, const void *data, size_t len,
     unsigned mode, bool force)
 {
