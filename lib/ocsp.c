@@ -899,6 +899,70 @@ apply_nonce(request *q, const unsigned char *v, size_t len)
 	return PARSE_OK;
 }
 
+/*
+ * One DER TLV at *p (before end): a low tag number, a definite length in
+ * its shortest form.  Moves *p past it; false when it is not one.
+ */
+static bool
+tlv_next(const unsigned char **p, const unsigned char *end, unsigned char tag,
+    const unsigned char **val, size_t *vlen)
+{
+	const unsigned char *s = *p;
+	size_t len, k;
+
+	if (end - s < 2 || s[0] != tag)
+		return false;
+	len = s[1];
+	s += 2;
+	if (len & 0x80) {
+		k = len & 0x7f;
+		/* 1 to 3 length octets (MAX_REQUEST is 64 KiB), no leading
+		 * zero, and the long form only where the short one fails. */
+		if (k == 0 || k > 3 || (size_t)(end - s) < k || s[0] == 0)
+			return false;
+		for (len = 0; k > 0; k--)
+			len = len << 8 | *s++;
+		if (len < 0x80)
+			return false;
+	}
+	if ((size_t)(end - s) < len)
+		return false;
+	*val = s;
+	*vlen = len;
+	*p = s + len;
+	return true;
+}
+
+/*
+ * A CertID's DER, as copied into the response, must be whole: libtasn1
+ * (4.19) takes a length whose octets the end of the CertID cut off
+ * ("02 81") as an empty INTEGER, and the response would carry the broken
+ * CertID, which no client can read.  SEQUENCE { SEQUENCE { OID, any },
+ * OCTET STRING, OCTET STRING, INTEGER }, every length whole.
+ */
+static bool
+certid_whole(const unsigned char *p, size_t len)
+{
+	const unsigned char *end = p + len, *v, *e, *a, *ae, *x;
+	size_t vlen, xlen;
+
+	if (!tlv_next(&p, end, 0x30, &v, &vlen) || p != end)
+		return false;
+	e = v + vlen;
+	if (!tlv_next(&v, e, 0x30, &a, &vlen))
+		return false;
+	ae = a + vlen;
+	if (!tlv_next(&a, ae, 0x06, &x, &xlen) || xlen == 0)
+		return false;
+	/* The parameters: one TLV of any low tag, or none. */
+	if (a != ae && (ae - a < 2 || (a[0] & 0x1f) == 0x1f ||
+	    !tlv_next(&a, ae, a[0], &x, &xlen) || a != ae))
+		return false;
+	return tlv_next(&v, e, 0x04, &x, &xlen) &&
+	    tlv_next(&v, e, 0x04, &x, &xlen) &&
+	    tlv_next(&v, e, 0x02, &x, &xlen) && xlen > 0 && v == e;
+}
+
 /* The full decoder: libtasn1 against the RFC 6960 module, strict DER. */
 static parse_rc
 parse_request_asn1(request *q, const cm_ocsp_responder *r,
@@ -929,7 +993,8 @@ parse_request_asn1(request *q, const cm_ocsp_responder *r,
 	for (i = 1; i <= count; i++) {
 		snprintf(el, sizeof(el), "tbsRequest.requestList.?%d.reqCert", i);
 		if (asn1_der_decoding_startEnd(n, der, (int)len, el, &start,
-		    &end) != ASN1_SUCCESS || end < start)
+		    &end) != ASN1_SUCCESS || end < start ||
+		    !certid_whole(der + start, (size_t)(end - start + 1)))
 			goto out;
 		snprintf(el, sizeof(el), "tbsRequest.requestList.?%d.reqCert."
 		    "hashAlgorithm.algorithm", i);
@@ -984,40 +1049,6 @@ parse_request_asn1(request *q, const cm_ocsp_responder *r,
 out:
 	asn1_delete_structure(&n);
 	return prc;
-}
-
-/*
- * One DER TLV at *p (before end): a low tag number, a definite length in
- * its shortest form.  Moves *p past it; false when it is not one.
- */
-static bool
-tlv_next(const unsigned char **p, const unsigned char *end, unsigned char tag,
-    const unsigned char **val, size_t *vlen)
-{
-	const unsigned char *s = *p;
-	size_t len, k;
-
-	if (end - s < 2 || s[0] != tag)
-		return false;
-	len = s[1];
-	s += 2;
-	if (len & 0x80) {
-		k = len & 0x7f;
-		/* 1 to 3 length octets (MAX_REQUEST is 64 KiB), no leading
-		 * zero, and the long form only where the short one fails. */
-		if (k == 0 || k > 3 || (size_t)(end - s) < k || s[0] == 0)
-			return false;
-		for (len = 0; k > 0; k--)
-			len = len << 8 | *s++;
-		if (len < 0x80)
-			return false;
-	}
-	if ((size_t)(end - s) < len)
-		return false;
-	*val = s;
-	*vlen = len;
-	*p = s + len;
-	return true;
 }
 
 /*
