@@ -476,6 +476,9 @@ cm_err cm__store_data_version(int64_t *out, cm_store *st);
  * changed or cannot be read: then ask cm__store_data_version().
  */
 bool cm__store_may_have_changed(cm_store *st);
+/* Forget the header last seen: the next call says true (the check that
+ * followed it failed). */
+void cm__store_changes_unseen(cm_store *st);
 
 /* ---- revocation data in memory, for the harness (crl.c, ocsp.c) ---- */
 typedef struct cm__crl_entry {

@@ -627,8 +627,11 @@ check_version(cm_ocsp_responder *r)
 	 * version (a read transaction: locks and a stat) when it moved. */
 	if (r->version_seen && !cm__store_may_have_changed(r->st))
 		return CM_OK;
-	if ((err = cm__store_data_version(&v, r->st)) != CM_OK)
+	if ((err = cm__store_data_version(&v, r->st)) != CM_OK) {
+		/* Unchecked: the next request checks again. */
+		cm__store_changes_unseen(r->st);
 		return err;
+	}
 	r->version_seen = true;
 	if (v != r->data_version) {
 		r->data_version = v;

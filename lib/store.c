@@ -40,8 +40,13 @@ struct cm_store {
 	} cache[STMT_CACHE];
 	char actor[256];    /* who writes the events, looked up once */
 	/* The store's -shm file, mapped read-only by cm__store_may_have_
-	 * changed(), and the wal-index header as last seen. */
+	 * changed(), and the wal-index header as last seen.  Its descriptor
+	 * stays open until SQLite has closed: closing any descriptor of a
+	 * file drops every POSIX lock the process holds on it, SQLite's
+	 * own included. */
 	const unsigned char *shm;
+	int shm_fd;
+	bool shm_tried;
 	unsigned char shm_seen[WAL_HDR];
 	bool shm_seen_valid;
 };
@@ -269,6 +274,9 @@ cm_store_close(cm_store *st)
 	if (st->shm != NULL)
 		munmap((void *)(uintptr_t)st->shm, SHM_MAP);
 	sqlite3_close_v2(st->db);
+	/* Only now: its close would have dropped SQLite's locks. */
+	if (st->shm_fd >= 0)
+		close(st->shm_fd);
 	free(st->path);
 	free(st->dir);
 	free(st);
@@ -287,6 +295,7 @@ cm_store_open(cm_store **out, cm_ctx *ctx, const char *path, unsigned flags)
 		return cm__fail(ctx, CM_E_INVALID, "store path is empty");
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+	st->shm_fd = -1;
 	st->ctx = ctx;
 	if ((st->path = strdup(path)) == NULL ||
 	    (st->dir = strdup(path)) == NULL) {
@@ -1751,22 +1760,25 @@ cm__store_may_have_changed(cm_store *st)
 	char path[PATH_MAX];
 	struct stat sb;
 	void *m;
-	int fd;
 
-	if (st->shm == NULL) {
+	if (!st->shm_tried) {
 		/* Mapped once the WAL is in use (this connection has read
-		 * the store, so its -shm exists and is held open). */
+		 * the store, so its -shm exists and is held open).  The
+		 * descriptor is kept (see struct cm_store) even when the
+		 * mapping fails. */
+		st->shm_tried = true;
 		if ((size_t)snprintf(path, sizeof(path), "%s-shm", st->path) >=
-		    sizeof(path) || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		    sizeof(path) ||
+		    (st->shm_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 			return true;
-		m = fstat(fd, &sb) == 0 && sb.st_size >= SHM_MAP ?
-		    mmap(NULL, SHM_MAP, PROT_READ, MAP_SHARED, fd, 0) :
+		m = fstat(st->shm_fd, &sb) == 0 && sb.st_size >= SHM_MAP ?
+		    mmap(NULL, SHM_MAP, PROT_READ, MAP_SHARED, st->shm_fd, 0) :
 		    MAP_FAILED;
-		close(fd);
-		if (m == MAP_FAILED)
-			return true;
-		st->shm = m;
+		if (m != MAP_FAILED)
+			st->shm = m;
 	}
+	if (st->shm == NULL)
+		return true;
 	/* Every commit rewrites the header (iChange counts them); a torn
 	 * read differs from the last one too, so it only costs a check.
 	 * The mapping stays valid: while this connection is open SQLite
@@ -1780,6 +1792,12 @@ cm__store_may_have_changed(cm_store *st)
 	memcpy(st->shm_seen, now, sizeof(now));
 	st->shm_seen_valid = true;
 	return true;
+}
+
+void
+cm__store_changes_unseen(cm_store *st)
+{
+	st->shm_seen_valid = false;
 }
 
 cm_err

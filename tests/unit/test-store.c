@@ -3,8 +3,12 @@
 
 #include "unit.h"
 
+#include <fcntl.h>
+#include <limits.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Opens the store file with SQLite itself, behind the library's back. */
 static sqlite3 *
@@ -340,6 +344,32 @@ test_store_default_path(void **state)
 	free(home);
 }
 
+/* Whether a process (not the caller's child) holds a lock on the -shm's
+ * byte 128, as a child sees it. */
+static bool
+shm_locked_by_other(const char *store)
+{
+	char path[PATH_MAX];
+	pid_t pid;
+	int status;
+
+	snprintf(path, sizeof(path), "%s-shm", store);
+	if ((pid = fork()) == 0) {
+		struct flock fl;
+		int fd = open(path, O_RDWR);
+		memset(&fl, 0, sizeof(fl));
+		fl.l_type = F_WRLCK;
+		fl.l_whence = SEEK_SET;
+		fl.l_start = 128;
+		fl.l_len = 1;
+		_exit(fd >= 0 && fcntl(fd, F_GETLK, &fl) == 0 &&
+		    fl.l_type != F_UNLCK ? 0 : 1);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 /*
  * The OCSP responder's per-request check: a commit by another connection
  * is seen (the wal-index header moved), and nothing else is.
@@ -356,6 +386,14 @@ test_store_change_hint(void **state)
 	assert_cm_ok(fx->ctx, cm__store_data_version(&v, fx->st));
 	assert_true(cm__store_may_have_changed(fx->st));
 	assert_false(cm__store_may_have_changed(fx->st));
+	assert_false(cm__store_may_have_changed(fx->st));
+	/* SQLite's lock on the -shm (its dead-man byte, 128) is still held:
+	 * another process would otherwise take the index for its own and
+	 * truncate it under this one. */
+	assert_true(shm_locked_by_other(fx->store_path));
+	/* A failed check forgets the header: the next call checks. */
+	cm__store_changes_unseen(fx->st);
+	assert_true(cm__store_may_have_changed(fx->st));
 	assert_false(cm__store_may_have_changed(fx->st));
 	/* Another connection commits. */
 	db = raw_open(fx->store_path);
