@@ -598,10 +598,12 @@ cmd_progress(size_t done, size_t total, void *arg)
 bool
 cmd_key_uri_ok(const char *cmd, const char *uri)
 {
-	const char *q = strchr(uri, '?');
+	const char *p;
 
-	for (; q != NULL; q = strchr(q + 1, '&'))
-		if (strncasecmp(q + 1, "pin-value=", 10) == 0) {
+	/* An attribute of the path (after ':' or ';') or of the query
+	 * (after '?' or '&'): p11-kit reads pin-value in both. */
+	for (p = uri; (p = strpbrk(p, ":;?&")) != NULL; p++)
+		if (strncasecmp(p + 1, "pin-value=", 10) == 0) {
 			cmd_usage_error(cmd, "--key-uri: pin-value would put "
 			    "the token PIN on the command line; give it with "
 			    "--passphrase-file F, CERTMINT_PASSPHRASE, "

@@ -148,31 +148,52 @@ cm__privkey_type_check(gnutls_privkey_t key, cm_ctx *ctx, const char *uri,
 	return CM_OK;
 }
 
-char *
-cm__pkcs11_uri_public(const char *uri)
+/* Appends the attributes of part (separated by sep) but pin-value to o,
+ * each after lead (the first) or sep. */
+static char *
+keep_attrs(char *o, const char *part, const char *pend, char sep, char lead)
 {
-	const char *q = strchr(uri, '?'), *a, *end;
-	char *out, *o, sep;
+	const char *a, *end;
+	bool first = true;
 
-	if (q == NULL)
-		return cm__strdup(uri);
-	if ((out = malloc(strlen(uri) + 1)) == NULL)
-		return NULL;
-	memcpy(out, uri, (size_t)(q - uri));
-	o = out + (q - uri);
-	/* RFC 7512: query attributes separated by '&'. */
-	for (a = q + 1; *a != '\0'; a = *end ? end + 1 : end) {
-		end = a + strcspn(a, "&");
-		if ((size_t)(end - a) >= 10 &&
-		    strncasecmp(a, "pin-value=", 10) == 0)
+	for (a = part; a < pend; a = end + 1) {
+		end = memchr(a, sep, (size_t)(pend - a));
+		if (end == NULL)
+			end = pend;
+		if (end == a || ((size_t)(end - a) >= 10 &&
+		    strncasecmp(a, "pin-value=", 10) == 0))
 			continue;
-		if (end == a)
-			continue;
-		sep = o == out + (q - uri) ? '?' : '&';
-		*o++ = sep;
+		if (!first || lead != '\0')
+			*o++ = first ? lead : sep;
+		first = false;
 		memcpy(o, a, (size_t)(end - a));
 		o += end - a;
 	}
+	return o;
+}
+
+char *
+cm__pkcs11_uri_public(const char *uri)
+{
+	const char *q = strchr(uri, '?'), *end = uri + strlen(uri);
+	const char *path = strchr(uri, ':');
+	char *out, *o;
+
+	if ((out = malloc(strlen(uri) + 1)) == NULL)
+		return NULL;
+	if (path == NULL || (q != NULL && path > q)) {
+		memcpy(out, uri, (size_t)(end - uri) + 1);
+		return out;
+	}
+	/* RFC 7512: path attributes after "pkcs11:" separated by ';',
+	 * query attributes after '?' by '&'; p11-kit takes pin-value in
+	 * either. */
+	path++;
+	memcpy(out, uri, (size_t)(path - uri));
+	o = keep_attrs(out + (path - uri), path, q != NULL ? q : end, ';',
+	    '\0');
+	if (q != NULL)
+		o = keep_attrs(o, q + 1, end, '&', '?');
 	*o = '\0';
 	return out;
 }

@@ -32,6 +32,9 @@ expect_fail 2 "^certmint init: --key-uri: pin-value would put the token PIN on t
     --key-uri "$URI?pin-value=1234"
 cp "$WORK/err" pin.err
 check_not "... the PIN is not echoed" grep -q 1234 pin.err
+expect_fail 2 "^certmint init: --key-uri: pin-value" \
+    "init: pin-value as a path attribute refused" "$CERTMINT" init \
+    --name "Bad" --key-uri "pkcs11:token=certmint-test;pin-value=1234;object=ca-key"
 expect_fail 2 "^certmint ca create: --key-uri: pin-value" \
     "ca create: pin-value refused" "$CERTMINT" ca create "Bad" --parent x \
     --key-uri "$URI?module-name=softhsm2&PIN-VALUE=1234"

@@ -248,6 +248,12 @@ test_uri_public(void **state)
 		{ "pkcs11:object=k?pin-valuex=1", "pkcs11:object=k?pin-valuex=1" },
 		{ "pkcs11:object=k?", "pkcs11:object=k" },
 		{ "pkcs11:object=k?&&pin-value=9&", "pkcs11:object=k" },
+		{ "pkcs11:token=t;pin-value=1234;object=k",
+		    "pkcs11:token=t;object=k" },
+		{ "pkcs11:pin-value=1234", "pkcs11:" },
+		{ "pkcs11:PIN-VALUE=1;object=k?pin-value=2&pin-source=f",
+		    "pkcs11:object=k?pin-source=f" },
+		{ "pkcs11:token=a;;object=k", "pkcs11:token=a;object=k" },
 	};
 	size_t i;
 
