@@ -937,11 +937,14 @@ tlv_next(const unsigned char **p, const unsigned char *end, unsigned char tag,
 }
 
 /*
- * A CertID's DER, as copied into the response, must be whole: libtasn1
- * (4.19) takes a length whose octets the end of the CertID cut off
- * ("02 81") as an empty INTEGER, and the response would carry the broken
- * CertID, which no client can read.  SEQUENCE { SEQUENCE { OID, any },
- * OCTET STRING, OCTET STRING, INTEGER }, every length whole.
+ * A CertID, as copied into a signed response, must be DER its reader can
+ * take: libtasn1 (4.19) accepts a length cut off by the end of the CertID
+ * ("02 81" read as an empty INTEGER), a padded INTEGER or NULL parameters
+ * with content, and OpenSSL then refuses the response.  SEQUENCE {
+ * SEQUENCE { OID, NULL or nothing }, OCTET STRING, OCTET STRING, INTEGER
+ * in its shortest form }, every length in its shortest form.  (Only the
+ * SHA-1/SHA-2 CertIDs, whose parameters are NULL or absent, are ever
+ * answered with a signature.)
  */
 static bool
 certid_whole(const unsigned char *p, size_t len)
@@ -957,13 +960,14 @@ certid_whole(const unsigned char *p, size_t len)
 	ae = a + vlen;
 	if (!tlv_next(&a, ae, 0x06, &x, &xlen) || xlen == 0)
 		return false;
-	/* The parameters: one TLV of any low tag, or none. */
-	if (a != ae && (ae - a < 2 || (a[0] & 0x1f) == 0x1f ||
-	    !tlv_next(&a, ae, a[0], &x, &xlen) || a != ae))
+	if (a != ae && !(ae - a == 2 && a[0] == 0x05 && a[1] == 0x00))
 		return false;
-	return tlv_next(&v, e, 0x04, &x, &xlen) &&
-	    tlv_next(&v, e, 0x04, &x, &xlen) &&
-	    tlv_next(&v, e, 0x02, &x, &xlen) && xlen > 0 && v == e;
+	if (!tlv_next(&v, e, 0x04, &x, &xlen) ||
+	    !tlv_next(&v, e, 0x04, &x, &xlen) ||
+	    !tlv_next(&v, e, 0x02, &x, &xlen) || v != e || xlen == 0)
+		return false;
+	return xlen == 1 || !((x[0] == 0 && !(x[1] & 0x80)) ||
+	    (x[0] == 0xff && (x[1] & 0x80)));
 }
 
 /* The full decoder: libtasn1 against the RFC 6960 module, strict DER. */

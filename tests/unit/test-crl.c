@@ -525,6 +525,130 @@ test_ocsp(void **state)
 	cm_cert_info_free(c);
 }
 
+/* An OCSPRequest around one CertID: SHA-1 with params (plen octets, may
+ * be 0) and the serial's content octets as given. */
+static size_t
+build_req(unsigned char *out, const unsigned char *params, size_t plen,
+    const gnutls_datum_t *nh, const gnutls_datum_t *kh,
+    const unsigned char *sn, size_t snlen)
+{
+	unsigned char cid[256], alg[32];
+	size_t a = 0, c = 0, n = 0;
+
+	memcpy(alg, "\x06\x05\x2b\x0e\x03\x02\x1a", 7);
+	a = 7;
+	memcpy(alg + a, params, plen);
+	a += plen;
+	cid[c++] = 0x30;
+	cid[c++] = (unsigned char)(2 + a + 2 + nh->size + 2 + kh->size + 2 +
+	    snlen);
+	cid[c++] = 0x30;
+	cid[c++] = (unsigned char)a;
+	memcpy(cid + c, alg, a);
+	c += a;
+	cid[c++] = 0x04;
+	cid[c++] = (unsigned char)nh->size;
+	memcpy(cid + c, nh->data, nh->size);
+	c += nh->size;
+	cid[c++] = 0x04;
+	cid[c++] = (unsigned char)kh->size;
+	memcpy(cid + c, kh->data, kh->size);
+	c += kh->size;
+	cid[c++] = 0x02;
+	cid[c++] = (unsigned char)snlen;
+	memcpy(cid + c, sn, snlen);
+	c += snlen;
+	/* OCSPRequest { TBSRequest { requestList { Request { CertID } } } } */
+	out[n++] = 0x30;
+	out[n++] = (unsigned char)(c + 6);
+	out[n++] = 0x30;
+	out[n++] = (unsigned char)(c + 4);
+	out[n++] = 0x30;
+	out[n++] = (unsigned char)(c + 2);
+	out[n++] = 0x30;
+	out[n++] = (unsigned char)c;
+	memcpy(out + n, cid, c);
+	return n + c;
+}
+
+/*
+ * A CertID that is not DER is malformedRequest, never copied into a signed
+ * response that OpenSSL refuses: a padded serial, NULL with content, other
+ * parameters.
+ */
+static void
+test_ocsp_certid_der(void **state)
+{
+	fx *f = *state;
+	cm_issue_opts io = CM_ISSUE_OPTS_INIT;
+	cm_cert_info *c = NULL;
+	cm_ocsp_responder *r = NULL;
+	gnutls_x509_crt_t leaf = NULL;
+	gnutls_ocsp_req_t q;
+	gnutls_datum_t pem, req, nh, kh, sn;
+	gnutls_digest_algorithm_t dig;
+	const char *names[] = { "der.test" };
+	unsigned char buf[512], padded[40], *out = NULL;
+	size_t len, n;
+	int reason;
+	static const struct {
+		const char *what;
+		const char *params;
+		size_t plen;
+		bool pad;
+		int status;         /* 0: successful, 1: malformedRequest */
+	} t[] = {
+		{ "NULL parameters", "\x05\x00", 2, false, 0 },
+		{ "no parameters", "", 0, false, 0 },
+		{ "a padded serial", "\x05\x00", 2, true, 1 },
+		{ "NULL with content", "\x05\x01\x00", 3, false, 1 },
+		{ "other parameters", "\x30\x03\xff\xff\xff", 5, false, 1 },
+	};
+
+	io.names = names;
+	io.nnames = 1;
+	assert_int_equal(cm_issue(&c, f->st, &io), CM_OK);
+	pem.data = (unsigned char *)c->pem;
+	pem.size = (unsigned)strlen(c->pem);
+	assert_int_equal(gnutls_x509_crt_init(&leaf), 0);
+	assert_int_equal(gnutls_x509_crt_import(leaf, &pem,
+	    GNUTLS_X509_FMT_PEM), 0);
+	assert_int_equal(gnutls_ocsp_req_init(&q), 0);
+	assert_int_equal(gnutls_ocsp_req_add_cert(q, GNUTLS_DIG_SHA1, f->ca,
+	    leaf), 0);
+	assert_int_equal(gnutls_ocsp_req_export(q, &req), 0);
+	assert_int_equal(gnutls_ocsp_req_get_cert_id(q, 0, &dig, &nh, &kh,
+	    &sn), 0);
+	assert_true(sn.size + 1 <= sizeof(padded) && !(sn.data[0] & 0x80));
+	padded[0] = 0;
+	memcpy(padded + 1, sn.data, sn.size);
+	assert_int_equal(cm_ocsp_responder_new(&r, f->st, NULL), CM_OK);
+	for (n = 0; n < NELEM(t); n++) {
+		len = build_req(buf, (const unsigned char *)t[n].params,
+		    t[n].plen, &nh, &kh, t[n].pad ? padded : sn.data,
+		    t[n].pad ? sn.size + 1 : sn.size);
+		assert_int_equal(cm_ocsp_respond(&out, &len, r, buf, len),
+		    CM_OK);
+		if (t[n].status == 1) {
+			print_message("# %s: malformed\n", t[n].what);
+			assert_int_equal(len, 5);
+			assert_int_equal(out[4], 1);
+		} else {
+			assert_int_equal(check_resp(out, len, f->ca, &reason),
+			    GNUTLS_OCSP_CERT_GOOD);
+		}
+		free(out);
+	}
+	gnutls_free(nh.data);
+	gnutls_free(kh.data);
+	gnutls_free(sn.data);
+	gnutls_free(req.data);
+	gnutls_ocsp_req_deinit(q);
+	cm_ocsp_responder_free(r);
+	gnutls_x509_crt_deinit(leaf);
+	cm_cert_info_free(c);
+}
+
 /* xorshift64: the same mutations on every run. */
 static uint64_t
 rnd(uint64_t *x)
@@ -652,6 +776,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_ocsp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ocsp_fast_path, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_ocsp_certid_der, setup,
 		    teardown),
 	};
 
