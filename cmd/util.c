@@ -85,6 +85,12 @@ highest_missing(char *out, size_t len, const char *dir)
 	size_t n;
 
 	out[0] = '\0';
+	/* With a ".." in it, a folder that exists may look missing
+	 * ("x/../y" before x is made): then nothing is counted as made. */
+	if (strcmp(dir, "..") == 0 || strncmp(dir, "../", 3) == 0 ||
+	    strstr(dir, "/../") != NULL || (strlen(dir) >= 3 &&
+	    strcmp(dir + strlen(dir) - 3, "/..") == 0))
+		return;
 	if ((size_t)snprintf(d, sizeof(d), "%s", dir) >= sizeof(d))
 		return;
 	for (;;) {
@@ -231,7 +237,11 @@ cmd_store_cleanup(cmd_env *env)
 			keep = sb.st_size > 0;
 		cm_ca_info_list_free(list, n);
 		cm_store_close(st);
-		if (keep)
+		/* SQLite removes the -shm when its last connection closes:
+		 * still there, another certmint has the store open (and may
+		 * be making its CA right now), or one died with it open. */
+		snprintf(side, sizeof(side), "%s-shm", path);
+		if (keep || stat(side, &sb) == 0)
 			return;
 		unlink(path);
 		for (i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {

@@ -29,6 +29,12 @@ done
 expect_fail 2 "key type 'rsa-1024'|rsa-1024" "init --key-type rsa-1024" \
     $C --store "$WORK/bad.db" init --key-type rsa-1024
 check_not "a refused init leaves no store" test -e "$WORK/bad.db"
+# A folder that was there stays, even when the path to it has a "..".
+mkdir "$WORK/kept"
+expect_fail 2 "profile 'nosuch' not found" "a failed issue on a new store" \
+    $C --store "$WORK/made/../kept/s.db" issue server q.test --profile nosuch
+check_not "... leaves no store" test -e "$WORK/kept/s.db"
+check "... and the folder that was there" test -d "$WORK/kept"
 
 # --name, --days, --permit: critical name constraints seen by openssl.
 S="$WORK/nc.db"
