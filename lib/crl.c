@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -288,6 +289,7 @@ cm_crl_generate(cm_crl **out, cm_store *st, const cm_crl_opts *o)
 	long long nu;
 	time_t now;
 	const char *path;
+	char tmp[PATH_MAX] = "";
 	bool in_tx = false;
 	cm_err err;
 	int ret;
@@ -391,18 +393,31 @@ cm_crl_generate(cm_crl **out, cm_store *st, const cm_crl_opts *o)
 		crl->len = derlen;
 		der = NULL;
 	}
-	/* The file first: a CRL nobody received is not recorded. */
-	if (path != NULL && (err = cm__file_write(ctx, path, crl->data,
-	    crl->len, 0644, true, true)) != CM_OK)
+	/* The file written first (beside its place), then the record, then
+	 * the file in place: a CRL nobody can receive is not recorded, and a
+	 * CRL not recorded is never published (its number would be used
+	 * again). */
+	if (path != NULL && (err = cm__file_stage(ctx, tmp, sizeof(tmp), path,
+	    crl->data, crl->len, 0644, true, true)) != CM_OK)
 		goto out;
 	if ((err = cm__store_commit(st)) != CM_OK)
 		goto out;
 	in_tx = false;
+	if (path != NULL && (err = cm__file_place(ctx, tmp, path, true)) !=
+	    CM_OK) {
+		char m[CM_ERRBUF];
+		snprintf(m, sizeof(m), "%s", cm_ctx_error(ctx));
+		err = cm__fail(ctx, err, "%s (CRL %lld is recorded: the next "
+		    "one supersedes it)", m, (long long)number);
+		goto out;
+	}
 	*out = crl;
 	crl = NULL;
 out:
 	if (in_tx)
 		cm__store_rollback(st);
+	if (tmp[0] != '\0')
+		unlink(tmp);
 	free(e.buf.p);
 	free(list.p);
 	free(tbs);

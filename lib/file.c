@@ -61,24 +61,29 @@ cm__file_check(cm_ctx *ctx, const char *path, bool force)
 }
 
 cm_err
-cm__file_write(cm_ctx *ctx, const char *path, const void *data, size_t len,
-    unsigned mode, bool force, bool sync)
+cm__file_stage(cm_ctx *ctx, char *tmp, size_t tmplen, const char *path,
+    const void *data, size_t len, unsigned mode, bool force, bool sync)
 {
-	char tmp[PATH_MAX], dir[PATH_MAX];
+	char dir[PATH_MAX];
 	const char *p = data;
 	int fd = -1, saved;
 	cm_err err;
 
+	tmp[0] = '\0';
 	if ((err = cm__file_check(ctx, path, force)) != CM_OK)
 		return err;
 	dir_of(dir, sizeof(dir), path);
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path) >=
-	    sizeof(tmp))
+	if ((size_t)snprintf(tmp, tmplen, "%s.tmp-XXXXXX", path) >= tmplen) {
+		tmp[0] = '\0';
 		return cm__fail(ctx, CM_E_INVALID, "%s: path too long", path);
+	}
 	/* mkstemp creates 0600 whatever the umask; fchmod sets the rest. */
-	if ((fd = mkstemp(tmp)) < 0)
-		return cm__errno_fail(ctx, errno, "%s: cannot create file in "
+	if ((fd = mkstemp(tmp)) < 0) {
+		saved = errno;
+		tmp[0] = '\0';
+		return cm__errno_fail(ctx, saved, "%s: cannot create file in "
 		    "%s", path, dir);
+	}
 	if (fchmod(fd, mode) != 0)
 		goto fail;
 	while (len > 0) {
@@ -99,26 +104,53 @@ cm__file_write(cm_ctx *ctx, const char *path, const void *data, size_t len,
 		fd = -1;
 		goto fail;
 	}
-	fd = -1;
-	if (!force) {
-		/* link() refuses to replace: no race with a file that
-		 * appeared since the check. */
-		if (link(tmp, path) != 0)
-			goto fail;
-		unlink(tmp);
-	} else if (rename(tmp, path) != 0) {
-		goto fail;
-	}
 	return CM_OK;
 fail:
 	saved = errno;
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);
+	tmp[0] = '\0';
+	return cm__errno_fail(ctx, saved, "%s: writing", path);
+}
+
+cm_err
+cm__file_place(cm_ctx *ctx, char *tmp, const char *path, bool force)
+{
+	int saved;
+
+	if (!force) {
+		/* link() refuses to replace: no race with a file that
+		 * appeared since the check. */
+		if (link(tmp, path) == 0) {
+			unlink(tmp);
+			tmp[0] = '\0';
+			return CM_OK;
+		}
+	} else if (rename(tmp, path) == 0) {
+		tmp[0] = '\0';
+		return CM_OK;
+	}
+	saved = errno;
+	unlink(tmp);
+	tmp[0] = '\0';
 	if (saved == EEXIST)
 		return cm__fail(ctx, CM_E_EXISTS, "%s: file exists (use "
 		    "--force to overwrite)", path);
 	return cm__errno_fail(ctx, saved, "%s: writing", path);
+}
+
+cm_err
+cm__file_write(cm_ctx *ctx, const char *path, const void *data, size_t len,
+    unsigned mode, bool force, bool sync)
+{
+	char tmp[PATH_MAX];
+	cm_err err;
+
+	if ((err = cm__file_stage(ctx, tmp, sizeof(tmp), path, data, len,
+	    mode, force, sync)) != CM_OK)
+		return err;
+	return cm__file_place(ctx, tmp, path, force);
 }
 
 cm_err

@@ -166,6 +166,12 @@ cm_err cm__sign_crt(gnutls_x509_crt_t crt, cm_ctx *ctx,
  */
 cm_err cm__file_write(cm_ctx *ctx, const char *path, const void *data,
     size_t len, unsigned mode, bool force, bool sync);
+/* cm__file_write in two steps: the data in a new file beside path (its
+ * name in tmp), then in place; each removes the new file when it fails.
+ * Between them a caller commits what the file says. */
+cm_err cm__file_stage(cm_ctx *ctx, char *tmp, size_t tmplen, const char *path,
+    const void *data, size_t len, unsigned mode, bool force, bool sync);
+cm_err cm__file_place(cm_ctx *ctx, char *tmp, const char *path, bool force);
 /* Checks that path could be created (folder writable, absent unless force). */
 cm_err cm__file_check(cm_ctx *ctx, const char *path, bool force);
 cm_err cm__file_read(cm_ctx *ctx, const char *path, size_t max,
