@@ -286,8 +286,14 @@ uri_problem(char *why, size_t len, gnutls_x509_name_constraints_t nc,
 
 	if (!hs->any)
 		return NULL;
+	/* A host that cannot be judged: refused under any DNS or IP
+	 * subtree, excluded ones too ("x.evil.test." past ".evil.test");
+	 * a URI with no host at all only where something is permitted. */
 	if ((p = cm__uri_host_parse(&h, uri)) != NULL) {
-		if (!hs->permit_dns && !hs->permit_ip)
+		bool no_host = strcmp(h.part, "host") == 0 &&
+		    (strncmp(p, "is missing", 10) == 0 ||
+		    strcmp(p, "is empty") == 0);
+		if (no_host && !hs->permit_dns && !hs->permit_ip)
 			return NULL;
 		snprintf(why, len, "its %s %s", h.part, p);
 		return why;

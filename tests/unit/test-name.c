@@ -510,6 +510,8 @@ static const struct uri_cons uri_cons[] = {
 	{ "except", "https://a.test/", NULL },
 	{ "except", "file:///x", NULL },
 	{ "except", "https://x.evil.test/", "its host is 'x.evil.test'" },
+	{ "except", "https://x.evil.test./", "its host " },
+	{ "except", "https://x%2eevil.test/", "its host " },
 };
 
 static gnutls_x509_crt_t
