@@ -420,16 +420,33 @@ check_resp(const unsigned char *p, size_t len, gnutls_x509_crt_t issuer,
 	return (int)status;
 }
 
+/* Issues a server certificate for name; [out] its record and its GnuTLS
+ * form. */
+static void
+issue_leaf(fx *f, const char *name, cm_cert_info **c, gnutls_x509_crt_t *crt)
+{
+	cm_issue_opts io = CM_ISSUE_OPTS_INIT;
+	gnutls_datum_t pem;
+
+	io.names = &name;
+	io.nnames = 1;
+	assert_int_equal(cm_issue(c, f->st, &io), CM_OK);
+	pem.data = (unsigned char *)(*c)->pem;
+	pem.size = (unsigned)strlen((*c)->pem);
+	assert_int_equal(gnutls_x509_crt_init(crt), 0);
+	assert_int_equal(gnutls_x509_crt_import(*crt, &pem,
+	    GNUTLS_X509_FMT_PEM), 0);
+}
+
 static void
 test_ocsp(void **state)
 {
 	fx *f = *state;
-	cm_issue_opts io = CM_ISSUE_OPTS_INIT;
 	cm_cert_info *c = NULL;
 	cm_ocsp_responder *r = NULL;
 	gnutls_x509_crt_t leaf = NULL;
-	gnutls_datum_t pem, req = { NULL, 0 };
-	const char *names[] = { "leaf.test" };
+	gnutls_datum_t req = { NULL, 0 };
+	const char *name = "leaf.test";
 	unsigned char *out = NULL, *bad;
 	size_t len = 0, i;
 	int reason;
@@ -446,14 +463,7 @@ test_ocsp(void **state)
 		{ "not a request", "\x02\x01\x01", 3 },
 	};
 
-	io.names = names;
-	io.nnames = 1;
-	assert_int_equal(cm_issue(&c, f->st, &io), CM_OK);
-	pem.data = (unsigned char *)c->pem;
-	pem.size = (unsigned)strlen(c->pem);
-	assert_int_equal(gnutls_x509_crt_init(&leaf), 0);
-	assert_int_equal(gnutls_x509_crt_import(leaf, &pem,
-	    GNUTLS_X509_FMT_PEM), 0);
+	issue_leaf(f, name, &c, &leaf);
 	assert_int_equal(cm_ocsp_responder_new(&r, f->st, NULL), CM_OK);
 
 	for (i = 0; i < NELEM(garbage); i++) {
@@ -580,14 +590,13 @@ static void
 test_ocsp_certid_der(void **state)
 {
 	fx *f = *state;
-	cm_issue_opts io = CM_ISSUE_OPTS_INIT;
 	cm_cert_info *c = NULL;
 	cm_ocsp_responder *r = NULL;
 	gnutls_x509_crt_t leaf = NULL;
 	gnutls_ocsp_req_t q;
-	gnutls_datum_t pem, req, nh, kh, sn;
+	gnutls_datum_t req, nh, kh, sn;
 	gnutls_digest_algorithm_t dig;
-	const char *names[] = { "der.test" };
+	const char *name = "der.test";
 	unsigned char buf[512], padded[40], *out = NULL;
 	size_t len, n;
 	int reason;
@@ -605,14 +614,7 @@ test_ocsp_certid_der(void **state)
 		{ "other parameters", "\x30\x03\xff\xff\xff", 5, false, 1 },
 	};
 
-	io.names = names;
-	io.nnames = 1;
-	assert_int_equal(cm_issue(&c, f->st, &io), CM_OK);
-	pem.data = (unsigned char *)c->pem;
-	pem.size = (unsigned)strlen(c->pem);
-	assert_int_equal(gnutls_x509_crt_init(&leaf), 0);
-	assert_int_equal(gnutls_x509_crt_import(leaf, &pem,
-	    GNUTLS_X509_FMT_PEM), 0);
+	issue_leaf(f, name, &c, &leaf);
 	assert_int_equal(gnutls_ocsp_req_init(&q), 0);
 	assert_int_equal(gnutls_ocsp_req_add_cert(q, GNUTLS_DIG_SHA1, f->ca,
 	    leaf), 0);
@@ -668,30 +670,18 @@ static void
 test_ocsp_fast_path(void **state)
 {
 	fx *f = *state;
-	cm_issue_opts io = CM_ISSUE_OPTS_INIT;
 	cm_cert_info *c[2] = { NULL, NULL };
 	cm_ocsp_responder *r = NULL;
 	gnutls_x509_crt_t leaf[2] = { NULL, NULL };
 	gnutls_ocsp_req_t q;
-	gnutls_datum_t pem, req[5];
-	const char *n0[] = { "a.test" }, *n1[] = { "b.test" };
+	gnutls_datum_t req[5];
 	unsigned char *bad;
 	size_t i, k, blen;
 	uint64_t x = 0x9e3779b97f4a7c15ull;
 	unsigned fast = 0;
 
-	io.names = n0;
-	io.nnames = 1;
-	assert_int_equal(cm_issue(&c[0], f->st, &io), CM_OK);
-	io.names = n1;
-	assert_int_equal(cm_issue(&c[1], f->st, &io), CM_OK);
-	for (i = 0; i < 2; i++) {
-		pem.data = (unsigned char *)c[i]->pem;
-		pem.size = (unsigned)strlen(c[i]->pem);
-		assert_int_equal(gnutls_x509_crt_init(&leaf[i]), 0);
-		assert_int_equal(gnutls_x509_crt_import(leaf[i], &pem,
-		    GNUTLS_X509_FMT_PEM), 0);
-	}
+	issue_leaf(f, "a.test", &c[0], &leaf[0]);
+	issue_leaf(f, "b.test", &c[1], &leaf[1]);
 	assert_int_equal(cm_ocsp_responder_new(&r, f->st, NULL), CM_OK);
 	/* SHA-1 alone; SHA-256 with a nonce; two certificates with a nonce;
 	 * a foreign issuer; SHA-512. */
