@@ -229,7 +229,7 @@ ensure_ca(cmd_env *env, cm_store *st, const cm_issue_opts *io,
     const char *batch, const char *outdir)
 {
 	cm_ca_init_opts o = CM_CA_INIT_OPTS_INIT;
-	cm_ca_info **list = NULL, *made = NULL;
+	cm_ca_info *made = NULL;
 	char *pass = NULL;
 	size_t n = 0;
 	cm_err err;
@@ -237,9 +237,8 @@ ensure_ca(cmd_env *env, cm_store *st, const cm_issue_opts *io,
 
 	if (io->ca != NULL)
 		return EXIT_OK;
-	if ((err = cm_ca_list(&list, &n, st)) != CM_OK)
+	if ((err = cm_ca_count(&n, st)) != CM_OK)
 		return cmd_fail(env, err);
-	cm_ca_info_list_free(list, n);
 	if (n > 0)
 		return EXIT_OK;
 	if ((rc = batch ? precheck_batch(env, batch, outdir, io->force) :

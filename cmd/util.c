@@ -219,7 +219,6 @@ cmd_store_cleanup(cmd_env *env)
 {
 	static const char *const extra[] = { "-wal", "-shm", "-journal" };
 	const char *path = env->created_store;
-	cm_ca_info **list = NULL;
 	cm_store *st = NULL;
 	char side[4096 + 16], dir[4096];
 	struct stat sb;
@@ -232,10 +231,9 @@ cmd_store_cleanup(cmd_env *env)
 		/* A CA in it is someone's work: a concurrent certmint may
 		 * have made it since this run created the file. */
 		if (cm_store_open(&st, env->ctx, path, 0) == CM_OK)
-			keep = cm_ca_list(&list, &n, st) != CM_OK || n > 0;
+			keep = cm_ca_count(&n, st) != CM_OK || n > 0;
 		else
 			keep = sb.st_size > 0;
-		cm_ca_info_list_free(list, n);
 		cm_store_close(st);
 		/* SQLite removes the -shm when its last connection closes:
 		 * still there, another certmint has the store open (and may

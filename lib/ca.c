@@ -344,6 +344,13 @@ cm_ca_list(cm_ca_info ***out, size_t *n, cm_store *st)
 }
 
 cm_err
+cm_ca_count(size_t *n, cm_store *st)
+{
+	*n = 0;
+	return cm__store_ca_count(n, st);
+}
+
+cm_err
 cm_ca_get(cm_ca_info **out, cm_store *st, const char *name)
 {
 	cm__ca_rec rec;
@@ -352,6 +359,11 @@ cm_ca_get(cm_ca_info **out, cm_store *st, const char *name)
 
 	if ((err = cm__store_ca_get(&rec, st, name)) != CM_OK)
 		return err;
+	if ((err = cm__store_ca_issued(&rec.info.issued, st, rec.id)) !=
+	    CM_OK) {
+		cm__ca_rec_clear(&rec);
+		return err;
+	}
 	if ((ca = malloc(sizeof(*ca))) == NULL) {
 		cm__ca_rec_clear(&rec);
 		return cm__fail(cm__store_ctx(st), CM_E_NOMEM, "out of memory");

@@ -190,6 +190,9 @@ cm_err cm_ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o);
 /* All CAs, oldest first. */
 cm_err cm_ca_list(cm_ca_info ***out, size_t *n, cm_store *st);
 
+/* How many CAs the store holds (cheaper than cm_ca_list). */
+cm_err cm_ca_count(size_t *n, cm_store *st);
+
 /*
  * One CA by name; with name NULL, the only CA (CM_E_AMBIGUOUS when there
  * are several, CM_E_NOTFOUND when there is none).

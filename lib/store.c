@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -282,6 +283,28 @@ cm_store_close(cm_store *st)
 	free(st);
 }
 
+/*
+ * Puts a new store in WAL mode.  That takes the store's exclusive lock, and
+ * SQLite does not wait for it (its busy handler would deadlock two
+ * processes that both read the header first): when certmints race on a new
+ * store (make -j, four first issues at once), the losers try again for up
+ * to the busy timeout.  On a store already in WAL mode it costs nothing.
+ */
+static cm_err
+set_wal(cm_store *st)
+{
+	const struct timespec pause = { 0, 2 * 1000 * 1000 };
+	int rc, waited = 0;
+
+	while ((rc = sqlite3_exec(st->db, "PRAGMA journal_mode = WAL", NULL,
+	    NULL, NULL)) != SQLITE_OK && (rc & 0xff) == SQLITE_BUSY &&
+	    waited < DEFAULT_BUSY_MS) {
+		nanosleep(&pause, NULL);
+		waited += 2;
+	}
+	return rc == SQLITE_OK ? CM_OK : sql_fail(st, rc, "setting up");
+}
+
 cm_err
 cm_store_open(cm_store **out, cm_ctx *ctx, const char *path, unsigned flags)
 {
@@ -358,9 +381,9 @@ cm_store_open(cm_store **out, cm_ctx *ctx, const char *path, unsigned flags)
 		    cm_store_schema_latest());
 		goto out;
 	}
-	if ((err = exec(st, "PRAGMA journal_mode = WAL; "
-	    "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON",
-	    "setting up")) != CM_OK)
+	if ((err = set_wal(st)) != CM_OK ||
+	    (err = exec(st, "PRAGMA synchronous = NORMAL; "
+	    "PRAGMA foreign_keys = ON", "setting up")) != CM_OK)
 		goto out;
 	if (v < cm_store_schema_latest() && (err = migrate(st)) != CM_OK)
 		goto out;
@@ -621,12 +644,18 @@ out:
 	return err;
 }
 
-#define CA_COLUMNS "c.id, c.parent_id, c.key_id, c.name, p.name, c.subject, " \
-	"c.serial, c.key_type, c.fingerprint, c.not_before, c.not_after, " \
-	"k.encrypted, c.permitted, c.path_len, " \
-	"(SELECT count(*) FROM certs WHERE ca_id = c.id), c.cert_der " \
+/* The issued count costs a walk over the CA's certificates: only listings
+ * ask for it (CA_COLUMNS_COUNTED); lookups for signing, CRLs and chains
+ * take 0 in its place, so that they do not slow down as the store grows. */
+#define CA_COLUMNS_WITH(issued) "c.id, c.parent_id, c.key_id, c.name, " \
+	"p.name, c.subject, c.serial, c.key_type, c.fingerprint, " \
+	"c.not_before, c.not_after, k.encrypted, c.permitted, c.path_len, " \
+	issued ", c.cert_der " \
 	"FROM cas c JOIN keys k ON k.id = c.key_id " \
 	"LEFT JOIN cas p ON p.id = c.parent_id "
+#define CA_COLUMNS CA_COLUMNS_WITH("0")
+#define CA_COLUMNS_COUNTED \
+	CA_COLUMNS_WITH("(SELECT count(*) FROM certs WHERE ca_id = c.id)")
 
 static cm_err
 ca_row(cm__ca_rec *r, cm_store *st, sqlite3_stmt *s)
@@ -722,8 +751,8 @@ cm__store_ca_list(cm_ca_info ***out, size_t *n, cm_store *st)
 	cm_err err;
 	int rc;
 
-	if ((err = prepare(st, &s, "SELECT " CA_COLUMNS "ORDER BY c.id")) !=
-	    CM_OK)
+	if ((err = prepare(st, &s, "SELECT " CA_COLUMNS_COUNTED
+	    "ORDER BY c.id")) != CM_OK)
 		return err;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		if ((err = ca_row(&r, st, s)) != CM_OK)
@@ -750,6 +779,41 @@ cm__store_ca_list(cm_ca_info ***out, size_t *n, cm_store *st)
 	count = 0;
 out:
 	cm_ca_info_list_free(v, count);
+	sqlite3_finalize(s);
+	return err;
+}
+
+cm_err
+cm__store_ca_count(size_t *n, cm_store *st)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+
+	if ((err = prepare(st, &s, "SELECT count(*) FROM cas")) != CM_OK)
+		return err;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*n = (size_t)sqlite3_column_int64(s, 0);
+	else
+		err = sql_fail(st, sqlite3_errcode(st->db), "counting CAs");
+	sqlite3_finalize(s);
+	return err;
+}
+
+cm_err
+cm__store_ca_issued(size_t *n, cm_store *st, int64_t ca_id)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+
+	if ((err = prepare(st, &s, "SELECT count(*) FROM certs WHERE "
+	    "ca_id = ?")) != CM_OK)
+		return err;
+	sqlite3_bind_int64(s, 1, ca_id);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*n = (size_t)sqlite3_column_int64(s, 0);
+	else
+		err = sql_fail(st, sqlite3_errcode(st->db), "counting "
+		    "certificates");
 	sqlite3_finalize(s);
 	return err;
 }

@@ -109,6 +109,48 @@ test_store_reopen(void **state)
 	cm_ca_info_list_free(list, n);
 }
 
+/* cm_ca_count() counts CAs; the issued count of ca list and ca get is
+ * per CA, and lookups for signing no longer compute it. */
+static void
+test_store_ca_count(void **state)
+{
+	unit_fx *fx = *state;
+	cm_ca_init_opts o = CM_CA_INIT_OPTS_INIT;
+	cm_issue_opts io = CM_ISSUE_OPTS_INIT;
+	const char *names[] = { "a.test" };
+	cm_cert_info *c = NULL;
+	cm_ca_info **list = NULL, *ca = NULL;
+	size_t n = 99, i;
+
+	assert_cm_ok(fx->ctx, cm_ca_count(&n, fx->st));
+	assert_int_equal(n, 0);
+	o.name = "one";
+	assert_cm_ok(fx->ctx, cm_ca_init(NULL, fx->st, &o));
+	assert_cm_ok(fx->ctx, cm_ca_count(&n, fx->st));
+	assert_int_equal(n, 1);
+	io.names = names;
+	io.nnames = 1;
+	for (i = 0; i < 3; i++) {
+		assert_cm_ok(fx->ctx, cm_issue(&c, fx->st, &io));
+		cm_cert_info_free(c);
+	}
+	o.name = "two";
+	assert_cm_ok(fx->ctx, cm_ca_init(NULL, fx->st, &o));
+	assert_cm_ok(fx->ctx, cm_ca_count(&n, fx->st));
+	assert_int_equal(n, 2);
+	assert_cm_ok(fx->ctx, cm_ca_get(&ca, fx->st, "one"));
+	assert_int_equal(ca->issued, 3);
+	cm_ca_info_free(ca);
+	assert_cm_ok(fx->ctx, cm_ca_get(&ca, fx->st, "two"));
+	assert_int_equal(ca->issued, 0);
+	cm_ca_info_free(ca);
+	assert_cm_ok(fx->ctx, cm_ca_list(&list, &n, fx->st));
+	assert_int_equal(n, 2);
+	assert_int_equal(list[0]->issued, 3);
+	assert_int_equal(list[1]->issued, 0);
+	cm_ca_info_list_free(list, n);
+}
+
 /* A store from a newer certmint is refused and left byte for byte. */
 static void
 test_store_newer(void **state)
@@ -419,6 +461,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		unit_test_ctx(test_store_create),
 		unit_test_store(test_store_reopen),
+		unit_test_store(test_store_ca_count),
 		unit_test_store(test_store_newer),
 		unit_test_ctx(test_store_not_sqlite),
 		unit_test_ctx(test_store_missing),
