@@ -8,6 +8,7 @@
 
 #include <gnutls/pkcs11.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 /* gnutls_pkcs11_add_provider() is process-wide: do it once. */
 static pthread_mutex_t module_mu = PTHREAD_MUTEX_INITIALIZER;
 static char module_loaded[4096];
+static bool pinned;
 
 static cm_err
 load_module(cm_ctx *ctx)
@@ -26,9 +28,19 @@ load_module(cm_ctx *ctx)
 	cm_err err = CM_OK;
 	int ret;
 
-	if (m == NULL || m[0] == '\0')
-		return CM_OK;
 	pthread_mutex_lock(&module_mu);
+	/* A reference to GnuTLS never given back, so that its PKCS#11
+	 * modules are not finalized at exit: whichever destructor drops
+	 * GnuTLS's last reference (libmicrohttpd's, when both are linked
+	 * into the program) may run after the modules' own destructors,
+	 * and C_Finalize then crashes SoftHSM2.  Process exit is enough. */
+	if (!pinned) {
+		pinned = gnutls_global_init() >= 0;
+	}
+	if (m == NULL || m[0] == '\0') {
+		pthread_mutex_unlock(&module_mu);
+		return CM_OK;
+	}
 	if (strcmp(module_loaded, m) != 0) {
 		ret = gnutls_pkcs11_add_provider(m, NULL);
 		if (ret < 0 && ret != GNUTLS_E_INVALID_REQUEST)

@@ -6,7 +6,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 CERTMINT_MINIMAL_DEPS=${CERTMINT_MINIMAL_DEPS:-1} ./scripts/install-deps.sh
-./scripts/build.sh
+./scripts/build.sh --enable-static-deps
 cm=./cmd/certmint
 out=${CERTMINT_QUICKSTART_DIR:-certs}
 mkdir -p "$out"

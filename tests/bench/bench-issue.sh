@@ -12,8 +12,11 @@ BATCH=${BATCH:-4000}
 work=$(mktemp -d "${TMPDIR:-/tmp}/certmint-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-# The real binary, not libtool's wrapper script (which costs a shell).
-if [ -x "$build/cmd/.libs/certmint" ]; then
+# The real binary, not libtool's wrapper script (which costs a shell); with
+# --enable-static-deps there is no wrapper (and .libs/ may hold an old one).
+if head -c 4 "$build/cmd/certmint" 2>/dev/null | grep -q ELF; then
+	certmint=$build/cmd/certmint
+elif [ -x "$build/cmd/.libs/certmint" ]; then
 	certmint=$build/cmd/.libs/certmint
 	LD_LIBRARY_PATH=$build/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 	export LD_LIBRARY_PATH
