@@ -8,8 +8,18 @@ S=$CERTMINT_STORE
 cd "$WORK" || exit 1
 
 check "certmint version" $C version
-latest=$(sed -n 's/.*store schema \([0-9][0-9]*\).*/\1/p' "$WORK/out")
+cp "$WORK/out" "$WORK/version"
+latest=$(sed -n 's/.*store schema \([0-9][0-9]*\).*/\1/p' "$WORK/version")
 check "version names the store schema" test -n "$latest"
+# --enable-static-deps: the program carries GnuTLS and SQLite itself and must
+# not load their shared objects too (two GnuTLS in one process).
+if grep -q 'linked in' "$WORK/version" && command -v readelf >/dev/null; then
+	readelf -d "$C" >"$WORK/dyn" 2>&1
+	check "a linked-in build is an ELF program" grep -q NEEDED "$WORK/dyn"
+	check_not "... that loads no shared GnuTLS, SQLite or libtasn1" \
+	    grep -E 'libgnutls|libsqlite3|libtasn1|libnettle|libcertmint' \
+	    "$WORK/dyn"
+fi
 check "init" sh -c "umask 022; $C init"
 is "PRAGMA user_version is the schema certmint version names" \
     "$(sqlite3 "$S" 'PRAGMA user_version')" "$latest"
