@@ -783,38 +783,47 @@ out:
 	return err;
 }
 
-cm_err
-cm__store_ca_count(size_t *n, cm_store *st)
+/* One integer from a query of one row, with one int64 parameter unless
+ * id < 0. */
+static cm_err
+query_int64(int64_t *out, cm_store *st, const char *sql, int64_t id,
+    const char *what)
 {
 	sqlite3_stmt *s = NULL;
 	cm_err err;
+	int rc;
 
-	if ((err = prepare(st, &s, "SELECT count(*) FROM cas")) != CM_OK)
+	if ((err = prepare(st, &s, sql)) != CM_OK)
 		return err;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		*n = (size_t)sqlite3_column_int64(s, 0);
+	if (id >= 0)
+		sqlite3_bind_int64(s, 1, id);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
 	else
-		err = sql_fail(st, sqlite3_errcode(st->db), "counting CAs");
+		err = sql_fail(st, rc, what);
 	sqlite3_finalize(s);
+	return err;
+}
+
+cm_err
+cm__store_ca_count(size_t *n, cm_store *st)
+{
+	int64_t v = 0;
+	cm_err err = query_int64(&v, st, "SELECT count(*) FROM cas", -1,
+	    "counting CAs");
+
+	*n = (size_t)v;
 	return err;
 }
 
 cm_err
 cm__store_ca_issued(size_t *n, cm_store *st, int64_t ca_id)
 {
-	sqlite3_stmt *s = NULL;
-	cm_err err;
+	int64_t v = 0;
+	cm_err err = query_int64(&v, st, "SELECT count(*) FROM certs WHERE "
+	    "ca_id = ?", ca_id, "counting certificates");
 
-	if ((err = prepare(st, &s, "SELECT count(*) FROM certs WHERE "
-	    "ca_id = ?")) != CM_OK)
-		return err;
-	sqlite3_bind_int64(s, 1, ca_id);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		*n = (size_t)sqlite3_column_int64(s, 0);
-	else
-		err = sql_fail(st, sqlite3_errcode(st->db), "counting "
-		    "certificates");
-	sqlite3_finalize(s);
+	*n = (size_t)v;
 	return err;
 }
 
@@ -1654,21 +1663,9 @@ cm__store_crl_number_next(int64_t *out, cm_store *st, int64_t ca_id)
 cm_err
 cm__store_crl_last_complete(int64_t *out, cm_store *st, int64_t ca_id)
 {
-	sqlite3_stmt *s = NULL;
-	cm_err err;
-	int rc;
-
-	if ((err = prepare(st, &s, "SELECT coalesce(max(number), 0) FROM crls "
-	    "WHERE ca_id = ? AND base_number IS NULL")) != CM_OK)
-		return err;
-	sqlite3_bind_int64(s, 1, ca_id);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(s, 0);
-	else
-		err = sql_fail(st, rc, "reading CRLs");
-	sqlite3_finalize(s);
-	return err;
+	return query_int64(out, st, "SELECT coalesce(max(number), 0) FROM "
+	    "crls WHERE ca_id = ? AND base_number IS NULL", ca_id,
+	    "reading CRLs");
 }
 
 cm_err

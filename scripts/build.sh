@@ -8,6 +8,11 @@ want="$*"
 # Reconfigure when the configure arguments changed.
 if [ ! -f Makefile ] || [ ! -f .configure-args ] ||
     [ "$(cat .configure-args)" != "$want" ]; then
+	# Objects built with other flags (sanitizers or not) must not be
+	# linked with the new ones: make does not see a flag change.
+	if [ -f Makefile ]; then
+		make -s clean >/dev/null 2>&1 || true
+	fi
 	./autogen.sh >/dev/null
 	# shellcheck disable=SC2086
 	./configure --quiet $want
