@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -350,8 +351,8 @@ cm_ca_count(size_t *n, cm_store *st)
 	return cm__store_ca_count(n, st);
 }
 
-cm_err
-cm_ca_get(cm_ca_info **out, cm_store *st, const char *name)
+static cm_err
+ca_get(cm_ca_info **out, cm_store *st, const char *name, bool count)
 {
 	cm__ca_rec rec;
 	cm_ca_info *ca;
@@ -359,8 +360,8 @@ cm_ca_get(cm_ca_info **out, cm_store *st, const char *name)
 
 	if ((err = cm__store_ca_get(&rec, st, name)) != CM_OK)
 		return err;
-	if ((err = cm__store_ca_issued(&rec.info.issued, st, rec.id)) !=
-	    CM_OK) {
+	if (count && (err = cm__store_ca_issued(&rec.info.issued, st,
+	    rec.id)) != CM_OK) {
 		cm__ca_rec_clear(&rec);
 		return err;
 	}
@@ -372,6 +373,20 @@ cm_ca_get(cm_ca_info **out, cm_store *st, const char *name)
 	gnutls_free(rec.der.data);
 	*out = ca;
 	return CM_OK;
+}
+
+cm_err
+cm_ca_get(cm_ca_info **out, cm_store *st, const char *name)
+{
+	return ca_get(out, st, name, true);
+}
+
+/* cm_ca_get() without the issued count (0): for the library's own
+ * lookups, which do not show it. */
+cm_err
+cm__ca_get_uncounted(cm_ca_info **out, cm_store *st, const char *name)
+{
+	return ca_get(out, st, name, false);
 }
 
 void

@@ -773,6 +773,9 @@ cm_err cm_cert_import(cm_cert_info ***out, size_t *n, cm_store *st,
  * comes from the URI (pin-value, pin-source) or the passphrase callback.
  * The environment variable CERTMINT_PKCS11_MODULE names a module to load
  * besides those p11-kit knows.  o->passphrase and o->key_type are unused.
+ * Once a PKCS#11 key has been used, GnuTLS stays initialised until the
+ * process exits (gnutls_global_deinit() will not finalize the modules), so
+ * that no exit-time destructor finalizes a module after its own ran.
  */
 cm_err cm_ca_init_key_uri(cm_ca_info **out, cm_store *st,
     const cm_ca_init_opts *o, const char *key_uri);

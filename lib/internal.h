@@ -208,6 +208,8 @@ cm_err cm__store_ca_insert(int64_t *id, cm_store *st, const cm__ca_rec *r);
 cm_err cm__store_ca_get(cm__ca_rec *out, cm_store *st, const char *name);
 cm_err cm__store_ca_list(cm_ca_info ***out, size_t *n, cm_store *st);
 cm_err cm__store_ca_count(size_t *n, cm_store *st);
+cm_err cm__ca_get_uncounted(cm_ca_info **out, cm_store *st,
+    const char *name);
 cm_err cm__store_ca_issued(size_t *n, cm_store *st, int64_t ca_id);
 bool cm__store_serial_taken(cm_store *st, int64_t ca_id, const char *serial);
 cm_err cm__store_cert_insert(cm_store *st, const cm__cert_rec *r);

@@ -841,7 +841,7 @@ load_chain(sources *s, cm_store *st, const cm_cert_info *info)
 	    (name = cm__strdup(info->ca)) == NULL)
 		return cm__fail(s->ctx, CM_E_NOMEM, "out of memory");
 	for (depth = 0; depth < 16; depth++) {
-		if ((err = cm_ca_get(&ca, st, name)) != CM_OK)
+		if ((err = cm__ca_get_uncounted(&ca, st, name)) != CM_OK)
 			break;
 		free(name);
 		name = NULL;

@@ -144,7 +144,7 @@ ca_pem(char **out, pctx *p, unsigned line, const char *name)
 
 	if (p->st == NULL)
 		return perr(p, line, "'ca:%s' needs a store", name);
-	if ((err = cm_ca_get(&ca, p->st, name)) != CM_OK) {
+	if ((err = cm__ca_get_uncounted(&ca, p->st, name)) != CM_OK) {
 		char msg[CM_ERRBUF];
 		snprintf(msg, sizeof(msg), "%s", cm_ctx_error(p->ctx));
 		return cm__fail(p->ctx, err, "%s:%u: %s", p->origin, line, msg);
@@ -175,7 +175,7 @@ store_cert(char **chain, char **key, pctx *p, unsigned line,
 	c = cm__strdup(info->pem);
 	parent = cm__strdup(info->ca);
 	for (depth = 0; c && parent && depth < 16; depth++) {
-		if ((err = cm_ca_get(&ca, p->st, parent)) != CM_OK)
+		if ((err = cm__ca_get_uncounted(&ca, p->st, parent)) != CM_OK)
 			goto fail;
 		free(parent);
 		parent = NULL;

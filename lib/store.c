@@ -290,18 +290,34 @@ cm_store_close(cm_store *st)
  * store (make -j, four first issues at once), the losers try again for up
  * to the busy timeout.  On a store already in WAL mode it costs nothing.
  */
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static cm_err
 set_wal(cm_store *st)
 {
 	const struct timespec pause = { 0, 2 * 1000 * 1000 };
-	int rc, waited = 0;
+	int64_t deadline = mono_ms() + DEFAULT_BUSY_MS, left;
+	int rc;
 
-	while ((rc = sqlite3_exec(st->db, "PRAGMA journal_mode = WAL", NULL,
-	    NULL, NULL)) != SQLITE_OK && (rc & 0xff) == SQLITE_BUSY &&
-	    waited < DEFAULT_BUSY_MS) {
+	for (;;) {
+		/* SQLite's own waits count against the same deadline. */
+		left = deadline - mono_ms();
+		sqlite3_busy_timeout(st->db, left > 0 ? (int)left : 0);
+		rc = sqlite3_exec(st->db, "PRAGMA journal_mode = WAL", NULL,
+		    NULL, NULL);
+		if (rc == SQLITE_OK || (rc & 0xff) != SQLITE_BUSY ||
+		    mono_ms() >= deadline)
+			break;
 		nanosleep(&pause, NULL);
-		waited += 2;
 	}
+	sqlite3_busy_timeout(st->db, DEFAULT_BUSY_MS);
 	return rc == SQLITE_OK ? CM_OK : sql_fail(st, rc, "setting up");
 }
 

@@ -683,7 +683,7 @@ cm_trust(cm_trust_result ***out, size_t *n, cm_store *st, const char *ca,
 	if ((o->targets & (CM_TRUST_CHROMIUM | CM_TRUST_FIREFOX)) &&
 	    (home == NULL || home[0] != '/'))
 		return cm__fail(ctx, CM_E_INVALID, "trust: HOME is not set");
-	if ((err = cm_ca_get(&info, st, ca)) != CM_OK)
+	if ((err = cm__ca_get_uncounted(&info, st, ca)) != CM_OK)
 		return err;
 	if ((j.res = calloc(MAX_RESULTS, sizeof(*j.res))) == NULL) {
 		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");

@@ -625,7 +625,7 @@ load_anchors(gnutls_x509_trust_list_t tl, cm_ctx *ctx, cm_store *st,
 		if (st == NULL)
 			return cm__fail(ctx, CM_E_INVALID, "verify: no trust "
 			    "anchors (give a bundle or a store CA)");
-		if ((err = cm_ca_get(&ca, st, o->ca)) != CM_OK)
+		if ((err = cm__ca_get_uncounted(&ca, st, o->ca)) != CM_OK)
 			return err;
 		snprintf(what, sizeof(what), "CA '%s'", ca->name);
 		err = load_certs(&l, ctx, what, NULL, ca->pem, strlen(ca->pem));
