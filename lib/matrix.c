@@ -126,12 +126,13 @@ make_cert(gnutls_x509_crt_t *out, cm_ctx *ctx, const certspec *sp)
 {
 	gnutls_x509_crt_t crt = NULL;
 	gnutls_x509_name_constraints_t nc = NULL;
+	gnutls_x509_privkey_t signer;
 	unsigned char serial[20], id[64];
 	size_t idlen = sizeof(id), i;
 	const char *errp = NULL;
 	unsigned usage;
 	cm_err err = CM_OK;
-	int ret;
+	int ret, pk;
 
 	if ((ret = gnutls_x509_crt_init(&crt)) < 0 ||
 	    (ret = gnutls_x509_crt_set_version(crt, 3)) < 0 ||
@@ -219,8 +220,13 @@ make_cert(gnutls_x509_crt_t *out, cm_ctx *ctx, const certspec *sp)
 		    idlen)) < 0)
 			goto gfail;
 	}
+	signer = sp->issuer ? sp->ikey : sp->key;
+	/* RFC 8410: an EdDSA key signs the message itself, no digest. */
+	pk = gnutls_x509_privkey_get_pk_algorithm2(signer, NULL);
 	if ((ret = gnutls_x509_crt_sign2(crt, sp->issuer ? sp->issuer : crt,
-	    sp->issuer ? sp->ikey : sp->key, GNUTLS_DIG_SHA256, 0)) < 0)
+	    signer, pk == GNUTLS_PK_EDDSA_ED25519 ||
+	    pk == GNUTLS_PK_EDDSA_ED448 ? GNUTLS_DIG_UNKNOWN :
+	    GNUTLS_DIG_SHA256, 0)) < 0)
 		goto gfail;
 	*out = crt;
 	crt = NULL;

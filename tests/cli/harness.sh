@@ -51,6 +51,17 @@ assert len(tests) == n and n > 0
 assert not [l for l in tests if l.startswith("not ok")]' "$WORK/r.tap"
 done
 
+# EdDSA: the twins of an Ed25519 or Ed448 certificate are signed with its
+# own key too, without a digest (RFC 8410); README's peer example.
+ed() { CERTMINT_STORE="$WORK/ed.db" "$C" "$@"; }
+ed issue peer ed.test --key-type ed25519 >/dev/null 2>&1
+ed init --name "Ed CA" --key-type ed25519 >/dev/null 2>&1
+ed issue server ed448.test --key-type ed448 --ca "Ed CA" >/dev/null 2>&1
+check "matrix for an Ed25519 peer certificate: every scenario matches" \
+    ed test --cert ed.test
+check "matrix for Ed448 under an Ed25519 CA: every scenario matches" \
+    ed test --cert ed448.test
+
 "$C" test --cert localhost --format json >"$WORK/s.json"
 set -- $(summary "$WORK/s.json")
 check "server certificate: at least 30 scenarios ($1)" test "$1" -ge 30
