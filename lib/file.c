@@ -26,6 +26,24 @@ dir_of(char *buf, size_t len, const char *path)
 		snprintf(buf, len, "%.*s", (int)(slash - path), path);
 }
 
+static bool
+system_dir(const char *dir)
+{
+	static const char *const sys[] = { "/dev", "/proc", "/sys" };
+	char real[PATH_MAX];
+	size_t i, n;
+
+	if (realpath(dir, real) == NULL)
+		return false;
+	for (i = 0; i < sizeof(sys) / sizeof(sys[0]); i++) {
+		n = strlen(sys[i]);
+		if (strncmp(real, sys[i], n) == 0 &&
+		    (real[n] == '\0' || real[n] == '/'))
+			return true;
+	}
+	return false;
+}
+
 cm_err
 cm__file_check(cm_ctx *ctx, const char *path, bool force)
 {
@@ -36,13 +54,25 @@ cm__file_check(cm_ctx *ctx, const char *path, bool force)
 		return cm__fail(ctx, CM_E_INVALID, "output file name is empty");
 	if (strlen(path) >= PATH_MAX - 16)
 		return cm__fail(ctx, CM_E_INVALID, "%s: path too long", path);
+	if (strcmp(path, "-") == 0)
+		return cm__fail(ctx, CM_E_INVALID, "output file '-': standard "
+		    "output is not taken here, give a file name");
 	if (lstat(path, &sb) == 0) {
+		struct stat tb;
+		/* Outputs are replaced by a rename: a device, a pipe or a
+		 * symlink to one (/dev/stdout) would be replaced by a file. */
+		if (S_ISDIR(sb.st_mode) || (S_ISLNK(sb.st_mode) &&
+		    stat(path, &tb) == 0 && S_ISDIR(tb.st_mode)))
+			return cm__fail(ctx, CM_E_INVALID, "%s: is a directory",
+			    path);
+		if (!S_ISREG(sb.st_mode) && (!S_ISLNK(sb.st_mode) ||
+		    (stat(path, &tb) == 0 && !S_ISREG(tb.st_mode))))
+			return cm__fail(ctx, CM_E_INVALID, "%s: not a regular "
+			    "file (a device, pipe or socket); certmint writes "
+			    "files", path);
 		if (!force)
 			return cm__fail(ctx, CM_E_EXISTS, "%s: file exists "
 			    "(use --force to overwrite)", path);
-		if (S_ISDIR(sb.st_mode))
-			return cm__fail(ctx, CM_E_INVALID, "%s: is a directory",
-			    path);
 	}
 	dir_of(dir, sizeof(dir), path);
 	if (stat(dir, &sb) != 0) {
@@ -54,6 +84,11 @@ cm__file_check(cm_ctx *ctx, const char *path, bool force)
 	if (!S_ISDIR(sb.st_mode))
 		return cm__fail(ctx, CM_E_IO, "%s: %s is not a directory",
 		    path, dir);
+	/* /dev/stdout and the like: even when they lead to a regular file,
+	 * the rename would replace the link itself, a system file. */
+	if (system_dir(dir))
+		return cm__fail(ctx, CM_E_INVALID, "%s: in /dev, /proc or "
+		    "/sys; certmint writes regular files only", path);
 	if (access(dir, W_OK | X_OK) != 0)
 		return cm__errno_fail(ctx, errno, "%s: output directory %s "
 		    "is not writable", path, dir);

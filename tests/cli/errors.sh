@@ -58,6 +58,22 @@ expect_fail 2 "taken1\.test\.crt: file exists" "first issue over an existing fil
     $C --store "$F" issue server taken1.test
 check_not "... no store made" test -e "$WORK/fresh"
 rm "$OUT/taken1.test.crt"
+# Outputs are replaced by a rename: never a device, a pipe, /dev/stdout
+# (which would be replaced by a file, as root) or a file named '-'.
+expect_fail 2 "/dev/null: not a regular file" "--cert /dev/null --force" \
+    $C --store "$F" issue server dev.test --cert /dev/null --force
+check "... /dev/null is still the device" test -c /dev/null
+expect_fail 2 "/dev/stdout: in /dev, /proc or /sys" \
+    "--cert /dev/stdout --force (stdout a regular file)" \
+    $C --store "$F" issue server dev.test --cert /dev/stdout --force
+check "... /dev/stdout is still a link" test -L /dev/stdout
+mkfifo "$WORK/fifo"
+expect_fail 2 "fifo: not a regular file" "--key into a FIFO, --force" \
+    $C --store "$F" issue server dev.test --key "$WORK/fifo" --force
+expect_fail 2 "output file '-': standard output is not taken here" \
+    "--cert -" $C --store "$F" issue server dev.test --cert -
+check_not "... no file named '-'" test -e ./-
+check_not "... no store made" test -e "$WORK/fresh"
 expect_fail 2 "profile 'nope' not found" "first issue with an unknown profile" \
     $C --store "$F" issue --profile nope a.test
 check_not "... no store made" test -e "$WORK/fresh"
