@@ -348,6 +348,19 @@ resolve(subject *s, cm_store *st, const char *ref)
 		return cm__fail(ctx, CM_E_INVALID, "export: no certificate or "
 		    "CA named");
 	err = cm_cert_find(&c, st, ref);
+	/* An intermediate CA's own certificate is in the inventory too (its
+	 * parent issued it), without a key there: the name means the CA. */
+	if (err == CM_OK && cm__store_ca_get(&r, st, ref) == CM_OK) {
+		bool same = r.info.fingerprint != NULL &&
+		    c->fingerprint != NULL &&
+		    strcmp(r.info.fingerprint, c->fingerprint) == 0;
+		cm__ca_rec_clear(&r);
+		if (same) {
+			cm_cert_info_free(c);
+			c = NULL;
+			err = CM_E_NOTFOUND;
+		}
+	}
 	if (err == CM_E_NOTFOUND) {
 		/* Not a certificate: a CA of that name? */
 		if ((err = cm__store_ca_get(&r, st, ref)) != CM_OK) {

@@ -105,5 +105,21 @@ if command -v script >/dev/null 2>&1; then
 	check "der to a terminal is refused" grep -q "will not write der to a \
 terminal" tty.out
 fi
+# An intermediate CA's name means the CA, although its certificate is in
+# the inventory too (issued by its parent, no key there).
+ic() { CERTMINT_STORE="$WORK/int.db" "$CERTMINT" "$@"; }
+check "a root and an intermediate CA" sh -c "'$CERTMINT' --store \
+    '$WORK/int.db' init --name Root && '$CERTMINT' --store '$WORK/int.db' \
+    ca create Issuing --parent Root"
+check "its key exports by name" sh -c \
+    "'$CERTMINT' --store '$WORK/int.db' export Issuing --format key \
+    >issuing.key"
+ic export Issuing --format pem >issuing.crt
+check "... a key and a certificate" test -s issuing.key -a -s issuing.crt
+is "... that match" \
+    "$(openssl pkey -in issuing.key -pubout 2>/dev/null | sha256sum)" \
+    "$(openssl x509 -in issuing.crt -noout -pubkey | sha256sum)"
+check "its p12 with the key" ic export Issuing --format p12 \
+    --out issuing.p12 --password-file ep
 check "--help" "$CERTMINT" export --help
 done_testing
