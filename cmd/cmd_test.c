@@ -348,6 +348,18 @@ cmd_test(cmd_env *env, int argc, char **argv)
 		}
 	}
 
+	if (only != NULL) {
+		/* A typo must not pass a CI job with nothing run. */
+		for (i = 0; i < nsc && strstr(sc[i]->name, only) == NULL; i++)
+			;
+		if (i == nsc) {
+			rc = cmd_usage_error("test", "--only '%s' matches none "
+			    "of the %zu scenarios (names as in the report, "
+			    "e.g. '%s')", only, nsc, nsc > 0 ? sc[0]->name :
+			    "");
+			goto out;
+		}
+	}
 	nruns = interop ? 1 + sizeof(interop_runs) / sizeof(interop_runs[0]) :
 	    1;
 	if ((res = calloc(nsc * nruns + 1, sizeof(*res))) == NULL) {

@@ -129,6 +129,9 @@ check "TCP transport: the peer matrix matches too" \
 check "--only keeps the named scenarios" "$C" test --cert localhost \
     --only untrusted --format tap
 is "--only: two scenarios" "$(head -1 "$WORK/out")" "1..2"
+expect_fail 2 "--only 'untrsted' matches none of the [0-9]+ scenarios" \
+    "--only that matches nothing is an error, not a pass" \
+    "$C" test --cert localhost --only untrsted
 
 after=$("$C" list --json | python3 -c \
     'import json,sys; print(len(json.load(sys.stdin)["certificates"]))')
