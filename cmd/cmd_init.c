@@ -62,6 +62,7 @@ cmd_init(cmd_env *env, int argc, char **argv)
 	cm_ca_info *ca = NULL;
 	cm_store *st = NULL;
 	char *pass = NULL, nb[32], na[32];
+	size_t ncas = 0;
 	const char *key_uri = NULL;
 	bool ask = false, json = false;
 	cm_err err;
@@ -148,7 +149,18 @@ cmd_init(cmd_env *env, int argc, char **argv)
 	for (size_t i = 0; i < ca->npermitted; i++)
 		printf("  %s %s\n", i == 0 ? "permits     " : "            ",
 		    ca->permitted[i]);
-	printf("Trust it: certmint ca show --pem > ca.crt\n");
+	if (cm_ca_count(&ncas, st) == CM_OK && ncas > 1) {
+		/* Not the only CA: the hint must name it, quoted for sh. */
+		printf("Trust it: certmint ca show '");
+		for (const char *p = ca->name; *p != '\0'; p++)
+			if (*p == '\'')
+				printf("'\\''");
+			else
+				putchar(*p);
+		printf("' --pem > ca.crt\n");
+	} else {
+		printf("Trust it: certmint ca show --pem > ca.crt\n");
+	}
 	rc = EXIT_OK;
 out:
 	if (pass != NULL) {

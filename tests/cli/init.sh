@@ -204,6 +204,16 @@ check "--store=PATH wrote its file" test -f "$WORK/flag2.db"
 expect_fail 2 "--store.*path" "--store without a path" $C --store
 unset CERTMINT_STORE
 
+# The trust hint works as printed when the store holds several CAs.
+CERTMINT_STORE="$WORK/two.db" $C init --name First >/dev/null 2>&1
+CERTMINT_STORE="$WORK/two.db" $C init --name "bob's CA" >"$WORK/two.out" 2>&1
+hint=$(sed -n 's/^Trust it: certmint //p' "$WORK/two.out")
+is "a second CA's hint names it, quoted" "$hint" \
+    "ca show 'bob'\\''s CA' --pem > ca.crt"
+check "... and runs as printed" sh -c "cd '$WORK' &&
+    export CERTMINT_STORE='$WORK/two.db' &&
+    eval \"'$C' \$(sed -n 's/^Trust it: certmint //p' two.out)\" &&
+    openssl x509 -in ca.crt -noout -subject | grep -q \"bob's CA\""
 check "init --help" $C init --help
 out_has "init --help shows --permit" --permit
 check_not "init --help offers no --passphrase VALUE" \
