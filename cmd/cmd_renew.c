@@ -123,7 +123,9 @@ cmd_renew(cmd_env *env, int argc, char **argv)
 	cmd_time(na, sizeof(na), res->not_after);
 	printf("Renewed %s as %s (%s key)\n", old->serial, res->serial,
 	    o.rekey ? "new" : "same");
-	printf("  old          %s\n", o.revoke_old ?
+	/* A revoked certificate stays revoked, with its own reason. */
+	printf("  old          %s\n", strcmp(old->status, "revoked") == 0 ?
+	    "revoked already (unchanged)" : o.revoke_old ?
 	    "revoked (superseded)" : "superseded");
 	if (res->cert_path)
 		printf("  certificate  %s\n", res->cert_path);

@@ -124,4 +124,19 @@ check "renew --profile server --rekey renews it" \
 is "... as a server certificate" "$(jget 'd["profile"]' < "$WORK/out")" \
     "server"
 
+# Renewing a revoked certificate: the new one is issued, the old one stays
+# revoked with its own reason, and the report says so.
+$C issue server gone.test --ca Dev --cert gone.crt --key gone.key \
+    >/dev/null 2>&1
+$C revoke gone.test --reason keyCompromise >/dev/null 2>&1
+old=$($C show gone.test --json | jget 'd["serial"]')
+check "renew of a revoked certificate (keyCompromise: --rekey)" \
+    $C renew "$old" --rekey --cert gone2.crt --key gone2.key
+cp "$WORK/out" "$WORK/renew.out"
+check "... reports the old one revoked already" \
+    grep -q "old          revoked already (unchanged)" "$WORK/renew.out"
+is "... which keeps its reason" \
+    "$($C show "$old" --json | jget 'd["status"], d.get("revocation_reason")')" \
+    "revoked keyCompromise"
+
 done_testing
