@@ -352,6 +352,15 @@ cm__constraint_parse(cm__constraint *out, cm_ctx *ctx, const char *text)
 	if (text == NULL || text[0] == '\0')
 		return cm__fail(ctx, CM_E_INVALID, "--permit '': empty");
 	cm__name_quote(show, sizeof(show), text);
+	if (strstr(text, "://") != NULL)
+		return cm__fail(ctx, CM_E_INVALID, "--permit '%s': a URI; "
+		    "permit its host's DNS suffix or IP range instead (URIs "
+		    "are judged by their host)", show);
+	if (strchr(text, '/') == NULL && (inet_pton(AF_INET, text, c.data) ==
+	    1 || inet_pton(AF_INET6, text, c.data) == 1))
+		return cm__fail(ctx, CM_E_INVALID, "--permit '%s': an address, "
+		    "not a range: give a prefix length, e.g. '%s/%d'", show,
+		    show, strchr(text, ':') ? 128 : 32);
 	if ((slash = strchr(text, '/')) != NULL) {
 		alen = (size_t)(slash - text);
 		if (alen >= sizeof(addr))

@@ -285,6 +285,12 @@ static const struct name_bad cons_bad[] = {
 	{ "test.", "ends with a dot" },
 	{ "@", "--permit '@': email domain is empty" },
 	{ "@-x.test", "email domain has a label starting with '-'" },
+	{ "127.0.0.1", "--permit '127.0.0.1': an address, not a range: give "
+	    "a prefix length, e.g. '127.0.0.1/32'" },
+	{ "::1", "e.g. '::1/128'" },
+	{ "spiffe://x.test", "--permit 'spiffe://x.test': a URI; permit its "
+	    "host's DNS suffix" },
+	{ "https://10.0.0.0/8", "a URI" },
 };
 
 static void
