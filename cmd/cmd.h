@@ -3,6 +3,7 @@
 #ifndef CM_CMD_H
 #define CM_CMD_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -109,6 +110,10 @@ int cmd_status(cmd_env *env, int argc, char **argv);
 bool cmd_parse_time(const char *s, time_t *out);
 /* After getopt_long returned '?' or ':' (opterr is 0): one usage line naming
  * the unknown option or the option missing its value; returns EXIT_USAGE. */
+/* getopt_long(), but an option given as another's value ("--key-type
+ * --ca N") is reported by cmd_bad_option() as a missing value. */
+int cmd_getopt(int argc, char **argv, const char *shortopts,
+    const struct option *opts);
 int cmd_bad_option(const char *cmd, char **argv);
 /* Keys, export, import, trust (issue 5). */
 int cmd_export(cmd_env *env, int argc, char **argv);

@@ -136,7 +136,7 @@ cmd_ca(cmd_env *env, int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "set") == 0)
 		return cmd_ca_set(env, argc - 1, argv + 1);
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(argc, argv, "h", opts)) != -1) {
 		switch (c) {
 		case 'p':
 			pem = true;

@@ -69,7 +69,7 @@ cmd_ca_create(cmd_env *env, int argc, char **argv)
 	int c, rc = EXIT_OK;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(argc, argv, "h", opts)) != -1) {
 		switch (c) {
 		case 'P': o.parent = optarg; break;
 		case 'r': o.profile = optarg; break;

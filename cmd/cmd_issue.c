@@ -302,7 +302,7 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 	int c, rc = EXIT_OK;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(argc, argv, "h", opts)) != -1) {
 		switch (c) {
 		case 'c': o.ca = optarg; break;
 		case 'C': o.cert_path = optarg; break;

@@ -71,7 +71,7 @@ cmd_list(cmd_env *env, int argc, char **argv)
 	int c, rc = EXIT_OK, pw, sw;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(argc, argv, "h", opts)) != -1) {
 		switch (c) {
 		case 's':
 			for (ok = false, i = 0; statuses[i]; i++)
@@ -182,7 +182,7 @@ cmd_show(cmd_env *env, int argc, char **argv)
 	int c, rc = EXIT_OK;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(argc, argv, "h", opts)) != -1) {
 		switch (c) {
 		case 'p': pem = true; break;
 		case 'j': json = true; break;

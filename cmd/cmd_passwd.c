@@ -42,7 +42,7 @@ cmd_passwd(cmd_env *env, int argc, char **argv)
 	int c, rc;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(argc, argv, "h", opts)) != -1) {
 		switch (c) {
 		case 'f':
 			env->passphrase_file = optarg;

@@ -60,7 +60,7 @@ cmd_renew(cmd_env *env, int argc, char **argv)
 	int c, rc = EXIT_OK;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(argc, argv, "h", opts)) != -1) {
 		switch (c) {
 		case 'r': o.rekey = true; break;
 		case 'R': o.revoke_old = true; break;

@@ -76,7 +76,7 @@ cmd_revoke(cmd_env *env, int argc, char **argv)
 	int ch, rc = EXIT_OK;
 
 	optind = 0;
-	while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((ch = cmd_getopt(argc, argv, "h", opts)) != -1) {
 		switch (ch) {
 		case 'r':
 			if (cm_revoke_reason_parse(&reason, env->ctx, optarg) !=

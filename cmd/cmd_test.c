@@ -259,7 +259,7 @@ cmd_test(cmd_env *env, int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], "connect") == 0)
 		return cmd_test_connect(env, argc - 1, argv + 1);
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "hv", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(argc, argv, "hv", opts)) != -1) {
 		switch (c) {
 		case 'c': cert = optarg; break;
 		case 't':
@@ -489,7 +489,7 @@ cmd_test_serve(cmd_env *env, int argc, char **argv)
 
 	ho.http = true;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(argc, argv, "h", opts)) != -1) {
 		switch (c) {
 		case 'c': cert = optarg; break;
 		case 'l': listen_on = optarg; break;
@@ -727,7 +727,7 @@ cmd_test_connect(cmd_env *env, int argc, char **argv)
 	cm_err err;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(argc, argv, "h", opts)) != -1) {
 		switch (c) {
 		case 'a': ca_name = optarg; break;
 		case 't': trust = optarg; break;

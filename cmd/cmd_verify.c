@@ -110,7 +110,7 @@ cmd_verify(cmd_env *env, int argc, char **argv)
 	int c, rc;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = cmd_getopt(argc, argv, "h", opts)) != -1) {
 		switch (c) {
 		case 'u': o.untrusted_path = optarg; break;
 		case 't': o.trust_path = optarg; break;

@@ -621,10 +621,43 @@ cmd_key_uri_ok(const char *cmd, const char *uri)
 	return true;
 }
 
+/* Set by cmd_getopt() for cmd_bad_option(). */
+static char bad_value[160];
+
+int
+cmd_getopt(int argc, char **argv, const char *shortopts,
+    const struct option *opts)
+{
+	int idx = -1, c = getopt_long(argc, argv, shortopts, opts, &idx);
+	size_t n, i;
+
+	/* "--key-type --ca N": getopt takes "--ca" as the value. */
+	if (c == -1 || c == '?' || idx < 0 ||
+	    opts[idx].has_arg != required_argument || optarg == NULL ||
+	    strncmp(optarg, "--", 2) != 0 || optarg[2] == '\0')
+		return c;
+	n = strcspn(optarg + 2, "=");
+	for (i = 0; opts[i].name != NULL; i++)
+		if (strlen(opts[i].name) == n &&
+		    strncmp(opts[i].name, optarg + 2, n) == 0) {
+			snprintf(bad_value, sizeof(bad_value), "option '--%s' "
+			    "needs a value (got the option '%.*s')",
+			    opts[idx].name, (int)(n + 2), optarg);
+			return '?';
+		}
+	return c;
+}
+
 int
 cmd_bad_option(const char *cmd, char **argv)
 {
 	const char *a = optind > 0 ? argv[optind - 1] : NULL;
+
+	if (bad_value[0] != '\0') {
+		int rc = cmd_usage_error(cmd, "%s", bad_value);
+		bad_value[0] = '\0';
+		return rc;
+	}
 
 	if (a != NULL && strncmp(a, "--", 2) == 0)
 		return cmd_usage_error(cmd, "option '%.*s': unknown, or its "

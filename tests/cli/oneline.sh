@@ -11,6 +11,10 @@ expect_fail 2 "^certmint init: option '--bogus': unknown" \
 	"unknown long option: one line" "$CERTMINT" init --bogus
 expect_fail 2 "^certmint issue: option '--days': unknown, or its value is missing" \
 	"option without its value: one line" "$CERTMINT" issue server a.test --days
+expect_fail 2 "^certmint issue: option '--key-type' needs a value \(got the option '--ca'\)" \
+	"an option as another's value: one line, naming both" \
+	sh -c "cd '$WORK' && '$CERTMINT' issue server a.test --key-type --ca N"
+check_not "... nothing issued" test -e "$WORK/a.test.crt"
 expect_fail 2 "^certmint list: option '-x': unknown" \
 	"unknown short option: one line" "$CERTMINT" list -x
 expect_fail 2 "^certmint: $WORK/none: No such file" \
