@@ -338,8 +338,17 @@ get_pass(char *buf, size_t len, cmd_env *env, const char *what, bool ask)
 			err = CM_OK;
 		close(fd);
 	}
-	if (err == CM_OK)
+	if (err == CM_OK) {
 		env->cached_pass = strdup(buf);
+	} else if (env->passphrase_file == NULL && (e == NULL ||
+	    e[0] == '\0')) {
+		/* Nothing to read it from: say how to give it. */
+		snprintf(env->pass_error, sizeof(env->pass_error), "%s: %s "
+		    "was given: use --passphrase-file F or CERTMINT_PASSPHRASE"
+		    "%s", what, strstr(what, "(PIN)") != NULL ? "missing token PIN: none" :
+		    "key is encrypted and no passphrase", ask ?
+		    " (no terminal to ask)" : "");
+	}
 	return err;
 }
 

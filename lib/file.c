@@ -61,11 +61,9 @@ cm__file_check(cm_ctx *ctx, const char *path, bool force)
 		struct stat tb;
 		/* Outputs are replaced by a rename: a device, a pipe or a
 		 * symlink to one (/dev/stdout) would be replaced by a file. */
-		if (S_ISDIR(sb.st_mode) || (S_ISLNK(sb.st_mode) &&
-		    stat(path, &tb) == 0 && S_ISDIR(tb.st_mode)))
-			return cm__fail(ctx, CM_E_INVALID, "%s: is a directory",
-			    path);
-		if (!S_ISREG(sb.st_mode) && (!S_ISLNK(sb.st_mode) ||
+		bool isdir = S_ISDIR(sb.st_mode) || (S_ISLNK(sb.st_mode) &&
+		    stat(path, &tb) == 0 && S_ISDIR(tb.st_mode));
+		if (!isdir && !S_ISREG(sb.st_mode) && (!S_ISLNK(sb.st_mode) ||
 		    (stat(path, &tb) == 0 && !S_ISREG(tb.st_mode))))
 			return cm__fail(ctx, CM_E_INVALID, "%s: not a regular "
 			    "file (a device, pipe or socket); certmint writes "
@@ -73,6 +71,9 @@ cm__file_check(cm_ctx *ctx, const char *path, bool force)
 		if (!force)
 			return cm__fail(ctx, CM_E_EXISTS, "%s: file exists "
 			    "(use --force to overwrite)", path);
+		if (isdir)
+			return cm__fail(ctx, CM_E_INVALID, "%s: is a directory",
+			    path);
 	}
 	dir_of(dir, sizeof(dir), path);
 	if (stat(dir, &sb) != 0) {

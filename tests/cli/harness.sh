@@ -171,8 +171,8 @@ CERTMINT_STORE="$WORK/enc.db" "$C" init --passphrase-file "$WORK/pf" \
     >/dev/null 2>&1
 CERTMINT_STORE="$WORK/enc.db" "$C" issue server enc.test \
     --passphrase-file "$WORK/pf" >/dev/null 2>&1
-expect_fail 4 "key is encrypted and no passphrase was given" \
-    "encrypted key without a passphrase" \
+expect_fail 4 "key is encrypted and no passphrase was given: use --passphrase-file F or CERTMINT_PASSPHRASE" \
+    "encrypted key without a passphrase, and how to give it" \
     env CERTMINT_STORE="$WORK/enc.db" "$C" test --cert enc.test
 check "encrypted key with --passphrase-file" env \
     CERTMINT_STORE="$WORK/enc.db" "$C" test --cert enc.test \

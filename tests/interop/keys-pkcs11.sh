@@ -114,7 +114,8 @@ is "no PIN anywhere in the stores" "$(sqlite3 "$CERTMINT_STORE" .dump \
     | grep -ci 'pin-value'; sqlite3 soft.db .dump | grep -ci 'pin-value')" \
     "0
 0"
-expect_fail 4 "wrong or missing token PIN" "issuing without the PIN fails" \
+expect_fail 4 "missing token PIN: none was given: use --passphrase-file F or CERTMINT_PASSPHRASE" \
+    "issuing without the PIN fails, and says how to give it" \
     env -u CERTMINT_PASSPHRASE "$CERTMINT" issue server nopin.test \
     --ca "HSM CA" --cert nopin.crt --key nopin.key
 check_not "... and writes nothing" test -e nopin.crt
