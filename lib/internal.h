@@ -208,6 +208,10 @@ cm_err cm__store_ca_insert(int64_t *id, cm_store *st, const cm__ca_rec *r);
 cm_err cm__store_ca_get(cm__ca_rec *out, cm_store *st, const char *name);
 cm_err cm__store_ca_list(cm_ca_info ***out, size_t *n, cm_store *st);
 cm_err cm__store_ca_count(size_t *n, cm_store *st);
+/* Whether the store holds the certificate of SHA-256 fingerprint fp (lower
+ * hex) as revoked: when, why (cm_revoke_reason), its serial. */
+cm_err cm__store_revocation_by_fp(bool *revoked, time_t *at, int *reason,
+    char *serial, size_t serial_len, cm_store *st, const char *fp);
 cm_err cm__ca_get_uncounted(cm_ca_info **out, cm_store *st,
     const char *name);
 cm_err cm__store_ca_issued(size_t *n, cm_store *st, int64_t ca_id);

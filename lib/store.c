@@ -843,6 +843,34 @@ cm__store_ca_issued(size_t *n, cm_store *st, int64_t ca_id)
 	return err;
 }
 
+cm_err
+cm__store_revocation_by_fp(bool *revoked, time_t *at, int *reason,
+    char *serial, size_t serial_len, cm_store *st, const char *fp)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+	int rc;
+
+	*revoked = false;
+	if ((err = prepare(st, &s, "SELECT revoked_at, revocation_reason, "
+	    "serial FROM certs WHERE fingerprint = ? AND status = "
+	    "'revoked'")) != CM_OK)
+		return err;
+	sqlite3_bind_text(s, 1, fp, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*revoked = true;
+		*at = (time_t)sqlite3_column_int64(s, 0);
+		*reason = sqlite3_column_type(s, 1) == SQLITE_NULL ? 0 :
+		    sqlite3_column_int(s, 1);
+		snprintf(serial, serial_len, "%s",
+		    (const char *)sqlite3_column_text(s, 2));
+	} else if (rc != SQLITE_DONE) {
+		err = sql_fail(st, rc, "reading revocations");
+	}
+	sqlite3_finalize(s);
+	return err;
+}
+
 bool
 cm__store_serial_taken(cm_store *st, int64_t ca_id, const char *serial)
 {

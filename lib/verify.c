@@ -647,6 +647,46 @@ load_anchors(gnutls_x509_trust_list_t tl, cm_ctx *ctx, cm_store *st,
 	return CM_OK;
 }
 
+/* The first certificate of path[0..n) the store holds as revoked at t:
+ * its index in *at_i (-1: none) and why, in words. */
+static cm_err
+store_revoked(int *at_i, char *why, size_t whylen, cm_ctx *ctx,
+    cm_store *st, gnutls_x509_crt_t *path, unsigned n, time_t t)
+{
+	unsigned char fp[32];
+	char hex[65], serial[64], when[32];
+	size_t fplen, k;
+	time_t at;
+	bool revoked;
+	unsigned i;
+	int reason, ret;
+	cm_err err;
+
+	*at_i = -1;
+	for (i = 0; i < n; i++) {
+		fplen = sizeof(fp);
+		if ((ret = gnutls_x509_crt_get_fingerprint(path[i],
+		    GNUTLS_DIG_SHA256, fp, &fplen)) < 0)
+			return cm__gnutls_fail(ctx, ret, "verify: fingerprint");
+		for (k = 0; k < fplen; k++)
+			snprintf(hex + 2 * k, 3, "%02x", fp[k]);
+		if ((err = cm__store_revocation_by_fp(&revoked, &at, &reason,
+		    serial, sizeof(serial), st, hex)) != CM_OK)
+			return err;
+		if (!revoked || at > t)
+			continue;
+		cm__rfc3339(when, sizeof(when), at);
+		snprintf(why, whylen, "(serial %s) is revoked in the store "
+		    "since %s (%s)", serial, when,
+		    cm_revoke_reason_name((cm_revoke_reason)reason) ?
+		    cm_revoke_reason_name((cm_revoke_reason)reason) :
+		    "unspecified");
+		*at_i = (int)i;
+		return CM_OK;
+	}
+	return CM_OK;
+}
+
 cm_err
 cm_verify(cm_verify_result **out, cm_ctx *ctx, cm_store *st,
     const cm_verify_opts *o)
@@ -658,6 +698,8 @@ cm_verify(cm_verify_result **out, cm_ctx *ctx, cm_store *st,
 	unsigned char ip[16];
 	unsigned npath, nfull, nvdata = 0, status = 0, time_fail = 0, vflags, i;
 	cm_verify_result *r = NULL;
+	char revoked_why[200];
+	int revoked_i;
 	int ret;
 	cm_err err;
 
@@ -753,6 +795,18 @@ cm_verify(cm_verify_result **out, cm_ctx *ctx, cm_store *st,
 		for (i = 0; i < nfull; i++)
 			time_fail |= time_status(path[i], r->at);
 	status |= time_fail;
+	/* Anchored at a store CA, a valid chain is also checked against the
+	 * store's revocations at r->at, anchor included (an intermediate CA
+	 * revoked by its parent): the store knows what it revoked, as its
+	 * CRLs and OCSP responder say. */
+	revoked_i = -1;
+	if (status == 0 && st != NULL && o->trust_data == NULL &&
+	    o->trust_path == NULL && (err = store_revoked(&revoked_i,
+	    revoked_why, sizeof(revoked_why), ctx, st, path, nfull,
+	    r->at)) != CM_OK)
+		goto out;
+	if (revoked_i >= 0)
+		status |= GNUTLS_CERT_REVOKED | GNUTLS_CERT_INVALID;
 	r->status = status;
 	r->valid = status == 0;
 	r->outcome = cm__outcome_refine(cm__outcome_from_status(status,
@@ -770,6 +824,19 @@ cm_verify(cm_verify_result **out, cm_ctx *ctx, cm_store *st,
 	if ((err = set_reasons(r, ctx)) != CM_OK ||
 	    (err = explain(r, ctx, path, nfull, time_fail, o, vflags)) != CM_OK)
 		goto out;
+	if (revoked_i >= 0) {
+		r->outcome = CM_OUTCOME_REVOKED;
+		free(r->failing);
+		free(r->explanation);
+		r->explanation = NULL;
+		if ((r->failing = subject_of(path[revoked_i])) == NULL ||
+		    asprintf(&r->explanation, "certificate '%s' %s",
+		    r->failing, revoked_why) < 0) {
+			r->explanation = NULL;
+			err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+			goto out;
+		}
+	}
 	*out = r;
 	r = NULL;
 out:

@@ -255,4 +255,39 @@ else
 	ok "openssl cross-check # SKIP openssl not installed"
 fi
 
+# --- the store's revocations (a store CA as the anchor) ---------------------
+R="$WORK/rev.db"
+rv() { CERTMINT_STORE="$R" "$C" "$@"; }
+rv issue server gone.test --cert gone.crt --key gone.key >/dev/null 2>&1
+root=$(rv ca show --json | python3 -c \
+	'import json,sys; print(json.load(sys.stdin)["name"])')
+rv ca show --pem >rev-ca.pem
+rv ca create Sub --parent "$root" >/dev/null 2>&1
+rv issue server sub.test --ca Sub --cert sub.crt --key sub.key \
+	--chain sub.chain >/dev/null 2>&1
+before=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+sleep 1
+rv revoke gone.test --reason keyCompromise >/dev/null 2>&1
+CERTMINT_STORE="$R" vclass "a revoked leaf: revoked, exit 1" 1 revoked \
+	gone.crt --name gone.test --ca "$root"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+assert "keyCompromise" in d["explanation"] and "gone.test" in d["failing"], d' \
+	"$WORK/v.json" && ok "... names it and the reason" ||
+	not_ok "... names it and the reason"
+CERTMINT_STORE="$R" vclass "... valid at a time before its revocation" 0 ok \
+	gone.crt --name gone.test --at "$before" --ca "$root"
+CERTMINT_STORE="$R" vclass "... valid with --trust FILE (no store revocations)" \
+	0 ok gone.crt --name gone.test --trust rev-ca.pem
+CERTMINT_STORE="$R" vclass "a leaf under a good intermediate: ok" 0 ok \
+	sub.crt --name sub.test --ca Sub
+rv revoke Sub --reason cACompromise >/dev/null 2>&1
+CERTMINT_STORE="$R" vclass "its intermediate revoked: anchored at it, revoked" \
+	1 revoked sub.crt --name sub.test --ca Sub
+CERTMINT_STORE="$R" vclass "... anchored at the root, revoked" 1 revoked \
+	sub.crt --name sub.test --untrusted sub.chain --ca "$root"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+assert "CN=Sub" in d["failing"] and "cACompromise" in d["explanation"], d' \
+	"$WORK/v.json" && ok "... naming the intermediate" ||
+	not_ok "... naming the intermediate"
+
 done_testing
