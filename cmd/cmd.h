@@ -95,6 +95,8 @@ bool cmd_opt_key_type(cmd_env *env, const char *cmd, const char *arg,
 json_t *cmd_cert_json(const cm_cert_info *c);
 json_t *cmd_ca_json(const cm_ca_info *ca);
 /* Dumps and frees j to stdout. */
+/* An RFC 3339 UTC time as a JSON string. */
+json_t *cmd_json_time(time_t t);
 int cmd_print_json(json_t *j);
 
 void cmd_progress(size_t done, size_t total, void *arg);

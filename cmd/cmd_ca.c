@@ -60,26 +60,63 @@ help_for(int argc, char **argv)
 	return usage;
 }
 
-/* An intermediate is also a certificate of its parent: revoked or not. */
+/* An intermediate is also a certificate of its parent: revoked or not.
+ * "valid", "revoked" (with reason and time) or "expired". */
+static const char *
+ca_state(cm_store *st, const cm_ca_info *ca, const char **reason,
+    time_t *at)
+{
+	cm_cert_info *c = NULL;
+	const char *state = "valid";
+
+	*reason = NULL;
+	*at = 0;
+	if (ca->parent != NULL && cm_cert_find(&c, st, ca->serial) == CM_OK &&
+	    strcmp(c->status, "revoked") == 0) {
+		state = "revoked";
+		*reason = cm_revoke_reason_name(
+		    (cm_revoke_reason)c->revocation_reason);
+		*at = c->revoked_at;
+	} else if (ca->not_after < time(NULL)) {
+		state = "expired";
+	}
+	cm_cert_info_free(c);
+	return state;
+}
+
 static void
 print_state(cm_store *st, const cm_ca_info *ca)
 {
-	cm_cert_info *c = NULL;
+	const char *reason, *state;
+	time_t at;
 	char t[32];
 
-	if (ca->parent != NULL && cm_cert_find(&c, st, ca->serial) == CM_OK &&
-	    strcmp(c->status, "revoked") == 0) {
-		const char *r = cm_revoke_reason_name(
-		    (cm_revoke_reason)c->revocation_reason);
-		cmd_time(t, sizeof(t), c->revoked_at);
+	state = ca_state(st, ca, &reason, &at);
+	cmd_time(t, sizeof(t), at);
+	if (strcmp(state, "revoked") == 0)
 		printf("state        revoked (%s, %s): cannot sign\n",
-		    r ? r : "-", t);
-	} else if (ca->not_after < time(NULL)) {
+		    reason ? reason : "-", t);
+	else if (strcmp(state, "expired") == 0)
 		printf("state        expired: cannot sign\n");
-	} else {
+	else
 		printf("state        valid\n");
-	}
-	cm_cert_info_free(c);
+}
+
+/* The JSON of a CA, with its state. */
+static json_t *
+ca_json(cm_store *st, const cm_ca_info *ca)
+{
+	json_t *j = cmd_ca_json(ca);
+	const char *reason;
+	time_t at;
+	const char *state = ca_state(st, ca, &reason, &at);
+
+	json_object_set_new(j, "state", json_string(state));
+	json_object_set_new(j, "revoked_at", at ? cmd_json_time(at) :
+	    json_null());
+	json_object_set_new(j, "revocation_reason", reason ?
+	    json_string(reason) : json_null());
+	return j;
 }
 
 static void
@@ -168,7 +205,7 @@ cmd_ca(cmd_env *env, int argc, char **argv)
 		if (json) {
 			json_t *a = json_array();
 			for (i = 0; i < n; i++)
-				json_array_append_new(a, cmd_ca_json(list[i]));
+				json_array_append_new(a, ca_json(st, list[i]));
 			json_t *o = json_object();
 			json_object_set_new(o, "cas", a);
 			rc = cmd_print_json(o);
@@ -201,7 +238,7 @@ cmd_ca(cmd_env *env, int argc, char **argv)
 			fputs(ca->pem, stdout);
 		} else if (json) {
 			/* Set by 'ca set': null until then. */
-			j = cmd_ca_json(ca);
+			j = ca_json(st, ca);
 			json_object_set_new(j, "crl_url", crl_url ?
 			    json_string(crl_url) : json_null());
 			json_object_set_new(j, "ocsp_url", ocsp_url ?

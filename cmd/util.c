@@ -508,8 +508,8 @@ cmd_parse_duration(const char *s, long long *out)
 	return true;
 }
 
-static json_t *
-jtime(time_t t)
+json_t *
+cmd_json_time(time_t t)
 {
 	char buf[32];
 
@@ -537,11 +537,11 @@ cmd_cert_json(const cm_cert_info *c)
 	json_object_set_new(o, "names", names);
 	json_object_set_new(o, "profile", jstr(c->profile));
 	json_object_set_new(o, "key_type", jstr(c->key_type));
-	json_object_set_new(o, "not_before", jtime(c->not_before));
-	json_object_set_new(o, "not_after", jtime(c->not_after));
+	json_object_set_new(o, "not_before", cmd_json_time(c->not_before));
+	json_object_set_new(o, "not_after", cmd_json_time(c->not_after));
 	json_object_set_new(o, "status", jstr(c->status));
 	json_object_set_new(o, "revoked_at", c->revoked_at ?
-	    jtime(c->revoked_at) : json_null());
+	    cmd_json_time(c->revoked_at) : json_null());
 	json_object_set_new(o, "revocation_reason",
 	    c->revocation_reason >= 0 && cm_revoke_reason_name(
 	    (cm_revoke_reason)c->revocation_reason) ? json_string(
@@ -570,8 +570,8 @@ cmd_ca_json(const cm_ca_info *ca)
 	json_object_set_new(o, "subject", jstr(ca->subject));
 	json_object_set_new(o, "serial", jstr(ca->serial));
 	json_object_set_new(o, "key_type", jstr(ca->key_type));
-	json_object_set_new(o, "not_before", jtime(ca->not_before));
-	json_object_set_new(o, "not_after", jtime(ca->not_after));
+	json_object_set_new(o, "not_before", cmd_json_time(ca->not_before));
+	json_object_set_new(o, "not_after", cmd_json_time(ca->not_after));
 	json_object_set_new(o, "fingerprint_sha256", jstr(ca->fingerprint));
 	json_object_set_new(o, "encrypted", json_boolean(ca->encrypted));
 	json_object_set_new(o, "permitted", p);

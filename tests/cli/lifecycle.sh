@@ -156,6 +156,12 @@ $C ca show Team | grep -q "^state  *revoked (cACompromise, 20.*): cannot sign$" 
     not_ok "ca show: the revoked state, reason and time"
 $C ca show Int | grep -q "^state  *valid$" && ok "ca show: valid state" ||
     not_ok "ca show: valid state"
+is "ca show --json: the revoked state, reason and time" \
+    "$($C ca show Team --json | jget 'd["state"], d["revocation_reason"], d["revoked_at"][:2]')" \
+    "revoked cACompromise 20"
+is "ca list --json: each CA's state" \
+    "$($C ca list --json | jget '" ".join(c["name"] + "=" + c["state"] for c in d["cas"] if c["name"] in ("Int", "Team"))')" \
+    "Int=valid Team=revoked"
 
 # Passphrases: the child's key is encrypted like its parent's.
 export CERTMINT_STORE="$WORK/enc.db"
