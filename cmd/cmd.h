@@ -95,6 +95,9 @@ bool cmd_opt_key_type(cmd_env *env, const char *cmd, const char *arg,
 json_t *cmd_cert_json(const cm_cert_info *c);
 json_t *cmd_ca_json(const cm_ca_info *ca);
 /* Dumps and frees j to stdout. */
+/* The key file beside a certificate file: "dir/x.crt" (.pem, .cer, .der)
+ * gives "dir/x.key"; NULL for other names (malloc'd). */
+char *cmd_key_beside(const char *cert);
 /* An RFC 3339 UTC time as a JSON string. */
 json_t *cmd_json_time(time_t t);
 int cmd_print_json(json_t *j);

@@ -29,7 +29,8 @@ static const char usage[] =
 "\n"
 "  server|client|peer  the profile: serverAuth, clientAuth, or both\n"
 "  --ca N              issuing CA (default: the only one)\n"
-"  --cert F, --key F   output files (default NAME.crt, NAME.key)\n"
+"  --cert F, --key F   output files (default NAME.crt, NAME.key; with\n"
+"                      --cert dir/x.crt alone, the key is dir/x.key)\n"
 "  --chain F           also write the issuers up to, not including, the root\n"
 "  --key-type T        ec-p256 (default), ec-p384, ec-p521, ed25519, ed448,\n"
 "                      rsa-2048, rsa-3072, rsa-4096\n"
@@ -377,14 +378,20 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 			return cmd_usage_error("issue", "no name given");
 		o.names = (const char *const *)argv + optind;
 		o.nnames = (size_t)(argc - optind);
+		/* The key beside the certificate the user placed. */
+		if (o.cert_path != NULL && o.key_path == NULL &&
+		    (key = cmd_key_beside(o.cert_path)) != NULL)
+			o.key_path = key;
 		if (o.cert_path == NULL || o.key_path == NULL) {
 			if ((err = cm_name_file_stem(stem, sizeof(stem),
 			    env->ctx, o.names[0])) != CM_OK)
 				return cmd_fail(env, err);
 		}
 		if (o.cert_path == NULL) {
-			if (asprintf(&cert, "%s.crt", stem) < 0)
+			if (asprintf(&cert, "%s.crt", stem) < 0) {
+				free(key);
 				return cmd_fail(env, CM_E_NOMEM);
+			}
 			o.cert_path = cert;
 		}
 		if (o.key_path == NULL) {

@@ -25,7 +25,8 @@ static const char usage[] =
 "\n"
 "  --rekey             generate a new key\n"
 "  --revoke-old        revoke the old certificate (reason superseded)\n"
-"  --cert F, --key F   output files (default NAME.crt, NAME.key)\n"
+"  --cert F, --key F   output files (default NAME.crt, NAME.key; with\n"
+"                      --cert dir/x.crt alone, the key is dir/x.key)\n"
 "  --chain F           also write the issuers up to, not including, the root\n"
 "  --days D            validity (default: the profile's)\n"
 "  --profile P         a profile name or a .tmpl file instead of the\n"
@@ -89,7 +90,11 @@ cmd_renew(cmd_env *env, int argc, char **argv)
 		rc = cmd_fail(env, err);
 		goto out;
 	}
-	/* Files named after the first name, as 'issue' does. */
+	/* Files named after the first name, as 'issue' does; the key beside
+	 * a certificate the user placed. */
+	if (o.cert_path != NULL && o.key_path == NULL &&
+	    (key = cmd_key_beside(o.cert_path)) != NULL)
+		o.key_path = key;
 	if (o.cert_path == NULL || o.key_path == NULL) {
 		if ((err = cm_name_file_stem(stem, sizeof(stem), env->ctx,
 		    old->names[0])) != CM_OK) {

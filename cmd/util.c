@@ -675,3 +675,25 @@ cmd_bad_option(const char *cmd, char **argv)
 	return cmd_usage_error(cmd, "option '-%c': unknown, or its value is "
 	    "missing", optopt ? optopt : '?');
 }
+
+char *
+cmd_key_beside(const char *cert)
+{
+	static const char *const ext[] = { ".crt", ".pem", ".cer", ".der" };
+	size_t n = strlen(cert), i, e;
+	char *key;
+
+	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+		e = strlen(ext[i]);
+		if (n > e && strcmp(cert + n - e, ext[i]) == 0 &&
+		    cert[n - e - 1] != '/')
+			break;
+	}
+	if (i == sizeof(ext) / sizeof(ext[0]))
+		return NULL;
+	if ((key = malloc(n - e + sizeof(".key"))) == NULL)
+		return NULL;
+	memcpy(key, cert, n - e);
+	memcpy(key + n - e, ".key", sizeof(".key"));
+	return key;
+}

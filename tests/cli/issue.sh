@@ -234,6 +234,14 @@ check_not "events cannot be deleted" \
     sqlite3 "$CERTMINT_STORE" "delete from events"
 err_has "... the trigger says append-only" "append-only"
 
+# --cert alone: the key goes beside it, not into the current folder.
+mkdir -p "$WORK/placed"
+check "--cert placed/beside.crt without --key" $C issue server beside.test \
+    --cert "$WORK/placed/beside.crt"
+is "... the key is placed/beside.key, 0600" \
+    "$(stat -c %a "$WORK/placed/beside.key" 2>&1)" 600
+check_not "... and not ./beside.test.key" test -e "$WORK/beside.test.key"
+
 check "issue --help" $C issue --help
 out_has "--help documents --force" --force
 done_testing
