@@ -142,9 +142,9 @@ print_ca(const cm_ca_info *ca, const char *crl_url, const char *ocsp_url)
 		printf("%s %s\n", i == 0 ? "permits     " : "            ",
 		    ca->permitted[i]);
 	if (crl_url != NULL)
-		printf("CRL URL:     %s\n", crl_url);
+		printf("crl url      %s\n", crl_url);
 	if (ocsp_url != NULL)
-		printf("OCSP URL:    %s\n", ocsp_url);
+		printf("ocsp url     %s\n", ocsp_url);
 	printf("issued       %zu\n", ca->issued);
 }
 

@@ -61,7 +61,7 @@ cmd_ca_create(cmd_env *env, int argc, char **argv)
 	const char *permit[MAX_PERMIT];
 	cm_ca_info *ca = NULL;
 	cm_store *st = NULL;
-	char *pass = NULL, nb[32], na[32];
+	char *pass = NULL, nb[32], na[32], pltext[64];
 	unsigned pl;
 	bool json = false;
 	size_t i;
@@ -130,6 +130,14 @@ cmd_ca_create(cmd_env *env, int argc, char **argv)
 	}
 	cmd_time(nb, sizeof(nb), ca->not_before);
 	cmd_time(na, sizeof(na), ca->not_after);
+	if (ca->path_len < 0)
+		snprintf(pltext, sizeof(pltext), "unlimited");
+	else if (ca->path_len == 0)
+		snprintf(pltext, sizeof(pltext), "0 (signs leaves only)");
+	else
+		snprintf(pltext, sizeof(pltext), "%d (at most %d CA%s "
+		    "below it)", ca->path_len, ca->path_len,
+		    ca->path_len == 1 ? "" : "s");
 	printf("Created CA '%s' under '%s'\n"
 	    "  subject      %s\n"
 	    "  serial       %s\n"
@@ -138,12 +146,8 @@ cmd_ca_create(cmd_env *env, int argc, char **argv)
 	    "  path length  %s\n"
 	    "  sha256       %s\n",
 	    ca->name, ca->parent, ca->subject, ca->serial, ca->key_type,
-	    ca->encrypted ? " (encrypted)" : "", nb, na,
-	    ca->path_len < 0 ? "unlimited" : ca->path_len == 0 ?
-	    "0 (signs leaves only)" : "limited", ca->fingerprint);
-	if (ca->path_len > 0)
-		printf("  (at most %d CA%s below it)\n", ca->path_len,
-		    ca->path_len == 1 ? "" : "s");
+	    ca->encrypted ? " (encrypted)" : "", nb, na, pltext,
+	    ca->fingerprint);
 	for (i = 0; i < ca->npermitted; i++)
 		printf("  %s %s\n", i == 0 ? "permits     " : "            ",
 		    ca->permitted[i]);

@@ -105,9 +105,9 @@ check "ca set --crl-url --ocsp-url" $C ca set \
     --crl-url http://crl.test/dev.crl --ocsp-url http://127.0.0.1:8080/
 $C ca show >"$WORK/show.out"
 check "ca show prints the CRL URL" \
-    grep -Eq "^CRL URL: +http://crl\.test/dev\.crl$" "$WORK/show.out"
+    grep -Eq "^crl url +http://crl\.test/dev\.crl$" "$WORK/show.out"
 check "ca show prints the OCSP URL" \
-    grep -Eq "^OCSP URL: +http://127\.0\.0\.1:8080/$" "$WORK/show.out"
+    grep -Eq "^ocsp url +http://127\.0\.0\.1:8080/$" "$WORK/show.out"
 $C ca show --json >"$WORK/urls.json"
 check "ca show --json: crl_url and ocsp_url" \
     python3 -c "import json,sys; d=json.load(open('$WORK/urls.json'));

@@ -110,6 +110,8 @@ fi
 check "ca create with --pathlen 1, a narrower --permit, long --days" \
     $C ca create Team --parent Root --pathlen 1 --permit team.test \
     --permit 10.1.0.0/16 --days 36500
+out_has "... says its path length on one line" \
+    "^  path length  1 \(at most 1 CA below it\)$"
 is "the child's validity is clamped to its parent's" \
     "$($C ca show Team --json | jget 'd["not_after"]')" \
     "$($C ca show Root --json | jget 'd["not_after"]')"
