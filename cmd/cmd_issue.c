@@ -66,8 +66,14 @@ print_result(const cm_cert_info *c)
 		printf("  certificate  %s\n", c->cert_path);
 	if (c->key_path)
 		printf("  key          %s\n", c->key_path);
-	if (c->chain_path)
-		printf("  chain        %s\n", c->chain_path);
+	if (c->chain_path) {
+		struct stat sb;
+		/* Issued by a root: no intermediate to send with it. */
+		printf("  chain        %s%s\n", c->chain_path,
+		    stat(c->chain_path, &sb) == 0 && sb.st_size == 0 ?
+		    " (empty: the CA is a root, serve the certificate alone)" :
+		    "");
+	}
 	printf("  CA           %s\n", c->ca);
 	printf("  expires      %s\n", na);
 	return EXIT_OK;

@@ -15,8 +15,7 @@ if ! $cm ca show >/dev/null 2>&1; then
 	$cm init
 fi
 $cm issue server localhost 127.0.0.1 ::1 --force \
-	--cert "$out/localhost.crt" --key "$out/localhost.key" \
-	--chain "$out/localhost.chain.crt"
+	--cert "$out/localhost.crt" --key "$out/localhost.key"
 $cm ca show --pem > "$out/ca.crt"
 echo
 $cm show localhost
