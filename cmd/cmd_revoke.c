@@ -22,8 +22,9 @@ static const char usage[] =
 "               cACompromise, affiliationChanged, superseded,\n"
 "               cessationOfOperation, certificateHold, removeFromCRL,\n"
 "               privilegeWithdrawn, aACompromise, unspecified\n"
-"  --at TIME    revocation time (default now): 2026-11-01T12:00:00Z,\n"
-"               2026-11-01 (midnight UTC) or @SECONDS since the epoch\n"
+"  --at TIME    revocation time (default now): RFC 3339 (2026-11-01T12:00:00Z,\n"
+"               2026-11-01T13:00:00+01:00), 2026-11-01 (midnight UTC) or\n"
+"               @SECONDS since the epoch\n"
 "  --json       print the revoked certificate as JSON\n";
 
 bool
@@ -85,10 +86,13 @@ cmd_revoke(cmd_env *env, int argc, char **argv)
 				    cm_ctx_error(env->ctx));
 			break;
 		case 'a':
-			if (!cmd_parse_time(optarg, &at))
+			/* RFC 3339 as verify --at takes it, offsets too. */
+			if (optarg[0] == '@' ? !cmd_parse_time(optarg, &at) :
+			    cm_time_parse(&at, env->ctx, optarg) != CM_OK)
 				return cmd_usage_error("revoke", "--at '%s' is "
-				    "not a time like 2026-11-01T12:00:00Z",
-				    optarg);
+				    "not a time like 2026-11-01T12:00:00Z, "
+				    "2026-11-01T13:00:00+01:00, 2026-11-01 or "
+				    "@SECONDS", optarg);
 			break;
 		case 'p': env->passphrase_file = optarg; break;
 		case 'j': json = true; break;

@@ -70,6 +70,12 @@ t3=$(date +%s)
 check "revoke --at @seconds" $C revoke at3.test --at "@$t3"
 is "epoch seconds" "$(q "SELECT revoked_at FROM certs WHERE cn = 'at3.test'")" \
     "$t3"
+check "issue one more" $C issue server at4.test
+t4=$(date +%s)
+check "revoke --at with an offset (+01:00), as verify --at takes it" \
+    $C revoke at4.test --at "$(date -u -d "@$((t4 + 3600))" +%Y-%m-%dT%H:%M:%S+01:00)"
+is "... the same instant" \
+    "$(q "SELECT revoked_at FROM certs WHERE cn = 'at4.test'")" "$t4"
 
 # Refusals.
 expect_fail 2 "^certmint revoke: reason 'bogus' is unknown" "unknown reason" \
