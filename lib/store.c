@@ -1114,8 +1114,11 @@ cm__store_cert_find(cm_cert_info **out, cm_store *st, const char *ref)
 	char hex[128];
 	bool is_hex = true;
 	cm_err err;
+	/* "0x0bd6d4" as openssl x509 -serial shows it ("serial=0BD6D4"). */
+	size_t skip = ref[0] == '0' && (ref[1] == 'x' || ref[1] == 'X') &&
+	    ref[2] != '\0' ? 2 : 0;
 
-	for (i = 0; ref[i] != '\0' && j + 1 < sizeof(hex); i++) {
+	for (i = skip; ref[i] != '\0' && j + 1 < sizeof(hex); i++) {
 		char c = ref[i];
 		if (c == ':')
 			continue;

@@ -116,6 +116,9 @@ check "show by 8-digit serial prefix" $C show "$(echo "$ws" | cut -c1-8)"
 out_has "... the same certificate" "^serial +$ws\$"
 check "show by upper-case serial" $C show "$(echo "$ws" | tr a-f A-F)"
 out_has "... the same certificate" "^serial +$ws\$"
+check "show by 0x-prefixed serial (openssl x509 -serial's hex)" \
+    $C show "0x$(echo "$ws" | tr a-f A-F)"
+out_has "... the same certificate" "^serial +$ws\$"
 check "show by name" $C show web.test
 out_has "... the same certificate" "^serial +$ws\$"
 check "show --pem" sh -c "$C show web.test --pem >'$WORK/web.pem'"
