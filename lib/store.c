@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -1094,8 +1095,17 @@ cm__store_cert_list(cm_cert_info ***out, size_t *n, cm_store *st,
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)now);
 	if (f && f->ca)
 		sqlite3_bind_text(s, 2, f->ca, -1, SQLITE_STATIC);
-	if (f && f->name)
-		sqlite3_bind_text(s, 3, f->name, -1, SQLITE_STATIC);
+	if (f && f->name) {
+		/* An address as stored, whatever its spelling (0:0::1). */
+		unsigned char a[16];
+		char canon[INET6_ADDRSTRLEN];
+		int af = strchr(f->name, ':') ? AF_INET6 : AF_INET;
+		if (inet_pton(af, f->name, a) == 1 &&
+		    inet_ntop(af, a, canon, sizeof(canon)) != NULL)
+			sqlite3_bind_text(s, 3, canon, -1, SQLITE_TRANSIENT);
+		else
+			sqlite3_bind_text(s, 3, f->name, -1, SQLITE_STATIC);
+	}
 	if (status)
 		sqlite3_bind_text(s, 4, status, -1, SQLITE_STATIC);
 	if (f && f->expiring > 0)

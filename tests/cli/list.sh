@@ -83,6 +83,10 @@ is "--name web.test" "$(names --name web.test)" "web.test"
 is "--name finds a second name (127.0.0.1)" "$(names --name 127.0.0.1)" \
     "web.test"
 is "--name with no match" "$(names --name nowhere.test)" ""
+CERTMINT_STORE="$WORK/v6.db" $C issue server v6.test ::1 >/dev/null 2>&1
+is "--name 0:0::1 finds ::1 (addresses compare as addresses)" \
+    "$(CERTMINT_STORE="$WORK/v6.db" $C list --name 0:0:0:0:0:0:0:1 --json |
+    python3 -c 'import json,sys; print(len(json.load(sys.stdin)["certificates"]))')" 1
 # DNS names, as show finds them, and an email's domain match without
 # case; an email's local part does not (RFC 5280 7.5).
 is "--name WEB.TEST finds web.test" "$(names --name WEB.TEST)" "web.test"
