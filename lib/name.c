@@ -111,10 +111,26 @@ cm__name_parse(cm__name *out, cm_ctx *ctx, const char *text)
 	/* Quote at most 60 octets: the reason must fit in the message. */
 	cm__name_quote(show, sizeof(show), text);
 	for (p = text; *p; p++)
-		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f) {
+			gnutls_datum_t a = { NULL, 0 };
+			/* A U-label: say its A-label (IDNA2008), which is
+			 * what goes into a certificate. */
+			if ((unsigned char)*p > 0x7f && strpbrk(text,
+			    " \t\r\n@:/") == NULL && gnutls_idna_map(text,
+			    (unsigned)strlen(text), &a, 0) == 0 &&
+			    a.size > 0 && a.size < 64) {
+				cm_err err = cm__fail(ctx, CM_E_INVALID,
+				    "name '%s' is an internationalized name: "
+				    "give its A-label, '%.*s'", show,
+				    (int)a.size, (const char *)a.data);
+				gnutls_free(a.data);
+				return err;
+			}
+			gnutls_free(a.data);
 			return cm__fail(ctx, CM_E_INVALID, "name '%s' has a "
 			    "space, control or non-ASCII character (use "
 			    "the A-label, xn--...)", show);
+		}
 	if ((p = strstr(text, "://")) != NULL) {
 		const char *q;
 		for (q = text; q < p; q++)

@@ -53,7 +53,9 @@ static const struct name_bad names_bad[] = {
 	{ "a b.test", "name 'a b.test' has a space, control or non-ASCII" },
 	{ " a.test", "has a space, control or non-ASCII" },
 	{ "a.test\t", "has a space, control or non-ASCII" },
-	{ "b\xc3\xbc" "cher.test", "non-ASCII character (use the A-label" },
+	{ "b\xc3\xbc" "cher.test", "is an internationalized name: give its "
+	    "A-label, 'xn--bcher-kva.test'" },
+	{ "b\xc3" "cher.test", "non-ASCII character (use the A-label" },
 	{ "1.2.3", "name '1.2.3' is not a hostname: it looks like an IP "
 	    "address but is not one" },
 	{ "1.2.3.4.5", "looks like an IP address" },
