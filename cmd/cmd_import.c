@@ -148,7 +148,8 @@ cmd_import(cmd_env *env, int argc, char **argv)
 		for (i = 0; i < n; i++)
 			printf("Imported %s %s (CA '%s')\n", certs[i]->serial,
 			    certs[i]->names[0], certs[i]->ca);
-		printf("%zu certificate%s added\n", n, n == 1 ? "" : "s");
+		printf("%zu certificate%s added%s\n", n, n == 1 ? "" : "s",
+		    n == 0 ? " (the store has them already)" : "");
 		rc = EXIT_OK;
 		goto out;
 	}
