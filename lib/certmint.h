@@ -672,7 +672,11 @@ typedef enum cm_export_format {
 	CM_EXPORT_KEY,        /* its private key, PEM PKCS#8, unencrypted */
 	CM_EXPORT_CHAIN,      /* the issuers, up to but not including the root */
 	CM_EXPORT_FULLCHAIN,  /* the certificate, then every issuer and root */
-	CM_EXPORT_P12         /* PKCS#12: key, certificate and issuers */
+	CM_EXPORT_P12,        /* PKCS#12: key, certificate and issuers */
+	CM_EXPORT_BUNDLE      /* the certificate, then its issuers up to but
+	                         not including the root: what a server sends
+	                         (nginx ssl_certificate, certbot's
+	                         fullchain.pem) */
 } cm_export_format;
 
 /* "p12" -> CM_EXPORT_P12; CM_E_INVALID listing the formats if unknown. */

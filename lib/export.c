@@ -36,6 +36,7 @@ cm_export_format_parse(cm_export_format *out, cm_ctx *ctx, const char *name)
 		{ "key", CM_EXPORT_KEY }, { "chain", CM_EXPORT_CHAIN },
 		{ "fullchain", CM_EXPORT_FULLCHAIN }, { "p12", CM_EXPORT_P12 },
 		{ "pkcs12", CM_EXPORT_P12 }, { "pfx", CM_EXPORT_P12 },
+		{ "bundle", CM_EXPORT_BUNDLE },
 	};
 	size_t i;
 
@@ -45,7 +46,7 @@ cm_export_format_parse(cm_export_format *out, cm_ctx *ctx, const char *name)
 			return CM_OK;
 		}
 	return cm__fail(ctx, CM_E_INVALID, "format '%s' is unknown (pem, der, "
-	    "key, chain, fullchain, p12)", name ? name : "");
+	    "key, chain, bundle, fullchain, p12)", name ? name : "");
 }
 
 void
@@ -654,6 +655,12 @@ cm_export(cm_bytes **out, cm_store *st, const char *ref,
 		break;
 	case CM_EXPORT_FULLCHAIN:
 		for (i = 0; err == CM_OK && i < s.n; i++)
+			err = add_pem(&b, ctx, s.chain[i]);
+		break;
+	case CM_EXPORT_BUNDLE:
+		/* Itself and the issuers a server sends, not the root (a
+		 * root alone is itself). */
+		for (i = 0; err == CM_OK && (i == 0 || i + 1 < s.n); i++)
 			err = add_pem(&b, ctx, s.chain[i]);
 		break;
 	case CM_EXPORT_KEY:

@@ -121,5 +121,20 @@ is "... that match" \
     "$(openssl x509 -in issuing.crt -noout -pubkey | sha256sum)"
 check "its p12 with the key" ic export Issuing --format p12 \
     --out issuing.p12 --password-file ep
+
+# bundle: what a server sends (leaf, then intermediates, no root).
+ic issue server web.test --ca Issuing --cert web.crt --key web.key \
+    >/dev/null 2>&1
+ic export web.test --format bundle >bundle.pem
+ic ca show Root --pem >root.pem
+is "bundle of a leaf under an intermediate: leaf, intermediate" \
+    "$(openssl crl2pkcs7 -nocrl -certfile bundle.pem | openssl pkcs7 \
+    -print_certs -noout | sed -n 's/^subject=.*CN *= *//p' | tr '\n' ' ')" \
+    "web.test Issuing "
+check "... which openssl verifies against the root alone" openssl verify \
+    -x509_strict -CAfile root.pem -untrusted bundle.pem bundle.pem
+ic issue server top.test --ca Root --cert top.crt --key top.key >/dev/null 2>&1
+is "bundle of a leaf under the root: the leaf alone" \
+    "$(ic export top.test --format bundle | grep -c BEGIN)" 1
 check "--help" "$CERTMINT" export --help
 done_testing

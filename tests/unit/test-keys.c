@@ -120,6 +120,7 @@ test_formats(void **state)
 		{ "key", CM_OK, CM_EXPORT_KEY },
 		{ "chain", CM_OK, CM_EXPORT_CHAIN },
 		{ "fullchain", CM_OK, CM_EXPORT_FULLCHAIN },
+		{ "bundle", CM_OK, CM_EXPORT_BUNDLE },
 		{ "p12", CM_OK, CM_EXPORT_P12 },
 		{ "pfx", CM_OK, CM_EXPORT_P12 },
 		{ "PEM", CM_E_INVALID, 0 },
@@ -138,7 +139,8 @@ test_formats(void **state)
 			assert_int_equal(out, t[i].f);
 		else
 			assert_non_null(strstr(cm_ctx_error(f->ctx),
-			    "is unknown (pem, der, key, chain, fullchain, p12)"));
+			    "is unknown (pem, der, key, chain, bundle, "
+			    "fullchain, p12)"));
 	}
 }
 
