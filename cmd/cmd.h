@@ -98,6 +98,10 @@ json_t *cmd_ca_json(const cm_ca_info *ca);
 /* The key file beside a certificate file: "dir/x.crt" (.pem, .cer, .der)
  * gives "dir/x.key"; NULL for other names (malloc'd). */
 char *cmd_key_beside(const char *cert);
+/* Reads a file of at most max octets into *out (NUL-terminated, free it);
+ * a one-line error and EXIT_USAGE otherwise. */
+int cmd_read_small_file(char **out, size_t *len, const char *path,
+    size_t max);
 /* An RFC 3339 UTC time as a JSON string. */
 json_t *cmd_json_time(time_t t);
 int cmd_print_json(json_t *j);

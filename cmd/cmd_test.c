@@ -16,7 +16,7 @@
 #include "cmd.h"
 
 static const char test_usage[] =
-"usage: certmint test --cert SERIAL|NAME [options]\n"
+"usage: certmint test --cert SERIAL|NAME [--key F] [options]\n"
 "       certmint test FILE... [options]\n"
 "       options: [--format F] [--only S] [--transport T] [--timeout T]\n"
 "                [--interop | --peer P [--peer-side S]]\n"
@@ -43,6 +43,8 @@ static const char test_usage[] =
 "                    store the client checks the CA's current CRL and the\n"
 "                    scenarios whose name matches expect (and report)\n"
 "                    revoked: test, revoke, test shows it, still exit 0\n"
+"  --key F           the certificate's key (PEM or DER, unencrypted) when\n"
+"                    the store does not keep it (--no-keep-key, sign)\n"
 "  FILE              scenario files (format: docs/scenarios.md; keys\n"
 "                    crl = FILE|ca:NAME, ocsp_staple = FILE|auto)\n"
 "  --transport T     memory (default: one thread, in-memory) or tcp\n"
@@ -239,11 +241,15 @@ cmd_test(cmd_env *env, int argc, char **argv)
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "passphrase-file", required_argument, NULL, 'P' },
+		{ "key", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	cm_harness_opts ho = CM_HARNESS_OPTS_INIT;
 	cm_report_format fmt = CM_REPORT_TABLE;
+	const char *key_path = NULL;
+	char *key = NULL;
+	size_t key_len = 0;
 	cm_scenario **sc = NULL;
 	cm_result **res = NULL;
 	cm_store *st = NULL;
@@ -299,6 +305,7 @@ cmd_test(cmd_env *env, int argc, char **argv)
 			break;
 		case 'v': verbose = true; break;
 		case 'P': env->passphrase_file = optarg; break;
+		case 'K': key_path = optarg; break;
 		case 'h':
 			fputs(test_usage, stdout);
 			return EXIT_OK;
@@ -309,6 +316,8 @@ cmd_test(cmd_env *env, int argc, char **argv)
 	if ((cert == NULL) == (optind == argc))
 		return cmd_usage_error("test", "give --cert REF or scenario "
 		    "files (not both)");
+	if (key_path != NULL && cert == NULL)
+		return cmd_usage_error("test", "--key goes with --cert");
 	if (interop && ho.peer != CM_PEER_NONE)
 		return cmd_usage_error("test", "--interop runs every peer; "
 		    "drop --peer");
@@ -318,8 +327,12 @@ cmd_test(cmd_env *env, int argc, char **argv)
 		    cm_peer_name(ho.peer));
 
 	if (cert != NULL) {
+		if (key_path != NULL && (rc = cmd_read_small_file(&key,
+		    &key_len, key_path, 64 * 1024)) != EXIT_OK)
+			goto out;
 		if ((err = cmd_open_store(&st, env, false)) != CM_OK ||
-		    (err = cm_matrix_for_cert(&sc, &nsc, st, cert)) != CM_OK) {
+		    (err = cm_matrix_for_cert_key(&sc, &nsc, st, cert, key,
+		    key_len)) != CM_OK) {
 			rc = cmd_fail(env, err);
 			goto out;
 		}
@@ -385,6 +398,10 @@ cmd_test(cmd_env *env, int argc, char **argv)
 	}
 	rc = report(env, fmt, res, nres, verbose);
 out:
+	if (key != NULL) {
+		explicit_bzero(key, key_len);
+		free(key);
+	}
 	cm_result_list_free(res, nres);
 	cm_scenario_list_free(sc, nsc);
 	cm_store_close(st);

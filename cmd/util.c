@@ -697,3 +697,37 @@ cmd_key_beside(const char *cert)
 	memcpy(key + n - e, ".key", sizeof(".key"));
 	return key;
 }
+
+int
+cmd_read_small_file(char **out, size_t *len, const char *path, size_t max)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	size_t n;
+
+	*out = NULL;
+	*len = 0;
+	if (f == NULL) {
+		fprintf(stderr, "certmint: %s: %s\n", path, strerror(errno));
+		return EXIT_USAGE;
+	}
+	if ((buf = malloc(max + 1)) == NULL) {
+		fclose(f);
+		fputs("certmint: out of memory\n", stderr);
+		return EXIT_USAGE;
+	}
+	n = fread(buf, 1, max + 1, f);
+	if (ferror(f) || n > max || n == 0) {
+		fprintf(stderr, "certmint: %s: %s\n", path, ferror(f) ?
+		    strerror(errno) : n == 0 ? "empty" : "too large");
+		explicit_bzero(buf, max + 1);
+		free(buf);
+		fclose(f);
+		return EXIT_USAGE;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return EXIT_OK;
+}

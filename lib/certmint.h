@@ -981,6 +981,11 @@ cm_err cm_harness_accept(cm_result **out, cm_ctx *ctx, int fd,
  */
 cm_err cm_matrix_for_cert(cm_scenario ***out, size_t *n, cm_store *st,
     const char *ref);
+/* The same with the certificate's key given (PEM or DER, unencrypted),
+ * for one whose key the store does not keep; CM_E_INVALID when it is not
+ * that certificate's key. */
+cm_err cm_matrix_for_cert_key(cm_scenario ***out, size_t *n, cm_store *st,
+    const char *ref, const char *key, size_t key_len);
 
 /*
  * Loads a scenario file (format: docs/scenarios.md).  st may be NULL when

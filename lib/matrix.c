@@ -383,6 +383,8 @@ typedef struct sources {
 	char *root_pem;    /* the client's trust: the root of the real CA */
 	char *key_pem;
 	gnutls_x509_privkey_t key;
+	const char *given_key;  /* PEM from the caller, else the store's */
+	size_t given_key_len;
 	time_t now;
 	eca e;        /* trusted ephemeral CA */
 	eca u;        /* untrusted ephemeral root */
@@ -1213,6 +1215,36 @@ out:
 	return err;
 }
 
+/* The caller's key (PEM or DER, unencrypted): it must be crt's. */
+static cm_err
+given_key_load(sources *s, gnutls_x509_crt_t crt, const cm_cert_info *info)
+{
+	unsigned char kid[64], cid[64];
+	size_t klen = sizeof(kid), clen = sizeof(cid);
+	gnutls_datum_t d;
+	int ret;
+
+	d.data = (unsigned char *)(uintptr_t)s->given_key;
+	d.size = (unsigned)s->given_key_len;
+	if ((ret = gnutls_x509_privkey_init(&s->key)) < 0)
+		return cm__gnutls_fail(s->ctx, ret, "matrix: key");
+	if ((ret = gnutls_x509_privkey_import2(s->key, &d,
+	    memmem(d.data, d.size, "-----BEGIN", 10) != NULL ?
+	    GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER, NULL,
+	    GNUTLS_PKCS_PLAIN)) < 0)
+		return cm__fail(s->ctx, CM_E_INVALID, "matrix: the key given "
+		    "is not an unencrypted private key (PEM or DER)");
+	if ((ret = gnutls_x509_privkey_get_key_id(s->key,
+	    GNUTLS_KEYID_USE_SHA256, kid, &klen)) < 0 ||
+	    (ret = gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256,
+	    cid, &clen)) < 0)
+		return cm__gnutls_fail(s->ctx, ret, "matrix: key id");
+	if (klen != clen || memcmp(kid, cid, klen) != 0)
+		return cm__fail(s->ctx, CM_E_INVALID, "matrix: the key given "
+		    "is not the key of certificate %s", info->serial);
+	return CM_OK;
+}
+
 static cm_err
 build_sources(sources *s, cm_store *st, const cm_cert_info *info)
 {
@@ -1256,12 +1288,16 @@ build_sources(sources *s, cm_store *st, const cm_cert_info *info)
 	}
 	if ((err = load_chain(s, st, info)) != CM_OK)
 		goto out;
-	if ((err = cm__cert_key_load(&s->key, st, info->ca, info->serial)) !=
-	    CM_OK) {
+	if (s->given_key != NULL) {
+		if ((err = given_key_load(s, crt, info)) != CM_OK)
+			goto out;
+	} else if ((err = cm__cert_key_load(&s->key, st, info->ca,
+	    info->serial)) != CM_OK) {
 		if (err == CM_E_NOTFOUND)
 			err = cm__fail(ctx, CM_E_NOTFOUND, "matrix: the key of "
 			    "certificate %s is not kept in the store (issued "
-			    "with --no-keep-key)", info->serial);
+			    "with --no-keep-key or signed from a CSR): give "
+			    "it with --key FILE", info->serial);
 		goto out;
 	}
 	if ((s->key_pem = key_pem_of(s->key)) == NULL ||
@@ -1363,6 +1399,13 @@ cm_err
 cm_matrix_for_cert(cm_scenario ***out, size_t *n, cm_store *st,
     const char *ref)
 {
+	return cm_matrix_for_cert_key(out, n, st, ref, NULL, 0);
+}
+
+cm_err
+cm_matrix_for_cert_key(cm_scenario ***out, size_t *n, cm_store *st,
+    const char *ref, const char *key, size_t key_len)
+{
 	cm_ctx *ctx = cm__store_ctx(st);
 	static const char *const vers[2][2] = {
 		{ "tls12", CM_PRIORITY_TLS12 },
@@ -1385,6 +1428,8 @@ cm_matrix_for_cert(cm_scenario ***out, size_t *n, cm_store *st,
 	}
 	s->ctx = ctx;
 	s->now = time(NULL);
+	s->given_key = key;
+	s->given_key_len = key_len;
 	if ((err = build_sources(s, st, info)) != CM_OK)
 		goto out;
 	/* A wildcard as the name to expect: one concrete label under it. */

@@ -155,8 +155,15 @@ assert all(s["match"] for s in r.values())' "$WORK/i.json"
 expect_fail 2 "give --cert REF or scenario files" "no target" "$C" test
 expect_fail 2 "certificate 'nosuch' not found" "unknown certificate" \
     "$C" test --cert nosuch
-expect_fail 2 "key of certificate .* is not kept" "key not kept" \
-    "$C" test --cert nokey.test
+expect_fail 2 "key of certificate .* is not kept.*give it with --key FILE" \
+    "key not kept" "$C" test --cert nokey.test
+check "... with --key FILE (its key on disk), every scenario matches" \
+    "$C" test --cert nokey.test --key nokey.test.key
+expect_fail 2 "the key given is not the key of certificate" \
+    "--key of another certificate" \
+    "$C" test --cert nokey.test --key localhost.key
+expect_fail 2 "--key goes with --cert" "--key without --cert" \
+    "$C" test --key localhost.key some.scenarios
 expect_fail 2 "report format 'xml' is unknown" "bad format" \
     "$C" test --cert localhost --format xml
 expect_fail 2 "--transport 'udp': memory or tcp" "bad transport" \
