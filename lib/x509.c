@@ -132,11 +132,19 @@ cm__profile_apply(gnutls_x509_crt_t crt, cm_ctx *ctx, const cm_profile *p,
 	if (p->tls_www_client && (ret = gnutls_x509_crt_set_key_purpose_oid(
 	    crt, GNUTLS_KP_TLS_WWW_CLIENT, 0)) < 0)
 		return cm__gnutls_fail(ctx, ret, "extended key usage");
-	for (i = 0; i < p->nkey_purpose_oid; i++)
+	for (i = 0; i < p->nkey_purpose_oid; i++) {
 		if ((ret = gnutls_x509_crt_set_key_purpose_oid(crt,
 		    p->key_purpose_oid[i], 0)) < 0)
 			return cm__gnutls_fail(ctx, ret, "key purpose '%s'",
 			    p->key_purpose_oid[i]);
+		/* RFC 6960 4.2.2.2.1: a delegated responder's certificate
+		 * carries id-pkix-ocsp-nocheck (a NULL), so that clients do
+		 * not ask the responder about itself. */
+		if (strcmp(p->key_purpose_oid[i], GNUTLS_KP_OCSP_SIGNING) == 0 &&
+		    (ret = gnutls_x509_crt_set_extension_by_oid(crt,
+		    "1.3.6.1.5.5.7.48.1.5", "\x05\x00", 2, 0)) < 0)
+			return cm__gnutls_fail(ctx, ret, "OCSP no-check");
+	}
 
 	for (i = 0; i < p->nocsp_uri; i++) {
 		gnutls_datum_t d = { (unsigned char *)p->ocsp_uri[i],

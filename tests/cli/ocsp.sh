@@ -153,6 +153,9 @@ expect_fail 2 "^certmint: certificate 'nope.test' not found" \
 
 # Delegated signing (RFC 6960 4.2.2.2).
 check "issue an ocsp-signer" $C issue ocsp.test --profile ocsp-signer
+openssl x509 -in ocsp.test.crt -noout -text >signer.txt 2>&1
+check "... with id-pkix-ocsp-nocheck (RFC 6960 4.2.2.2.1), as openssl reads it" \
+    grep -q "OCSP No Check" signer.txt
 expect_fail 2 "^certmint: certificate .* cannot sign OCSP responses" \
 	"a server certificate cannot be the signer" \
 	$C ocsp serve --listen 127.0.0.1:0 --signer good.test --count 1
