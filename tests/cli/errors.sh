@@ -58,15 +58,19 @@ expect_fail 2 "taken1\.test\.crt: file exists" "first issue over an existing fil
     $C --store "$F" issue server taken1.test
 check_not "... no store made" test -e "$WORK/fresh"
 rm "$OUT/taken1.test.crt"
-# Outputs are replaced by a rename: never a device, a pipe, /dev/stdout
-# (which would be replaced by a file, as root) or a file named '-'.
-expect_fail 2 "/dev/null: not a regular file" "--cert /dev/null --force" \
-    $C --store "$F" issue server dev.test --cert /dev/null --force
-check "... /dev/null is still the device" test -c /dev/null
-expect_fail 2 "/dev/stdout: in /dev, /proc or /sys" \
-    "--cert /dev/stdout --force (stdout a regular file)" \
-    $C --store "$F" issue server dev.test --cert /dev/stdout --force
-check "... /dev/stdout is still a link" test -L /dev/stdout
+# Outputs are replaced by a rename: never a device, a pipe, a link to one,
+# anything in /dev, /proc or /sys (--cert /dev/stdout, as root, replaced
+# the link with a file) or a file named '-'.  The cases are built so that
+# a regression could harm nothing outside $WORK.
+ln -s /dev/null "$WORK/devlink"
+expect_fail 2 "devlink: not a regular file" \
+    "--cert LINK-TO-/dev/null --force" \
+    $C --store "$F" issue server dev.test --cert "$WORK/devlink" --force
+check "... the link is still there" test -L "$WORK/devlink"
+expect_fail 2 "/proc/self/fd/1: in /dev, /proc or /sys" \
+    "--cert /proc/self/fd/1 --force (stdout a regular file)" \
+    sh -c "exec >'$WORK/stdout.txt'; '$C' --store '$F' issue server \
+    dev.test --cert /proc/self/fd/1 --force"
 mkfifo "$WORK/fifo"
 expect_fail 2 "fifo: not a regular file" "--key into a FIFO, --force" \
     $C --store "$F" issue server dev.test --key "$WORK/fifo" --force
