@@ -1725,24 +1725,14 @@ cm__store_crl_last_complete(int64_t *out, cm_store *st, int64_t ca_id)
 	    "reading CRLs");
 }
 
-cm_err
-cm__store_revoked_each(cm_store *st, int64_t ca_id, int64_t since,
-    cm__revoked_fn fn, void *arg)
+/* Steps s (serial, time, int), calling fn for each row; finalizes s. */
+static cm_err
+each_serial(cm_store *st, sqlite3_stmt *s, cm__revoked_fn fn, void *arg,
+    const char *what)
 {
-	sqlite3_stmt *s = NULL;
-	cm_err err;
+	cm_err err = CM_OK;
 	int rc;
 
-	/* Hex serials without leading zeros: by length, then text, is by
-	 * value. */
-	if ((err = prepare(st, &s, "SELECT serial, revoked_at, "
-	    "coalesce(revocation_reason, 0) FROM certs "
-	    "WHERE ca_id = ?1 AND status = 'revoked' AND "
-	    "(?2 = 0 OR coalesce(revoked_after_crl, 0) >= ?2) "
-	    "ORDER BY length(serial), serial")) != CM_OK)
-		return err;
-	sqlite3_bind_int64(s, 1, ca_id);
-	sqlite3_bind_int64(s, 2, since);
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *serial = (const char *)sqlite3_column_text(s, 0);
 		if (serial == NULL) {
@@ -1754,10 +1744,30 @@ cm__store_revoked_each(cm_store *st, int64_t ca_id, int64_t since,
 			goto out;
 	}
 	if (rc != SQLITE_DONE)
-		err = sql_fail(st, rc, "listing revoked certificates");
+		err = sql_fail(st, rc, what);
 out:
 	sqlite3_finalize(s);
 	return err;
+}
+
+cm_err
+cm__store_revoked_each(cm_store *st, int64_t ca_id, int64_t since,
+    cm__revoked_fn fn, void *arg)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+
+	/* Hex serials without leading zeros: by length, then text, is by
+	 * value. */
+	if ((err = prepare(st, &s, "SELECT serial, revoked_at, "
+	    "coalesce(revocation_reason, 0) FROM certs "
+	    "WHERE ca_id = ?1 AND status = 'revoked' AND "
+	    "(?2 = 0 OR coalesce(revoked_after_crl, 0) >= ?2) "
+	    "ORDER BY length(serial), serial")) != CM_OK)
+		return err;
+	sqlite3_bind_int64(s, 1, ca_id);
+	sqlite3_bind_int64(s, 2, since);
+	return each_serial(st, s, fn, arg, "listing revoked certificates");
 }
 
 cm_err
@@ -1821,7 +1831,6 @@ cm__store_cert_each(cm_store *st, int64_t ca_id, time_t now, size_t max,
 {
 	sqlite3_stmt *s = NULL;
 	cm_err err;
-	int rc;
 
 	if ((err = prepare(st, &s, "SELECT serial, CASE WHEN status = "
 	    "'revoked' THEN revoked_at ELSE 0 END, "
@@ -1831,21 +1840,7 @@ cm__store_cert_each(cm_store *st, int64_t ca_id, time_t now, size_t max,
 	sqlite3_bind_int64(s, 1, ca_id);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *serial = (const char *)sqlite3_column_text(s, 0);
-		if (serial == NULL) {
-			err = cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
-			goto out;
-		}
-		if ((err = fn(arg, serial, (time_t)sqlite3_column_int64(s, 1),
-		    sqlite3_column_int(s, 2))) != CM_OK)
-			goto out;
-	}
-	if (rc != SQLITE_DONE)
-		err = sql_fail(st, rc, "listing certificates");
-out:
-	sqlite3_finalize(s);
-	return err;
+	return each_serial(st, s, fn, arg, "listing certificates");
 }
 
 cm_err
