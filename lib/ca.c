@@ -29,6 +29,42 @@ cm__ca_owner(char *buf, size_t len)
 }
 
 cm_err
+cm__ca_new_check(cm_profile **prof, unsigned *days, cm_store *st,
+    const char *name, const char *profile, unsigned want_days,
+    unsigned default_days)
+{
+	cm_ctx *ctx = cm__store_ctx(st);
+	cm__ca_rec probe;
+	cm_err err;
+
+	*prof = NULL;
+	if ((err = cm__ca_check_name(ctx, name)) != CM_OK)
+		return err;
+	if ((err = cm__store_ca_get(&probe, st, name)) == CM_OK) {
+		cm__ca_rec_clear(&probe);
+		return cm__fail(ctx, CM_E_EXISTS, "CA '%s' already exists in "
+		    "store", name);
+	}
+	if (err != CM_E_NOTFOUND)
+		return err;
+	if ((err = cm_profile_load(prof, ctx, st, profile)) != CM_OK)
+		return err;
+	if (!(*prof)->ca)
+		err = cm__fail(ctx, CM_E_INVALID, "profile '%s' is not a CA "
+		    "profile (no 'ca' flag)", (*prof)->name);
+	*days = want_days ? want_days : (*prof)->expiration_days > 0 ?
+	    (unsigned)(*prof)->expiration_days : default_days;
+	if (err == CM_OK && *days > 36500)
+		err = cm__fail(ctx, CM_E_INVALID, "--days %u: at most 36500",
+		    *days);
+	if (err != CM_OK) {
+		cm_profile_free(*prof);
+		*prof = NULL;
+	}
+	return err;
+}
+
+cm_err
 cm__ca_check_name(cm_ctx *ctx, const char *name)
 {
 	const char *p;
@@ -145,7 +181,7 @@ ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o,
 	gnutls_x509_name_constraints_t nc = NULL;
 	gnutls_datum_t pkcs8 = { NULL, 0 };
 	cm_profile *prof = NULL;
-	cm__ca_rec rec, probe;
+	cm__ca_rec rec;
 	char *pass = NULL;
 	unsigned char serial[20];
 	size_t slen;
@@ -169,32 +205,9 @@ ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o,
 	rec.info.name = cm__strdup(o->name ? o->name : DEFAULT_CA_NAME);
 	if (rec.info.name == NULL)
 		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
-	if ((err = cm__ca_check_name(ctx, rec.info.name)) != CM_OK)
+	if ((err = cm__ca_new_check(&prof, &days, st, rec.info.name,
+	    o->profile ? o->profile : "root-ca", o->days, 3650)) != CM_OK)
 		goto out;
-	err = cm__store_ca_get(&probe, st, rec.info.name);
-	if (err == CM_OK) {
-		cm__ca_rec_clear(&probe);
-		err = cm__fail(ctx, CM_E_EXISTS, "CA '%s' already exists in "
-		    "store", rec.info.name);
-		goto out;
-	}
-	if (err != CM_E_NOTFOUND)
-		goto out;
-	if ((err = cm_profile_load(&prof, ctx, st,
-	    o->profile ? o->profile : "root-ca")) != CM_OK)
-		goto out;
-	if (!prof->ca) {
-		err = cm__fail(ctx, CM_E_INVALID, "profile '%s' is not a CA "
-		    "profile (no 'ca' flag)", prof->name);
-		goto out;
-	}
-	days = o->days ? o->days : prof->expiration_days > 0 ?
-	    (unsigned)prof->expiration_days : 3650;
-	if (days > 36500) {
-		err = cm__fail(ctx, CM_E_INVALID, "--days %u: at most 36500",
-		    days);
-		goto out;
-	}
 	/* Parse the constraints before the (slow) key generation. */
 	if ((ret = gnutls_x509_name_constraints_init(&nc)) < 0) {
 		err = cm__gnutls_fail(ctx, ret, "name constraints");

@@ -148,7 +148,7 @@ cm_ca_create(cm_ca_info **out, cm_store *st, const cm_ca_create_opts *o)
 	gnutls_x509_name_constraints_t nc = NULL;
 	gnutls_datum_t pkcs8 = { NULL, 0 };
 	cm_profile *prof = NULL;
-	cm__ca_rec rec, probe;
+	cm__ca_rec rec;
 	cm__cert_rec cr;
 	const char *key_uri;
 	unsigned char serial[20];
@@ -187,34 +187,12 @@ cm_ca_create(cm_ca_info **out, cm_store *st, const cm_ca_create_opts *o)
 	if (cm_key_type_name(kt) == NULL)
 		return cm__fail(ctx, CM_E_INVALID, "key type %d is unknown",
 		    (int)o->key_type);
-	if ((err = cm__ca_check_name(ctx, o->name)) != CM_OK)
-		return err;
 	if ((rec.info.name = strdup(o->name)) == NULL)
 		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
-	err = cm__store_ca_get(&probe, st, o->name);
-	if (err == CM_OK) {
-		cm__ca_rec_clear(&probe);
-		err = cm__fail(ctx, CM_E_EXISTS, "CA '%s' already exists in "
-		    "store", o->name);
+	if ((err = cm__ca_new_check(&prof, &days, st, o->name,
+	    o->profile ? o->profile : "intermediate-ca", o->days,
+	    DEFAULT_INTERMEDIATE_DAYS)) != CM_OK)
 		goto out;
-	}
-	if (err != CM_E_NOTFOUND)
-		goto out;
-	if ((err = cm_profile_load(&prof, ctx, st,
-	    o->profile ? o->profile : "intermediate-ca")) != CM_OK)
-		goto out;
-	if (!prof->ca) {
-		err = cm__fail(ctx, CM_E_INVALID, "profile '%s' is not a CA "
-		    "profile (no 'ca' flag)", prof->name);
-		goto out;
-	}
-	days = o->days ? o->days : prof->expiration_days > 0 ?
-	    (unsigned)prof->expiration_days : DEFAULT_INTERMEDIATE_DAYS;
-	if (days > 36500) {
-		err = cm__fail(ctx, CM_E_INVALID, "--days %u: at most 36500",
-		    days);
-		goto out;
-	}
 	path_len = o->path_len != CM_PATHLEN_PROFILE ? o->path_len :
 	    prof->path_len >= 0 ? prof->path_len : -1;
 

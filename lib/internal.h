@@ -208,6 +208,12 @@ cm_err cm__store_ca_insert(int64_t *id, cm_store *st, const cm__ca_rec *r);
 cm_err cm__store_ca_get(cm__ca_rec *out, cm_store *st, const char *name);
 cm_err cm__store_ca_list(cm_ca_info ***out, size_t *n, cm_store *st);
 cm_err cm__store_ca_count(size_t *n, cm_store *st);
+/* Before a new CA: its name well-formed and free, its profile (loaded into
+ * *prof) a CA profile, its days (want_days, else the profile's, else
+ * default_days) at most 36500. */
+cm_err cm__ca_new_check(cm_profile **prof, unsigned *days, cm_store *st,
+    const char *name, const char *profile, unsigned want_days,
+    unsigned default_days);
 /* Whether the store holds the certificate of SHA-256 fingerprint fp (lower
  * hex) as revoked: when, why (cm_revoke_reason), its serial. */
 cm_err cm__store_revocation_by_fp(bool *revoked, time_t *at, int *reason,
