@@ -94,7 +94,6 @@ bool cmd_opt_key_type(cmd_env *env, const char *cmd, const char *arg,
 
 json_t *cmd_cert_json(const cm_cert_info *c);
 json_t *cmd_ca_json(const cm_ca_info *ca);
-/* Dumps and frees j to stdout. */
 /* The key file beside a certificate file: "dir/x.crt" (.pem, .cer, .der)
  * gives "dir/x.key"; NULL for other names (malloc'd). */
 char *cmd_key_beside(const char *cert);
@@ -104,6 +103,7 @@ int cmd_read_small_file(char **out, size_t *len, const char *path,
     size_t max);
 /* An RFC 3339 UTC time as a JSON string. */
 json_t *cmd_json_time(time_t t);
+/* Dumps and frees j to stdout. */
 int cmd_print_json(json_t *j);
 
 void cmd_progress(size_t done, size_t total, void *arg);
@@ -117,12 +117,12 @@ int cmd_renew(cmd_env *env, int argc, char **argv);
 int cmd_status(cmd_env *env, int argc, char **argv);
 /* "2026-11-01T12:00:00Z", "2026-11-01" or "@SECONDS" -> time. */
 bool cmd_parse_time(const char *s, time_t *out);
-/* After getopt_long returned '?' or ':' (opterr is 0): one usage line naming
- * the unknown option or the option missing its value; returns EXIT_USAGE. */
 /* getopt_long(), but an option given as another's value ("--key-type
  * --ca N") is reported by cmd_bad_option() as a missing value. */
 int cmd_getopt(int argc, char **argv, const char *shortopts,
     const struct option *opts);
+/* After cmd_getopt returned '?' or ':' (opterr is 0): one usage line naming
+ * the unknown option or the option missing its value; returns EXIT_USAGE. */
 int cmd_bad_option(const char *cmd, char **argv);
 /* Keys, export, import, trust (issue 5). */
 int cmd_export(cmd_env *env, int argc, char **argv);

@@ -71,7 +71,11 @@ ca_state(cm_store *st, const cm_ca_info *ca, const char **reason,
 
 	*reason = NULL;
 	*at = 0;
+	/* Its own record: the serial alone could be another CA's
+	 * certificate's (an imported one) or a prefix of one. */
 	if (ca->parent != NULL && cm_cert_find(&c, st, ca->serial) == CM_OK &&
+	    c->fingerprint != NULL && ca->fingerprint != NULL &&
+	    strcmp(c->fingerprint, ca->fingerprint) == 0 &&
 	    strcmp(c->status, "revoked") == 0) {
 		state = "revoked";
 		*reason = cm_revoke_reason_name(

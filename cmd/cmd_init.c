@@ -150,14 +150,17 @@ cmd_init(cmd_env *env, int argc, char **argv)
 		printf("  %s %s\n", i == 0 ? "permits     " : "            ",
 		    ca->permitted[i]);
 	if (cm_ca_count(&ncas, st) == CM_OK && ncas > 1) {
-		/* Not the only CA: the hint must name it, quoted for sh. */
-		printf("Trust it: certmint ca show '");
+		/* Not the only CA: the hint must name it, quoted for sh
+		 * (after "--" when it looks like an option). */
+		bool dash = ca->name[0] == '-';
+		printf("Trust it: certmint ca show %s'", dash ? "--pem -- " :
+		    "");
 		for (const char *p = ca->name; *p != '\0'; p++)
 			if (*p == '\'')
 				printf("'\\''");
 			else
 				putchar(*p);
-		printf("' --pem > ca.crt\n");
+		printf("'%s > ca.crt\n", dash ? "" : " --pem");
 	} else {
 		printf("Trust it: certmint ca show --pem > ca.crt\n");
 	}

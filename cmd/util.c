@@ -320,6 +320,7 @@ get_pass(char *buf, size_t len, cmd_env *env, const char *what, bool ask)
 {
 	const char *e = getenv("CERTMINT_PASSPHRASE");
 	char prompt[256];
+	bool asked = false;
 	int fd;
 	cm_err err = CM_E_PASSPHRASE;
 
@@ -333,6 +334,7 @@ get_pass(char *buf, size_t len, cmd_env *env, const char *what, bool ask)
 		snprintf(buf, len, "%s", e);
 		err = CM_OK;
 	} else if (ask && (fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) >= 0) {
+		asked = true;
 		snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", what);
 		if (read_secret(fd, prompt, buf, len) && buf[0] != '\0')
 			err = CM_OK;
@@ -345,8 +347,10 @@ get_pass(char *buf, size_t len, cmd_env *env, const char *what, bool ask)
 		/* Nothing to read it from: say how to give it. */
 		snprintf(env->pass_error, sizeof(env->pass_error), "%s: %s "
 		    "was given: use --passphrase-file F or CERTMINT_PASSPHRASE"
-		    "%s", what, strstr(what, "(PIN)") != NULL ? "missing token PIN: none" :
-		    "key is encrypted and no passphrase", ask ?
+		    "%s", what, strstr(what, "(PIN)") != NULL ?
+		    "missing token PIN: none" :
+		    "key is encrypted and no passphrase", asked ?
+		    " (the terminal gave an empty one)" : ask ?
 		    " (no terminal to ask)" : "");
 	}
 	return err;
@@ -640,14 +644,17 @@ cmd_getopt(int argc, char **argv, const char *shortopts,
 	int idx = -1, c = getopt_long(argc, argv, shortopts, opts, &idx);
 	size_t n, i;
 
-	/* "--key-type --ca N": getopt takes "--ca" as the value. */
+	/* "--key-type --ca N": getopt takes "--ca" as the value.  Only a
+	 * separate argument ("--name=--json" is meant), and as getopt
+	 * reads options: any unambiguous prefix ("--c"). */
 	if (c == -1 || c == '?' || idx < 0 ||
 	    opts[idx].has_arg != required_argument || optarg == NULL ||
+	    optind < 1 || optarg != argv[optind - 1] ||
 	    strncmp(optarg, "--", 2) != 0 || optarg[2] == '\0')
 		return c;
 	n = strcspn(optarg + 2, "=");
 	for (i = 0; opts[i].name != NULL; i++)
-		if (strlen(opts[i].name) == n &&
+		if (strlen(opts[i].name) >= n &&
 		    strncmp(opts[i].name, optarg + 2, n) == 0) {
 			snprintf(bad_value, sizeof(bad_value), "option '--%s' "
 			    "needs a value (got the option '%.*s')",
@@ -701,31 +708,34 @@ cmd_key_beside(const char *cert)
 int
 cmd_read_small_file(char **out, size_t *len, const char *path, size_t max)
 {
-	FILE *f = fopen(path, "rb");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t n = 0;
+	ssize_t r = 0;
 	char *buf;
-	size_t n;
 
 	*out = NULL;
 	*len = 0;
-	if (f == NULL) {
+	if (fd < 0) {
 		fprintf(stderr, "certmint: %s: %s\n", path, strerror(errno));
 		return EXIT_USAGE;
 	}
+	/* read(2), not stdio: no copy of a key left in a freed buffer. */
 	if ((buf = malloc(max + 1)) == NULL) {
-		fclose(f);
+		close(fd);
 		fputs("certmint: out of memory\n", stderr);
 		return EXIT_USAGE;
 	}
-	n = fread(buf, 1, max + 1, f);
-	if (ferror(f) || n > max || n == 0) {
-		fprintf(stderr, "certmint: %s: %s\n", path, ferror(f) ?
+	while (n <= max && (r = read(fd, buf + n, max + 1 - n)) > 0)
+		n += (size_t)r;
+	if (r < 0 || n > max || n == 0) {
+		fprintf(stderr, "certmint: %s: %s\n", path, r < 0 ?
 		    strerror(errno) : n == 0 ? "empty" : "too large");
 		explicit_bzero(buf, max + 1);
 		free(buf);
-		fclose(f);
+		close(fd);
 		return EXIT_USAGE;
 	}
-	fclose(f);
+	close(fd);
 	buf[n] = '\0';
 	*out = buf;
 	*len = n;

@@ -599,6 +599,45 @@ out:
 }
 
 cm_err
+cm__ca_key_load(gnutls_x509_privkey_t *out, cm_store *st, const char *name)
+{
+	cm_ctx *ctx = cm__store_ctx(st);
+	gnutls_datum_t pkcs8 = { NULL, 0 };
+	char pass[PASS_MAX], what[160], *uri = NULL;
+	bool encrypted = false;
+	cm__ca_rec rec;
+	cm_err err;
+
+	pass[0] = '\0';
+	if ((err = cm__store_ca_get(&rec, st, name)) != CM_OK)
+		return err;
+	snprintf(what, sizeof(what), "CA '%s'", rec.info.name);
+	if ((err = cm__store_key_uri(&uri, st, rec.key_id)) == CM_OK) {
+		free(uri);
+		err = cm__fail(ctx, CM_E_INVALID, "%s: its key is in a "
+		    "PKCS#11 token and cannot be exported", what);
+		goto out;
+	}
+	if (err != CM_E_NOTFOUND ||
+	    (err = cm__store_key_get(&pkcs8, &encrypted, st, rec.key_id)) !=
+	    CM_OK)
+		goto out;
+	if (encrypted && (err = cm__ask_passphrase(ctx, pass, sizeof(pass),
+	    what)) != CM_OK)
+		goto out;
+	err = cm__key_import_pkcs8(out, ctx, &pkcs8, encrypted ? pass : NULL,
+	    what);
+out:
+	gnutls_memset(pass, 0, sizeof(pass));
+	if (pkcs8.data != NULL) {
+		gnutls_memset(pkcs8.data, 0, pkcs8.size);
+		gnutls_free(pkcs8.data);
+	}
+	cm__ca_rec_clear(&rec);
+	return err;
+}
+
+cm_err
 cm__cert_key_load(gnutls_x509_privkey_t *out, cm_store *st,
     const char *ca_name, const char *serial)
 {

@@ -482,8 +482,11 @@ void cm_verify_result_free(cm_verify_result *r);
  * (purpose client) would, without a handshake, with GnuTLS's trust list:
  * path to a trust anchor, signatures, validity at o->at, basic and name
  * constraints, key purpose, and the expected name (an IP address given as
- * name is matched against IP SANs only).  An invalid chain is a result, not
- * an error: the call returns CM_OK with (*out)->valid false.
+ * name is matched against IP SANs only).  Anchored at a store CA (no
+ * trust_path/trust_data), a chain that passes is also checked against the
+ * store's revocations at o->at, the anchor's own certificate included:
+ * CM_OUTCOME_REVOKED names the revoked one.  An invalid chain is a
+ * result, not an error: the call returns CM_OK with (*out)->valid false.
  * st may be NULL unless the anchor comes from the store.
  * Returns CM_E_INVALID for unreadable or malformed input (the message
  * names the file), CM_E_NOTFOUND / CM_E_AMBIGUOUS for the CA, store codes.

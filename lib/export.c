@@ -339,6 +339,7 @@ resolve(subject *s, cm_store *st, const char *ref)
 {
 	cm_ctx *ctx = cm__store_ctx(st);
 	cm_cert_info *c = NULL;
+	char *ca_name = NULL;
 	cm__ca_rec r;
 	gnutls_datum_t pem;
 	cm_err err;
@@ -350,13 +351,15 @@ resolve(subject *s, cm_store *st, const char *ref)
 		    "CA named");
 	err = cm_cert_find(&c, st, ref);
 	/* An intermediate CA's own certificate is in the inventory too (its
-	 * parent issued it), without a key there: the name means the CA. */
-	if (err == CM_OK && cm__store_ca_get(&r, st, ref) == CM_OK) {
-		bool same = r.info.fingerprint != NULL &&
-		    c->fingerprint != NULL &&
-		    strcmp(r.info.fingerprint, c->fingerprint) == 0;
-		cm__ca_rec_clear(&r);
-		if (same) {
+	 * parent issued it), without a key there: however it was named
+	 * (name in any case, serial), it means the CA. */
+	if (err == CM_OK && c->fingerprint != NULL) {
+		if ((err = cm__store_ca_name_by_fp(&ca_name, st,
+		    c->fingerprint)) != CM_OK) {
+			cm_cert_info_free(c);
+			return err;
+		}
+		if (ca_name != NULL) {
 			cm_cert_info_free(c);
 			c = NULL;
 			err = CM_E_NOTFOUND;
@@ -364,7 +367,9 @@ resolve(subject *s, cm_store *st, const char *ref)
 	}
 	if (err == CM_E_NOTFOUND) {
 		/* Not a certificate: a CA of that name? */
-		if ((err = cm__store_ca_get(&r, st, ref)) != CM_OK) {
+		err = cm__store_ca_get(&r, st, ca_name ? ca_name : ref);
+		free(ca_name);
+		if (err != CM_OK) {
 			if (err == CM_E_NOTFOUND)
 				err = cm__fail(ctx, CM_E_NOTFOUND, "'%s' is "
 				    "neither a certificate (serial or first "
@@ -413,9 +418,7 @@ static cm_err
 load_key(gnutls_x509_privkey_t *out, cm_store *st, const subject *s)
 {
 	cm_ctx *ctx = cm__store_ctx(st);
-	cm__signer *sg = NULL;
 	cm_err err;
-	int ret;
 
 	if (!s->is_ca) {
 		err = cm__cert_key_load(out, st, s->ca, s->serial);
@@ -426,17 +429,8 @@ load_key(gnutls_x509_privkey_t *out, cm_store *st, const subject *s)
 			    "certificates only", s->serial, s->name);
 		return err;
 	}
-	if ((err = cm__signer_load(&sg, st, s->ca)) != CM_OK)
-		return err;
-	if (sg->xkey == NULL) {
-		err = cm__fail(ctx, CM_E_INVALID, "CA '%s': its key is in a "
-		    "PKCS#11 token and cannot be exported", s->ca);
-	} else if ((ret = gnutls_x509_privkey_init(out)) < 0 ||
-	    (ret = gnutls_x509_privkey_cpy(*out, sg->xkey)) < 0) {
-		err = cm__gnutls_fail(ctx, ret, "CA '%s': key", s->ca);
-	}
-	cm__signer_free(sg);
-	return err;
+	/* Expired, revoked or not yet valid, its key is still its key. */
+	return cm__ca_key_load(out, st, s->ca);
 }
 
 static cm_err

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -27,21 +29,29 @@ dir_of(char *buf, size_t len, const char *path)
 }
 
 static bool
+under(const char *path, const char *top)
+{
+	size_t n = strlen(top);
+
+	return strncmp(path, top, n) == 0 &&
+	    (path[n] == '\0' || path[n] == '/');
+}
+
+/* /dev (but /dev/shm, a plain tmpfs), /proc, /sys, or a proc, sysfs or
+ * devpts mount anywhere. */
+static bool
 system_dir(const char *dir)
 {
-	static const char *const sys[] = { "/dev", "/proc", "/sys" };
 	char real[PATH_MAX];
-	size_t i, n;
+	struct statfs fs;
 
+	if (statfs(dir, &fs) == 0 && (fs.f_type == PROC_SUPER_MAGIC ||
+	    fs.f_type == SYSFS_MAGIC || fs.f_type == DEVPTS_SUPER_MAGIC))
+		return true;
 	if (realpath(dir, real) == NULL)
 		return false;
-	for (i = 0; i < sizeof(sys) / sizeof(sys[0]); i++) {
-		n = strlen(sys[i]);
-		if (strncmp(real, sys[i], n) == 0 &&
-		    (real[n] == '\0' || real[n] == '/'))
-			return true;
-	}
-	return false;
+	return (under(real, "/dev") && !under(real, "/dev/shm")) ||
+	    under(real, "/proc") || under(real, "/sys");
 }
 
 cm_err

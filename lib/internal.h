@@ -208,6 +208,13 @@ cm_err cm__store_ca_insert(int64_t *id, cm_store *st, const cm__ca_rec *r);
 cm_err cm__store_ca_get(cm__ca_rec *out, cm_store *st, const char *name);
 cm_err cm__store_ca_list(cm_ca_info ***out, size_t *n, cm_store *st);
 cm_err cm__store_ca_count(size_t *n, cm_store *st);
+/* A CA's own key, whatever its state (export, not signing); CM_E_INVALID
+ * for a key in a token. */
+cm_err cm__ca_key_load(gnutls_x509_privkey_t *out, cm_store *st,
+    const char *name);
+/* The name of the CA whose certificate has SHA-256 fingerprint fp (lower
+ * hex): *name malloc'd, or NULL when no CA has it. */
+cm_err cm__store_ca_name_by_fp(char **name, cm_store *st, const char *fp);
 /* Before a new CA: its name well-formed and free, its profile (loaded into
  * *prof) a CA profile, its days (want_days, else the profile's, else
  * default_days) at most 36500. */

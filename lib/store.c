@@ -845,6 +845,28 @@ cm__store_ca_issued(size_t *n, cm_store *st, int64_t ca_id)
 }
 
 cm_err
+cm__store_ca_name_by_fp(char **name, cm_store *st, const char *fp)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+	int rc;
+
+	*name = NULL;
+	if ((err = prepare(st, &s, "SELECT name FROM cas WHERE fingerprint = "
+	    "?")) != CM_OK)
+		return err;
+	sqlite3_bind_text(s, 1, fp, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((*name = col_dup(s, 0)) == NULL)
+			err = cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
+	} else if (rc != SQLITE_DONE) {
+		err = sql_fail(st, rc, "reading CAs");
+	}
+	sqlite3_finalize(s);
+	return err;
+}
+
+cm_err
 cm__store_revocation_by_fp(bool *revoked, time_t *at, int *reason,
     char *serial, size_t serial_len, cm_store *st, const char *fp)
 {

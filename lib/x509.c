@@ -139,8 +139,10 @@ cm__profile_apply(gnutls_x509_crt_t crt, cm_ctx *ctx, const cm_profile *p,
 			    p->key_purpose_oid[i]);
 		/* RFC 6960 4.2.2.2.1: a delegated responder's certificate
 		 * carries id-pkix-ocsp-nocheck (a NULL), so that clients do
-		 * not ask the responder about itself. */
-		if (strcmp(p->key_purpose_oid[i], GNUTLS_KP_OCSP_SIGNING) == 0 &&
+		 * not ask the responder about itself.  Never a CA's: its
+		 * revocation must stay checkable. */
+		if (!p->ca && strcmp(p->key_purpose_oid[i],
+		    GNUTLS_KP_OCSP_SIGNING) == 0 &&
 		    (ret = gnutls_x509_crt_set_extension_by_oid(crt,
 		    "1.3.6.1.5.5.7.48.1.5", "\x05\x00", 2, 0)) < 0)
 			return cm__gnutls_fail(ctx, ret, "OCSP no-check");

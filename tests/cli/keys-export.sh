@@ -121,6 +121,14 @@ is "... that match" \
     "$(openssl x509 -in issuing.crt -noout -pubkey | sha256sum)"
 check "its p12 with the key" ic export Issuing --format p12 \
     --out issuing.p12 --password-file ep
+ic export issuing --format key >issuing-lc.key 2>"$WORK/err"
+is "... by its name in another case, the same key" \
+    "$(sha256sum <issuing-lc.key)" "$(sha256sum <issuing.key)"
+isn=$(ic ca show Issuing --json | python3 -c \
+    'import json,sys; print(json.load(sys.stdin)["serial"])')
+ic export "$isn" --format key >issuing-sn.key 2>"$WORK/err"
+is "... by its serial, the same key" \
+    "$(sha256sum <issuing-sn.key)" "$(sha256sum <issuing.key)"
 
 # bundle: what a server sends (leaf, then intermediates, no root).
 ic issue server web.test --ca Issuing --cert web.crt --key web.key \
@@ -136,5 +144,9 @@ check "... which openssl verifies against the root alone" openssl verify \
 ic issue server top.test --ca Root --cert top.crt --key top.key >/dev/null 2>&1
 is "bundle of a leaf under the root: the leaf alone" \
     "$(ic export top.test --format bundle | grep -c BEGIN)" 1
+ic revoke Issuing --reason cACompromise >/dev/null 2>&1
+ic export Issuing --format key >issuing-rev.key 2>"$WORK/err"
+is "a revoked intermediate's key still exports (it cannot sign)" \
+    "$(sha256sum <issuing-rev.key)" "$(sha256sum <issuing.key)"
 check "--help" "$CERTMINT" export --help
 done_testing
