@@ -598,17 +598,40 @@ out:
 	return err;
 }
 
+/* A stored PKCS#8 key: asks its passphrase when it is encrypted, imports
+ * it, and wipes and frees pkcs8 and the passphrase. */
+static cm_err
+open_stored_key(gnutls_x509_privkey_t *out, cm_ctx *ctx,
+    gnutls_datum_t *pkcs8, bool encrypted, const char *what)
+{
+	char pass[PASS_MAX];
+	cm_err err = CM_OK;
+
+	pass[0] = '\0';
+	if (encrypted)
+		err = cm__ask_passphrase(ctx, pass, sizeof(pass), what);
+	if (err == CM_OK)
+		err = cm__key_import_pkcs8(out, ctx, pkcs8, encrypted ? pass :
+		    NULL, what);
+	gnutls_memset(pass, 0, sizeof(pass));
+	if (pkcs8->data != NULL) {
+		gnutls_memset(pkcs8->data, 0, pkcs8->size);
+		gnutls_free(pkcs8->data);
+		pkcs8->data = NULL;
+	}
+	return err;
+}
+
 cm_err
 cm__ca_key_load(gnutls_x509_privkey_t *out, cm_store *st, const char *name)
 {
 	cm_ctx *ctx = cm__store_ctx(st);
 	gnutls_datum_t pkcs8 = { NULL, 0 };
-	char pass[PASS_MAX], what[160], *uri = NULL;
+	char what[160], *uri = NULL;
 	bool encrypted = false;
 	cm__ca_rec rec;
 	cm_err err;
 
-	pass[0] = '\0';
 	if ((err = cm__store_ca_get(&rec, st, name)) != CM_OK)
 		return err;
 	snprintf(what, sizeof(what), "CA '%s'", rec.info.name);
@@ -618,21 +641,10 @@ cm__ca_key_load(gnutls_x509_privkey_t *out, cm_store *st, const char *name)
 		    "PKCS#11 token and cannot be exported", what);
 		goto out;
 	}
-	if (err != CM_E_NOTFOUND ||
-	    (err = cm__store_key_get(&pkcs8, &encrypted, st, rec.key_id)) !=
-	    CM_OK)
-		goto out;
-	if (encrypted && (err = cm__ask_passphrase(ctx, pass, sizeof(pass),
-	    what)) != CM_OK)
-		goto out;
-	err = cm__key_import_pkcs8(out, ctx, &pkcs8, encrypted ? pass : NULL,
-	    what);
+	if (err == CM_E_NOTFOUND && (err = cm__store_key_get(&pkcs8,
+	    &encrypted, st, rec.key_id)) == CM_OK)
+		err = open_stored_key(out, ctx, &pkcs8, encrypted, what);
 out:
-	gnutls_memset(pass, 0, sizeof(pass));
-	if (pkcs8.data != NULL) {
-		gnutls_memset(pkcs8.data, 0, pkcs8.size);
-		gnutls_free(pkcs8.data);
-	}
 	cm__ca_rec_clear(&rec);
 	return err;
 }
@@ -641,27 +653,17 @@ cm_err
 cm__cert_key_load(gnutls_x509_privkey_t *out, cm_store *st,
     const char *ca_name, const char *serial)
 {
-	cm_ctx *ctx = cm__store_ctx(st);
 	gnutls_datum_t pkcs8 = { NULL, 0 };
-	char pass[PASS_MAX], what[160];
+	char what[160];
 	bool encrypted = false;
 	cm_err err;
 
-	pass[0] = '\0';
 	if ((err = cm__store_cert_key(&pkcs8, &encrypted, st, ca_name,
 	    serial)) != CM_OK)
 		return err;
 	snprintf(what, sizeof(what), "certificate %s", serial);
-	if (encrypted && (err = cm__ask_passphrase(ctx, pass, sizeof(pass),
-	    what)) != CM_OK)
-		goto out;
-	err = cm__key_import_pkcs8(out, ctx, &pkcs8, encrypted ? pass : NULL,
+	return open_stored_key(out, cm__store_ctx(st), &pkcs8, encrypted,
 	    what);
-out:
-	gnutls_memset(pass, 0, sizeof(pass));
-	gnutls_memset(pkcs8.data, 0, pkcs8.size);
-	gnutls_free(pkcs8.data);
-	return err;
 }
 
 cm_err
