@@ -28,7 +28,8 @@ static const char crl_usage[] =
 "  --der             DER instead of PEM\n"
 "  --next-update D   nextUpdate after D: 12h, 7d (default), 2w\n"
 "  --passphrase-file F  passphrase of an encrypted CA key\n"
-"  --json            print number, entries and times as JSON\n";
+"  --json            print number, entries and times as JSON (with\n"
+"                    --out: the CRL itself goes to the file)\n";
 
 static const char set_usage[] =
 "usage: certmint ca set [NAME] [--crl-url URL] [--ocsp-url URL]\n"

@@ -675,6 +675,11 @@ cmd_bad_option(const char *cmd, char **argv)
 		return rc;
 	}
 
+	/* Global options go before the command. */
+	if (a != NULL && strncmp(a, "--store", 7) == 0 &&
+	    (a[7] == '\0' || a[7] == '='))
+		return cmd_usage_error(cmd, "--store goes before the command: "
+		    "certmint --store PATH %s ...", cmd);
 	if (a != NULL && strncmp(a, "--", 2) == 0)
 		return cmd_usage_error(cmd, "option '%.*s': unknown, or its "
 		    "value is missing or not allowed", (int)strcspn(a, "="), a);

@@ -15,6 +15,9 @@ expect_fail 2 "^certmint issue: option '--key-type' needs a value \(got the opti
 	"an option as another's value: one line, naming both" \
 	sh -c "cd '$WORK' && '$CERTMINT' issue server a.test --key-type --ca N"
 check_not "... nothing issued" test -e "$WORK/a.test.crt"
+expect_fail 2 "^certmint list: --store goes before the command: certmint --store PATH list" \
+	"--store after the command: says where it goes" \
+	"$CERTMINT" list --store "$WORK/x.db"
 expect_fail 2 "^certmint list: option '-x': unknown" \
 	"unknown short option: one line" "$CERTMINT" list -x
 expect_fail 2 "^certmint: $WORK/none: No such file" \
