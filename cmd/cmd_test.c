@@ -606,9 +606,10 @@ cmd_test_serve(cmd_env *env, int argc, char **argv)
 	if ((lfd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
 	    setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(lfd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(lfd, 16) < 0) {
+		/* As ocsp serve: the address is the input at fault (2). */
 		fprintf(stderr, "certmint: listen on %s: %s\n", listen_on,
 		    strerror(errno));
-		rc = EXIT_CRYPTO;
+		rc = EXIT_USAGE;
 		goto out;
 	}
 	{

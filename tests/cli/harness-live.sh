@@ -154,4 +154,9 @@ is "serve exits 0 on SIGTERM" "$?" "0"
 expect_fail 2 "--cert is required" "serve without --cert" "$C" test serve
 expect_fail 2 "--listen 'x' is not HOST:PORT" "serve: bad --listen" \
     "$C" test serve --cert localhost --listen x
+# An address this machine does not have (TEST-NET-1): bad input, 2, as
+# ocsp serve says it.
+expect_fail 2 "listen on 192.0.2.1:9: " "serve: an address not local" \
+    timeout --foreground -k 5 20 "$C" test serve --cert localhost \
+    --listen 192.0.2.1:9 --count 1
 done_testing
