@@ -284,13 +284,6 @@ cm_store_close(cm_store *st)
 	free(st);
 }
 
-/*
- * Puts a new store in WAL mode.  That takes the store's exclusive lock, and
- * SQLite does not wait for it (its busy handler would deadlock two
- * processes that both read the header first): when certmints race on a new
- * store (make -j, four first issues at once), the losers try again for up
- * to the busy timeout.  On a store already in WAL mode it costs nothing.
- */
 static int64_t
 mono_ms(void)
 {
@@ -300,6 +293,13 @@ mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * Puts a new store in WAL mode.  That takes the store's exclusive lock, and
+ * SQLite does not wait for it (its busy handler would deadlock two
+ * processes that both read the header first): when certmints race on a new
+ * store (make -j, four first issues at once), the losers try again for up
+ * to the busy timeout.  On a store already in WAL mode it costs nothing.
+ */
 static cm_err
 set_wal(cm_store *st)
 {
