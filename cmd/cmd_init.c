@@ -31,8 +31,9 @@ static const char usage[] =
 "  --ask-passphrase    prompt for the passphrase on the terminal\n"
 "  --profile P         CA profile (default root-ca)\n"
 "  --key-uri URI       the CA key is in a PKCS#11 token: its pkcs11: URI\n"
-"                      (RFC 7512); the PIN from --passphrase-file,\n"
-"                      CERTMINT_PASSPHRASE, the URI's pin-source or asked\n"
+"                      (RFC 7512); the PIN from CERTMINT_PIN, else\n"
+"                      --passphrase-file, CERTMINT_PASSPHRASE, the URI's\n"
+"                      pin-source or asked\n"
 "                      (never pin-value); CERTMINT_PKCS11_MODULE loads\n"
 "                      a module p11-kit does not know\n"
 "  --json              print the new CA as JSON\n";

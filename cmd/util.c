@@ -324,6 +324,15 @@ get_pass(char *buf, size_t len, cmd_env *env, const char *what, bool ask)
 	int fd;
 	cm_err err = CM_E_PASSPHRASE;
 
+	/* A token's PIN has a channel of its own, so that a store with a
+	 * passphrase and a CA in a token can both be opened.  Not cached:
+	 * the cache is the store passphrase's. */
+	if (strstr(what, "(PIN)") != NULL && (e = getenv("CERTMINT_PIN")) !=
+	    NULL && e[0] != '\0') {
+		snprintf(buf, len, "%s", e);
+		return CM_OK;
+	}
+	e = getenv("CERTMINT_PASSPHRASE");
 	if (env->cached_pass != NULL) {
 		snprintf(buf, len, "%s", env->cached_pass);
 		return CM_OK;

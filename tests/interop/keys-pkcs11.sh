@@ -119,4 +119,23 @@ expect_fail 4 "missing token PIN: none was given: use --passphrase-file F or CER
     env -u CERTMINT_PASSPHRASE "$CERTMINT" issue server nopin.test \
     --ca "HSM CA" --cert nopin.crt --key nopin.key
 check_not "... and writes nothing" test -e nopin.crt
+
+# A store with a passphrase and a CA in a token: the PIN comes through
+# CERTMINT_PIN, the store passphrase through CERTMINT_PASSPHRASE.
+echo storepass >sp
+check "a store with a passphrase" "$CERTMINT" --store both.db init \
+    --name "Pass Root" --passphrase-file sp
+check "... a token intermediate under it (CERTMINT_PIN, CERTMINT_PASSPHRASE)" \
+    env CERTMINT_PIN=1234 CERTMINT_PASSPHRASE=storepass "$CERTMINT" \
+    --store both.db ca create "Both Issuing" --parent "Pass Root" \
+    --key-uri "$IURI"
+check "... issuing under it, its key kept encrypted in the store" \
+    env CERTMINT_PIN=1234 CERTMINT_PASSPHRASE=storepass "$CERTMINT" \
+    --store both.db issue server both.test --ca "Both Issuing" \
+    --cert both.crt --key both.key
+expect_fail 4 "missing token PIN|wrong or missing token PIN" \
+    "... with the store passphrase alone the token stays closed" \
+    env -u CERTMINT_PIN CERTMINT_PASSPHRASE=storepass "$CERTMINT" \
+    --store both.db issue server both2.test --ca "Both Issuing" \
+    --cert both2.crt --key both2.key
 done_testing
