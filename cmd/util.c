@@ -318,22 +318,25 @@ pass_from_file(cmd_env *env, char *buf, size_t len, const char *path)
 static cm_err
 get_pass(char *buf, size_t len, cmd_env *env, const char *what, bool ask)
 {
+	/* lib/pkcs11.c asks for a token PIN as "PKCS#11 token 'L' (PIN)";
+	 * a CA's passphrase is asked as "CA '...'". */
+	bool pin = strncmp(what, "PKCS#11 token '", 15) == 0;
 	const char *e = getenv("CERTMINT_PASSPHRASE");
+	const char *pe = getenv("CERTMINT_PIN");
 	char prompt[256];
-	bool asked = false;
+	bool asked = false, read_ok = false;
 	int fd;
 	cm_err err = CM_E_PASSPHRASE;
 
-	/* A token's PIN has a channel of its own, so that a store with a
-	 * passphrase and a CA in a token can both be opened.  Not cached:
-	 * the cache is the store passphrase's. */
-	if (strstr(what, "(PIN)") != NULL && (e = getenv("CERTMINT_PIN")) !=
-	    NULL && e[0] != '\0') {
-		snprintf(buf, len, "%s", e);
+	/* A token's PIN has a channel of its own (CERTMINT_PIN), so that a
+	 * store with a passphrase and a CA in a token can both be opened;
+	 * and it never goes through the cache, which holds the store
+	 * passphrase: the one must not be handed out as the other. */
+	if (pin && pe != NULL && pe[0] != '\0') {
+		snprintf(buf, len, "%s", pe);
 		return CM_OK;
 	}
-	e = getenv("CERTMINT_PASSPHRASE");
-	if (env->cached_pass != NULL) {
+	if (!pin && env->cached_pass != NULL) {
 		snprintf(buf, len, "%s", env->cached_pass);
 		return CM_OK;
 	}
@@ -344,22 +347,27 @@ get_pass(char *buf, size_t len, cmd_env *env, const char *what, bool ask)
 		err = CM_OK;
 	} else if (ask && (fd = open("/dev/tty", O_RDWR | O_CLOEXEC)) >= 0) {
 		asked = true;
-		snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", what);
-		if (read_secret(fd, prompt, buf, len) && buf[0] != '\0')
+		snprintf(prompt, sizeof(prompt), "%s for %s: ", pin ? "PIN" :
+		    "Passphrase", what);
+		read_ok = read_secret(fd, prompt, buf, len);
+		if (read_ok && buf[0] != '\0')
 			err = CM_OK;
 		close(fd);
 	}
 	if (err == CM_OK) {
-		env->cached_pass = strdup(buf);
+		if (!pin)
+			env->cached_pass = strdup(buf);
 	} else if (env->passphrase_file == NULL && (e == NULL ||
 	    e[0] == '\0')) {
 		/* Nothing to read it from: say how to give it. */
 		snprintf(env->pass_error, sizeof(env->pass_error), "%s: %s "
-		    "was given: use --passphrase-file F or CERTMINT_PASSPHRASE"
-		    "%s", what, strstr(what, "(PIN)") != NULL ?
+		    "was given: use %s%s", what, pin ?
 		    "missing token PIN: none" :
-		    "key is encrypted and no passphrase", asked ?
-		    " (the terminal gave an empty one)" : ask ?
+		    "key is encrypted and no passphrase", pin ?
+		    "CERTMINT_PIN, --passphrase-file F or CERTMINT_PASSPHRASE" :
+		    "--passphrase-file F or CERTMINT_PASSPHRASE",
+		    asked && read_ok ? " (the terminal gave an empty one)" :
+		    asked ? " (the terminal could not be read)" : ask ?
 		    " (no terminal to ask)" : "");
 	}
 	return err;

@@ -114,7 +114,7 @@ is "no PIN anywhere in the stores" "$(sqlite3 "$CERTMINT_STORE" .dump \
     | grep -ci 'pin-value'; sqlite3 soft.db .dump | grep -ci 'pin-value')" \
     "0
 0"
-expect_fail 4 "missing token PIN: none was given: use --passphrase-file F or CERTMINT_PASSPHRASE" \
+expect_fail 4 "missing token PIN: none was given: use CERTMINT_PIN, --passphrase-file F or CERTMINT_PASSPHRASE" \
     "issuing without the PIN fails, and says how to give it" \
     env -u CERTMINT_PASSPHRASE "$CERTMINT" issue server nopin.test \
     --ca "HSM CA" --cert nopin.crt --key nopin.key
@@ -133,6 +133,16 @@ check "... issuing under it, its key kept encrypted in the store" \
     env CERTMINT_PIN=1234 CERTMINT_PASSPHRASE=storepass "$CERTMINT" \
     --store both.db issue server both.test --ca "Both Issuing" \
     --cert both.crt --key both.key
+# At the terminal: the PIN prompt and the passphrase prompt get their own
+# answers (the PIN was cached and handed out as the store passphrase).
+if command -v python3 >/dev/null 2>&1; then
+	check "... asked at the terminal: the PIN, then the store passphrase" \
+	    env -u CERTMINT_PIN -u CERTMINT_PASSPHRASE PIN=1234 \
+	    PASS=storepass python3 "$top_srcdir/tests/interop/pty_answer.py" \
+	    "$CERTMINT" --store both.db issue server tty.test \
+	    --ca "Both Issuing" --cert tty.crt --key tty.key
+	check "... and the certificate is there" test -s tty.crt
+fi
 expect_fail 4 "missing token PIN|wrong or missing token PIN" \
     "... with the store passphrase alone the token stays closed" \
     env -u CERTMINT_PIN CERTMINT_PASSPHRASE=storepass "$CERTMINT" \
