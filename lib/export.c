@@ -349,10 +349,22 @@ resolve(subject *s, cm_store *st, const char *ref)
 	if (ref == NULL || ref[0] == '\0')
 		return cm__fail(ctx, CM_E_INVALID, "export: no certificate or "
 		    "CA named");
-	err = cm_cert_find(&c, st, ref);
-	/* An intermediate CA's own certificate is in the inventory too (its
-	 * parent issued it), without a key there: however it was named
-	 * (name in any case, serial), it means the CA. */
+	/* A CA's exact name means the CA: an intermediate's own certificate
+	 * is in the inventory too (its parent issued it), with the CA's name
+	 * as its CN and no key there. */
+	if ((err = cm__store_ca_get(&r, st, ref)) == CM_OK) {
+		ca_name = cm__strdup(r.info.name);
+		cm__ca_rec_clear(&r);
+		if (ca_name == NULL)
+			return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		err = CM_E_NOTFOUND;
+	} else if (err != CM_E_NOTFOUND) {
+		return err;
+	} else {
+		err = cm_cert_find(&c, st, ref);
+	}
+	/* Found as a certificate (a serial, a name in another case): an
+	 * intermediate's record still means the CA. */
 	if (err == CM_OK && c->fingerprint != NULL) {
 		if ((err = cm__store_ca_name_by_fp(&ca_name, st,
 		    c->fingerprint)) != CM_OK) {

@@ -148,5 +148,14 @@ ic revoke Issuing --reason cACompromise >/dev/null 2>&1
 ic export Issuing --format key >issuing-rev.key 2>"$WORK/err"
 is "a revoked intermediate's key still exports (it cannot sign)" \
     "$(sha256sum <issuing-rev.key)" "$(sha256sum <issuing.key)"
+# Two CAs whose names differ in case only: each name means its own CA.
+ic ca create issuing --parent Root >/dev/null 2>&1
+ic export issuing --format key >lower.key 2>"$WORK/err"
+is "'issuing' beside 'Issuing': its own key" \
+    "$(openssl pkey -in lower.key -pubout 2>/dev/null | sha256sum)" \
+    "$(ic ca show issuing --pem | openssl x509 -noout -pubkey | sha256sum)"
+ic export Issuing --format key >upper.key 2>"$WORK/err"
+is "... and 'Issuing' still its own" \
+    "$(sha256sum <upper.key)" "$(sha256sum <issuing.key)"
 check "--help" "$CERTMINT" export --help
 done_testing
