@@ -71,11 +71,10 @@ ca_state(cm_store *st, const cm_ca_info *ca, const char **reason,
 
 	*reason = NULL;
 	*at = 0;
-	/* Its own record: the serial alone could be another CA's
-	 * certificate's (an imported one) or a prefix of one. */
-	if (ca->parent != NULL && cm_cert_find(&c, st, ca->serial) == CM_OK &&
-	    c->fingerprint != NULL && ca->fingerprint != NULL &&
-	    strcmp(c->fingerprint, ca->fingerprint) == 0 &&
+	/* Its own record, by fingerprint: a serial could be another
+	 * certificate's too (an imported one), or too short to look up. */
+	if (ca->parent != NULL && ca->fingerprint != NULL &&
+	    cm_cert_find(&c, st, ca->fingerprint) == CM_OK &&
 	    strcmp(c->status, "revoked") == 0) {
 		state = "revoked";
 		*reason = cm_revoke_reason_name(

@@ -359,8 +359,9 @@ cm_err cm_cert_list(cm_cert_info ***out, size_t *n, cm_store *st,
     const cm_list_filter *filter);
 
 /*
- * One certificate by serial (hex, case and colons ignored; a unique prefix
- * of at least 4 digits will do) or by first name (CN).  When several
+ * One certificate by serial (hex, case, colons and a 0x prefix ignored; a
+ * unique prefix of at least 4 digits will do), by SHA-256 fingerprint (64
+ * hex digits) or by first name (CN).  When several
  * certificates carry the name (renewals), the newest one still valid is
  * chosen, else the newest.  CM_E_AMBIGUOUS for a serial prefix that
  * matches several, CM_E_NOTFOUND when nothing matches.

@@ -1166,7 +1166,29 @@ cm__store_cert_find(cm_cert_info **out, cm_store *st, const char *ref)
 	/* Leading zeros are not part of the value. */
 	for (i = 0; is_hex && hex[i] == '0' && hex[i + 1] != '\0'; i++)
 		;
-	if (is_hex && j >= 4) {
+	/* A SHA-256 fingerprint (64 hex digits; serials have at most 40). */
+	if (is_hex && j == 64) {
+		if ((err = prepare(st, &s, "SELECT " CERT_COLUMNS
+		    "WHERE c.fingerprint = ?2")) != CM_OK)
+			return err;
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)cm_ctx_now(st->ctx));
+		sqlite3_bind_text(s, 2, hex, -1, SQLITE_STATIC);
+		err = collect(&v, &n, st, s);
+		sqlite3_finalize(s);
+		s = NULL;
+		if (err != CM_OK)
+			return err;
+		if (n == 1) {
+			*out = v[0];
+			free(v);
+			return CM_OK;
+		}
+		cm_cert_info_list_free(v, n);
+		v = NULL;
+		n = 0;
+	}
+	/* A whole serial of any length; a prefix from 4 digits on. */
+	if (is_hex && j >= 1) {
 		/* Serials are stored as whole octets ("0a12..."): the value
 		 * compares without leading zeros, a prefix as typed. */
 		if ((err = prepare(st, &s, "SELECT " CERT_COLUMNS
@@ -1177,7 +1199,8 @@ cm__store_cert_find(cm_cert_info **out, cm_store *st, const char *ref)
 			return err;
 		sqlite3_bind_int64(s, 1, (sqlite3_int64)cm_ctx_now(st->ctx));
 		sqlite3_bind_text(s, 2, hex + i, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 3, hex, -1, SQLITE_STATIC);
+		if (j >= 4)
+			sqlite3_bind_text(s, 3, hex, -1, SQLITE_STATIC);
 		err = collect(&v, &n, st, s);
 		sqlite3_finalize(s);
 		s = NULL;

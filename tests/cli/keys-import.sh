@@ -105,6 +105,14 @@ check "show finds it by name" "$CERTMINT" show old.imported.test
 check "importing it again adds nothing" "$CERTMINT" import --issued old.crt
 cp "$WORK/out" again.out
 check "0 added, and why" grep -q "0 certificates added (the store has them already)" again.out
+# A one-octet serial: found, revoked and shown by it (the revocation was
+# saved, then 'certificate 02 not found', exit 2).
+openssl x509 -req -in old.csr -CA ca.crt -CAkey ca.key -set_serial 2 \
+    -days 10 -out short.crt -extfile ext.cnf 2>/dev/null
+check "import --issued (serial 02)" "$CERTMINT" import --issued short.crt
+check "revoke 02" "$CERTMINT" revoke 02 --reason keyCompromise
+check "show 2" "$CERTMINT" show 2
+out_has "... revoked" "^status +revoked$"
 # A 20-octet serial (openssl's -CAcreateserial uses 20): the list table
 # stays aligned.
 openssl x509 -req -in old.csr -CA ca.crt -CAkey ca.key \

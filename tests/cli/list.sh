@@ -123,6 +123,10 @@ out_has "... the same certificate" "^serial +$ws\$"
 check "show by 0x-prefixed serial (openssl x509 -serial's hex)" \
     $C show "0x$(echo "$ws" | tr a-f A-F)"
 out_has "... the same certificate" "^serial +$ws\$"
+wfp=$($C show "$ws" --json | python3 -c \
+    'import json,sys; print(json.load(sys.stdin)["fingerprint_sha256"])')
+check "show by SHA-256 fingerprint" $C show "$wfp"
+out_has "... the same certificate" "^serial +$ws\$"
 check "show by name" $C show web.test
 out_has "... the same certificate" "^serial +$ws\$"
 check "show --pem" sh -c "$C show web.test --pem >'$WORK/web.pem'"
