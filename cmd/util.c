@@ -669,7 +669,8 @@ cmd_getopt(int argc, char **argv, const char *shortopts,
 	    optind < 1 || optarg != argv[optind - 1] ||
 	    strncmp(optarg, "--", 2) != 0 || optarg[2] == '\0')
 		return c;
-	n = strcspn(optarg + 2, "=");
+	if ((n = strcspn(optarg + 2, "=")) == 0)
+		return c;
 	for (i = 0; opts[i].name != NULL; i++)
 		if (strlen(opts[i].name) >= n &&
 		    strncmp(opts[i].name, optarg + 2, n) == 0) {
@@ -692,9 +693,10 @@ cmd_bad_option(const char *cmd, char **argv)
 		return rc;
 	}
 
-	/* Global options go before the command. */
-	if (a != NULL && strncmp(a, "--store", 7) == 0 &&
-	    (a[7] == '\0' || a[7] == '='))
+	/* Global options go before the command ("--sto" too, as getopt
+	 * would take it there). */
+	if (a != NULL && strcspn(a, "=") >= 4 &&
+	    strncmp("--store", a, strcspn(a, "=")) == 0)
 		return cmd_usage_error(cmd, "--store goes before the command: "
 		    "certmint --store PATH %s ...", cmd);
 	if (a != NULL && strncmp(a, "--", 2) == 0)
