@@ -352,42 +352,28 @@ resolve(subject *s, cm_store *st, const char *ref)
 	/* A CA's exact name means the CA: an intermediate's own certificate
 	 * is in the inventory too (its parent issued it), with the CA's name
 	 * as its CN and no key there. */
-	if ((err = cm__store_ca_get(&r, st, ref)) == CM_OK) {
-		ca_name = cm__strdup(r.info.name);
-		cm__ca_rec_clear(&r);
-		if (ca_name == NULL)
-			return cm__fail(ctx, CM_E_NOMEM, "out of memory");
-		err = CM_E_NOTFOUND;
-	} else if (err != CM_E_NOTFOUND) {
-		return err;
-	} else {
-		err = cm_cert_find(&c, st, ref);
-	}
-	/* Found as a certificate (a serial, a name in another case): an
-	 * intermediate's record still means the CA. */
-	if (err == CM_OK && c->fingerprint != NULL) {
+	if ((err = cm__store_ca_get(&r, st, ref)) == CM_E_NOTFOUND &&
+	    (err = cm_cert_find(&c, st, ref)) == CM_OK &&
+	    c->fingerprint != NULL) {
+		/* Found as a certificate (a serial, a name in another case):
+		 * an intermediate's record still means the CA. */
 		if ((err = cm__store_ca_name_by_fp(&ca_name, st,
-		    c->fingerprint)) != CM_OK) {
-			cm_cert_info_free(c);
-			return err;
-		}
-		if (ca_name != NULL) {
+		    c->fingerprint)) == CM_OK && ca_name != NULL) {
 			cm_cert_info_free(c);
 			c = NULL;
-			err = CM_E_NOTFOUND;
+			err = cm__store_ca_get(&r, st, ca_name);
+			free(ca_name);
 		}
 	}
-	if (err == CM_E_NOTFOUND) {
-		/* Not a certificate: a CA of that name? */
-		err = cm__store_ca_get(&r, st, ca_name ? ca_name : ref);
-		free(ca_name);
-		if (err != CM_OK) {
-			if (err == CM_E_NOTFOUND)
-				err = cm__fail(ctx, CM_E_NOTFOUND, "'%s' is "
-				    "neither a certificate (serial or first "
-				    "name) nor a CA of the store", ref);
-			return err;
-		}
+	if (err == CM_E_NOTFOUND)
+		err = cm__fail(ctx, CM_E_NOTFOUND, "'%s' is neither a "
+		    "certificate (serial or first name) nor a CA of the store",
+		    ref);
+	if (err != CM_OK) {
+		cm_cert_info_free(c);
+		return err;
+	}
+	if (c == NULL) {
 		s->is_ca = true;
 		s->ca = cm__strdup(r.info.name);
 		s->name = cm__strdup(r.info.name);
@@ -396,8 +382,6 @@ resolve(subject *s, cm_store *st, const char *ref)
 			return cm__fail(ctx, CM_E_NOMEM, "out of memory");
 		return push_cas(s, st, s->ca);
 	}
-	if (err != CM_OK)
-		return err;
 	s->ca = cm__strdup(c->ca);
 	s->serial = cm__strdup(c->serial);
 	s->name = cm__strdup(c->nnames > 0 ? c->names[0] : c->serial);

@@ -70,11 +70,13 @@ cm__file_check(cm_ctx *ctx, const char *path, bool force)
 	if (lstat(path, &sb) == 0) {
 		struct stat tb;
 		/* Outputs are replaced by a rename: a device, a pipe or a
-		 * symlink to one (/dev/stdout) would be replaced by a file. */
-		bool isdir = S_ISDIR(sb.st_mode) || (S_ISLNK(sb.st_mode) &&
-		    stat(path, &tb) == 0 && S_ISDIR(tb.st_mode));
-		if (!isdir && !S_ISREG(sb.st_mode) && (!S_ISLNK(sb.st_mode) ||
-		    (stat(path, &tb) == 0 && !S_ISREG(tb.st_mode))))
+		 * symlink to one (/dev/stdout) would be replaced by a file.
+		 * A link is judged by its target; a dangling one is as a
+		 * missing file. */
+		mode_t m = !S_ISLNK(sb.st_mode) ? sb.st_mode :
+		    stat(path, &tb) == 0 ? tb.st_mode : S_IFREG;
+		bool isdir = S_ISDIR(m);
+		if (!isdir && !S_ISREG(m))
 			return cm__fail(ctx, CM_E_INVALID, "%s: not a regular "
 			    "file (a device, pipe or socket); certmint writes "
 			    "files", path);

@@ -654,8 +654,8 @@ store_revoked(int *at_i, char *why, size_t whylen, cm_ctx *ctx,
     cm_store *st, gnutls_x509_crt_t *path, unsigned n, time_t t)
 {
 	unsigned char fp[32];
-	char hex[65], serial[64], when[32];
-	size_t fplen, k;
+	char *hex, serial[64], when[32];
+	size_t fplen;
 	time_t at;
 	bool revoked;
 	unsigned i;
@@ -668,10 +668,12 @@ store_revoked(int *at_i, char *why, size_t whylen, cm_ctx *ctx,
 		if ((ret = gnutls_x509_crt_get_fingerprint(path[i],
 		    GNUTLS_DIG_SHA256, fp, &fplen)) < 0)
 			return cm__gnutls_fail(ctx, ret, "verify: fingerprint");
-		for (k = 0; k < fplen; k++)
-			snprintf(hex + 2 * k, 3, "%02x", fp[k]);
-		if ((err = cm__store_revocation_by_fp(&revoked, &at, &reason,
-		    serial, sizeof(serial), st, hex)) != CM_OK)
+		if ((hex = cm__hex(fp, fplen)) == NULL)
+			return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		err = cm__store_revocation_by_fp(&revoked, &at, &reason,
+		    serial, sizeof(serial), st, hex);
+		free(hex);
+		if (err != CM_OK)
 			return err;
 		if (!revoked || at > t)
 			continue;
