@@ -214,6 +214,34 @@ cmd_open_store(cm_store **out, cmd_env *env, bool create)
 	return err;
 }
 
+/*
+ * Whether another process has the store open: every SQLite connection to
+ * a WAL store holds a read lock on byte 128 of its -shm (the "dead-man
+ * switch", https://www.sqlite.org/walformat.html) while it is open.  The
+ * -shm itself stays when the last connection closes (the store keeps its
+ * WAL and index beside it).
+ */
+static bool
+store_in_use(const char *path)
+{
+	char shm[4096 + 16];
+	struct flock fl;
+	int fd;
+	bool used;
+
+	snprintf(shm, sizeof(shm), "%s-shm", path);
+	if ((fd = open(shm, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return errno != ENOENT;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = 128;
+	fl.l_len = 1;
+	used = fcntl(fd, F_GETLK, &fl) != 0 || fl.l_type != F_UNLCK;
+	close(fd);
+	return used;
+}
+
 void
 cmd_store_cleanup(cmd_env *env)
 {
@@ -235,11 +263,9 @@ cmd_store_cleanup(cmd_env *env)
 		else
 			keep = sb.st_size > 0;
 		cm_store_close(st);
-		/* SQLite removes the -shm when its last connection closes:
-		 * still there, another certmint has the store open (and may
-		 * be making its CA right now), or one died with it open. */
-		snprintf(side, sizeof(side), "%s-shm", path);
-		if (keep || stat(side, &sb) == 0)
+		/* Another certmint with the store open may be making its CA
+		 * right now. */
+		if (keep || store_in_use(path))
 			return;
 		unlink(path);
 		for (i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
