@@ -442,8 +442,6 @@ cm_store_open(cm_store **out, cm_ctx *ctx, const char *path, unsigned flags)
 	}
 	sqlite3_extended_result_codes(st->db, 0);
 	sqlite3_busy_timeout(st->db, DEFAULT_BUSY_MS);
-	sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL,
-	    &persist);
 	/* Before anything that could write: a newer store stays as it is. */
 	if ((err = read_version(st, &v)) != CM_OK)
 		goto out;
@@ -453,6 +451,9 @@ cm_store_open(cm_store **out, cm_ctx *ctx, const char *path, unsigned flags)
 		    cm_store_schema_latest());
 		goto out;
 	}
+	/* Not before: a refused store's WAL goes as it came. */
+	sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL,
+	    &persist);
 	if ((err = set_wal(st)) != CM_OK ||
 	    (err = exec(st, "PRAGMA synchronous = NORMAL; "
 	    "PRAGMA journal_size_limit = 0; "
