@@ -214,32 +214,43 @@ cmd_open_store(cm_store **out, cmd_env *env, bool create)
 	return err;
 }
 
+/* Whether another process holds a lock on len bytes of path at start (a
+ * lock of this process never shows). */
+static bool
+locked(const char *path, off_t start, off_t len)
+{
+	struct flock fl;
+	int fd;
+	bool held;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return errno != ENOENT;
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = start;
+	fl.l_len = len;
+	held = fcntl(fd, F_GETLK, &fl) != 0 || fl.l_type != F_UNLCK;
+	close(fd);
+	return held;
+}
+
 /*
- * Whether another process has the store open: every SQLite connection to
- * a WAL store holds a read lock on byte 128 of its -shm (the "dead-man
- * switch", https://www.sqlite.org/walformat.html) while it is open.  The
- * -shm itself stays when the last connection closes (the store keeps its
- * WAL and index beside it).
+ * Whether another process has the store open: an SQLite connection to a
+ * WAL store holds a read lock on its SHARED range (510 bytes at 0x40000002)
+ * and on byte 128 of its -shm (the "dead-man switch",
+ * https://www.sqlite.org/walformat.html) while it is open.  The -shm itself
+ * stays when the last connection closes (the store keeps its WAL and index
+ * beside it).  Closing a descriptor drops every POSIX lock this process has
+ * on the file, so it runs with no store open here.
  */
 static bool
 store_in_use(const char *path)
 {
 	char shm[4096 + 16];
-	struct flock fl;
-	int fd;
-	bool used;
 
 	snprintf(shm, sizeof(shm), "%s-shm", path);
-	if ((fd = open(shm, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		return errno != ENOENT;
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	fl.l_start = 128;
-	fl.l_len = 1;
-	used = fcntl(fd, F_GETLK, &fl) != 0 || fl.l_type != F_UNLCK;
-	close(fd);
-	return used;
+	return locked(path, 0x40000002, 510) || locked(shm, 128, 1);
 }
 
 void

@@ -300,12 +300,15 @@ mono_ms(void)
  * one complete file at rest: deleting and making the WAL and its -shm anew
  * on every command cost a millisecond in the file system alone.
  *
- * The store's VFS is SQLite's own but for one thing: a WAL that is already
- * there is opened without SQLITE_OPEN_CREATE.  After the first sync of a
- * WAL opened with create, SQLite also syncs its folder, so that the new
- * name survives a power loss; a kept WAL's name is on disk since the
- * command that made it, and that sync would be a disk wait per command for
- * nothing.
+ * The store's VFS is SQLite's own but for its WAL.  SQLite syncs the
+ * folder after the first sync of a WAL it opened with SQLITE_OPEN_CREATE,
+ * so that the WAL's name survives a power loss, and it opens it so every
+ * time: a disk wait per command for a name that is long on disk.  Here a
+ * WAL that is made is made with its folder synced at once (a command that
+ * only reads never syncs the WAL, so SQLite would not), and a WAL that is
+ * there is opened without create.  Left: a WAL another program made and
+ * left unsynced (it has not written to it; SQLite syncs the folder on the
+ * first write) is taken as durable.
  */
 #define STORE_VFS "certmint"
 
@@ -313,23 +316,53 @@ static sqlite3_vfs *os_vfs;
 static sqlite3_vfs store_vfs;
 static pthread_once_t store_vfs_once = PTHREAD_ONCE_INIT;
 
+/* Syncs the folder of path (a file in it was just made). */
+static void
+sync_folder_of(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	int fd;
+
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if ((size_t)(slash - path) >= sizeof(dir))
+		return;
+	else
+		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 :
+		    (int)(slash - path), path);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
 static int
 store_vfs_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f,
     int flags, int *out_flags)
 {
 	struct stat sb;
+	bool wal = (flags & SQLITE_OPEN_WAL) && (flags & SQLITE_OPEN_CREATE) &&
+	    name != NULL;
 	int rc;
 
 	(void)vfs;
-	if ((flags & SQLITE_OPEN_WAL) && (flags & SQLITE_OPEN_CREATE) &&
-	    name != NULL && lstat(name, &sb) == 0 && S_ISREG(sb.st_mode)) {
+	if (wal && lstat(name, &sb) == 0 && S_ISREG(sb.st_mode)) {
 		rc = os_vfs->xOpen(os_vfs, name, f, flags & ~SQLITE_OPEN_CREATE,
 		    out_flags);
-		/* Gone since the lstat(): made anew, as SQLite would. */
 		if (rc == SQLITE_OK)
 			return rc;
+		/* Gone since the lstat(): made below.  A failed xOpen may
+		 * leave its methods set, to be closed. */
+		if (f->pMethods != NULL) {
+			f->pMethods->xClose(f);
+			f->pMethods = NULL;
+		}
 	}
-	return os_vfs->xOpen(os_vfs, name, f, flags, out_flags);
+	rc = os_vfs->xOpen(os_vfs, name, f, flags, out_flags);
+	if (rc == SQLITE_OK && wal)
+		sync_folder_of(name);
+	return rc;
 }
 
 static void

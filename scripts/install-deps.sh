@@ -12,7 +12,7 @@ BUILD="build-essential autoconf automake libtool pkg-config
 TEST="gnutls-bin openssl python3 sqlite3 curl ca-certificates
 	iproute2 util-linux bsdutils e2fsprogs procps"
 PEERS="softhsm2 libnss3-tools default-jdk-headless chromium wrk time
-	hyperfine mkcert"
+	hyperfine mkcert strace"
 
 pkgs="$BUILD $TEST"
 if [ "${CERTMINT_MINIMAL_DEPS:-0}" != 1 ]; then

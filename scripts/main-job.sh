@@ -9,21 +9,36 @@ cm=${CERTMINT:-./cmd/certmint}
 out=${CERTMINT_QUICKSTART_DIR:-certs}
 mkdir -p "$out"
 
-# With one CA in the store, that one; with none, or several (then commands
-# need a name), the dev CA that init makes, made when it is not there.
+# With one CA in the store, that one.  With none, or several (then commands
+# need a name), the dev CA that init makes, made when it is not there.  Any
+# other failure (a locked or unreadable store) stops here: making a second
+# CA beside the user's would leave every later command asking for a name.
 set --
-if ! $cm ca show >/dev/null 2>&1; then
-	set -- "certmint dev CA"
-	$cm ca show "$1" >/dev/null 2>&1 || $cm init
+if ! msg=$("$cm" ca show 2>&1 >/dev/null); then
+	case $msg in
+	*"does not exist"*|*"has no CA"*)
+		"$cm" init ;;
+	*"CAs, name one"*)
+		set -- "certmint dev CA"
+		if ! msg=$("$cm" ca show "$1" 2>&1 >/dev/null); then
+			case $msg in
+			*"not found"*) "$cm" init ;;
+			*) echo "$msg" >&2; exit 3 ;;
+			esac
+		fi ;;
+	*)
+		echo "$msg" >&2
+		exit 3 ;;
+	esac
 fi
-$cm issue server localhost 127.0.0.1 ::1 --force ${1+--ca "$1"} \
+"$cm" issue server localhost 127.0.0.1 ::1 --force ${1+--ca "$1"} \
 	--cert "$out/localhost.crt" --key "$out/localhost.key"
-$cm ca show ${1+"$1"} --pem > "$out/ca.crt"
+"$cm" ca show ${1+"$1"} --pem > "$out/ca.crt"
 echo
-$cm show localhost
-if $cm test --help >/dev/null 2>&1; then
+"$cm" show localhost
+if "$cm" test --help >/dev/null 2>&1; then
 	echo
-	$cm test --cert localhost
+	"$cm" test --cert localhost
 fi
 echo
 echo "Files: $out/localhost.crt $out/localhost.key (0600) $out/ca.crt"

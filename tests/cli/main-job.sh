@@ -77,4 +77,15 @@ run "a store with two other CAs" "$S4"
 pair "two others" "certmint dev CA"
 is "... the dev CA made beside them" "$(cas "$S4")" "a CA;b CA;certmint dev CA;"
 
+# A store it cannot read: the job stops with the store's error (3); it
+# makes no CA (a CA made beside a user's would leave every later command
+# asking for a name).
+printf 'not a store\n' >"$WORK/junk.db"
+expect_fail 3 "junk\.db is not an SQLite database" \
+    "a store that is not one: stops with its error" \
+    env CERTMINT_STORE="$WORK/junk.db" CERTMINT_QUICKSTART_DIR="$WORK/j" \
+    sh "$JOB"
+is "... the file is as it was" "$(cat "$WORK/junk.db")" "not a store"
+check_not "... no pair written" test -e "$WORK/j/localhost.crt"
+
 done_testing

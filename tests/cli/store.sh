@@ -52,6 +52,30 @@ check "a copy of the store file alone opens" \
     sh -c "$C --store '$WORK/copy/only.db' show atrest.test --pem >'$WORK/copied.crt'"
 check "... and has the certificate just issued" \
     cmp "$WORK/copied.crt" "$WORK/atrest.crt"
+# What reaches the disk (strace -y names each descriptor's file): a write
+# syncs the WAL and the store; a WAL that is there is opened as it is,
+# without the folder sync SQLite makes after opening one with create; a
+# WAL that is made (the sqlite3 shell deletes them) gets its folder synced
+# at once, even by a command that only reads.
+if command -v strace >/dev/null 2>&1 &&
+    strace -o /dev/null true >/dev/null 2>&1; then
+	syncs() { strace -f -y -e trace=fsync,fdatasync -o "$WORK/syncs" "$@" \
+	    >/dev/null 2>&1; }
+	syncs $C --store "$R" issue server synced.test --cert "$WORK/s.crt"
+	check "issue syncs the WAL" grep -q "sync([0-9]*<$R-wal>" "$WORK/syncs"
+	check "... and the store" grep -q "sync([0-9]*<$R>" "$WORK/syncs"
+	check_not "... and not its folder (the WAL was there)" \
+	    grep -q "sync([0-9]*<$WORK/rest>" "$WORK/syncs"
+	rm "$R-wal" "$R-shm"
+	syncs $C --store "$R" ca list
+	check "ca list that makes the WAL syncs its folder" \
+	    grep -q "sync([0-9]*<$WORK/rest>" "$WORK/syncs"
+	check "... and leaves it there" test -f "$R-wal"
+	syncs $C --store "$R" ca list
+	check_not "the next ca list syncs nothing" grep -q sync "$WORK/syncs"
+else
+	ok "# SKIP strace cannot trace here"
+fi
 # A failed command that made a store takes it, its WAL and -shm back.
 mkdir "$WORK/gone"
 expect_fail 2 "CA 'nope' not found" "first issue with an unknown --ca" \
