@@ -14,9 +14,8 @@
 
 #include "internal.h"
 
-/* The folder part of path into buf ("." when there is none). */
-static void
-dir_of(char *buf, size_t len, const char *path)
+void
+cm__dir_of(char *buf, size_t len, const char *path)
 {
 	const char *slash = strrchr(path, '/');
 
@@ -87,7 +86,7 @@ cm__file_check(cm_ctx *ctx, const char *path, bool force)
 			return cm__fail(ctx, CM_E_INVALID, "%s: is a directory",
 			    path);
 	}
-	dir_of(dir, sizeof(dir), path);
+	cm__dir_of(dir, sizeof(dir), path);
 	if (stat(dir, &sb) != 0) {
 		/* A missing folder is an I/O problem, not a missing CA. */
 		cm_err err = cm__errno_fail(ctx, errno, "%s: output "
@@ -120,7 +119,7 @@ cm__file_stage(cm_ctx *ctx, char *tmp, size_t tmplen, const char *path,
 	tmp[0] = '\0';
 	if ((err = cm__file_check(ctx, path, force)) != CM_OK)
 		return err;
-	dir_of(dir, sizeof(dir), path);
+	cm__dir_of(dir, sizeof(dir), path);
 	if ((size_t)snprintf(tmp, tmplen, "%s.tmp-XXXXXX", path) >= tmplen) {
 		tmp[0] = '\0';
 		return cm__fail(ctx, CM_E_INVALID, "%s: path too long", path);

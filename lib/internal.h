@@ -176,6 +176,8 @@ cm_err cm__file_place(cm_ctx *ctx, char *tmp, const char *path, bool force);
 cm_err cm__file_check(cm_ctx *ctx, const char *path, bool force);
 cm_err cm__file_read(cm_ctx *ctx, const char *path, size_t max,
     char **data, size_t *len);
+/* The folder part of path into buf ("." when there is none). */
+void cm__dir_of(char *buf, size_t len, const char *path);
 
 /* ---- store (store.c): the only file that speaks SQL ---- */
 typedef struct cm__ca_rec {

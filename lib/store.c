@@ -321,16 +321,9 @@ static void
 sync_folder_of(const char *path)
 {
 	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
 	int fd;
 
-	if (slash == NULL)
-		snprintf(dir, sizeof(dir), ".");
-	else if ((size_t)(slash - path) >= sizeof(dir))
-		return;
-	else
-		snprintf(dir, sizeof(dir), "%.*s", slash == path ? 1 :
-		    (int)(slash - path), path);
+	cm__dir_of(dir, sizeof(dir), path);
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
 		(void)fsync(fd);
 		close(fd);
