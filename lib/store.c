@@ -25,6 +25,14 @@
 #define DEFAULT_BUSY_MS 5000
 
 #define STMT_CACHE 8
+/* The WAL is folded into the store by the command whose write takes it
+ * past this many pages (about 10 an issuance): see cm_store_close(). */
+#define FOLD_PAGES 100
+/* ... and by a connection still open whose commit takes it past this many
+ * (SQLite's default). */
+#define LIVE_FOLD_PAGES 1000
+/* A WAL grown past this by a big write (a batch) is cut back to it. */
+#define WAL_KEEP_BYTES "1048576"
 /* SQLite's wal-index header: its first copy, at the start of the -shm
  * file (https://www.sqlite.org/walformat.html, 2.2.1). */
 #define WAL_HDR 48
@@ -42,6 +50,7 @@ struct cm_store {
 		sqlite3_stmt *stmt;
 	} cache[STMT_CACHE];
 	char actor[256];    /* who writes the events, looked up once */
+	int wal_pages;      /* in the WAL after this connection's last commit */
 	/* The store's -shm file, mapped read-only by cm__store_may_have_
 	 * changed(), and the wal-index header as last seen.  Its descriptor
 	 * stays open until SQLite has closed: closing any descriptor of a
@@ -276,6 +285,14 @@ cm_store_close(cm_store *st)
 	 * shrinks the file only when no connection has it. */
 	if (st->shm != NULL)
 		munmap((void *)(uintptr_t)st->shm, SHM_MAP);
+	/* Folded only when it has grown: the commits are durable in the
+	 * WAL already.  Without waiting: a reader of an older snapshot or
+	 * another writer makes it the next writer's work. */
+	if (st->db != NULL && st->wal_pages >= FOLD_PAGES) {
+		sqlite3_busy_timeout(st->db, 0);
+		sqlite3_wal_checkpoint_v2(st->db, NULL,
+		    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	}
 	sqlite3_close_v2(st->db);
 	/* Only now: its close would have dropped SQLite's locks. */
 	if (st->shm_fd >= 0)
@@ -283,6 +300,18 @@ cm_store_close(cm_store *st)
 	free(st->path);
 	free(st->dir);
 	free(st);
+}
+
+/* After each commit of this connection (it replaces SQLite's own hook). */
+static int
+wal_committed(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	((cm_store *)arg)->wal_pages = pages;
+	/* What SQLite's hook does, for a connection that writes for long
+	 * (a server): the WAL does not grow without end. */
+	if (pages >= LIVE_FOLD_PAGES)
+		sqlite3_wal_checkpoint(db, name);
+	return SQLITE_OK;
 }
 
 static int64_t
@@ -295,10 +324,24 @@ mono_ms(void)
 }
 
 /*
- * The store's WAL stays beside it (SQLITE_FCNTL_PERSIST_WAL), folded into
- * the store and emptied when the last connection closes, so the store is
- * one complete file at rest: deleting and making the WAL and its -shm anew
- * on every command cost a millisecond in the file system alone.
+ * The store is in WAL mode with synchronous=FULL: a commit is on disk, in
+ * the WAL, when it returns, whatever other connections are open.  The WAL
+ * is not folded into the store at every close (SQLite's default), which
+ * would cost two more disk waits and a second write of every page: the
+ * writer whose commit takes it past FOLD_PAGES folds it when it closes.
+ * So at rest the WAL holds the last few writes; `sqlite3 certmint.db
+ * ".backup copy.db"`, or any SQLite program, reads the store whole.
+ *
+ * The WAL and its -shm stay beside the store (with no checkpoint at
+ * close, SQLite does not delete them when the last connection goes):
+ * deleting and making them anew cost a millisecond in the file system
+ * alone.  A folded WAL is not cut to zero bytes but has its header blanked
+ * (wal_truncate() below): a WAL without a valid header has no frames to
+ * SQLite, and the next commit writes over the old frames in place instead
+ * of making the file system find blocks for them again.  The blank header
+ * is not synced, nor was the cut: the frames it hides are in the store,
+ * synced, before it is written, and the next commit syncs its new header
+ * before its frames.
  *
  * The store's VFS is SQLite's own but for its WAL.  SQLite syncs the
  * folder after the first sync of a WAL it opened with SQLITE_OPEN_CREATE,
@@ -330,6 +373,44 @@ sync_folder_of(const char *path)
 	}
 }
 
+/* The WAL's methods: SQLite's own (os_wal_methods) but for xTruncate. */
+static sqlite3_io_methods wal_methods;
+static const sqlite3_io_methods *os_wal_methods;
+
+/* Cut to zero bytes after a fold: the header (32 bytes) is blanked. */
+static int
+wal_truncate(sqlite3_file *f, sqlite3_int64 size)
+{
+	static const unsigned char blank[32];
+	sqlite3_int64 now;
+	int rc;
+
+	if (size != 0)
+		return os_wal_methods->xTruncate(f, size);
+	if ((rc = os_wal_methods->xFileSize(f, &now)) != SQLITE_OK)
+		return rc;
+	if (now < (sqlite3_int64)sizeof(blank))
+		return os_wal_methods->xTruncate(f, size);
+	return os_wal_methods->xWrite(f, blank, sizeof(blank), 0);
+}
+
+/* f: a WAL SQLite's VFS has just opened. */
+static void
+wal_methods_set(sqlite3_file *f)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+
+	pthread_mutex_lock(&mu);
+	if (os_wal_methods == NULL) {
+		os_wal_methods = f->pMethods;
+		wal_methods = *f->pMethods;
+		wal_methods.xTruncate = wal_truncate;
+	}
+	if (f->pMethods == os_wal_methods)
+		f->pMethods = &wal_methods;
+	pthread_mutex_unlock(&mu);
+}
+
 static int
 store_vfs_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f,
     int flags, int *out_flags)
@@ -343,8 +424,10 @@ store_vfs_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f,
 	if (wal && lstat(name, &sb) == 0 && S_ISREG(sb.st_mode)) {
 		rc = os_vfs->xOpen(os_vfs, name, f, flags & ~SQLITE_OPEN_CREATE,
 		    out_flags);
-		if (rc == SQLITE_OK)
+		if (rc == SQLITE_OK) {
+			wal_methods_set(f);
 			return rc;
+		}
 		/* Gone since the lstat(): made below.  A failed xOpen may
 		 * leave its methods set, to be closed. */
 		if (f->pMethods != NULL) {
@@ -353,8 +436,10 @@ store_vfs_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f,
 		}
 	}
 	rc = os_vfs->xOpen(os_vfs, name, f, flags, out_flags);
-	if (rc == SQLITE_OK && wal)
+	if (rc == SQLITE_OK && wal) {
 		sync_folder_of(name);
+		wal_methods_set(f);
+	}
 	return rc;
 }
 
@@ -406,7 +491,7 @@ cm_store_open(cm_store **out, cm_ctx *ctx, const char *path, unsigned flags)
 	cm_store *st = NULL;
 	struct stat sb;
 	char *slash;
-	int rc, v = 0, fd, persist = 1;
+	int rc, v = 0, fd;
 	cm_err err;
 
 	if (path == NULL || path[0] == '\0')
@@ -468,6 +553,10 @@ cm_store_open(cm_store **out, cm_ctx *ctx, const char *path, unsigned flags)
 	}
 	sqlite3_extended_result_codes(st->db, 0);
 	sqlite3_busy_timeout(st->db, DEFAULT_BUSY_MS);
+	/* The WAL is folded by cm_store_close() alone: never at the close
+	 * of a store refused below, which stays as it is. */
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	sqlite3_wal_hook(st->db, wal_committed, st);
 	/* Before anything that could write: a newer store stays as it is. */
 	if ((err = read_version(st, &v)) != CM_OK)
 		goto out;
@@ -477,12 +566,9 @@ cm_store_open(cm_store **out, cm_ctx *ctx, const char *path, unsigned flags)
 		    cm_store_schema_latest());
 		goto out;
 	}
-	/* Not before: a refused store's WAL goes as it came. */
-	sqlite3_file_control(st->db, "main", SQLITE_FCNTL_PERSIST_WAL,
-	    &persist);
 	if ((err = set_wal(st)) != CM_OK ||
-	    (err = exec(st, "PRAGMA synchronous = NORMAL; "
-	    "PRAGMA journal_size_limit = 0; "
+	    (err = exec(st, "PRAGMA synchronous = FULL; "
+	    "PRAGMA journal_size_limit = " WAL_KEEP_BYTES "; "
 	    "PRAGMA foreign_keys = ON", "setting up")) != CM_OK)
 		goto out;
 	if (v < cm_store_schema_latest() && (err = migrate(st)) != CM_OK)

@@ -38,22 +38,54 @@ for tbl in cas certs keys events; do
 done
 
 # The WAL and its index stay beside the store (making them anew on every
-# command cost a millisecond), 0600, but the WAL is folded in and emptied
-# when the last connection closes: the store file alone is the whole store.
+# command cost a millisecond), 0600.  A commit is on disk in the WAL when
+# certmint returns; the WAL is folded into the store file by the write that
+# takes it past about ten issuances, so at rest it holds the last few.
 R="$WORK/rest/s.db"
 check "issue (a store of its own)" \
     $C --store "$R" issue server atrest.test --cert "$WORK/atrest.crt"
-is "the WAL is empty at rest" "$(stat -c %s "$R-wal")" 0
+check "the WAL holds the issuance at rest" test -s "$R-wal"
 is "the WAL is 0600" "$(stat -c %a "$R-wal")" 600
 is "its -shm is 0600" "$(stat -c %a "$R-shm")" 600
 mkdir "$WORK/copy"
-cp "$R" "$WORK/copy/only.db"
-check "a copy of the store file alone opens" \
-    sh -c "$C --store '$WORK/copy/only.db' show atrest.test --pem >'$WORK/copied.crt'"
+check "sqlite3 .backup copies the store whole" \
+    sqlite3 "$R" ".backup '$WORK/copy/backup.db'"
+check "... the copy opens" \
+    sh -c "$C --store '$WORK/copy/backup.db' show atrest.test --pem >'$WORK/copied.crt'"
 check "... and has the certificate just issued" \
     cmp "$WORK/copied.crt" "$WORK/atrest.crt"
+# A write that takes the WAL past the fold size folds it: then the store
+# file alone is whole, and the WAL, kept, has a blank header (SQLite reads
+# it as empty; the next commit writes over it in place).
+blank() { [ -z "$(od -v -An -N32 -tx1 "$R-wal" | tr -d ' \n0')" ]; }
+n=0
+while [ $n -lt 40 ]; do
+	n=$((n + 1))
+	$C --store "$R" issue server "fold$n.test" --cert "$WORK/fold.crt" \
+	    --key "$WORK/fold$n.key" --force >/dev/null || break
+	blank && break
+done
+check "within 40 issuances one folds the WAL (its header is blank)" blank
+check "... the WAL file is kept" test -f "$R-wal"
+cp "$R" "$WORK/copy/only.db"
+check "a copy of the store file alone opens" \
+    sh -c "$C --store '$WORK/copy/only.db' show fold$n.test --pem >'$WORK/copied.crt'"
+check "... and has the certificate of the write that folded" \
+    cmp "$WORK/copied.crt" "$WORK/fold.crt"
+check "... and the first one" \
+    $C --store "$WORK/copy/only.db" show atrest.test
+check "the next issue writes over the blank WAL" \
+    $C --store "$R" issue server afterfold.test --cert "$WORK/after.crt"
+check "... and is read back" sh -c \
+    "$C --store '$R' show afterfold.test --pem | cmp - '$WORK/after.crt'"
+check "the store passes integrity_check after the fold" sh -c \
+    "test \"\$(sqlite3 '$R' 'PRAGMA integrity_check')\" = ok"
+# (The sqlite3 shell deletes the WAL and -shm when it closes.)
+check "ca list makes them again" $C --store "$R" ca list
 # What reaches the disk (strace -y names each descriptor's file): a write
-# syncs the WAL and the store; a WAL that is there is opened as it is,
+# syncs the WAL, and only the WAL, even while another program has the
+# store open (SQLite's synchronous=NORMAL would sync it only when the last
+# connection folds the WAL in); a WAL that is there is opened as it is,
 # without the folder sync SQLite makes after opening one with create; a
 # WAL that is made (the sqlite3 shell deletes them) gets its folder synced
 # at once, even by a command that only reads.
@@ -63,15 +95,49 @@ if command -v strace >/dev/null 2>&1 &&
 	# abort at exit): leaks are checked by every other test.
 	syncs() {
 		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-		    strace -f -y -e trace=fsync,fdatasync -o "$WORK/syncs" "$@"
+		    strace -f -y -e trace=fsync,fdatasync${SYNCS_WRITES:+,pwrite64} \
+		    -o "$WORK/syncs" "$@"
+	}
+	# ... and the writes.
+	syncs_writes() {
+		SYNCS_WRITES=1
+		syncs "$@"
+		set -- $?
+		unset SYNCS_WRITES
+		return "$1"
 	}
 	check "issue, traced" \
 	    syncs $C --store "$R" issue server synced.test --cert "$WORK/s.crt"
 	check "issue syncs the WAL" grep -q "sync([0-9]*<$R-wal>" "$WORK/syncs"
-	check "... and the store" grep -q "sync([0-9]*<$R>" "$WORK/syncs"
+	check_not "... not the store (the WAL is not folded yet)" \
+	    grep -q "sync([0-9]*<$R>" "$WORK/syncs"
 	check_not "... and not its folder (the WAL was there)" \
 	    grep -q "sync([0-9]*<$WORK/rest>" "$WORK/syncs"
-	rm "$R-wal" "$R-shm"
+	# Another program holds the store open (a connection, no
+	# transaction) while certmint issues.
+	python3 -c 'import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1])
+c.execute("select count(*) from certs").fetchall()
+open(sys.argv[2], "w").close()
+time.sleep(20)' "$R" "$WORK/holding" &
+	holder=$!
+	n=0
+	while [ ! -e "$WORK/holding" ] && [ $n -lt 100 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	check "another program has the store open" test -e "$WORK/holding"
+	check "issue while it does, traced" \
+	    syncs_writes $C --store "$R" issue server held.test --cert "$WORK/h.crt"
+	grep "<$R-wal>" "$WORK/syncs" >"$WORK/walops"
+	check "... writes the WAL" grep -q "^[0-9]* *pwrite" "$WORK/walops"
+	check "... and syncs it after its last write all the same" \
+	    sh -c "tail -n 1 '$WORK/walops' | grep -q 'sync('"
+	kill "$holder" 2>/dev/null
+	wait "$holder" 2>/dev/null
+	# The sqlite3 shell folds the WAL in and deletes it and the -shm.
+	sqlite3 "$R" 'select count(*) from certs' >/dev/null
+	check_not "the sqlite3 shell deleted the WAL" test -e "$R-wal"
 	check "ca list, traced, the WAL and -shm deleted" syncs $C --store "$R" ca list
 	check "ca list that makes the WAL syncs its folder" \
 	    grep -q "sync([0-9]*<$WORK/rest>" "$WORK/syncs"
