@@ -659,7 +659,9 @@ void cm_status_free(cm_status *s);
  * Re-encrypts every key of the store in one transaction.
  * old: the current passphrase; NULL asks ctx's passphrase callback when
  * the store has one.  new_pass: the new one; NULL or "" removes it (keys
- * are then stored unencrypted).  Nothing changes on any failure.
+ * are then stored unencrypted).  Nothing changes on any failure.  The
+ * store's WAL, which still holds the keys as they were, is then wiped
+ * (zeros, synced), or at cm_store_close() if another program is reading.
  * [out] nkeys: keys re-encrypted (may be NULL).
  * Returns CM_E_PASSPHRASE when old does not open a key (the message names
  * it), store codes otherwise.

@@ -201,6 +201,14 @@ cm_ctx *cm__store_ctx(const cm_store *st);
 cm_err cm__store_begin(cm_store *st);          /* BEGIN IMMEDIATE */
 cm_err cm__store_commit(cm_store *st);
 void cm__store_rollback(cm_store *st);
+/*
+ * Folds the WAL into the store and overwrites it with zeros (synced), so
+ * that what a commit replaced is nowhere in the files: after a write that
+ * replaces secrets.  Waits the busy timeout for other connections' readers;
+ * when they hold on, the wipe is tried again at cm_store_close() and the
+ * error is the store's (the commit stands).
+ */
+cm_err cm__store_wal_wipe(cm_store *st);
 cm_err cm__store_key_insert(int64_t *id, cm_store *st, cm_key_type type,
     const gnutls_datum_t *pkcs8, bool encrypted);
 cm_err cm__store_key_get(gnutls_datum_t *pkcs8, bool *encrypted,

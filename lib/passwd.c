@@ -247,6 +247,10 @@ cm_store_passwd(size_t *nkeys, cm_store *st, const char *old,
 	in_tx = false;
 	if (nkeys != NULL)
 		*nkeys = n;
+	/* The keys as they were stay in the WAL's old frames until
+	 * overwritten: wiped now (or, when another program's reader holds
+	 * on, at close).  The change stands either way. */
+	(void)cm__store_wal_wipe(st);
 out:
 	if (in_tx)
 		cm__store_rollback(st);

@@ -38,6 +38,10 @@
 #define WAL_HDR 48
 #define SHM_MAP 4096
 
+/* Set around a fold that must wipe the WAL (wal_truncate()), in the
+ * thread that folds. */
+static __thread bool wal_wipe;
+
 struct cm_store {
 	cm_ctx *ctx;
 	sqlite3 *db;
@@ -51,6 +55,7 @@ struct cm_store {
 	} cache[STMT_CACHE];
 	char actor[256];    /* who writes the events, looked up once */
 	int wal_pages;      /* in the WAL after this connection's last commit */
+	bool wipe;          /* cm__store_wal_wipe() could not wipe: at close */
 	/* The store's -shm file, mapped read-only by cm__store_may_have_
 	 * changed(), and the wal-index header as last seen.  Its descriptor
 	 * stays open until SQLite has closed: closing any descriptor of a
@@ -288,10 +293,12 @@ cm_store_close(cm_store *st)
 	/* Folded only when it has grown: the commits are durable in the
 	 * WAL already.  Without waiting: a reader of an older snapshot or
 	 * another writer makes it the next writer's work. */
-	if (st->db != NULL && st->wal_pages >= FOLD_PAGES) {
+	if (st->db != NULL && (st->wal_pages >= FOLD_PAGES || st->wipe)) {
 		sqlite3_busy_timeout(st->db, 0);
+		wal_wipe = st->wipe;
 		sqlite3_wal_checkpoint_v2(st->db, NULL,
 		    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+		wal_wipe = false;
 	}
 	sqlite3_close_v2(st->db);
 	/* Only now: its close would have dropped SQLite's locks. */
@@ -341,7 +348,9 @@ mono_ms(void)
  * of making the file system find blocks for them again.  The blank header
  * is not synced, nor was the cut: the frames it hides are in the store,
  * synced, before it is written, and the next commit syncs its new header
- * before its frames.
+ * before its frames.  The old frames stay in the file until overwritten:
+ * a write that replaces secrets (cm_store_passwd()) has the WAL wiped
+ * (cm__store_wal_wipe()).
  *
  * The store's VFS is SQLite's own but for its WAL.  SQLite syncs the
  * folder after the first sync of a WAL it opened with SQLITE_OPEN_CREATE,
@@ -377,6 +386,24 @@ sync_folder_of(const char *path)
 static sqlite3_io_methods wal_methods;
 static const sqlite3_io_methods *os_wal_methods;
 
+/* The WAL overwritten with zeros, synced, then cut to zero bytes. */
+static int
+wal_wipe_all(sqlite3_file *f, sqlite3_int64 size)
+{
+	static const unsigned char zeros[65536];
+	sqlite3_int64 off;
+	int rc = SQLITE_OK, n;
+
+	for (off = 0; off < size && rc == SQLITE_OK; off += n) {
+		n = size - off < (sqlite3_int64)sizeof(zeros) ?
+		    (int)(size - off) : (int)sizeof(zeros);
+		rc = os_wal_methods->xWrite(f, zeros, n, off);
+	}
+	if (rc == SQLITE_OK)
+		rc = os_wal_methods->xSync(f, SQLITE_SYNC_NORMAL);
+	return rc == SQLITE_OK ? os_wal_methods->xTruncate(f, 0) : rc;
+}
+
 /* Cut to zero bytes after a fold: the header (32 bytes) is blanked. */
 static int
 wal_truncate(sqlite3_file *f, sqlite3_int64 size)
@@ -389,6 +416,8 @@ wal_truncate(sqlite3_file *f, sqlite3_int64 size)
 		return os_wal_methods->xTruncate(f, size);
 	if ((rc = os_wal_methods->xFileSize(f, &now)) != SQLITE_OK)
 		return rc;
+	if (wal_wipe)
+		return wal_wipe_all(f, now);
 	if (now < (sqlite3_int64)sizeof(blank))
 		return os_wal_methods->xTruncate(f, size);
 	return os_wal_methods->xWrite(f, blank, sizeof(blank), 0);
@@ -569,6 +598,9 @@ cm_store_open(cm_store **out, cm_ctx *ctx, const char *path, unsigned flags)
 	if ((err = set_wal(st)) != CM_OK ||
 	    (err = exec(st, "PRAGMA synchronous = FULL; "
 	    "PRAGMA journal_size_limit = " WAL_KEEP_BYTES "; "
+	    /* Deleted and replaced rows (keys) are zeroed, not left in
+	     * free space (Debian builds SQLite so; others may not). */
+	    "PRAGMA secure_delete = ON; "
 	    "PRAGMA foreign_keys = ON", "setting up")) != CM_OK)
 		goto out;
 	if (v < cm_store_schema_latest() && (err = migrate(st)) != CM_OK)
@@ -578,6 +610,19 @@ cm_store_open(cm_store **out, cm_ctx *ctx, const char *path, unsigned flags)
 out:
 	cm_store_close(st);
 	return err;
+}
+
+cm_err
+cm__store_wal_wipe(cm_store *st)
+{
+	int rc;
+
+	wal_wipe = true;
+	rc = sqlite3_wal_checkpoint_v2(st->db, NULL,
+	    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	wal_wipe = false;
+	st->wipe = rc != SQLITE_OK;
+	return rc == SQLITE_OK ? CM_OK : sql_fail(st, rc, "wiping the WAL");
 }
 
 cm_err

@@ -89,10 +89,33 @@ unset CERTMINT_PASSPHRASE
 expect_fail 2 "unencrypted: set a passphrase for all of them" \
     "init with a passphrase on a clear store" \
     env CERTMINT_PASSPHRASE=x "$CERTMINT" init --name "CA 3"
+# A key kept in the clear is in the WAL's frames until they are folded
+# and overwritten: passwd wipes the WAL, so that the key as it was is in
+# neither file afterwards.
+check "issue in the clear store (its key kept)" "$CERTMINT" issue server --ca "PW CA" \
+    d.test --cert d.crt --key d.key
+# How many times d.key's private scalar is in a file.
+scalar_in() {
+	python3 -c 'import subprocess, sys
+t = subprocess.run(["openssl", "ec", "-in", sys.argv[2], "-text", "-noout"],
+    capture_output=True, text=True, check=True).stdout
+h = bytes.fromhex("".join(t.split("priv:")[1].split("pub:")[0].split())
+    .replace(":", ""))[-32:]
+print(open(sys.argv[1], "rb").read().count(h))' "$1" d.key
+}
+if command -v python3 >/dev/null 2>&1; then
+	check "the key in the clear is in the WAL" \
+	    test "$(scalar_in "$CERTMINT_STORE-wal")" -ge 1
+fi
 check "passwd sets one" "$CERTMINT" passwd --new-passphrase-file p1
 cp "$WORK/out" pw.out
-check "reports it" grep -q "Set the store passphrase: 5 keys encrypted" pw.out
-is "none in clear again" "$(dump_keys) $(clear_keys)" "5 0"
+check "reports it" grep -q "Set the store passphrase: 6 keys encrypted" pw.out
+if command -v python3 >/dev/null 2>&1; then
+	is "... and the key as it was is not in the WAL" \
+	    "$(scalar_in "$CERTMINT_STORE-wal")" 0
+	is "... nor in the store file" "$(scalar_in "$CERTMINT_STORE")" 0
+fi
+is "none in clear again" "$(dump_keys) $(clear_keys)" "6 0"
 expect_fail 2 "no passphrase to remove" "remove twice" sh -c \
     "CERTMINT_PASSPHRASE=first-pass '$CERTMINT' passwd --remove && \
     '$CERTMINT' passwd --remove"
