@@ -358,9 +358,12 @@ mono_ms(void)
  * time: a disk wait per command for a name that is long on disk.  Here a
  * WAL that is made is made with its folder synced at once (a command that
  * only reads never syncs the WAL, so SQLite would not), and a WAL that is
- * there is opened without create.  Left: a WAL another program made and
- * left unsynced (it has not written to it; SQLite syncs the folder on the
- * first write) is taken as durable.
+ * there is opened without create; its folder is synced only when it is
+ * empty, as a WAL another program made to read is (certmint's are never
+ * empty again once written: a fold blanks the header).  Left: a WAL
+ * another program made and wrote to without a sync yet (SQLite syncs the
+ * folder with a WAL's first sync, at the fold in its default NORMAL mode)
+ * is taken as durable.
  */
 #define STORE_VFS "certmint"
 
@@ -454,6 +457,8 @@ store_vfs_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f,
 		rc = os_vfs->xOpen(os_vfs, name, f, flags & ~SQLITE_OPEN_CREATE,
 		    out_flags);
 		if (rc == SQLITE_OK) {
+			if (sb.st_size == 0)
+				sync_folder_of(name);
 			wal_methods_set(f);
 			return rc;
 		}

@@ -106,12 +106,19 @@ if command -v strace >/dev/null 2>&1 &&
 		unset SYNCS_WRITES
 		return "$1"
 	}
+	# The WAL the ca list above made is empty: who made it cannot be
+	# told, so its folder is synced.
 	check "issue, traced" \
 	    syncs $C --store "$R" issue server synced.test --cert "$WORK/s.crt"
 	check "issue syncs the WAL" grep -q "sync([0-9]*<$R-wal>" "$WORK/syncs"
+	check "... and the folder of the empty WAL it found" \
+	    grep -q "sync([0-9]*<$WORK/rest>" "$WORK/syncs"
+	check "the next issue, traced" \
+	    syncs $C --store "$R" issue server synced2.test --cert "$WORK/s2.crt"
+	check "... syncs the WAL" grep -q "sync([0-9]*<$R-wal>" "$WORK/syncs"
 	check_not "... not the store (the WAL is not folded yet)" \
 	    grep -q "sync([0-9]*<$R>" "$WORK/syncs"
-	check_not "... and not its folder (the WAL was there)" \
+	check_not "... and not its folder (the WAL was there, written)" \
 	    grep -q "sync([0-9]*<$WORK/rest>" "$WORK/syncs"
 	# Another program holds the store open (a connection, no
 	# transaction) while certmint issues.
@@ -143,6 +150,11 @@ time.sleep(20)' "$R" "$WORK/holding" &
 	    grep -q "sync([0-9]*<$WORK/rest>" "$WORK/syncs"
 	check "... and leaves it there" test -f "$R-wal"
 	check "the next ca list, traced" syncs $C --store "$R" ca list
+	check "... syncs the folder of the empty WAL again" \
+	    grep -q "sync([0-9]*<$WORK/rest>" "$WORK/syncs"
+	check "an issue writes the WAL" \
+	    $C --store "$R" issue server last.test --cert "$WORK/l.crt"
+	check "a ca list after it, traced" syncs $C --store "$R" ca list
 	check_not "... syncs nothing" grep -q sync "$WORK/syncs"
 else
 	ok "# SKIP strace cannot trace here"
