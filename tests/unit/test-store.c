@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -455,6 +456,51 @@ test_store_change_hint(void **state)
 	assert_false(cm__store_may_have_changed(fx->st));
 }
 
+static off_t
+file_size(const char *path)
+{
+	struct stat sb;
+
+	assert_int_equal(stat(path, &sb), 0);
+	return sb.st_size;
+}
+
+/*
+ * passwd wipes the WAL (its old frames hold the keys as they were); while
+ * another connection reads an older snapshot the wipe cannot happen, and
+ * is done when the store closes.
+ */
+static void
+test_store_wipe_deferred(void **state)
+{
+	unit_fx *fx = *state;
+	cm_ca_init_opts o = CM_CA_INIT_OPTS_INIT;
+	char wal[PATH_MAX + 8];
+	size_t n = 0;
+	sqlite3 *db;
+
+	snprintf(wal, sizeof(wal), "%s-wal", fx->store_path);
+	o.name = "clear";
+	assert_cm_ok(fx->ctx, cm_ca_init(NULL, fx->st, &o));
+	/* The other connection's read snapshot predates passwd's commit. */
+	db = raw_open(fx->store_path);
+	assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(raw_int(db, "SELECT count(*) FROM keys"), 1);
+	cm_store_set_busy_timeout(fx->st, 50);
+	assert_cm_ok(fx->ctx, cm_store_passwd(&n, fx->st, NULL,
+	    "a new passphrase"));
+	assert_int_equal(n, 1);
+	assert_true(file_size(wal) > 0);
+	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(db);
+	cm_store_close(fx->st);
+	fx->st = NULL;
+	/* Wiped at close: zeros, then cut (a plain fold keeps the file). */
+	assert_int_equal(file_size(wal), 0);
+}
+
 int
 main(void)
 {
@@ -468,6 +514,7 @@ main(void)
 		unit_test_store(test_store_locked),
 		unit_test_store(test_store_events_append_only),
 		unit_test_store(test_store_change_hint),
+		unit_test_store(test_store_wipe_deferred),
 		unit_test_ctx(test_store_default_path),
 	};
 
