@@ -31,8 +31,11 @@
 /* ... and by a connection still open whose commit takes it past this many
  * (SQLite's default). */
 #define LIVE_FOLD_PAGES 1000
-/* A WAL grown past this by a big write (a batch) is cut back to it. */
-#define WAL_KEEP_BYTES "1048576"
+/* A WAL grown past this by a big write (a batch) is cut back to it when
+ * it is folded (wal_truncate()) or restarted (journal_size_limit). */
+#define WAL_KEEP_BYTES 1048576
+#define STR_(x) #x
+#define STR(x) STR_(x)
 /* SQLite's wal-index header: its first copy, at the start of the -shm
  * file (https://www.sqlite.org/walformat.html, 2.2.1). */
 #define WAL_HDR 48
@@ -423,7 +426,10 @@ wal_truncate(sqlite3_file *f, sqlite3_int64 size)
 		return wal_wipe_all(f, now);
 	if (now < (sqlite3_int64)sizeof(blank))
 		return os_wal_methods->xTruncate(f, size);
-	return os_wal_methods->xWrite(f, blank, sizeof(blank), 0);
+	if ((rc = os_wal_methods->xWrite(f, blank, sizeof(blank), 0)) !=
+	    SQLITE_OK || now <= WAL_KEEP_BYTES)
+		return rc;
+	return os_wal_methods->xTruncate(f, WAL_KEEP_BYTES);
 }
 
 /* f: a WAL SQLite's VFS has just opened. */
@@ -602,7 +608,7 @@ cm_store_open(cm_store **out, cm_ctx *ctx, const char *path, unsigned flags)
 	}
 	if ((err = set_wal(st)) != CM_OK ||
 	    (err = exec(st, "PRAGMA synchronous = FULL; "
-	    "PRAGMA journal_size_limit = " WAL_KEEP_BYTES "; "
+	    "PRAGMA journal_size_limit = " STR(WAL_KEEP_BYTES) "; "
 	    /* Deleted and replaced rows (keys) are zeroed, not left in
 	     * free space (Debian builds SQLite so; others may not). */
 	    "PRAGMA secure_delete = ON; "
