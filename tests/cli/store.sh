@@ -80,6 +80,21 @@ check "... and is read back" sh -c \
     "$C --store '$R' show afterfold.test --pem | cmp - '$WORK/after.crt'"
 check "the store passes integrity_check after the fold" sh -c \
     "test \"\$(sqlite3 '$R' 'PRAGMA integrity_check')\" = ok"
+# A batch makes the WAL long; folded, it is cut back to 1 MiB.
+B="$WORK/big/s.db"
+python3 -c 'for i in range(900): print("server big%d.test" % i)' \
+    >"$WORK/big.batch" 2>/dev/null ||
+    awk 'BEGIN { for (i = 0; i < 900; i++) print "server big" i ".test" }' \
+    >"$WORK/big.batch"
+mkdir -p "$WORK/big/out"
+check "a batch of 900" $C --store "$B" issue --batch "$WORK/big.batch" \
+    --out "$WORK/big/out"
+is "... leaves a WAL of 1 MiB" "$(stat -c %s "$B-wal")" 1048576
+check "... with a blank header" sh -c \
+    "[ -z \"\$(od -v -An -N32 -tx1 '$B-wal' | tr -d ' \n0')\" ]"
+is "... and all 900 in the store file alone" \
+    "$(cp "$B" "$WORK/copy/big.db" && $C --store "$WORK/copy/big.db" list --json |
+    grep -o '"serial"' | wc -l | tr -d ' ')" 900
 # (The sqlite3 shell deletes the WAL and -shm when it closes.)
 check "ca list makes them again" $C --store "$R" ca list
 # What reaches the disk (strace -y names each descriptor's file): a write
