@@ -132,6 +132,13 @@ cm_err cm_store_default_path(char *buf, size_t len, cm_ctx *ctx);
  */
 cm_err cm_store_open(cm_store **out, cm_ctx *ctx, const char *path,
     unsigned flags);
+/*
+ * Closes the store (NULL is a no-op).  A commit is on disk, in the store's
+ * WAL, when it returns; when this connection's commits took the WAL past
+ * about 100 pages, close first folds it into the store file, without
+ * waiting for other connections (one that is reading leaves it to the next
+ * writer).
+ */
 void cm_store_close(cm_store *st);
 
 /* The schema version this library writes (PRAGMA user_version). */
