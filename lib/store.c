@@ -729,6 +729,25 @@ col_dup(sqlite3_stmt *s, int i)
 	return t ? strdup((const char *)t) : NULL;
 }
 
+/* The text of the first column of s's one row, or NULL without a row;
+ * finalizes s. */
+static cm_err
+step_text(char **out, cm_store *st, sqlite3_stmt *s, const char *what)
+{
+	cm_err err = CM_OK;
+	int rc;
+
+	*out = NULL;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((*out = col_dup(s, 0)) == NULL)
+			err = cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
+	} else if (rc != SQLITE_DONE) {
+		err = sql_fail(st, rc, what);
+	}
+	sqlite3_finalize(s);
+	return err;
+}
+
 /* Splits "a\nb\nc" into a new array. */
 static cm_err
 split_lines(char ***out, size_t *n, const char *text)
@@ -1074,21 +1093,13 @@ cm__store_ca_name_by_fp(char **name, cm_store *st, const char *fp)
 {
 	sqlite3_stmt *s = NULL;
 	cm_err err;
-	int rc;
 
 	*name = NULL;
 	if ((err = prepare(st, &s, "SELECT name FROM cas WHERE fingerprint = "
 	    "?")) != CM_OK)
 		return err;
 	sqlite3_bind_text(s, 1, fp, -1, SQLITE_STATIC);
-	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if ((*name = col_dup(s, 0)) == NULL)
-			err = cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
-	} else if (rc != SQLITE_DONE) {
-		err = sql_fail(st, rc, "reading CAs");
-	}
-	sqlite3_finalize(s);
-	return err;
+	return step_text(name, st, s, "reading CAs");
 }
 
 cm_err
@@ -1592,7 +1603,6 @@ cm__store_ca_cert_status(char **status, cm_store *st, const cm__ca_rec *r)
 {
 	sqlite3_stmt *s = NULL;
 	cm_err err;
-	int rc;
 
 	*status = NULL;
 	if (r->parent_id <= 0)
@@ -1602,15 +1612,7 @@ cm__store_ca_cert_status(char **status, cm_store *st, const cm__ca_rec *r)
 		return err;
 	sqlite3_bind_int64(s, 1, r->parent_id);
 	sqlite3_bind_text(s, 2, r->info.serial, -1, SQLITE_STATIC);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		if ((*status = col_dup(s, 0)) == NULL)
-			err = cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
-	} else if (rc != SQLITE_DONE) {
-		err = sql_fail(st, rc, "reading CA status");
-	}
-	sqlite3_finalize(s);
-	return err;
+	return step_text(status, st, s, "reading CA status");
 }
 
 cm_err
