@@ -18,6 +18,9 @@
 #define EXIT_STORE 3
 #define EXIT_CRYPTO 4
 
+/* The longest one-line message cmd_fail and cmd_usage_error write whole. */
+#define CMD_LINE_MAX 2048
+
 typedef struct cmd_env {
 	cm_ctx *ctx;
 	const char *store_path;       /* --store, or NULL */

@@ -51,24 +51,31 @@ cmd_fail(cmd_env *env, cm_err err)
 			rc = EXIT_USAGE;
 	}
 	/* Messages quote names from argv and files: one line, whatever
-	 * they hold. */
-	fputs("certmint: ", stderr);
-	for (m = m[0] ? m : cm_strerror(err); *m; m++)
-		fputc((unsigned char)*m < ' ' || *m == 0x7f ? '?' : *m, stderr);
-	fputc('\n', stderr);
+	 * they hold, written at once (stderr is unbuffered: a character at
+	 * a time would mix with the lines of programs beside, make -j). */
+	char line[CMD_LINE_MAX];
+	size_t n = 0;
+	for (m = m[0] ? m : cm_strerror(err); *m && n + 2 < sizeof(line);
+	    m++)
+		line[n++] = (unsigned char)*m < ' ' || *m == 0x7f ? '?' : *m;
+	line[n++] = '\n';
+	line[n] = '\0';
+	fprintf(stderr, "certmint: %s", line);
 	return rc;
 }
 
 int
 cmd_usage_error(const char *cmd, const char *fmt, ...)
 {
+	char msg[CMD_LINE_MAX];
 	va_list ap;
 
-	fprintf(stderr, "certmint %s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, " (see certmint %s --help)\n", cmd);
+	/* One write for the line (stderr is unbuffered). */
+	fprintf(stderr, "certmint %s: %s (see certmint %s --help)\n", cmd, msg,
+	    cmd);
 	return EXIT_USAGE;
 }
 

@@ -340,4 +340,26 @@ check "... gave up after the busy timeout, not at once nor never ($ms ms)" \
 wait "$holder"
 check "after the lock is released the same issue works" \
     $C issue server lk.test $P
+
+# An error is one line written at once: stderr is unbuffered, and a line
+# written a character at a time is cut into by the lines of other programs
+# writing to the same terminal or log (make -j).  A control character in
+# a name shows as '?', inside that one line.
+if command -v strace >/dev/null 2>&1 &&
+    strace -o /dev/null true >/dev/null 2>&1; then
+	strace -o "$WORK/w.trace" -e trace=write $C issue server "$(printf 'x\ty')" \
+	    >/dev/null 2>"$WORK/w.err"
+	is "a failure's line, in one write" \
+	    "$(grep -c '^write(2, ' "$WORK/w.trace")" 1
+	check "... control character shown as ?" \
+	    grep -q "name 'x?y'" "$WORK/w.err"
+	strace -o "$WORK/u.trace" -e trace=write $C issue --days x a.test \
+	    >/dev/null 2>"$WORK/u.err"
+	is "a usage error's line, in one write" \
+	    "$(grep -c '^write(2, ' "$WORK/u.trace")" 1
+	check "... naming the option and the help" \
+	    grep -q "^certmint issue: .*(see certmint issue --help)$" "$WORK/u.err"
+else
+	ok "# SKIP strace cannot trace here"
+fi
 done_testing
