@@ -259,13 +259,8 @@ ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o,
 		goto out;
 
 	if ((err = cm__crt_describe(crt, ctx, &rec.info.subject,
-	    &rec.info.serial, &rec.info.fingerprint, &pem)) != CM_OK)
+	    &rec.info.serial, &rec.info.fingerprint, &pem, &rec.der)) != CM_OK)
 		goto out;
-	if ((ret = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER,
-	    &rec.der)) < 0) {
-		err = cm__gnutls_fail(ctx, ret, "CA '%s'", rec.info.name);
-		goto out;
-	}
 	rec.info.key_type = cm__strdup(cm_key_type_name(kt));
 	rec.info.not_before = gnutls_x509_crt_get_activation_time(crt);
 	rec.info.not_after = gnutls_x509_crt_get_expiration_time(crt);

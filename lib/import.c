@@ -319,13 +319,8 @@ cm_ca_import(cm_ca_info **out, cm_store *st, const cm_ca_import_opts *o)
 			rec.parent_id = parent.id;
 	}
 	if ((err = cm__crt_describe(crt, ctx, &rec.info.subject,
-	    &rec.info.serial, &rec.info.fingerprint, &pem)) != CM_OK)
+	    &rec.info.serial, &rec.info.fingerprint, &pem, &rec.der)) != CM_OK)
 		goto out;
-	if ((ret = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER,
-	    &rec.der)) < 0) {
-		err = cm__gnutls_fail(ctx, ret, "%s", o->cert_path);
-		goto out;
-	}
 	rec.info.key_type = cm__strdup(cm_key_type_name(kt));
 	rec.info.not_before = gnutls_x509_crt_get_activation_time(crt);
 	rec.info.not_after = gnutls_x509_crt_get_expiration_time(crt);
@@ -554,7 +549,7 @@ cm_cert_import(cm_cert_info ***out, size_t *nout, cm_store *st,
 		}
 		pv[i].ca_id = issuer.id;
 		if ((err = cm__crt_describe(pv[i].crt, ctx, &c->subject,
-		    &c->serial, &c->fingerprint, &pem)) != CM_OK)
+		    &c->serial, &c->fingerprint, &pem, NULL)) != CM_OK)
 			goto out;
 		c->pem = pem;
 		c->ca = strdup(issuer.info.name);

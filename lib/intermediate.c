@@ -287,13 +287,8 @@ cm_ca_create(cm_ca_info **out, cm_store *st, const cm_ca_create_opts *o)
 		goto out;
 
 	if ((err = cm__crt_describe(crt, ctx, &rec.info.subject,
-	    &rec.info.serial, &rec.info.fingerprint, &pem)) != CM_OK)
+	    &rec.info.serial, &rec.info.fingerprint, &pem, &rec.der)) != CM_OK)
 		goto out;
-	if ((ret = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER,
-	    &rec.der)) < 0) {
-		err = cm__gnutls_fail(ctx, ret, "CA '%s'", o->name);
-		goto out;
-	}
 	if ((rec.info.key_type = strdup(cm_key_type_name(kt))) == NULL) {
 		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
 		goto out;

@@ -145,9 +145,10 @@ cm_err cm__serial_new(unsigned char *buf, size_t *len, cm_ctx *ctx);
 /* Applies a profile's extensions and subject to crt. */
 cm_err cm__profile_apply(gnutls_x509_crt_t crt, cm_ctx *ctx,
     const cm_profile *p, cm_key_type kt);
-/* Subject DN, serial hex, SHA-256 fingerprint hex and PEM of a cert. */
+/* Subject DN, serial hex, SHA-256 fingerprint hex and PEM of a cert, and
+ * its DER when der is not NULL (gnutls_free it). */
 cm_err cm__crt_describe(gnutls_x509_crt_t crt, cm_ctx *ctx, char **dn,
-    char **serial, char **fpr, char **pem);
+    char **serial, char **fpr, char **pem, gnutls_datum_t *der);
 /* Checks every name against crt's (a CA's) name constraints; a URI by its
  * host (cm__uri_host_parse), since GnuTLS does not check URIs. */
 cm_err cm__crt_check_constraints(gnutls_x509_crt_t ca, cm_ctx *ctx,

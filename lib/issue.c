@@ -260,6 +260,7 @@ job_build(job *j, cm_ctx *ctx, const cm__signer *s, gnutls_x509_crt_t issuer,
 {
 	gnutls_x509_privkey_t xkey = NULL;
 	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t der = { NULL, 0 }, plain = { NULL, 0 };
 	unsigned char serial[20];
 	size_t slen, i;
 	time_t not_after;
@@ -335,7 +336,7 @@ job_build(job *j, cm_ctx *ctx, const cm__signer *s, gnutls_x509_crt_t issuer,
 		info->nnames++;
 	}
 	if ((err = cm__crt_describe(crt, ctx, &info->subject, &info->serial,
-	    &info->fingerprint, &info->pem)) != CM_OK)
+	    &info->fingerprint, &info->pem, &der)) != CM_OK)
 		goto out;
 	info->ca = strdup(s->rec.info.name);
 	info->profile = strdup(j->prof->name);
@@ -350,36 +351,48 @@ job_build(job *j, cm_ctx *ctx, const cm__signer *s, gnutls_x509_crt_t issuer,
 		goto out;
 	}
 	gnutls_free(j->der.data);
-	j->der.data = NULL;
-	if ((ret = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER,
-	    &j->der)) < 0) {
-		err = cm__gnutls_fail(ctx, ret, "certificate");
-		goto out;
-	}
+	j->der = der;
+	der.data = NULL;
 	if (j->key_pem.data != NULL) {
 		gnutls_memset(j->key_pem.data, 0, j->key_pem.size);
 		gnutls_free(j->key_pem.data);
 		j->key_pem.data = NULL;
 	}
-	if (xkey != NULL && (err = cm__key_export_pem(&j->key_pem, ctx,
-	    xkey)) != CM_OK)
+	/* The file's PEM and the store's copy from one encoding of the key
+	 * (the store's is encrypted under the CA's passphrase when it has
+	 * one). */
+	if (xkey != NULL &&
+	    (err = cm__key_export_pkcs8(&plain, ctx, xkey, NULL)) != CM_OK)
 		goto out;
+	if (xkey != NULL && (ret = gnutls_pem_base64_encode2("PRIVATE KEY",
+	    &plain, &j->key_pem)) < 0) {
+		err = cm__gnutls_fail(ctx, ret, "exporting key");
+		goto out;
+	}
 	if (xkey != NULL && !j->o->discard_key) {
 		if (j->pkcs8.data != NULL) {
 			gnutls_memset(j->pkcs8.data, 0, j->pkcs8.size);
 			gnutls_free(j->pkcs8.data);
 			j->pkcs8.data = NULL;
 		}
-		/* Encrypted under the CA's passphrase when it has one. */
-		if ((err = cm__key_export_pkcs8(&j->pkcs8, ctx, xkey,
-		    s->pass)) != CM_OK)
+		if (s->pass == NULL || s->pass[0] == '\0') {
+			j->pkcs8 = plain;
+			plain.data = NULL;
+		} else if ((err = cm__key_export_pkcs8(&j->pkcs8, ctx, xkey,
+		    s->pass)) != CM_OK) {
 			goto out;
+		}
 	}
 	cm_cert_info_free(j->info);
 	j->info = info;
 	info = NULL;
 out:
 	free(pem);
+	gnutls_free(der.data);
+	if (plain.data != NULL) {
+		gnutls_memset(plain.data, 0, plain.size);
+		gnutls_free(plain.data);
+	}
 	cm_cert_info_free(info);
 	gnutls_x509_crt_deinit(crt);
 	gnutls_x509_privkey_deinit(xkey);

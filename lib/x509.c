@@ -210,14 +210,18 @@ out:
 
 cm_err
 cm__crt_describe(gnutls_x509_crt_t crt, cm_ctx *ctx, char **dn, char **serial,
-    char **fpr, char **pem)
+    char **fpr, char **pem, gnutls_datum_t *der)
 {
-	gnutls_datum_t d = { NULL, 0 }, p = { NULL, 0 };
+	gnutls_datum_t d = { NULL, 0 }, p = { NULL, 0 }, raw = { NULL, 0 };
 	unsigned char buf[64];
 	size_t len = sizeof(buf), off = 0;
 	int ret;
 
 	*dn = *serial = *fpr = *pem = NULL;
+	if (der != NULL) {
+		der->data = NULL;
+		der->size = 0;
+	}
 	if ((ret = gnutls_x509_crt_get_dn3(crt, &d, 0)) < 0)
 		goto fail;
 	*dn = strndup((const char *)d.data, d.size);
@@ -227,19 +231,29 @@ cm__crt_describe(gnutls_x509_crt_t crt, cm_ctx *ctx, char **dn, char **serial,
 	while (off + 1 < len && buf[off] == 0)
 		off++;
 	*serial = cm__hex(buf + off, len - off);
-	len = sizeof(buf);
-	if ((ret = gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, buf,
-	    &len)) < 0)
+	/* One encoding for the fingerprint, the PEM and the caller: a signed
+	 * certificate that was not imported is encoded anew by each export. */
+	if ((ret = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER,
+	    &raw)) < 0)
 		goto fail;
-	*fpr = cm__hex(buf, len);
-	if ((ret = gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_PEM, &p)) < 0)
+	if ((ret = gnutls_hash_fast(GNUTLS_DIG_SHA256, raw.data, raw.size,
+	    buf)) < 0)
+		goto fail;
+	*fpr = cm__hex(buf, 32);
+	if ((ret = gnutls_pem_base64_encode2("CERTIFICATE", &raw, &p)) < 0)
 		goto fail;
 	*pem = strndup((const char *)p.data, p.size);
 	gnutls_free(p.data);
-	if (*dn && *serial && *fpr && *pem)
+	if (*dn && *serial && *fpr && *pem) {
+		if (der != NULL)
+			*der = raw;
+		else
+			gnutls_free(raw.data);
 		return CM_OK;
+	}
 	ret = GNUTLS_E_MEMORY_ERROR;
 fail:
+	gnutls_free(raw.data);
 	free(*dn);
 	free(*serial);
 	free(*fpr);
