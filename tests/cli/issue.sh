@@ -244,4 +244,25 @@ check_not "... and not ./beside.test.key" test -e "$WORK/beside.test.key"
 
 check "issue --help" $C issue --help
 out_has "--help documents --force" --force
+
+# The static-deps build opens p11-kit (PKCS#11) and libm (SQL math) only
+# when first called (cmd/lazylibs.c): an issue without a token loads
+# neither.  keys-pkcs11.sh checks that a token key still works.
+if $C version 2>/dev/null | grep -q 'enable-static-deps' &&
+    command -v strace >/dev/null 2>&1 &&
+    strace -o /dev/null true >/dev/null 2>&1; then
+	strace -f -o "$WORK/libs.trace" -e trace=openat \
+	    $C issue server lazy.test >/dev/null 2>&1
+	check "an issue in the static-deps build" test -s lazy.test.crt
+	check_not "... does not load libp11-kit" \
+	    grep -E 'libp11-kit\.so' "$WORK/libs.trace"
+	# libm by what the program needs (AddressSanitizer's runtime
+	# brings libm of its own).
+	if command -v readelf >/dev/null 2>&1; then
+		check_not "... nor needs libm" sh -c \
+		    "readelf -d '$C' | grep -q 'NEEDED.*libm\.so'"
+	fi
+else
+	ok "# SKIP not the --enable-static-deps build, or no strace"
+fi
 done_testing
