@@ -1,10 +1,13 @@
 /* main.c - the certmint command line: global options and dispatch. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 
@@ -200,5 +203,21 @@ main(int argc, char **argv)
 		free(env.cached_pass);
 	}
 	cm_ctx_free(env.ctx);
+	/* Output that could not be written (a full disk, a closed pipe) is
+	 * a failure, not a silent success. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		int e = errno;
+		fprintf(stderr, "certmint: writing to standard output: %s\n",
+		    strerror(e));
+		if (rc == EXIT_OK)
+			rc = EXIT_USAGE;
+	}
+#if !defined(__SANITIZE_ADDRESS__)
+	/* The store is closed and the output flushed: what the libraries'
+	 * destructors do (GnuTLS's, through libmicrohttpd's) is free memory
+	 * the exit frees anyway.  Kept under the sanitizers, whose leak
+	 * check runs at exit. */
+	_exit(rc);
+#endif
 	return rc;
 }

@@ -341,6 +341,17 @@ wait "$holder"
 check "after the lock is released the same issue works" \
     $C issue server lk.test $P
 
+# Output that cannot be written is a failure with a message, not a silent
+# success (the table of list is written through stdio, flushed at exit).
+if [ -w /dev/full ]; then
+	$C list >/dev/full 2>"$WORK/full.err"
+	is "list > /dev/full exits 2" "$?" 2
+	check "... saying why" grep -q \
+	    "^certmint: writing to standard output: No space left" "$WORK/full.err"
+else
+	ok "# SKIP no /dev/full"
+fi
+
 # An error is one line written at once: stderr is unbuffered, and a line
 # written a character at a time is cut into by the lines of other programs
 # writing to the same terminal or log (make -j).  A control character in
