@@ -205,10 +205,11 @@ main(int argc, char **argv)
 	cm_ctx_free(env.ctx);
 	/* Output that could not be written (a full disk, a closed pipe) is
 	 * a failure, not a silent success. */
+	errno = 0;
 	if (fflush(stdout) != 0 || ferror(stdout)) {
-		int e = errno;
+		/* errno is 0 when the failed write was an earlier one. */
 		fprintf(stderr, "certmint: writing to standard output: %s\n",
-		    strerror(e));
+		    errno != 0 ? strerror(errno) : "write error");
 		if (rc == EXIT_OK)
 			rc = EXIT_USAGE;
 	}

@@ -42,6 +42,8 @@ cmd_fail(cmd_env *env, cm_err err)
 {
 	const char *m = cm_ctx_error(env->ctx);
 	int rc = cmd_exit_code(err);
+	char line[CMD_LINE_MAX];
+	size_t n = 0;
 
 	if (err == CM_E_PASSPHRASE && env->pass_error[0] != '\0') {
 		m = env->pass_error;
@@ -53,8 +55,6 @@ cmd_fail(cmd_env *env, cm_err err)
 	/* Messages quote names from argv and files: one line, whatever
 	 * they hold, written at once (stderr is unbuffered: a character at
 	 * a time would mix with the lines of programs beside, make -j). */
-	char line[CMD_LINE_MAX];
-	size_t n = 0;
 	for (m = m[0] ? m : cm_strerror(err); *m && n + 2 < sizeof(line);
 	    m++)
 		line[n++] = (unsigned char)*m < ' ' || *m == 0x7f ? '?' : *m;
