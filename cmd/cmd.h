@@ -18,7 +18,8 @@
 #define EXIT_STORE 3
 #define EXIT_CRYPTO 4
 
-/* The longest one-line message cmd_fail and cmd_usage_error write whole. */
+/* The longest one-line message cmd_fail writes whole (its messages are at
+ * most CM_ERRBUF or pass_error long). */
 #define CMD_LINE_MAX 2048
 
 typedef struct cmd_env {

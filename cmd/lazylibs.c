@@ -38,6 +38,9 @@ lazy_sym(lazy_lib *lib, const char *name)
 	void *h = __atomic_load_n(&lib->handle, __ATOMIC_ACQUIRE), *f;
 
 	if (h == NULL) {
+		/* Tried and failed once: said once, not tried again. */
+		if (__atomic_load_n(&lib->failed, __ATOMIC_ACQUIRE))
+			return NULL;
 		/* dlopen is thread-safe and counts references: two threads
 		 * racing here get the same handle. */
 		h = dlopen(lib->soname, RTLD_NOW | RTLD_LOCAL);

@@ -152,6 +152,42 @@ secret_in_argv(int argc, char **argv)
 	return false;
 }
 
+/* Sanitizer builds keep the normal exit: LeakSanitizer checks at exit.
+ * GCC says so with __SANITIZE_ADDRESS__, clang with __has_feature;
+ * configure's CM_SANITIZERS covers the rest (-fsanitize=leak, fuzzing). */
+#if defined(__SANITIZE_ADDRESS__) || defined(CM_SANITIZERS)
+#define CM_NORMAL_EXIT 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(leak_sanitizer)
+#define CM_NORMAL_EXIT 1
+#endif
+#endif
+
+/*
+ * Every way out of main: output that could not be written (a full disk)
+ * is a failure with its one line, unless the command failed and said so
+ * already.  Then _exit: the store is closed and the streams flushed, and
+ * the libraries' destructors (GnuTLS's deinit, through libmicrohttpd's)
+ * only free memory the exit frees anyway.  (PKCS#11 modules are not
+ * finalized at exit either way: lib/pkcs11.c.)
+ */
+static int
+finish(int rc)
+{
+	errno = 0;
+	if ((fflush(stdout) != 0 || ferror(stdout)) && rc == EXIT_OK) {
+		/* errno is 0 when the failed write was an earlier one. */
+		fprintf(stderr, "certmint: writing to standard output: %s\n",
+		    errno != 0 ? strerror(errno) : "write error");
+		rc = EXIT_USAGE;
+	}
+#if !defined(CM_NORMAL_EXIT)
+	(void)fflush(NULL);
+	_exit(rc);
+#endif
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -170,9 +206,9 @@ main(int argc, char **argv)
 		} else if (strcmp(argv[i], "-h") == 0 ||
 		    strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
-			return EXIT_OK;
+			return finish(EXIT_OK);
 		} else if (strcmp(argv[i], "--version") == 0) {
-			return cmd_version(&env, 0, NULL);
+			return finish(cmd_version(&env, 0, NULL));
 		} else {
 			if (strcmp(argv[i], "--store") == 0)
 				fprintf(stderr, "certmint: option '--store' "
@@ -180,18 +216,18 @@ main(int argc, char **argv)
 			else
 				fprintf(stderr, "certmint: unknown option "
 				    "'%s' (see certmint --help)\n", argv[i]);
-			return EXIT_USAGE;
+			return finish(EXIT_USAGE);
 		}
 	}
 	if (i == argc) {
 		usage(stderr);
-		return EXIT_USAGE;
+		return finish(EXIT_USAGE);
 	}
 	if (secret_in_argv(argc - i, argv + i))
-		return EXIT_USAGE;
+		return finish(EXIT_USAGE);
 	if (cm_ctx_new(&env.ctx) != CM_OK) {
 		fprintf(stderr, "certmint: cannot initialise GnuTLS\n");
-		return EXIT_CRYPTO;
+		return finish(EXIT_CRYPTO);
 	}
 	cm_ctx_set_passphrase_fn(env.ctx, cmd_passphrase_cb, &env);
 	rc = dispatch(&env, argc - i, argv + i);
@@ -203,24 +239,5 @@ main(int argc, char **argv)
 		free(env.cached_pass);
 	}
 	cm_ctx_free(env.ctx);
-	/* Output that could not be written (a full disk, a closed pipe) is
-	 * a failure, not a silent success. */
-	errno = 0;
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		/* errno is 0 when the failed write was an earlier one. */
-		fprintf(stderr, "certmint: writing to standard output: %s\n",
-		    errno != 0 ? strerror(errno) : "write error");
-		if (rc == EXIT_OK)
-			rc = EXIT_USAGE;
-	}
-#if !defined(__SANITIZE_ADDRESS__)
-	/* The store is closed and the output flushed: what the libraries'
-	 * destructors do (GnuTLS's, through libmicrohttpd's) is free memory
-	 * the exit frees anyway.  Kept under the sanitizers, whose leak
-	 * check runs at exit.  Any other stream still open is flushed as
-	 * exit() would. */
-	(void)fflush(NULL);
-	_exit(rc);
-#endif
-	return rc;
+	return finish(rc);
 }

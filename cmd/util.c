@@ -67,15 +67,18 @@ cmd_fail(cmd_env *env, cm_err err)
 int
 cmd_usage_error(const char *cmd, const char *fmt, ...)
 {
-	char msg[CMD_LINE_MAX];
+	char *msg = NULL;
 	va_list ap;
+	int n;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
 	/* One write for the line (stderr is unbuffered). */
-	fprintf(stderr, "certmint %s: %s (see certmint %s --help)\n", cmd, msg,
-	    cmd);
+	fprintf(stderr, "certmint %s: %s (see certmint %s --help)\n", cmd,
+	    n >= 0 ? msg : "bad usage", cmd);
+	if (n >= 0)
+		free(msg);
 	return EXIT_USAGE;
 }
 
@@ -653,7 +656,12 @@ cmd_print_json(json_t *j)
 
 	json_decref(j);
 	fputc('\n', stdout);
-	return rc == 0 && fflush(stdout) == 0 ? EXIT_OK : EXIT_USAGE;
+	errno = 0;
+	if (rc == 0 && fflush(stdout) == 0 && !ferror(stdout))
+		return EXIT_OK;
+	fprintf(stderr, "certmint: writing to standard output: %s\n",
+	    errno != 0 ? strerror(errno) : "write error");
+	return EXIT_USAGE;
 }
 
 void

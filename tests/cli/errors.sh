@@ -348,6 +348,12 @@ if [ -w /dev/full ]; then
 	is "list > /dev/full exits 2" "$?" 2
 	check "... saying why" grep -q \
 	    "^certmint: writing to standard output: No space left" "$WORK/full.err"
+	# One line each, whoever notices: the command or the exit.
+	for args in "--version" "--help" "list --json" "ca show --pem" \
+	    "export ok.test --format pem $P" "crl $P"; do
+		expect_fail 2 "[Nn]o space left" "${args%% --pass*} > /dev/full" \
+		    sh -c '"$0" "$@" >/dev/full' $C $args
+	done
 else
 	ok "# SKIP no /dev/full"
 fi
