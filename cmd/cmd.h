@@ -109,6 +109,9 @@ int cmd_read_small_file(char **out, size_t *len, const char *path,
 json_t *cmd_json_time(time_t t);
 /* Dumps and frees j to stdout. */
 int cmd_print_json(json_t *j);
+/* Flushes stdout; when it (or an earlier write) failed, says so in one line
+ * and returns true. */
+bool cmd_stdout_failed(void);
 
 void cmd_progress(size_t done, size_t total, void *arg);
 

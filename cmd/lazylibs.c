@@ -59,34 +59,23 @@ lazy_sym(lazy_lib *lib, const char *name)
 	return f;
 }
 
-/* A forwarder: resolved once, then a call through a pointer.  fail is
- * what the function gives back should its library be missing. */
+/* f: the real name, found once, then kept; onfail runs should its library
+ * be missing.  The pointer's type is the header's declaration of name. */
+#define RESOLVE(lib, name, f, onfail)                                     \
+	static __typeof__(&name) fn_;                                     \
+	__typeof__(&name) f = __atomic_load_n(&fn_, __ATOMIC_ACQUIRE);    \
+	if (f == NULL) {                                                  \
+		if ((f = (__typeof__(&name))lazy_sym(&lib, #name)) == NULL) \
+			onfail;                                           \
+		__atomic_store_n(&fn_, f, __ATOMIC_RELEASE);              \
+	}
+
+/* A forwarder; fail is what it gives back without its library.  (Two
+ * macros: C has no "return f(x);" in a void function.) */
 #define FWD(lib, ret, name, params, args, fail)                           \
-	ret name params                                                   \
-	{                                                                 \
-		static ret (*fn) params;                                  \
-		ret (*f) params = __atomic_load_n(&fn, __ATOMIC_ACQUIRE); \
-		if (f == NULL) {                                          \
-			if ((f = (ret (*) params)lazy_sym(&lib, #name)) ==  \
-			    NULL)                                         \
-				return fail;                              \
-			__atomic_store_n(&fn, f, __ATOMIC_RELEASE);       \
-		}                                                         \
-		return f args;                                            \
-	}
+	ret name params { RESOLVE(lib, name, f, return fail) return f args; }
 #define FWD_VOID(lib, name, params, args)                                 \
-	void name params                                                  \
-	{                                                                 \
-		static void (*fn) params;                                 \
-		void (*f) params = __atomic_load_n(&fn, __ATOMIC_ACQUIRE);\
-		if (f == NULL) {                                          \
-			if ((f = (void (*) params)lazy_sym(&lib, #name)) == \
-			    NULL)                                         \
-				return;                                   \
-			__atomic_store_n(&fn, f, __ATOMIC_RELEASE);       \
-		}                                                         \
-		f args;                                                   \
-	}
+	void name params { RESOLVE(lib, name, f, return) f args; }
 
 /* ---- p11-kit: what GnuTLS 3.7 calls ---- */
 FWD(p11kit, char *, p11_kit_config_option,
@@ -164,22 +153,9 @@ FWD(p11kit, int, p11_kit_uri_set_attribute,
     P11_KIT_URI_NO_MEMORY)
 
 /* ---- libm: SQLite's SQL math functions ---- */
-FWD(libm, double, acos, (double x), (x), NAN)
-FWD(libm, double, acosh, (double x), (x), NAN)
-FWD(libm, double, asin, (double x), (x), NAN)
-FWD(libm, double, asinh, (double x), (x), NAN)
-FWD(libm, double, atan, (double x), (x), NAN)
-FWD(libm, double, atan2, (double y, double x), (y, x), NAN)
-FWD(libm, double, atanh, (double x), (x), NAN)
-FWD(libm, double, cos, (double x), (x), NAN)
-FWD(libm, double, cosh, (double x), (x), NAN)
-FWD(libm, double, exp, (double x), (x), NAN)
-FWD(libm, double, fmod, (double x, double y), (x, y), NAN)
-FWD(libm, double, log, (double x), (x), NAN)
-FWD(libm, double, pow, (double x, double y), (x, y), NAN)
-FWD(libm, double, sin, (double x), (x), NAN)
-FWD(libm, double, sinh, (double x), (x), NAN)
-FWD(libm, double, sqrt, (double x), (x), NAN)
-FWD(libm, double, tan, (double x), (x), NAN)
-FWD(libm, double, tanh, (double x), (x), NAN)
-FWD(libm, double, trunc, (double x), (x), NAN)
+#define MATH1(name) FWD(libm, double, name, (double x), (x), NAN)
+#define MATH2(name) FWD(libm, double, name, (double x, double y), (x, y), NAN)
+MATH1(acos) MATH1(acosh) MATH1(asin) MATH1(asinh) MATH1(atan)
+MATH2(atan2) MATH1(atanh) MATH1(cos) MATH1(cosh) MATH1(exp) MATH2(fmod)
+MATH1(log) MATH2(pow) MATH1(sin) MATH1(sinh) MATH1(sqrt) MATH1(tan)
+MATH1(tanh) MATH1(trunc)

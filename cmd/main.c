@@ -1,7 +1,6 @@
 /* main.c - the certmint command line: global options and dispatch. */
 #include "config.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,13 +173,8 @@ secret_in_argv(int argc, char **argv)
 static int
 finish(int rc)
 {
-	errno = 0;
-	if ((fflush(stdout) != 0 || ferror(stdout)) && rc == EXIT_OK) {
-		/* errno is 0 when the failed write was an earlier one. */
-		fprintf(stderr, "certmint: writing to standard output: %s\n",
-		    errno != 0 ? strerror(errno) : "write error");
+	if (rc == EXIT_OK && cmd_stdout_failed())
 		rc = EXIT_USAGE;
-	}
 #if !defined(CM_NORMAL_EXIT)
 	(void)fflush(NULL);
 	_exit(rc);

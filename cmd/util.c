@@ -656,12 +656,25 @@ cmd_print_json(json_t *j)
 
 	json_decref(j);
 	fputc('\n', stdout);
+	if (cmd_stdout_failed())
+		return EXIT_USAGE;
+	if (rc != 0) {
+		fprintf(stderr, "certmint: the JSON output could not be made\n");
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+bool
+cmd_stdout_failed(void)
+{
 	errno = 0;
-	if (rc == 0 && fflush(stdout) == 0 && !ferror(stdout))
-		return EXIT_OK;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return false;
+	/* errno is 0 when the failed write was an earlier one. */
 	fprintf(stderr, "certmint: writing to standard output: %s\n",
 	    errno != 0 ? strerror(errno) : "write error");
-	return EXIT_USAGE;
+	return true;
 }
 
 void
