@@ -29,7 +29,7 @@
 #include <gnutls/ocsp.h>
 
 #include "internal.h"
-#include "ocsp.h"
+#include "revocation/ocsp.h"
 #include "fuzz.h"
 
 /* 2025-06-01: inside every certificate below; pinned so that a run does

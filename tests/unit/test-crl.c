@@ -21,7 +21,7 @@
 #include <sqlite3.h>
 
 #include "internal.h"
-#include "ocsp.h"
+#include "revocation/ocsp.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 

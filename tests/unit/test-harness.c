@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "harness.h"
+#include "harness/harness.h"
 
 typedef struct fx {
 	char dir[256];
