@@ -73,11 +73,6 @@ cmd_version(cmd_env *env, int argc, char **argv)
 	(void)argv;
 	printf("certmint %s (store schema %d)\n", PACKAGE_VERSION,
 	    cm_store_schema_latest());
-#ifdef CM_STATIC_DEPS
-	printf("GnuTLS, SQLite and the other libraries are linked in "
-	    "(--enable-static-deps): rebuild certmint for their security "
-	    "fixes\n");
-#endif
 	return EXIT_OK;
 }
 

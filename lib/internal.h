@@ -53,6 +53,19 @@ double cm__now_ms(void);
 /* Wipes and frees a secret of n bytes. */
 void cm__free_secret(void *p, size_t n);
 
+/* ---- failpoints (failpoint.c): test builds only ---- */
+/*
+ * A named point where a test build (configure --enable-failpoints) dies by
+ * SIGKILL or fails with CM_E_IO when CERTMINT_FAILPOINT names it; names say
+ * where they are: "issue.after_commit".  Returns CM_OK when it is not
+ * triggered; in a release build it is always CM_OK and costs nothing.
+ */
+#ifdef CM_FAILPOINTS
+cm_err cm__failpoint(cm_ctx *ctx, const char *name);
+#else
+#define cm__failpoint(ctx, name) ((void)(ctx), (void)(name), CM_OK)
+#endif
+
 /* ---- keys (key.c) ---- */
 cm_err cm__key_generate(gnutls_x509_privkey_t *out, cm_ctx *ctx,
     cm_key_type type);

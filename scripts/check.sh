@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # libtool fails on a closed descriptor 0.
 exec </dev/null
 ./scripts/install-deps.sh || exit 2
-./scripts/build.sh --enable-static-deps --enable-sanitizers --enable-werror || {
+./scripts/build.sh --enable-failpoints --enable-sanitizers --enable-werror || {
 	echo "0 passed, 1 failed (build)"; exit 1; }
 jobs=$(nproc 2>/dev/null || echo 2)
 make -s -j"$jobs" check >check.log 2>&1

@@ -6,5 +6,5 @@
 set -eu
 cd "$(dirname "$0")/.."
 CERTMINT_MINIMAL_DEPS=${CERTMINT_MINIMAL_DEPS:-1} ./scripts/install-deps.sh
-./scripts/build.sh --enable-static-deps
+./scripts/build.sh
 exec ./scripts/main-job.sh

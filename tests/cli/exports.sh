@@ -1,8 +1,7 @@
 #!/bin/sh
 # exports.sh - libcertmint.so exports exactly the functions lib/certmint.h
 # declares: a function the header gains must be in lib/libcertmint.sym, or
-# programs that link the shared library fail to link (the CLI of a
-# --enable-static-deps build does not go through it, so nothing else notices).
+# programs that link the shared library fail to link.
 . "${top_srcdir:-$(dirname "$0")/../..}/tests/cli/lib.sh"
 need nm
 so=$top_builddir/lib/.libs/libcertmint.so

@@ -11,17 +11,6 @@ check "certmint version" $C version
 cp "$WORK/out" "$WORK/version"
 latest=$(sed -n 's/.*store schema \([0-9][0-9]*\).*/\1/p' "$WORK/version")
 check "version names the store schema" test -n "$latest"
-# --enable-static-deps: the program carries GnuTLS and SQLite itself and must
-# not load their shared objects too, directly or through another library
-# (two GnuTLS in one process).
-if grep -q 'linked in' "$WORK/version"; then
-	check "a linked-in build is an ELF program" sh -c \
-	    "LD_TRACE_LOADED_OBJECTS=1 '$C' >'$WORK/loaded'"
-	check "... that loads libc" grep -q 'libc\.so' "$WORK/loaded"
-	check_not "... and no shared GnuTLS, SQLite or what they use" \
-	    grep -E 'lib(gnutls|nettle|hogweed|gmp|sqlite3|tasn1|idn2|jansson|microhttpd|certmint)\.' \
-	    "$WORK/loaded"
-fi
 check "init" sh -c "umask 022; $C init"
 is "PRAGMA user_version is the schema certmint version names" \
     "$(sqlite3 "$S" 'PRAGMA user_version')" "$latest"
