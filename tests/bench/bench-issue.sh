@@ -13,7 +13,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/certmint-bench.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 # The real binary, not libtool's wrapper script (which costs a shell); with
-# --enable-static-deps there is no wrapper (and .libs/ may hold an old one).
+# a build that links the program statically there is no wrapper.
 if head -c 4 "$build/cmd/certmint" 2>/dev/null | grep -q ELF; then
 	certmint=$build/cmd/certmint
 elif [ -x "$build/cmd/.libs/certmint" ]; then
