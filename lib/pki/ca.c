@@ -181,6 +181,7 @@ ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o,
 	gnutls_x509_name_constraints_t nc = NULL;
 	gnutls_datum_t pkcs8 = { NULL, 0 };
 	cm_profile *prof = NULL;
+	cm_ca_info *got = NULL;
 	cm__ca_rec rec;
 	char *pass = NULL;
 	unsigned char serial[20];
@@ -261,7 +262,10 @@ ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o,
 	if ((err = cm__crt_describe(crt, ctx, &rec.info.subject,
 	    &rec.info.serial, &rec.info.fingerprint, &pem, &rec.der)) != CM_OK)
 		goto out;
-	rec.info.key_type = cm__strdup(cm_key_type_name(kt));
+	if ((rec.info.key_type = cm__strdup(cm_key_type_name(kt))) == NULL) {
+		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
 	rec.info.not_before = gnutls_x509_crt_get_activation_time(crt);
 	rec.info.not_after = gnutls_x509_crt_get_expiration_time(crt);
 	rec.info.path_len = prof->path_len >= 0 ? prof->path_len : -1;
@@ -305,12 +309,19 @@ ca_init(cm_ca_info **out, cm_store *st, const cm_ca_init_opts *o,
 	if ((err = cm__store_event(st, "ca.create", rec.info.serial,
 	    key_uri ? "key in a PKCS#11 token" : rec.info.name)) != CM_OK)
 		goto out;
+	/* The answer is read inside the transaction: once committed, the
+	 * call must not fail (a CA made but reported as an error). */
+	if (out != NULL && (err = cm_ca_get(&got, st, rec.info.name)) != CM_OK)
+		goto out;
 	if ((err = cm__store_commit(st)) != CM_OK)
 		goto out;
 	in_tx = false;
-	if (out != NULL)
-		err = cm_ca_get(out, st, rec.info.name);
+	if (out != NULL) {
+		*out = got;
+		got = NULL;
+	}
 out:
+	cm_ca_info_free(got);
 	if (in_tx)
 		cm__store_rollback(st);
 	free(pem);

@@ -56,7 +56,7 @@ cm_cert_revoke(cm_cert_info **out, cm_store *st, const char *ref,
     cm_revoke_reason reason, time_t at)
 {
 	cm_ctx *ctx = cm__store_ctx(st);
-	cm_cert_info *c = NULL;
+	cm_cert_info *c = NULL, *got = NULL;
 	char details[96];
 	cm_err err;
 	bool in_tx = false;
@@ -91,15 +91,21 @@ cm_cert_revoke(cm_cert_info **out, cm_store *st, const char *ref,
 	    cm_revoke_reason_name(reason));
 	if ((err = cm__store_event(st, "revoke", c->serial, details)) != CM_OK)
 		goto out;
+	/* By serial: a name may now lead to another, still valid one.  Read
+	 * before the commit: once committed, the call must not fail. */
+	if (out != NULL && (err = cm_cert_find(&got, st, c->serial)) != CM_OK)
+		goto out;
 	if ((err = cm__store_commit(st)) != CM_OK)
 		goto out;
 	in_tx = false;
-	/* By serial: a name may now lead to another, still valid one. */
-	if (out != NULL)
-		err = cm_cert_find(out, st, c->serial);
+	if (out != NULL) {
+		*out = got;
+		got = NULL;
+	}
 out:
 	if (in_tx)
 		cm__store_rollback(st);
+	cm_cert_info_free(got);
 	cm_cert_info_free(c);
 	return err;
 }

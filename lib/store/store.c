@@ -729,6 +729,14 @@ col_dup(sqlite3_stmt *s, int i)
 	return t ? strdup((const char *)t) : NULL;
 }
 
+/* Whether col_dup() of column i gave NULL for a value that is there: out
+ * of memory, not an SQL NULL. */
+static bool
+col_lost(sqlite3_stmt *s, int i, const char *dup)
+{
+	return dup == NULL && sqlite3_column_type(s, i) != SQLITE_NULL;
+}
+
 /* The text of the first column of s's one row, or NULL without a row;
  * finalizes s. */
 static cm_err
@@ -949,7 +957,10 @@ ca_row(cm__ca_rec *r, cm_store *st, sqlite3_stmt *s)
 	r->der.size = (unsigned)n;
 	r->info.pem = der_to_pem(r->der.data, n);
 	if (r->info.name == NULL || r->info.subject == NULL ||
-	    r->info.pem == NULL)
+	    r->info.pem == NULL || col_lost(s, 4, r->info.parent) ||
+	    col_lost(s, 6, r->info.serial) ||
+	    col_lost(s, 7, r->info.key_type) ||
+	    col_lost(s, 8, r->info.fingerprint))
 		goto nomem;
 	return CM_OK;
 nomem:
@@ -1189,9 +1200,13 @@ cm__store_cert_insert(cm_store *st, const cm__cert_rec *r)
 	id = sqlite3_last_insert_rowid(st->db);
 	for (i = 0; i < r->info.nnames; i++) {
 		const char *type = "dns";
-		if (cm__name_parse(&nm, NULL, r->info.names[i]) == CM_OK) {
+		cm_err perr = cm__name_parse(&nm, NULL, r->info.names[i]);
+		if (perr == CM_OK) {
 			type = cm_name_type_label(nm.type);
 			cm__name_clear(&nm);
+		} else if (perr == CM_E_NOMEM) {
+			err = cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
+			goto out;
 		}
 		sqlite3_reset(sn);
 		sqlite3_bind_int64(sn, 1, id);
@@ -1674,7 +1689,8 @@ status_cas(cm_status *out, cm_store *st, time_t now)
 		c->expired = (size_t)sqlite3_column_double(s, 5);
 		c->revoked = (size_t)sqlite3_column_double(s, 6);
 		c->superseded = (size_t)sqlite3_column_double(s, 7);
-		if (c->name == NULL || c->state == NULL) {
+		if (c->name == NULL || c->state == NULL ||
+		    col_lost(s, 1, c->parent)) {
 			err = cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
 			goto out;
 		}
@@ -1719,7 +1735,8 @@ status_expiries(cm_status *out, cm_store *st, time_t now, size_t max)
 		e->serial = col_dup(s, 2);
 		e->ca = col_dup(s, 3);
 		e->not_after = (time_t)sqlite3_column_int64(s, 4);
-		if (e->name == NULL || e->serial == NULL) {
+		if (e->name == NULL || e->serial == NULL ||
+		    col_lost(s, 3, e->ca)) {
 			err = cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
 			goto out;
 		}
