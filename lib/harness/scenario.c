@@ -173,7 +173,9 @@ store_cert(char **chain, char **key, pctx *p, unsigned line,
 	if ((err = cm_cert_find(&info, p->st, ref)) != CM_OK)
 		goto fail;
 	c = cm__strdup(info->pem);
-	parent = cm__strdup(info->ca);
+	/* A lost copy would end the chain early, silently. */
+	if ((parent = cm__strdup(info->ca)) == NULL)
+		goto nomem;
 	for (depth = 0; c && parent && depth < 16; depth++) {
 		if ((err = cm__ca_get_uncounted(&ca, p->st, parent)) != CM_OK)
 			goto fail;
@@ -183,12 +185,14 @@ store_cert(char **chain, char **key, pctx *p, unsigned line,
 			tmp = cat2(c, ca->pem);
 			free(c);
 			c = tmp;
-			parent = cm__strdup(ca->parent);
+			if ((parent = cm__strdup(ca->parent)) == NULL)
+				goto nomem;
 		}
 		cm_ca_info_free(ca);
 		ca = NULL;
 	}
 	if (c == NULL) {
+nomem:
 		err = cm__fail(p->ctx, CM_E_NOMEM, "out of memory");
 		goto out;
 	}
@@ -197,11 +201,13 @@ store_cert(char **chain, char **key, pctx *p, unsigned line,
 		    info->serial)) != CM_OK)
 			goto fail;
 		if (gnutls_x509_privkey_export2(xk, GNUTLS_X509_FMT_PEM,
-		    &d) < 0 || (*key = malloc(d.size + 1)) == NULL) {
+		    &d) < 0) {
 			err = cm__fail(p->ctx, CM_E_CRYPTO, "%s:%u: key of "
 			    "certificate %s", p->origin, line, info->serial);
 			goto out;
 		}
+		if ((*key = malloc(d.size + 1)) == NULL)
+			goto nomem;
 		memcpy(*key, d.data, d.size);
 		(*key)[d.size] = '\0';
 	}

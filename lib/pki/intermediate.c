@@ -142,6 +142,7 @@ cm_ca_create(cm_ca_info **out, cm_store *st, const cm_ca_create_opts *o)
 {
 	cm_ctx *ctx = cm__store_ctx(st);
 	cm__signer *ps = NULL;
+	cm_ca_info *got = NULL;
 	gnutls_x509_privkey_t xkey = NULL;
 	gnutls_privkey_t key = NULL;
 	gnutls_x509_crt_t crt = NULL;
@@ -358,14 +359,20 @@ cm_ca_create(cm_ca_info **out, cm_store *st, const cm_ca_create_opts *o)
 	if ((err = cm__store_event(st, "ca.create", rec.info.serial,
 	    details)) != CM_OK)
 		goto out;
+	/* Read inside the transaction: once committed, no error. */
+	if (out != NULL && (err = cm_ca_get(&got, st, o->name)) != CM_OK)
+		goto out;
 	if ((err = cm__store_commit(st)) != CM_OK)
 		goto out;
 	in_tx = false;
-	if (out != NULL)
-		err = cm_ca_get(out, st, o->name);
+	if (out != NULL) {
+		*out = got;
+		got = NULL;
+	}
 out:
 	if (in_tx)
 		cm__store_rollback(st);
+	cm_ca_info_free(got);
 	if (storepass != NULL)
 		cm__free_secret(storepass, strlen(storepass));
 	free(pem);

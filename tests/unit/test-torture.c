@@ -277,6 +277,102 @@ do_export(unit_fx *fx, void *arg)
 	return rc;
 }
 
+static cm_err
+do_ca_create(unit_fx *fx, void *arg)
+{
+	cm_ca_create_opts o = CM_CA_CREATE_OPTS_INIT;
+	const char *permit[] = { ".sub.test" };
+	cm_ca_info *ca = NULL;
+	cm_err rc;
+
+	(void)arg;
+	o.name = "torture issuing";
+	o.parent = "torture CA";
+	o.permit = permit;
+	o.npermit = 1;
+	rc = cm_ca_create(&ca, fx->st, &o);
+	cm_ca_info_free(ca);
+	return rc;
+}
+
+static cm_err
+do_status(unit_fx *fx, void *arg)
+{
+	cm_status *s = NULL;
+	cm_err rc;
+
+	(void)arg;
+	rc = cm_status_get(&s, fx->st, 5);
+	cm_status_free(s);
+	return rc;
+}
+
+static const char profile_text[] =
+    "# a profile with every kind of line\n"
+    "organization = \"Torture Ltd\"\n"
+    "unit = tests\n"
+    "expiration_days = 30\n"
+    "tls_www_server\n"
+    "tls_www_client = yes\n"
+    "signing_key\n"
+    "key_purpose_oid = 1.3.6.1.5.5.7.3.8\n"
+    "ocsp_uri = http://127.0.0.1:8080/\n"
+    "crl_dist_points = http://127.0.0.1/ca.crl\n";
+
+static cm_err
+do_profile(unit_fx *fx, void *arg)
+{
+	cm_profile *p = NULL;
+	cm_err rc;
+
+	(void)arg;
+	rc = cm_profile_parse(&p, fx->ctx, "torture.tmpl", profile_text,
+	    sizeof(profile_text) - 1);
+	cm_profile_free(p);
+	return rc;
+}
+
+static const char scenario_text[] =
+    "[defaults]\n"
+    "server_cert = cert:www.torture.test\n"
+    "trust = ca:torture CA\n"
+    "[scenario right]\n"
+    "name = www.torture.test\n"
+    "expect = ok\n"
+    "[scenario wrong]\n"
+    "note = another name\n"
+    "name = other.torture.test\n"
+    "version = tls1.2\n"
+    "expect = hostname\n";
+
+static cm_err
+do_scenarios(unit_fx *fx, void *arg)
+{
+	cm_scenario **list = NULL;
+	size_t n = 0;
+	cm_err rc;
+
+	(void)arg;
+	rc = cm_scenario_parse(&list, &n, fx->ctx, fx->st, "torture.scn",
+	    fx->dir, scenario_text, sizeof(scenario_text) - 1);
+	cm_scenario_list_free(list, n);
+	return rc;
+}
+
+static void
+test_parsers(void **state)
+{
+	unit_fx *fx = *state;
+
+	make_ca(fx);
+	assert_cm_ok(fx->ctx, do_issue(fx, NULL));
+	torture(fx, do_profile, NULL, "cm_profile_parse", NULL);
+	torture(fx, do_scenarios, NULL, "cm_scenario_parse", NULL);
+	torture(fx, do_status, NULL, "cm_status_get", NULL);
+	torture(fx, do_ca_create, NULL, "cm_ca_create",
+	    "SELECT count(*) FROM cas");
+}
+
 static void
 test_ca_init(void **state)
 {
@@ -349,6 +445,7 @@ main(void)
 		/* test_issue waits for issue 14 item 1's new order of
 		 * issuance (sign, commit, place), being merged. */
 		unit_test_store(test_life_cycle),
+		unit_test_store(test_parsers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
