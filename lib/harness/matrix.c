@@ -854,15 +854,19 @@ load_chain(sources *s, cm_store *st, const cm_cert_info *info)
 		free(name);
 		name = NULL;
 		if (ca->parent == NULL) {
-			s->root_pem = cm__strdup(ca->pem);
+			if ((s->root_pem = cm__strdup(ca->pem)) == NULL)
+				err = cm__fail(s->ctx, CM_E_NOMEM,
+				    "out of memory");
 			break;
 		}
 		tmp = cat2(s->chain_pem, ca->pem);
 		free(s->chain_pem);
 		s->chain_pem = tmp;
 		name = cm__strdup(ca->parent);
-		if (tmp == NULL || name == NULL)
+		if (tmp == NULL || name == NULL) {
+			err = cm__fail(s->ctx, CM_E_NOMEM, "out of memory");
 			break;
+		}
 		cm_ca_info_free(ca);
 		ca = NULL;
 	}

@@ -795,6 +795,8 @@ presign_one(void *arg, const char *serial, time_t revoked_at, int reason)
 	st.reason = reason;
 	if (!make_certid(&b, a->c, serial)) {
 		free(b.p);
+		if (b.oom)
+			return cm__fail(a->r->ctx, CM_E_NOMEM, "out of memory");
 		return CM_OK;   /* a serial we cannot answer for anyway */
 	}
 	err = cached(&p, &len, a->r, a->c, b.p, b.len, serial, &st);
@@ -1369,7 +1371,8 @@ cm__ocsp_response_mem(unsigned char **der, size_t *len, cm_ctx *ctx,
 	if ((err = ca_hashes(&c, ctx)) != CM_OK)
 		goto out;
 	if (!make_certid(&b, &c, serial)) {
-		err = cm__fail(ctx, CM_E_INVALID, "OCSP: serial '%s' is not "
+		err = b.oom ? cm__fail(ctx, CM_E_NOMEM, "out of memory") :
+		    cm__fail(ctx, CM_E_INVALID, "OCSP: serial '%s' is not "
 		    "hex", serial);
 		goto out;
 	}
