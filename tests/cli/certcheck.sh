@@ -86,4 +86,80 @@ else
 	ok "# SKIP python3 cryptography not installed (foreign ::1 chain)"
 fi
 
+# --- IDN A-labels: the Punycode must decode (RFC 5890, 3492) ------------------
+expect_fail 2 "^certmint: name 'xn--zz\.test' is not a hostname: it has an 'xn--' label that is not a valid IDNA A-label" \
+	"xn--zz.test is refused" "$C" issue server xn--zz.test
+expect_fail 2 "^certmint: name 'a\.xn--a\.test' is not a hostname: it has an 'xn--' label" \
+	"an A-label that decodes to nothing is refused" \
+	"$C" issue server a.xn--a.test
+check "a valid A-label (café.test) is issued" \
+	"$C" issue server xn--caf-dma.test
+check "... and openssl reads it" sh -c \
+	'openssl x509 -in xn--caf-dma.test.crt -noout -ext subjectAltName |
+	    grep -q "DNS:xn--caf-dma.test"'
+expect_fail 2 "^certmint: --permit 'xn--zz\.test': not a DNS suffix" \
+	"--permit xn--zz.test is refused" \
+	"$C" init --name idn --permit xn--zz.test
+
+# --- profiles: X.520 bounds, URIs, keys given twice ---------------------------
+# prof FILE LINES...: writes a profile for a TLS server with LINES added.
+prof() {
+	_f=$1; shift
+	{ echo tls_www_server; echo signing_key; printf '%s\n' "$@"; } >"$_f"
+}
+u70=$(printf '%070d' 0 | tr 0 u)
+prof ou.tmpl "unit = $u70"
+expect_fail 2 "^certmint: \./ou\.tmpl:3: unit is 70 characters, over the X\.520 bound of 64 \(ub-organizational-unit-name\)$" \
+	"an OU of 70 characters is refused, naming field and bound" \
+	"$C" issue server ou.test --profile ./ou.tmpl
+prof cn.tmpl "cn = $u70"
+expect_fail 2 "^certmint: \./cn\.tmpl:3: cn is 70 characters, over the X\.520 bound of 64 \(ub-common-name\)$" \
+	"a CN of 70 characters is refused" \
+	"$C" issue server cn.test --profile ./cn.tmpl
+prof st.tmpl "state = $(printf '%0129d' 0)"
+expect_fail 2 "^certmint: \./st\.tmpl:3: state is 129 characters, over the X\.520 bound of 128 \(ub-state-name\)$" \
+	"a state of 129 characters is refused" \
+	"$C" issue server st.test --profile ./st.tmpl
+prof ou64.tmpl "unit = $(python3 -c 'print("é" * 64)' 2>/dev/null ||
+	printf '%064d' 0)"
+check "an OU of 64 characters (128 octets of é) is issued" \
+	"$C" issue server ou64.test --profile ./ou64.tmpl
+check "... openssl reads it" sh -c \
+	'openssl x509 -in ou64.test.crt -noout -subject >/dev/null'
+prof co.tmpl "country = USA"
+expect_fail 2 "^certmint: \./co\.tmpl:3: country 'USA' is not a two-letter code$" \
+	"a country of three letters is refused" \
+	"$C" issue server co.test --profile ./co.tmpl
+prof crl.tmpl 'crl_dist_points = "http://ca.test/a b.crl"'
+expect_fail 2 "^certmint: \./crl\.tmpl:3: crl_dist_points 'http://ca\.test/a b\.crl' is not a URI: it has a space \(write it %20\)$" \
+	"a space in crl_dist_points is refused" \
+	"$C" issue server crl.test --profile ./crl.tmpl
+prof ocsp.tmpl "ocsp_uri = \"http://ca.test/$(printf '\t')x\""
+expect_fail 2 "^certmint: \./ocsp\.tmpl:3: ocsp_uri 'http://ca\.test/\?x' is not a URI: it has a control or non-ASCII character$" \
+	"a control character in ocsp_uri is refused" \
+	"$C" issue server ocsp.test --profile ./ocsp.tmpl
+prof aia.tmpl "ca_issuers_uri = ca.test/ca.crt"
+expect_fail 2 "^certmint: \./aia\.tmpl:3: ca_issuers_uri 'ca\.test/ca\.crt' is not a URI: it has no scheme" \
+	"a ca_issuers_uri without a scheme is refused" \
+	"$C" issue server aia.test --profile ./aia.tmpl
+check "no certificate of a refused profile was issued" sh -c \
+	'! ls ou.test.crt cn.test.crt st.test.crt crl.test.crt ocsp.test.crt 2>/dev/null | grep -q .'
+prof twice.tmpl "expiration_days = 30" "# a comment" "expiration_days = 90"
+expect_fail 2 "^certmint: \./twice\.tmpl:5: 'expiration_days' is set again \(first on line 3\): give it once$" \
+	"a key given twice is refused, naming both lines" \
+	"$C" issue server twice.test --profile ./twice.tmpl
+prof flag.tmpl "tls_www_client" "tls_www_server = no"
+expect_fail 2 "^certmint: \./flag\.tmpl:4: 'tls_www_server' is set again \(first on line 1\)" \
+	"a flag given twice is refused" \
+	"$C" issue server flag.test --profile ./flag.tmpl
+prof lists.tmpl "key_purpose_oid = 1.3.6.1.5.5.7.3.1" \
+	"key_purpose_oid = 1.3.6.1.5.5.7.3.2" \
+	"crl_dist_points = http://ca.test/a.crl" \
+	"crl_dist_points = http://ca2.test/a.crl"
+check "lists repeat (key_purpose_oid, crl_dist_points)" \
+	"$C" issue server lists.test --profile ./lists.tmpl
+check "... both distribution points in the certificate" sh -c \
+	'openssl x509 -in lists.test.crt -noout -ext crlDistributionPoints |
+	    grep -c "URI:http://ca" | grep -qx 2'
+
 done_testing
