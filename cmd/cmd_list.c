@@ -21,6 +21,8 @@ static const char list_usage[] =
 "                 revoked_at, revocation_reason\n"
 "\n"
 "With --status revoked the table shows each one's reason and time.\n"
+"When nothing matches, stdout stays empty and one line on stderr says so\n"
+"(exit 0); --json then gives {\"certificates\": []}.\n"
 "superseded: replaced by 'certmint renew', not revoked.\n";
 
 static const char show_usage[] =
@@ -132,8 +134,21 @@ cmd_list(cmd_env *env, int argc, char **argv)
 		goto out;
 	}
 	if (n == 0) {
-		if (isatty(STDOUT_FILENO))
-			printf("no certificate matches\n");
+		/* Not an error (exit 0), but said, on stderr: stdout stays
+		 * empty for scripts; --json gives "certificates": []. */
+		char sn[CMD_SAFE_MAX], sc[CMD_SAFE_MAX];
+		if (f.status == NULL && f.name == NULL && f.ca == NULL &&
+		    f.expiring == 0)
+			fprintf(stderr, "certmint: the store holds no "
+			    "certificate\n");
+		else
+			fprintf(stderr, "certmint: no certificate matches"
+			    "%s%s%s%s%s%s%s\n", f.status ? " --status " : "",
+			    f.status ? f.status : "", f.name ? " --name " : "",
+			    f.name ? cmd_safe(sn, sizeof(sn), f.name) : "",
+			    f.ca ? " --ca " : "", f.ca ? cmd_safe(sc,
+			    sizeof(sc), f.ca) : "", f.expiring ?
+			    " --expiring" : "");
 		goto out;
 	}
 	/* The serial column is as wide as its longest entry (an imported

@@ -697,6 +697,36 @@ load_anchors(gnutls_x509_trust_list_t tl, cm_ctx *ctx, cm_store *st,
 	return CM_OK;
 }
 
+/*
+ * Anchored at a store CA, the store's other CAs are untrusted
+ * intermediates: "verify --ca ROOT" of a leaf issued by ROOT's
+ * intermediate finds that intermediate (build_path picks issuers by name
+ * and signature, so unrelated CAs do no harm).  A leaf file that brings
+ * its chain is looked at first.
+ */
+static cm_err
+store_intermediates(crt_list *pool, cm_ctx *ctx, cm_store *st)
+{
+	cm_ca_info **v = NULL;
+	crt_list l = { NULL, 0 };
+	size_t n = 0, i;
+	cm_err err;
+
+	if ((err = cm_ca_list(&v, &n, st)) != CM_OK)
+		return err;
+	for (i = 0; i < n && pool->n < MAX_CERTS * 2; i++) {
+		if (v[i]->parent == NULL || v[i]->pem == NULL)
+			continue;
+		if ((err = load_certs(&l, ctx, v[i]->name, NULL, v[i]->pem,
+		    strlen(v[i]->pem))) != CM_OK ||
+		    (err = crt_list_take(pool, &l, ctx)) != CM_OK)
+			break;
+	}
+	crt_list_clear(&l);
+	cm_ca_info_list_free(v, n);
+	return err;
+}
+
 /* The first certificate of path[0..n) the store holds as revoked at t:
  * its index in *at_i (-1: none) and why, in words. */
 static cm_err
@@ -776,6 +806,9 @@ cm_verify(cm_verify_result **out, cm_ctx *ctx, cm_store *st,
 		goto out;
 	}
 	if ((err = load_anchors(tl, ctx, st, o)) != CM_OK)
+		goto out;
+	if (st != NULL && o->trust_data == NULL && o->trust_path == NULL &&
+	    (err = store_intermediates(&pool, ctx, st)) != CM_OK)
 		goto out;
 
 	if (o->purpose != CM_VERIFY_ANY) {
