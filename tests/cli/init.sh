@@ -221,6 +221,9 @@ CERTMINT_STORE="$WORK/hint.db" $C init >"$WORK/one.out" 2>&1
 is "the first CA's hint names certmint trust install" \
     "$(sed -n 's/^Install it: //p' "$WORK/one.out")" \
     "certmint trust install"
+check "global --help" $C --help
+out_has "... names the ~/.local/share fallback of the store (issue 14, item 8)" \
+    '~/\.local/share/certmint/certmint\.db'
 check "init --help" $C init --help
 out_has "init --help shows --permit" --permit
 check_not "init --help offers no --passphrase VALUE" \
