@@ -51,7 +51,21 @@ int cmd_crl(cmd_env *env, int argc, char **argv);
 int cmd_ca_set(cmd_env *env, int argc, char **argv);
 int cmd_ocsp(cmd_env *env, int argc, char **argv);
 
-/* Prints "certmint: <message>" to stderr and returns the exit code. */
+/*
+ * Text from certificates, files and argv, made safe for a terminal: C0 and
+ * C1 controls, DEL, bidirectional overrides and octets that are not UTF-8
+ * become \xNN, a backslash \\; printable UTF-8 (é, 日本) stays.  cmd_safe
+ * writes into buf[0..len) (cut with "..." when it does not fit) and returns
+ * buf; cmd_fputs_safe writes all of s to f (EOF on a write error).  Every
+ * human-readable line that quotes such text goes through one of them (JSON
+ * has its own escaping).
+ */
+#define CMD_SAFE_MAX 1100
+const char *cmd_safe(char *buf, size_t len, const char *s);
+int cmd_fputs_safe(const char *s, FILE *f);
+
+/* Prints "certmint: <message>" to stderr, made safe by cmd_safe, and
+ * returns the exit code. */
 int cmd_fail(cmd_env *env, cm_err err);
 int cmd_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

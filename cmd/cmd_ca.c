@@ -125,14 +125,19 @@ ca_json(cm_store *st, const cm_ca_info *ca)
 static void
 print_ca(const cm_ca_info *ca, const char *crl_url, const char *ocsp_url)
 {
-	char nb[32], na[32];
+	char nb[32], na[32], s[CMD_SAFE_MAX];
 	size_t i;
 
 	cmd_time(nb, sizeof(nb), ca->not_before);
 	cmd_time(na, sizeof(na), ca->not_after);
-	printf("name         %s\n", ca->name);
-	printf("parent       %s\n", ca->parent ? ca->parent : "(root)");
-	printf("subject      %s\n", ca->subject);
+	/* Names, subject and URLs come from certificates (import adopts
+	 * any) and argv: made safe for the terminal. */
+	printf("name         %s\n", cmd_safe(s, sizeof(s), ca->name));
+	printf("parent       %s\n", ca->parent ? cmd_safe(s, sizeof(s),
+	    ca->parent) : "(root)");
+	fputs("subject      ", stdout);
+	cmd_fputs_safe(ca->subject, stdout);
+	fputc('\n', stdout);
 	printf("serial       %s\n", ca->serial);
 	printf("key          %s%s\n", ca->key_type,
 	    ca->encrypted ? " (encrypted)" : "");
@@ -143,11 +148,11 @@ print_ca(const cm_ca_info *ca, const char *crl_url, const char *ocsp_url)
 		printf("path length  %d\n", ca->path_len);
 	for (i = 0; i < ca->npermitted; i++)
 		printf("%s %s\n", i == 0 ? "permits     " : "            ",
-		    ca->permitted[i]);
+		    cmd_safe(s, sizeof(s), ca->permitted[i]));
 	if (crl_url != NULL)
-		printf("crl url      %s\n", crl_url);
+		printf("crl url      %s\n", cmd_safe(s, sizeof(s), crl_url));
 	if (ocsp_url != NULL)
-		printf("ocsp url     %s\n", ocsp_url);
+		printf("ocsp url     %s\n", cmd_safe(s, sizeof(s), ocsp_url));
 	printf("issued       %zu\n", ca->issued);
 }
 
@@ -222,10 +227,12 @@ cmd_ca(cmd_env *env, int argc, char **argv)
 		    "NOT AFTER", "ISSUED", "PARENT");
 		for (i = 0; i < n; i++) {
 			char na[32];
+			char sn[CMD_SAFE_MAX], sp[CMD_SAFE_MAX];
 			cmd_time(na, sizeof(na), list[i]->not_after);
-			printf("%-24s %-10s %-20s %-8zu %s\n", list[i]->name,
-			    list[i]->key_type, na, list[i]->issued,
-			    list[i]->parent ? list[i]->parent : "-");
+			printf("%-24s %-10s %-20s %-8zu %s\n", cmd_safe(sn,
+			    sizeof(sn), list[i]->name), list[i]->key_type, na,
+			    list[i]->issued, list[i]->parent ? cmd_safe(sp,
+			    sizeof(sp), list[i]->parent) : "-");
 		}
 	} else if (strcmp(sub, "show") == 0) {
 		if (argc - optind > 1)

@@ -38,6 +38,19 @@ static const char usage[] =
 "                      a module p11-kit does not know\n"
 "  --json              print the new CA as JSON\n";
 
+/* name in single quotes for sh. */
+static void
+print_quoted(const char *name)
+{
+	putchar('\'');
+	for (; *name != '\0'; name++)
+		if (*name == '\'')
+			printf("'\\''");
+		else
+			putchar(*name);
+	putchar('\'');
+}
+
 int
 cmd_init(cmd_env *env, int argc, char **argv)
 {
@@ -151,19 +164,20 @@ cmd_init(cmd_env *env, int argc, char **argv)
 		printf("  %s %s\n", i == 0 ? "permits     " : "            ",
 		    ca->permitted[i]);
 	if (cm_ca_count(&ncas, st) == CM_OK && ncas > 1) {
-		/* Not the only CA: the hint must name it, quoted for sh
+		/* Not the only CA: the hints must name it, quoted for sh
 		 * (after "--" when it looks like an option). */
 		bool dash = ca->name[0] == '-';
-		printf("Trust it: certmint ca show %s'", dash ? "--pem -- " :
+		printf("Trust it: certmint ca show %s", dash ? "--pem -- " :
 		    "");
-		for (const char *p = ca->name; *p != '\0'; p++)
-			if (*p == '\'')
-				printf("'\\''");
-			else
-				putchar(*p);
-		printf("'%s > ca.crt\n", dash ? "" : " --pem");
+		print_quoted(ca->name);
+		printf("%s > ca.crt\n", dash ? "" : " --pem");
+		printf("Install it: certmint trust install %s", dash ? "-- " :
+		    "");
+		print_quoted(ca->name);
+		printf("\n");
 	} else {
 		printf("Trust it: certmint ca show --pem > ca.crt\n");
+		printf("Install it: certmint trust install\n");
 	}
 	rc = EXIT_OK;
 out:

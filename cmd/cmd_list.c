@@ -21,6 +21,8 @@ static const char list_usage[] =
 "                 revoked_at, revocation_reason\n"
 "\n"
 "With --status revoked the table shows each one's reason and time.\n"
+"When nothing matches, stdout stays empty and one line on stderr says so\n"
+"(exit 0); --json then gives {\"certificates\": []}.\n"
 "superseded: replaced by 'certmint renew', not revoked.\n";
 
 static const char show_usage[] =
@@ -34,6 +36,21 @@ static const char show_usage[] =
 
 static const char *const statuses[] = { "valid", "expired", "revoked",
 	"superseded", NULL };
+
+/* The names column: made safe for the terminal (a certificate imported
+ * or signed from a CSR carries whatever its maker put in). */
+static void
+print_names(const cm_cert_info *c)
+{
+	size_t k;
+
+	for (k = 0; k < c->nnames; k++) {
+		if (k > 0)
+			fputc(',', stdout);
+		cmd_fputs_safe(c->names[k], stdout);
+	}
+	fputc('\n', stdout);
+}
 
 /* A misspelt --ca is an error, not an empty list. */
 static cm_err
@@ -64,7 +81,8 @@ cmd_list(cmd_env *env, int argc, char **argv)
 	cm_list_filter f = CM_LIST_FILTER_INIT;
 	cm_cert_info **v = NULL;
 	cm_store *st = NULL;
-	size_t n = 0, i, k;
+	size_t n = 0, i;
+	char safe[CMD_SAFE_MAX];
 	long long secs;
 	bool json = false, ok;
 	cm_err err;
@@ -116,8 +134,21 @@ cmd_list(cmd_env *env, int argc, char **argv)
 		goto out;
 	}
 	if (n == 0) {
-		if (isatty(STDOUT_FILENO))
-			printf("no certificate matches\n");
+		/* Not an error (exit 0), but said, on stderr: stdout stays
+		 * empty for scripts; --json gives "certificates": []. */
+		char sn[CMD_SAFE_MAX], sc[CMD_SAFE_MAX];
+		if (f.status == NULL && f.name == NULL && f.ca == NULL &&
+		    f.expiring == 0)
+			fprintf(stderr, "certmint: the store holds no "
+			    "certificate\n");
+		else
+			fprintf(stderr, "certmint: no certificate matches"
+			    "%s%s%s%s%s%s%s\n", f.status ? " --status " : "",
+			    f.status ? f.status : "", f.name ? " --name " : "",
+			    f.name ? cmd_safe(sn, sizeof(sn), f.name) : "",
+			    f.ca ? " --ca " : "", f.ca ? cmd_safe(sc,
+			    sizeof(sc), f.ca) : "", f.expiring ?
+			    " --expiring" : "");
 		goto out;
 	}
 	/* The serial column is as wide as its longest entry (an imported
@@ -137,9 +168,7 @@ cmd_list(cmd_env *env, int argc, char **argv)
 			cmd_time(ra, sizeof(ra), v[i]->revoked_at);
 			printf("%-*s %-20s %-20s ", sw, v[i]->serial,
 			    r ? r : "-", ra);
-			for (k = 0; k < v[i]->nnames; k++)
-				printf("%s%s", k ? "," : "", v[i]->names[k]);
-			printf("\n");
+			print_names(v[i]);
 		}
 		goto out;
 	}
@@ -153,10 +182,9 @@ cmd_list(cmd_env *env, int argc, char **argv)
 		char na[32];
 		cmd_time(na, sizeof(na), v[i]->not_after);
 		printf("%-*s %-10s %-*s %-20s ", sw, v[i]->serial,
-		    v[i]->status, pw, v[i]->profile, na);
-		for (k = 0; k < v[i]->nnames; k++)
-			printf("%s%s", k ? "," : "", v[i]->names[k]);
-		printf("\n");
+		    v[i]->status, pw, cmd_safe(safe, sizeof(safe),
+		    v[i]->profile), na);
+		print_names(v[i]);
 	}
 out:
 	cm_cert_info_list_free(v, n);
@@ -176,7 +204,7 @@ cmd_show(cmd_env *env, int argc, char **argv)
 	cm_cert_info *ci = NULL;
 	cm_store *st = NULL;
 	bool pem = false, json = false;
-	char nb[32], na[32];
+	char nb[32], na[32], safe[CMD_SAFE_MAX];
 	size_t k;
 	cm_err err;
 	int c, rc = EXIT_OK;
@@ -213,16 +241,22 @@ cmd_show(cmd_env *env, int argc, char **argv)
 	}
 	cmd_time(nb, sizeof(nb), ci->not_before);
 	cmd_time(na, sizeof(na), ci->not_after);
+	/* Subject, names, profile and CA come from certificates, CSRs and
+	 * files: made safe for the terminal. */
 	printf("serial       %s\n", ci->serial);
 	printf("status       %s\n", ci->status);
-	printf("subject      %s\n", ci->subject);
-	printf("names       ");
-	for (k = 0; k < ci->nnames; k++)
-		printf(" %s", ci->names[k]);
+	fputs("subject      ", stdout);
+	cmd_fputs_safe(ci->subject, stdout);
+	fputs("\nnames       ", stdout);
+	for (k = 0; k < ci->nnames; k++) {
+		fputc(' ', stdout);
+		cmd_fputs_safe(ci->names[k], stdout);
+	}
 	printf("\n");
-	printf("profile      %s\n", ci->profile);
+	printf("profile      %s\n", cmd_safe(safe, sizeof(safe),
+	    ci->profile));
 	printf("key          %s\n", ci->key_type);
-	printf("CA           %s\n", ci->ca);
+	printf("CA           %s\n", cmd_safe(safe, sizeof(safe), ci->ca));
 	printf("not before   %s\n", nb);
 	printf("not after    %s\n", na);
 	printf("sha256       %s\n", ci->fingerprint);

@@ -20,8 +20,9 @@ static const char usage[] =
 "\n"
 "  --reason R   RFC 5280 5.3.1 reason (default unspecified): keyCompromise,\n"
 "               cACompromise, affiliationChanged, superseded,\n"
-"               cessationOfOperation, certificateHold, removeFromCRL,\n"
-"               privilegeWithdrawn, aACompromise, unspecified\n"
+"               cessationOfOperation, certificateHold, privilegeWithdrawn,\n"
+"               aACompromise, unspecified (not removeFromCRL: it undoes a\n"
+"               hold in a delta CRL, and a revocation here is for good)\n"
 "  --at TIME    revocation time (default now): RFC 3339 (2026-11-01T12:00:00Z,\n"
 "               2026-11-01T13:00:00+01:00), 2026-11-01 (midnight UTC) or\n"
 "               @SECONDS since the epoch\n"
@@ -72,7 +73,7 @@ cmd_revoke(cmd_env *env, int argc, char **argv)
 	cm_store *st = NULL;
 	time_t at = 0;
 	bool json = false;
-	char when[32];
+	char when[32], name[CMD_SAFE_MAX];
 	cm_err err;
 	int ch, rc = EXIT_OK;
 
@@ -113,14 +114,14 @@ cmd_revoke(cmd_env *env, int argc, char **argv)
 	    CM_OK) {
 		/* A root is no certificate of the store: nothing lists it. */
 		cm_ca_info *ca = NULL;
-		char msg[256];
-		snprintf(msg, sizeof(msg), "%s", cm_ctx_error(env->ctx));
+		char msg[CMD_SAFE_MAX];
+		cmd_safe(msg, sizeof(msg), cm_ctx_error(env->ctx));
 		if (err == CM_E_NOTFOUND &&
 		    cm_ca_get(&ca, st, argv[optind]) == CM_OK &&
 		    ca->parent == NULL) {
 			fprintf(stderr, "certmint: CA '%s' is a root: it cannot "
 			    "be revoked; remove it from trust stores instead\n",
-			    ca->name);
+			    cmd_safe(msg, sizeof(msg), ca->name));
 			cm_ca_info_free(ca);
 			rc = EXIT_USAGE;
 			goto out;
@@ -135,8 +136,9 @@ cmd_revoke(cmd_env *env, int argc, char **argv)
 		goto out;
 	}
 	cmd_time(when, sizeof(when), c->revoked_at);
-	printf("Revoked certificate %s (%s) of CA '%s'\n", c->serial,
-	    c->nnames > 0 ? c->names[0] : c->subject, c->ca);
+	printf("Revoked certificate %s (%s) ", c->serial, cmd_safe(name,
+	    sizeof(name), c->nnames > 0 ? c->names[0] : c->subject));
+	printf("of CA '%s'\n", cmd_safe(name, sizeof(name), c->ca));
 	printf("  reason       %s\n", cm_revoke_reason_name(
 	    (cm_revoke_reason)c->revocation_reason));
 	printf("  revoked at   %s\n", when);

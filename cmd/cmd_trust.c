@@ -5,6 +5,7 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 
@@ -31,7 +32,56 @@ static const char usage[] =
 "                 else \"changeit\")\n"
 "  --json         print the places as JSON\n"
 "\n"
+"The system store counts as installed when its bundle (Debian's\n"
+"/etc/ssl/certs/ca-certificates.crt) holds the CA; an install whose\n"
+"update-ca-certificates fails leaves nothing behind, and uninstall leaves\n"
+"no dangling link in /etc/ssl/certs.  status also names the runtimes that\n"
+"do not read the system store (Python requests, Node.js) and the variable\n"
+"that makes each one trust it (REQUESTS_CA_BUNDLE, SSL_CERT_FILE,\n"
+"NODE_EXTRA_CA_CERTS).\n"
+"\n"
 "Exit 2 when a tool a target needs is missing.\n";
+
+/*
+ * After the system store's status: the runtimes that do not read it, and
+ * the line that makes each one trust it.  Python's requests takes
+ * certifi's bundle, Node.js its own compiled-in list; a program linked
+ * with another OpenSSL build may look elsewhere.
+ */
+static void
+runtimes(const cm_trust_result *sys)
+{
+	static const char *const bundles[] = {
+		"/etc/ssl/certs/ca-certificates.crt",   /* Debian, Arch */
+		"/etc/pki/tls/certs/ca-bundle.crt",     /* Fedora, RHEL */
+		"/etc/ssl/ca-bundle.pem",               /* openSUSE */
+		NULL
+	};
+	const char *root = getenv("CERTMINT_SYSTEM_ROOT");
+	char bundle[4096], safe[CMD_SAFE_MAX];
+	size_t i;
+
+	if (root == NULL)
+		root = "";
+	snprintf(bundle, sizeof(bundle), "%s%s", root, bundles[0]);
+	for (i = 0; bundles[i] != NULL; i++) {
+		char b[4096];
+		snprintf(b, sizeof(b), "%s%s", root, bundles[i]);
+		if (access(b, R_OK) == 0) {
+			snprintf(bundle, sizeof(bundle), "%s", b);
+			break;
+		}
+	}
+	cmd_safe(safe, sizeof(safe), bundle);
+	printf("\nNot reading the system store (set these where they run):\n"
+	    "  Python requests (certifi):  export REQUESTS_CA_BUNDLE=%s\n"
+	    "  programs with their own OpenSSL (pyenv, conda):  "
+	    "export SSL_CERT_FILE=%s\n", safe, safe);
+	printf("  Node.js (its own store):    export NODE_EXTRA_CA_CERTS=%s\n",
+	    sys->installed && strchr(sys->where, '/') != NULL ?
+	    cmd_safe(safe, sizeof(safe), sys->where) : "ca.crt (certmint ca "
+	    "show --pem > ca.crt)");
+}
 
 int
 cmd_trust(cmd_env *env, int argc, char **argv)
@@ -156,10 +206,20 @@ cmd_trust(cmd_env *env, int argc, char **argv)
 			    "not installed, nothing to remove";
 		else
 			what = res[i]->installed ? "installed" : "removed";
-		printf("%-9s %-20s %s%s%s%s\n", res[i]->target, what,
-		    res[i]->where, res[i]->note ? " (" : "",
-		    res[i]->note ? res[i]->note : "", res[i]->note ? ")" : "");
+		printf("%-9s %-20s ", res[i]->target, what);
+		cmd_fputs_safe(res[i]->where, stdout);
+		if (res[i]->note != NULL) {
+			fputs(" (", stdout);
+			cmd_fputs_safe(res[i]->note, stdout);
+			fputs(")", stdout);
+		}
+		fputs("\n", stdout);
 	}
+	for (i = 0; i < n && action == CM_TRUST_STATUS; i++)
+		if (strcmp(res[i]->target, "system") == 0) {
+			runtimes(res[i]);
+			break;
+		}
 	rc = EXIT_OK;
 out:
 	cmd_free_password(password);

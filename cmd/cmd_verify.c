@@ -36,24 +36,32 @@ static const char usage[] =
 
 static const char *const purposes[] = { "server", "client", "any" };
 
+/* The verdict for a human: every text from the certificates (subjects in
+ * the explanation and chain) or argv (the leaf's file name) is made safe
+ * for the terminal. */
 static void
 print_text(const cm_verify_result *r, const char *leaf)
 {
 	size_t i;
 
-	printf("%s: %s\n", leaf, r->valid ? "valid" : "INVALID");
+	cmd_fputs_safe(leaf, stdout);
+	printf(": %s\n", r->valid ? "valid" : "INVALID");
 	printf("class        %s\n", cm_outcome_name(r->outcome));
-	printf("explanation  %s\n", r->explanation);
+	fputs("explanation  ", stdout);
+	cmd_fputs_safe(r->explanation, stdout);
+	fputs("\n", stdout);
 	if (r->nreasons > 0) {
 		printf("status       0x%x", r->status);
 		for (i = 0; i < r->nreasons; i++)
 			printf(" %s", r->reasons[i]);
 		printf("\n");
 	}
-	for (i = 0; i < r->nchain; i++)
-		printf("%s %zu %s%s\n", i == 0 ? "chain       " :
-		    "            ", i, r->chain[i],
-		    i + 1 == r->nchain && r->anchored ? " (trust anchor)" : "");
+	for (i = 0; i < r->nchain; i++) {
+		printf("%s %zu ", i == 0 ? "chain       " : "            ", i);
+		cmd_fputs_safe(r->chain[i], stdout);
+		printf("%s\n", i + 1 == r->nchain && r->anchored ?
+		    " (trust anchor)" : "");
+	}
 }
 
 static json_t *

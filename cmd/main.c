@@ -52,7 +52,8 @@ usage(FILE *f)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\nGlobal options:\n"
 	    "  --store PATH   the store (default: $CERTMINT_STORE, else\n"
-	    "                 $XDG_DATA_HOME/certmint/certmint.db)\n"
+	    "                 $XDG_DATA_HOME/certmint/certmint.db, else\n"
+	    "                 ~/.local/share/certmint/certmint.db)\n"
 	    "  -h, --help     this help; 'certmint COMMAND --help' for a "
 	    "command\n"
 	    "  --version      print the version\n\n"

@@ -37,13 +37,122 @@ cmd_exit_code(cm_err err)
 	}
 }
 
+/*
+ * The length of the valid UTF-8 sequence at s that a terminal shows as
+ * text, or 0: an invalid sequence (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF), a C1 control (U+0080-U+009F: 0x9b
+ * is CSI to a terminal) or a bidirectional override (U+202A-U+202E,
+ * U+2066-U+2069: they reorder what follows on the line).
+ */
+static size_t
+utf8_text_len(const unsigned char *s)
+{
+	unsigned long cp;
+	size_t n, i;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		n = 2;
+		cp = s[0] & 0x1fu;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		cp = s[0] & 0x0fu;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		cp = s[0] & 0x07u;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3fu);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp <= 0x9f ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+		return 0;
+	return n;
+}
+
+/* Escapes s into buf[0..len) (see cmd_safe); returns how many octets of s
+ * went in whole. */
+static size_t
+safe_copy(char *buf, size_t len, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0, n;
+
+	while (*p != '\0') {
+		if (*p == '\\') {
+			if (o + 3 > len)
+				break;
+			buf[o++] = '\\';
+			buf[o++] = '\\';
+			p++;
+		} else if (*p >= ' ' && *p < 0x7f) {
+			if (o + 2 > len)
+				break;
+			buf[o++] = (char)*p++;
+		} else if ((n = *p < 0x80 ? 0 : utf8_text_len(p)) > 0) {
+			if (o + n + 1 > len)
+				break;
+			memcpy(buf + o, p, n);
+			o += n;
+			p += n;
+		} else {
+			if (o + 5 > len)
+				break;
+			snprintf(buf + o, 5, "\\x%02x", *p++);
+			o += 4;
+		}
+	}
+	if (len > 0)
+		buf[o] = '\0';
+	return (size_t)((const char *)p - s);
+}
+
+const char *
+cmd_safe(char *buf, size_t len, const char *s)
+{
+	size_t used;
+
+	if (s == NULL)
+		s = "";
+	used = safe_copy(buf, len, s);
+	/* Cut: say so, on a character boundary. */
+	if (s[used] != '\0' && len >= 4) {
+		used = strlen(buf);
+		used = used > len - 4 ? len - 4 : used;
+		while (used > 0 && ((unsigned char)buf[used] & 0xc0) == 0x80)
+			used--;
+		memcpy(buf + used, "...", 4);
+	}
+	return buf;
+}
+
+int
+cmd_fputs_safe(const char *s, FILE *f)
+{
+	char buf[1024];
+	size_t used;
+
+	if (s == NULL)
+		return 0;
+	while (*s != '\0') {
+		used = safe_copy(buf, sizeof(buf), s);
+		if (fputs(buf, f) == EOF)
+			return EOF;
+		s += used;
+	}
+	return 0;
+}
+
 int
 cmd_fail(cmd_env *env, cm_err err)
 {
 	const char *m = cm_ctx_error(env->ctx);
 	int rc = cmd_exit_code(err);
 	char line[CMD_LINE_MAX];
-	size_t n = 0;
 
 	if (err == CM_E_PASSPHRASE && env->pass_error[0] != '\0') {
 		m = env->pass_error;
@@ -52,31 +161,33 @@ cmd_fail(cmd_env *env, cm_err err)
 		if (env->pass_bad_input)
 			rc = EXIT_USAGE;
 	}
-	/* Messages quote names from argv and files: one line, whatever
-	 * they hold, written at once (stderr is unbuffered: a character at
+	/* Messages quote names from argv, files and certificates: one line,
+	 * whatever they hold (a newline, an ESC sequence, invalid UTF-8 show
+	 * as \xNN), written at once (stderr is unbuffered: a character at
 	 * a time would mix with the lines of programs beside, make -j). */
-	for (m = m[0] ? m : cm_strerror(err); *m && n + 2 < sizeof(line);
-	    m++)
-		line[n++] = (unsigned char)*m < ' ' || *m == 0x7f ? '?' : *m;
-	line[n++] = '\n';
-	line[n] = '\0';
-	fprintf(stderr, "certmint: %s", line);
+	cmd_safe(line, sizeof(line), m[0] ? m : cm_strerror(err));
+	fprintf(stderr, "certmint: %s\n", line);
 	return rc;
 }
 
 int
 cmd_usage_error(const char *cmd, const char *fmt, ...)
 {
-	char *msg = NULL;
+	char *msg = NULL, *safe = NULL;
 	va_list ap;
 	int n;
 
 	va_start(ap, fmt);
 	n = vasprintf(&msg, fmt, ap);
 	va_end(ap);
+	/* The line quotes argv: made safe whole (4 octets at most for
+	 * one), uncut. */
+	if (n >= 0 && (safe = malloc((size_t)n * 4 + 1)) != NULL)
+		safe_copy(safe, (size_t)n * 4 + 1, msg);
 	/* One write for the line (stderr is unbuffered). */
 	fprintf(stderr, "certmint %s: %s (see certmint %s --help)\n", cmd,
-	    n >= 0 ? msg : "bad usage", cmd);
+	    safe != NULL ? safe : "bad usage", cmd);
+	free(safe);
 	if (n >= 0)
 		free(msg);
 	return EXIT_USAGE;

@@ -166,6 +166,13 @@ cm_err cm__crt_describe(gnutls_x509_crt_t crt, cm_ctx *ctx, char **dn,
  * host (cm__uri_host_parse), since GnuTLS does not check URIs. */
 cm_err cm__crt_check_constraints(gnutls_x509_crt_t ca, cm_ctx *ctx,
     const char *ca_name, const cm__name *names, size_t n);
+/* RFC 5280 4.2.1.10: iPAddress is one name form for IPv4 and IPv6.  Once
+ * nc permits any address range, ip (4 or 16 octets) must lie in one of
+ * them, whatever its family; GnuTLS 3.7 checks an address only against
+ * ranges of its own family (OpenSSL and Go refuse ::1 under 127.0.0.0/8
+ * alone, GnuTLS accepts it). */
+bool cm__nc_ip_permitted(gnutls_x509_name_constraints_t nc,
+    const unsigned char *ip, size_t iplen);
 
 /* Sets SKID/AKID and signs crt with issuer's key (issuer NULL: self). */
 cm_err cm__sign_crt(gnutls_x509_crt_t crt, cm_ctx *ctx,

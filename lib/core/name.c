@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "internal.h"
 
@@ -24,8 +25,41 @@ cm_name_type_label(cm_name_type t)
 }
 
 /*
+ * Is label (n octets, "xn--...") an A-label (RFC 5890 2.3.2.1)?  Its
+ * Punycode must decode (RFC 3492) to a U-label with a non-ASCII
+ * character that encodes back (IDNA2008, libidn2 through GnuTLS) to the
+ * same label.  "xn--zz" decodes to nothing.  Without IDNA support in
+ * GnuTLS the label cannot be judged and is taken.
+ */
+static bool
+is_a_label(const char *label, size_t n)
+{
+	gnutls_datum_t u = { NULL, 0 }, a = { NULL, 0 };
+	bool ok = false, wide = false;
+	unsigned i;
+	int ret;
+
+	ret = gnutls_idna_reverse_map(label, (unsigned)n, &u, 0);
+	if (ret == GNUTLS_E_UNIMPLEMENTED_FEATURE)
+		return true;
+	if (ret < 0 || u.size == 0)
+		goto out;
+	for (i = 0; i < u.size; i++)
+		wide = wide || u.data[i] >= 0x80;
+	if (!wide || gnutls_idna_map((const char *)u.data, u.size, &a,
+	    0) < 0)
+		goto out;
+	ok = a.size == n && strncasecmp((const char *)a.data, label, n) == 0;
+out:
+	gnutls_free(u.data);
+	gnutls_free(a.data);
+	return ok;
+}
+
+/*
  * RFC 1123 host names: LDH labels of 1-63 octets that neither start nor end
- * with '-', 253 octets in all.  Returns NULL or why not.
+ * with '-', 253 octets in all; a label starting "xn--" an A-label.
+ * Returns NULL or why not.
  */
 static const char *
 hostname_problem(const char *s)
@@ -48,6 +82,11 @@ hostname_problem(const char *s)
 				return "has a label longer than 63 characters";
 			if (s[i - 1] == '-')
 				return "has a label ending with '-'";
+			if (label >= 4 && strncasecmp(s + i - label, "xn--",
+			    4) == 0 && !is_a_label(s + i - label, label))
+				return "has an 'xn--' label that is not a "
+				    "valid IDNA A-label (its Punycode does not "
+				    "decode to a valid name)";
 			label = 0;
 			continue;
 		}

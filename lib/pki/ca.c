@@ -26,6 +26,13 @@ cm__ca_owner(char *buf, size_t len)
 		snprintf(buf, len, "%s@%s", res->pw_name, host);
 	else
 		snprintf(buf, len, "uid%lu@%s", (unsigned long)geteuid(), host);
+	/* X.520 ub-organizational-unit-name: 64 (a long host name). */
+	if (len > 64 && strlen(buf) > 64) {
+		size_t n = 64;
+		while (n > 0 && ((unsigned char)buf[n] & 0xc0) == 0x80)
+			n--;
+		buf[n] = '\0';
+	}
 }
 
 cm_err

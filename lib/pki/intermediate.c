@@ -92,6 +92,11 @@ permit_inside(cm_ctx *ctx, gnutls_x509_crt_t crt, const char *ca_name,
 		d.data = last;
 		ok = ok && gnutls_x509_name_constraints_check(nc,
 		    GNUTLS_SAN_IPADDRESS, &d);
+		/* One name form for both families (RFC 5280 4.2.1.10): a
+		 * range of the other family than the parent permits is
+		 * outside. */
+		ok = ok && cm__nc_ip_permitted(nc, c.data, alen) &&
+		    cm__nc_ip_permitted(nc, last, alen);
 		break;
 	case GNUTLS_SAN_RFC822NAME:
 		/* Every mailbox at the domain: probe one. */

@@ -163,19 +163,94 @@ is_oid(const char *s)
 	return digit && arcs >= 2;
 }
 
-/* Sets one key; line is the 1-based line number for messages. */
+/* X.520 upper bounds (RFC 5280 Appendix A.1, ub-*), in characters. */
+static const struct {
+	const char *key;
+	size_t max;
+	const char *ub;
+} bounds[] = {
+	{ "cn", 64, "ub-common-name" },
+	{ "organization", 64, "ub-organization-name" },
+	{ "unit", 64, "ub-organizational-unit-name" },
+	{ "locality", 128, "ub-locality-name" },
+	{ "state", 128, "ub-state-name" },
+};
+
+/* Characters of UTF-8 text (octets that start one); a control character
+ * or invalid UTF-8 is caught by str_problem first. */
+static size_t
+utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* Why a subject field's value cannot go into a DirectoryString, or NULL. */
+static const char *
+str_problem(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n, i;
+
+	for (; *p; p += n) {
+		if (*p < ' ' || *p == 0x7f)
+			return "has a control character";
+		n = *p < 0x80 ? 1 : *p >= 0xc2 && *p <= 0xdf ? 2 :
+		    *p >= 0xe0 && *p <= 0xef ? 3 : *p >= 0xf0 && *p <= 0xf4 ?
+		    4 : 0;
+		for (i = 1; i < n; i++)
+			if ((p[i] & 0xc0) != 0x80)
+				n = 0;
+		if (n == 0)
+			return "is not UTF-8";
+	}
+	return NULL;
+}
+
+/*
+ * A URI for ocsp_uri, ca_issuers_uri or crl_dist_points: RFC 3986 has no
+ * space, control or non-ASCII character (they go percent-encoded), and a
+ * relying party fetches it, so it needs a scheme and something after.
+ */
+static const char *
+uri_problem(const char *s)
+{
+	const char *p;
+
+	for (p = s; *p; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
+			return (unsigned char)*p == ' ' ? "has a space (write "
+			    "it %20)" : "has a control or non-ASCII character";
+	if (!isalpha((unsigned char)s[0]))
+		return "has no scheme (http://...)";
+	for (p = s; isalnum((unsigned char)*p) || *p == '+' || *p == '-' ||
+	    *p == '.'; p++)
+		;
+	if (*p != ':' || p[1] == '\0')
+		return "has no scheme (http://...)";
+	return NULL;
+}
+
+/* Sets one key; line is the 1-based line number for messages; seen[i]
+ * the line that set keys[i] (0: none yet). */
 static cm_err
 set_key(cm_profile *p, cm_ctx *ctx, const char *origin, unsigned line,
-    const char *key, const char *value, bool has_value)
+    const char *key, const char *value, bool has_value, unsigned *seen)
 {
 	const struct keydef *k = NULL;
 	char *base = (char *)p, *end;
-	size_t i;
+	const char *why;
+	size_t i, ki = 0;
 	long v;
 
 	for (i = 0; i < NKEYS; i++)
-		if (strcmp(keys[i].key, key) == 0)
+		if (strcmp(keys[i].key, key) == 0) {
 			k = &keys[i];
+			ki = i;
+		}
 	if (k == NULL)
 		return cm__fail(ctx, CM_E_INVALID, "%s:%u: unknown key '%s'",
 		    origin, line, key);
@@ -183,6 +258,14 @@ set_key(cm_profile *p, cm_ctx *ctx, const char *origin, unsigned line,
 		return cm__fail(ctx, CM_E_INVALID, "%s:%u: '%s' is not "
 		    "allowed in a profile: names come from the command line",
 		    origin, line, key);
+	/* A second value would silently win: one line per key, but for
+	 * the lists (key_purpose_oid, nc_*, the URIs), which repeat as in
+	 * certtool. */
+	if (k->kind != K_LIST && seen[ki] != 0)
+		return cm__fail(ctx, CM_E_INVALID, "%s:%u: '%s' is set again "
+		    "(first on line %u): give it once", origin, line, key,
+		    seen[ki]);
+	seen[ki] = line;
 	if (k->kind == K_FLAG) {
 		bool on = true;
 		if (has_value) {
@@ -208,6 +291,17 @@ set_key(cm_profile *p, cm_ctx *ctx, const char *origin, unsigned line,
 	switch (k->kind) {
 	case K_STR: {
 		char **f = (char **)(base + k->off);
+		if ((why = str_problem(value)) != NULL)
+			return cm__fail(ctx, CM_E_INVALID, "%s:%u: %s %s",
+			    origin, line, key, why);
+		for (i = 0; i < sizeof(bounds) / sizeof(bounds[0]); i++)
+			if (strcmp(bounds[i].key, key) == 0 &&
+			    utf8_chars(value) > bounds[i].max)
+				return cm__fail(ctx, CM_E_INVALID, "%s:%u: %s "
+				    "is %zu characters, over the X.520 bound "
+				    "of %zu (%s)", origin, line, key,
+				    utf8_chars(value), bounds[i].max,
+				    bounds[i].ub);
 		free(*f);
 		if ((*f = strdup(value)) == NULL)
 			return cm__fail(ctx, CM_E_NOMEM, "out of memory");
@@ -247,6 +341,15 @@ set_key(cm_profile *p, cm_ctx *ctx, const char *origin, unsigned line,
 			return cm__fail(ctx, CM_E_INVALID, "%s:%u: "
 			    "key_purpose_oid '%s' is not an OID", origin, line,
 			    value);
+		if ((strcmp(key, "ocsp_uri") == 0 ||
+		    strcmp(key, "ca_issuers_uri") == 0 ||
+		    strcmp(key, "crl_dist_points") == 0) &&
+		    (why = uri_problem(value)) != NULL) {
+			char show[72];
+			cm__name_quote(show, sizeof(show), value);
+			return cm__fail(ctx, CM_E_INVALID, "%s:%u: %s '%s' is "
+			    "not a URI: it %s", origin, line, key, show, why);
+		}
 		if (strncmp(key, "nc_", 3) == 0) {
 			cm__constraint c;
 			char tmp[4200];
@@ -279,6 +382,7 @@ cm_profile_parse(cm_profile **out, cm_ctx *ctx, const char *origin,
 {
 	cm_profile *p;
 	char buf[4096], key[64], value[4096];
+	unsigned seen[NKEYS] = { 0 };
 	const char *s = text, *e = text + len, *nl;
 	unsigned line = 0;
 	cm_err err = CM_OK;
@@ -368,7 +472,8 @@ cm_profile_parse(cm_profile **out, cm_ctx *ctx, const char *origin,
 			}
 		}
 		value[vl] = '\0';
-		err = set_key(p, ctx, origin, line, key, value, has_value);
+		err = set_key(p, ctx, origin, line, key, value, has_value,
+		    seen);
 		if (err != CM_OK)
 			goto out;
 	}

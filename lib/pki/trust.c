@@ -293,7 +293,7 @@ mkdirs(cm_ctx *ctx, const char *dir, unsigned mode)
 /* ---- system store ---- */
 
 static cm_err
-run_update(job *j, const char *root, char *note, size_t notelen)
+run_update(job *j, const char *root, bool fresh, char *note, size_t notelen)
 {
 	char a[5][PATH_MAX];
 	char *argv[16];
@@ -330,6 +330,10 @@ run_update(job *j, const char *root, char *note, size_t notelen)
 		argv[k++] = (char *)"--hooksdir";
 		argv[k++] = a[4];
 	}
+	/* --fresh rebuilds the links: without it a removed local CA keeps
+	 * its (dangling) links in /etc/ssl/certs. */
+	if (fresh)
+		argv[k++] = (char *)"--fresh";
 	argv[k] = NULL;
 	if ((err = cm__run(&st, &out, j->ctx, argv, NULL, NULL, 0,
 	    TOOL_TIMEOUT)) != CM_OK)
@@ -361,12 +365,84 @@ file_same(bool *same, const char *path, const char *pem)
 	return CM_OK;
 }
 
+/*
+ * Is the CA (j->pem) in the system bundle (bundle)?  The bundle, not the
+ * file in /usr/local/share/ca-certificates, is what TLS clients read: an
+ * update-ca-certificates that failed leaves the file without the bundle.
+ */
+static bool
+bundle_has(job *j, const char *bundle)
+{
+	gnutls_x509_crt_t ca = NULL, *list = NULL;
+	gnutls_datum_t d = { (unsigned char *)(uintptr_t)j->pem,
+	    (unsigned)strlen(j->pem) };
+	unsigned n = 0, i;
+	char *text = NULL;
+	size_t len = 0;
+	bool found = false;
+
+	/* A bundle of every public CA is about 200 KiB. */
+	if (cm__file_read(j->ctx, bundle, 16 * 1024 * 1024, &text, &len) !=
+	    CM_OK)
+		return false;
+	if (gnutls_x509_crt_init(&ca) < 0 ||
+	    gnutls_x509_crt_import(ca, &d, GNUTLS_X509_FMT_PEM) < 0)
+		goto out;
+	d.data = (unsigned char *)text;
+	d.size = (unsigned)len;
+	if (gnutls_x509_crt_list_import2(&list, &n, &d, GNUTLS_X509_FMT_PEM,
+	    0) < 0) {
+		list = NULL;
+		n = 0;
+		goto out;
+	}
+	for (i = 0; i < n && !found; i++)
+		found = gnutls_x509_crt_equals(ca, list[i]) != 0;
+out:
+	for (i = 0; i < n; i++)
+		gnutls_x509_crt_deinit(list[i]);
+	gnutls_free(list);
+	if (ca != NULL)
+		gnutls_x509_crt_deinit(ca);
+	free(text);
+	return found;
+}
+
+/* Removes the links in etcdir that lead to the CA's file (stem.crt) or to
+ * its stem.pem link and no longer lead anywhere: an updater run without
+ * --fresh (or an older one) leaves them. */
+static void
+remove_dangling(const char *etcdir, const char *stem)
+{
+	char p[PATH_MAX + 256], target[PATH_MAX];
+	struct dirent *e;
+	struct stat sb;
+	ssize_t n;
+	DIR *d;
+
+	if ((d = opendir(etcdir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		snprintf(p, sizeof(p), "%s/%s", etcdir, e->d_name);
+		if (lstat(p, &sb) != 0 || !S_ISLNK(sb.st_mode) ||
+		    stat(p, &sb) == 0)
+			continue;
+		if ((n = readlink(p, target, sizeof(target) - 1)) < 0)
+			continue;
+		target[n] = '\0';
+		if (strstr(target, stem) != NULL)
+			unlink(p);
+	}
+	closedir(d);
+}
+
 static cm_err
 do_system(job *j)
 {
 	const char *root = getenv("CERTMINT_SYSTEM_ROOT");
 	char dir[PATH_MAX], path[PATH_MAX + 256], note[128] = "";
-	bool have_uca, same = false, exists;
+	char etc[PATH_MAX], bundle[PATH_MAX + 32];
+	bool have_uca, same = false, exists, in_bundle;
 	cm_err err;
 
 	if (root == NULL)
@@ -414,37 +490,71 @@ do_system(job *j)
 	}
 	snprintf(dir, sizeof(dir), "%s/usr/local/share/ca-certificates", root);
 	snprintf(path, sizeof(path), "%s/%s.crt", dir, j->stem);
+	snprintf(etc, sizeof(etc), "%s/etc/ssl/certs", root);
+	snprintf(bundle, sizeof(bundle), "%s/ca-certificates.crt", etc);
 	exists = access(path, F_OK) == 0;
 	if (exists)
 		file_same(&same, path, j->pem);
+	in_bundle = bundle_has(j, bundle);
 	if (j->action == CM_TRUST_STATUS)
-		return result(j, "system", path, same, false, exists && !same ?
-		    "file differs from the CA" : NULL);
+		return result(j, "system", path, in_bundle, false,
+		    exists && !same ? "file differs from the CA" :
+		    same && !in_bundle ? "the file is in place but the "
+		    "bundle lacks the CA: run certmint trust install" :
+		    !exists && in_bundle ? "in the bundle, but its file is "
+		    "gone: run update-ca-certificates --fresh" : NULL);
 	if (!have_uca)
 		return need_tool(j->ctx, "update-ca-certificates", "--system",
 		    "ca-certificates");
 	if (j->action == CM_TRUST_INSTALL) {
-		if (same)
+		if (same && in_bundle)
 			return result(j, "system", path, true, false, NULL);
 		if ((err = mkdirs(j->ctx, dir, 0755)) != CM_OK)
 			return err;
-		if ((err = cm__file_write(j->ctx, path, j->pem, strlen(j->pem),
-		    0644, true, true)) != CM_OK) {
+		if (!same && (err = cm__file_write(j->ctx, path, j->pem,
+		    strlen(j->pem), 0644, true, true)) != CM_OK) {
 			if (access(dir, W_OK) != 0)
 				err = cm__fail(j->ctx, CM_E_IO, "%s: permission "
 				    "denied (run as root)", dir);
 			return err;
 		}
+		/* A failed install leaves nothing: the file goes, and the
+		 * store is rebuilt without it (best effort: the updater
+		 * just failed; its message is the one kept). */
+		if ((err = run_update(j, root, false, note, sizeof(note))) !=
+		    CM_OK) {
+			cm_err kept = err;
+			char msg[CM_ERRBUF];
+			snprintf(msg, sizeof(msg), "%s", cm_ctx_error(j->ctx));
+			unlink(path);
+			(void)run_update(j, root, true, note, sizeof(note));
+			remove_dangling(etc, j->stem);
+			return cm__fail(j->ctx, kept, "%s; %s removed again",
+			    msg, path);
+		}
+		if (!bundle_has(j, bundle)) {
+			unlink(path);
+			(void)run_update(j, root, true, note, sizeof(note));
+			remove_dangling(etc, j->stem);
+			return cm__fail(j->ctx, CM_E_IO, "update-ca-certificates "
+			    "ran but %s lacks the CA; %s removed again",
+			    bundle, path);
+		}
 	} else {
-		if (!exists)
+		if (!exists && !in_bundle) {
+			/* Links of an earlier uninstall may still dangle. */
+			remove_dangling(etc, j->stem);
 			return result(j, "system", path, false, false, NULL);
-		if (unlink(path) != 0)
+		}
+		if (exists && unlink(path) != 0)
 			return cm__fail(j->ctx, CM_E_IO, "%s: %s%s", path,
 			    strerror(errno), errno == EACCES ?
 			    " (run as root)" : "");
+		err = run_update(j, root, true, note, sizeof(note));
+		remove_dangling(etc, j->stem);
+		if (err != CM_OK)
+			return err;
 	}
-	if ((err = run_update(j, root, note, sizeof(note))) != CM_OK)
-		return err;
 	return result(j, "system", path, j->action == CM_TRUST_INSTALL, true,
 	    note);
 }

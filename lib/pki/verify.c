@@ -527,6 +527,54 @@ has_nc_ext(gnutls_x509_crt_t crt)
 	return ret == 0 || ret == GNUTLS_E_SHORT_MEMORY_BUFFER;
 }
 
+/* Does nc reject an iPAddress SAN of crt for its family (see
+ * cm__nc_ip_permitted: GnuTLS 3.7 lets ::1 under 127.0.0.0/8 alone)? */
+static bool
+nc_ip_rejects(gnutls_x509_name_constraints_t nc, gnutls_x509_crt_t crt)
+{
+	unsigned char ip[16];
+	size_t size;
+	unsigned k;
+	int ret;
+
+	for (k = 0;; k++) {
+		size = sizeof(ip);
+		ret = gnutls_x509_crt_get_subject_alt_name(crt, k, ip, &size,
+		    NULL);
+		if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			return false;
+		if (ret == GNUTLS_E_SHORT_MEMORY_BUFFER)
+			continue;
+		if (ret < 0)
+			return false;
+		if (ret == GNUTLS_SAN_IPADDRESS && (size == 4 || size == 16) &&
+		    !cm__nc_ip_permitted(nc, ip, size))
+			return true;
+	}
+}
+
+/* The index of the first CA of path[1..n) whose name constraints reject
+ * an address of a certificate below it by family, or 0. */
+static unsigned
+ip_family_violation(gnutls_x509_crt_t *path, unsigned n)
+{
+	gnutls_x509_name_constraints_t nc = NULL;
+	unsigned i, j, crit, found = 0;
+
+	for (i = 1; i < n && found == 0; i++) {
+		if (gnutls_x509_name_constraints_init(&nc) < 0)
+			return 0;
+		if (gnutls_x509_crt_get_name_constraints(path[i], nc, 0,
+		    &crit) == 0)
+			for (j = 0; j < i && found == 0; j++)
+				if (nc_ip_rejects(nc, path[j]))
+					found = i;
+		gnutls_x509_name_constraints_deinit(nc);
+		nc = NULL;
+	}
+	return found;
+}
+
 /* Do crt's name constraints reject a name of one of the certificates in
  * below[0..n)?  Constraints GnuTLS cannot parse reject everything. */
 static bool
@@ -545,13 +593,15 @@ nc_rejects(gnutls_x509_crt_t crt, gnutls_x509_crt_t *below, unsigned n)
 		rejects = true;
 		goto out;
 	}
-	for (j = 0; j < n && !rejects; j++)
+	for (j = 0; j < n && !rejects; j++) {
 		for (k = 0; k < sizeof(types) / sizeof(types[0]); k++)
 			if (!gnutls_x509_name_constraints_check_crt(nc,
 			    types[k], below[j])) {
 				rejects = true;
 				break;
 			}
+		rejects = rejects || nc_ip_rejects(nc, below[j]);
+	}
 out:
 	gnutls_x509_name_constraints_deinit(nc);
 	return rejects;
@@ -647,6 +697,36 @@ load_anchors(gnutls_x509_trust_list_t tl, cm_ctx *ctx, cm_store *st,
 	return CM_OK;
 }
 
+/*
+ * Anchored at a store CA, the store's other CAs are untrusted
+ * intermediates: "verify --ca ROOT" of a leaf issued by ROOT's
+ * intermediate finds that intermediate (build_path picks issuers by name
+ * and signature, so unrelated CAs do no harm).  A leaf file that brings
+ * its chain is looked at first.
+ */
+static cm_err
+store_intermediates(crt_list *pool, cm_ctx *ctx, cm_store *st)
+{
+	cm_ca_info **v = NULL;
+	crt_list l = { NULL, 0 };
+	size_t n = 0, i;
+	cm_err err;
+
+	if ((err = cm_ca_list(&v, &n, st)) != CM_OK)
+		return err;
+	for (i = 0; i < n && pool->n < MAX_CERTS * 2; i++) {
+		if (v[i]->parent == NULL || v[i]->pem == NULL)
+			continue;
+		if ((err = load_certs(&l, ctx, v[i]->name, NULL, v[i]->pem,
+		    strlen(v[i]->pem))) != CM_OK ||
+		    (err = crt_list_take(pool, &l, ctx)) != CM_OK)
+			break;
+	}
+	crt_list_clear(&l);
+	cm_ca_info_list_free(v, n);
+	return err;
+}
+
 /* The first certificate of path[0..n) the store holds as revoked at t:
  * its index in *at_i (-1: none) and why, in words. */
 static cm_err
@@ -727,6 +807,9 @@ cm_verify(cm_verify_result **out, cm_ctx *ctx, cm_store *st,
 	}
 	if ((err = load_anchors(tl, ctx, st, o)) != CM_OK)
 		goto out;
+	if (st != NULL && o->trust_data == NULL && o->trust_path == NULL &&
+	    (err = store_intermediates(&pool, ctx, st)) != CM_OK)
+		goto out;
 
 	if (o->purpose != CM_VERIFY_ANY) {
 		const char *oid = o->purpose == CM_VERIFY_CLIENT ?
@@ -797,6 +880,13 @@ cm_verify(cm_verify_result **out, cm_ctx *ctx, cm_store *st,
 		for (i = 0; i < nfull; i++)
 			time_fail |= time_status(path[i], r->at);
 	status |= time_fail;
+	/* RFC 5280 4.2.1.10 as OpenSSL and Go apply it: an address of the
+	 * other family than every permitted range is outside them (GnuTLS
+	 * 3.7 accepts ::1 under 127.0.0.0/8); judged on an anchored path. */
+	if (!(status & GNUTLS_CERT_SIGNER_NOT_FOUND) &&
+	    ip_family_violation(path, nfull) != 0)
+		status |= GNUTLS_CERT_SIGNER_CONSTRAINTS_FAILURE |
+		    GNUTLS_CERT_INVALID;
 	/* Anchored at a store CA, a valid chain is also checked against the
 	 * store's revocations at r->at, anchor included (an intermediate CA
 	 * revoked by its parent): the store knows what it revoked, as its

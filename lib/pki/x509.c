@@ -262,6 +262,32 @@ fail:
 	return cm__gnutls_fail(ctx, ret, "reading certificate");
 }
 
+bool
+cm__nc_ip_permitted(gnutls_x509_name_constraints_t nc,
+    const unsigned char *ip, size_t iplen)
+{
+	gnutls_datum_t d;
+	bool any = false, in;
+	unsigned i, type;
+	size_t k;
+
+	for (i = 0; gnutls_x509_name_constraints_get_permitted(nc, i, &type,
+	    &d) == 0; i++) {
+		if (type != GNUTLS_SAN_IPADDRESS)
+			continue;
+		any = true;
+		/* RFC 5280 4.2.1.10: address then mask, 8 or 32 octets. */
+		if (d.size != iplen * 2)
+			continue;
+		for (in = true, k = 0; k < iplen && in; k++)
+			in = (ip[k] & d.data[iplen + k]) ==
+			    (d.data[k] & d.data[iplen + k]);
+		if (in)
+			return true;
+	}
+	return !any;
+}
+
 /* What a CA's name constraints say about hosts, for URIs. */
 struct host_subtrees {
 	bool any;            /* a DNS or IP subtree, permitted or excluded */
@@ -341,7 +367,9 @@ uri_problem(char *why, size_t len, gnutls_x509_name_constraints_t nc,
 		return why;
 	}
 	if (!gnutls_x509_name_constraints_check(nc,
-	    (gnutls_x509_subject_alt_name_t)type, &d)) {
+	    (gnutls_x509_subject_alt_name_t)type, &d) ||
+	    (h.type != CM_NAME_DNS && !cm__nc_ip_permitted(nc, h.ip,
+	    h.iplen))) {
 		snprintf(why, len, "its host is '%s'", show);
 		return why;
 	}
@@ -406,7 +434,9 @@ cm__crt_check_constraints(gnutls_x509_crt_t ca, cm_ctx *ctx,
 			continue;
 		}
 		if (!gnutls_x509_name_constraints_check(nc,
-		    (gnutls_x509_subject_alt_name_t)type, &d)) {
+		    (gnutls_x509_subject_alt_name_t)type, &d) ||
+		    (type == GNUTLS_SAN_IPADDRESS && !cm__nc_ip_permitted(nc,
+		    names[i].ip, names[i].iplen))) {
 			/* At most 64 octets of the name: the CA's name
 			 * must fit in the message too. */
 			err = cm__fail(ctx, CM_E_CONSTRAINT, "name '%.64s%s' "

@@ -36,8 +36,7 @@ cm_revoke_reason_parse(cm_revoke_reason *out, cm_ctx *ctx, const char *name)
 	return cm__fail(ctx, CM_E_INVALID, "reason '%s' is unknown (%s, ...; "
 	    "see RFC 5280 5.3.1)", name ? name : "", "keyCompromise, "
 	    "cACompromise, affiliationChanged, superseded, "
-	    "cessationOfOperation, certificateHold, removeFromCRL, "
-	    "privilegeWithdrawn");
+	    "cessationOfOperation, certificateHold, privilegeWithdrawn");
 }
 
 const char *
@@ -64,6 +63,14 @@ cm_cert_revoke(cm_cert_info **out, cm_store *st, const char *ref,
 	if (cm_revoke_reason_name(reason) == NULL)
 		return cm__fail(ctx, CM_E_INVALID, "reason %d is unknown",
 		    (int)reason);
+	/* RFC 5280 5.3.1: removeFromCRL appears only in a delta CRL, to undo
+	 * a certificateHold; in a complete CRL OpenSSL reads it as "not
+	 * revoked" while GnuTLS and the store say revoked.  certmint never
+	 * lifts a revocation, so there is nothing for it to undo. */
+	if (reason == CM_REASON_REMOVE_FROM_CRL)
+		return cm__fail(ctx, CM_E_INVALID, "reason removeFromCRL "
+		    "undoes a certificateHold in a delta CRL (RFC 5280 5.3.1); "
+		    "certmint revokes for good: give another reason");
 	if (at == 0)
 		at = cm_ctx_now(ctx);
 	if ((err = cm__store_begin(st)) != CM_OK)

@@ -214,6 +214,16 @@ check "... and runs as printed" sh -c "cd '$WORK' &&
     export CERTMINT_STORE='$WORK/two.db' &&
     eval \"'$C' \$(sed -n 's/^Trust it: certmint //p' two.out)\" &&
     openssl x509 -in ca.crt -noout -subject | grep -q \"bob's CA\""
+is "... and the install hint names it too (issue 14, item 8)" \
+    "$(sed -n 's/^Install it: certmint //p' "$WORK/two.out")" \
+    "trust install 'bob'\\''s CA'"
+CERTMINT_STORE="$WORK/hint.db" $C init >"$WORK/one.out" 2>&1
+is "the first CA's hint names certmint trust install" \
+    "$(sed -n 's/^Install it: //p' "$WORK/one.out")" \
+    "certmint trust install"
+check "global --help" $C --help
+out_has "... names the ~/.local/share fallback of the store (issue 14, item 8)" \
+    '~/\.local/share/certmint/certmint\.db'
 check "init --help" $C init --help
 out_has "init --help shows --permit" --permit
 check_not "init --help offers no --passphrase VALUE" \

@@ -39,6 +39,62 @@ if command -v update-ca-certificates >/dev/null 2>&1 ||
 	check "status after uninstall" "$CERTMINT" trust status --system
 	cp "$WORK/out" s4.out
 	check "status: not installed" grep -q "not installed" s4.out
+	check "uninstall leaves no dangling link in etc/ssl/certs" sh -c \
+	    "! find '$WORK/root/etc/ssl/certs' -xtype l | grep -q ."
+
+	# issue 14, item 8: a failing update-ca-certificates left the .crt
+	# behind, and status then said "installed" while the bundle lacked
+	# the CA.  The shim fails as the real one does (exit 1).
+	mkdir -p shim
+	printf '#!/bin/sh\necho "E: shim failed" >&2\nexit 1\n' \
+	    >shim/update-ca-certificates
+	chmod +x shim/update-ca-certificates
+	crt="$WORK/root/usr/local/share/ca-certificates/certmint-Trust_CA-"
+	expect_fail 2 "^certmint: update-ca-certificates failed \(exit 1\): E: shim failed; .*certmint-Trust_CA-[0-9a-f]+\.crt removed again$" \
+	    "install with a failing updater: one line" \
+	    env PATH="$WORK/shim:$PATH" "$CERTMINT" trust install --system
+	check "... leaves no .crt behind" sh -c "! ls '$crt'* 2>/dev/null"
+	check "... status: not installed" "$CERTMINT" trust status --system
+	out_has "... (said so)" "^system  *not installed"
+	# A .crt in place without the bundle (an older certmint's failed
+	# install): status judges by the bundle, install completes it.
+	cp ca.pem "$(sed -n 's/^system  *not installed  *//p' "$WORK/out.prev")"
+	check "a .crt the bundle lacks: status" \
+	    "$CERTMINT" trust status --system
+	out_has "... says not installed, and why" \
+	    "^system  *not installed .*bundle lacks the CA"
+	check "... install runs the updater again" \
+	    "$CERTMINT" trust install --system
+	out_has "... and says installed (not 'already')" "^system  *installed "
+	check "... the bundle holds the CA" sh -c "grep -q \
+	    \"\$(sed -n 2p ca.pem)\" '$bundle'"
+	check "status names the runtimes that skip the system store" \
+	    "$CERTMINT" trust status --system
+	cp "$WORK/out" rt.out
+	check "... REQUESTS_CA_BUNDLE for Python requests" \
+	    grep -q "export REQUESTS_CA_BUNDLE=$bundle\$" rt.out
+	check "... SSL_CERT_FILE" grep -q "export SSL_CERT_FILE=$bundle\$" \
+	    rt.out
+	check "... NODE_EXTRA_CA_CERTS for Node.js" \
+	    grep -q "export NODE_EXTRA_CA_CERTS=${crt}[0-9a-f]*\.crt\$" \
+	    rt.out
+	if command -v python3 >/dev/null 2>&1; then
+		check "... Python's ssl with that bundle trusts the CA" \
+		    python3 -c 'import ssl,sys
+c = ssl.create_default_context(cafile=sys.argv[1])
+assert any("Trust CA" in str(x.get("subject")) for x in
+    c.get_ca_certs()), c.get_ca_certs()' "$bundle"
+	fi
+	# An updater failing on uninstall: the .crt is gone, the error said.
+	expect_fail 2 "^certmint: update-ca-certificates failed \(exit 1\)" \
+	    "uninstall with a failing updater: one line" \
+	    env PATH="$WORK/shim:$PATH" "$CERTMINT" trust uninstall --system
+	check "uninstall again with the real updater" \
+	    "$CERTMINT" trust uninstall --system
+	check "... no dangling link" sh -c \
+	    "! find '$WORK/root/etc/ssl/certs' -xtype l | grep -q ."
+	check "... bundle no longer holds it" sh -c "! grep -q \
+	    \"\$(sed -n 2p ca.pem)\" '$bundle'"
 else
 	ok "# SKIP update-ca-certificates not installed"
 fi

@@ -163,6 +163,22 @@ is "--name URI in another case: no match" \
     "$(names --name spiffe://corp.test/svc)" ""
 check "list --help" $C list --help
 check "show --help" $C show --help
+# No match (issue 14, item 8): stdout stays empty, one line on stderr says
+# so, exit 0; --json gives an empty array.
+$C list --name nosuch.test --ca Main >nm.out 2>nm.err
+is "list with no match: exit 0" "$?" 0
+is "... stdout empty" "$(wc -c <nm.out)" 0
+is "... one line on stderr naming the filters" "$(cat nm.err)" \
+    "certmint: no certificate matches --name nosuch.test --ca Main"
+check "list --json with no match" $C list --status superseded --json
+cp "$WORK/out" nm.json
+check "... is {\"certificates\": []}" pyj nm.json \
+    'assert d == {"certificates": []}, d'
+is "... and nothing on stderr" "$(wc -c <"$WORK/err")" 0
+$C --store "$WORK/empty.db" init --name E >/dev/null 2>&1
+$C --store "$WORK/empty.db" list >nm.out 2>nm.err
+is "an empty store: exit 0, says so" "$?:$(cat nm.err)" \
+    "0:certmint: the store holds no certificate"
 expect_fail 2 "certificate '3cf' not found \\(give a serial, a serial prefix of 4 digits or more, or a first name\\)" \
     "show with a 3-digit prefix says prefixes need 4" $C show 3cf
 done_testing

@@ -37,7 +37,7 @@ expect_fail 2 "^certmint: name 'a\?b' has a space, control" \
 	"name with a newline: one line, quoted" \
 	"$CERTMINT" issue server "a${nl}b"
 check "a store to look in" "$CERTMINT" init --name oneline
-expect_fail 2 "^certmint: certificate 'x\?y' not found" \
+expect_fail 2 "^certmint: certificate 'x\\\\x0ay' not found" \
 	"show with a newline: one line, quoted" "$CERTMINT" show "x${nl}y"
 expect_fail 2 "^certmint: --permit 'a\?b': not a DNS suffix" \
 	"--permit with a newline: one line, quoted" \

@@ -15,8 +15,7 @@ grep -q "cessationOfOperation" "$WORK/out" && ok "--help lists the reasons" ||
     not_ok "--help lists the reasons"
 check "init" $C init --name Dev
 reasons="unspecified keyCompromise cACompromise affiliationChanged superseded
-cessationOfOperation certificateHold removeFromCRL privilegeWithdrawn
-aACompromise"
+cessationOfOperation certificateHold privilegeWithdrawn aACompromise"
 # DNS names are kept in lower case: r1.test, r2.test, ...
 i=0
 for r in $reasons; do
@@ -38,7 +37,7 @@ is "list --json: every one has revoked_at" \
 $C list --status revoked > rev.txt
 head -1 rev.txt | grep -q "REASON  *REVOKED AT" && ok "table: reason and time columns" ||
     not_ok "table: reason and time columns"
-grep -q "privilegeWithdrawn  *20[0-9-]*T[0-9:]*Z  *r9.test" rev.txt &&
+grep -q "privilegeWithdrawn  *20[0-9-]*T[0-9:]*Z  *r8.test" rev.txt &&
     ok "table: a row shows reason and time" || not_ok "table: a row shows reason and time"
 is "events: one revoke row per revocation, with its reason" \
     "$(q "SELECT group_concat(details, ' ') FROM (SELECT details FROM events WHERE action = 'revoke' ORDER BY id)")" \
@@ -80,6 +79,14 @@ is "... the same instant" \
 # Refusals.
 expect_fail 2 "^certmint revoke: reason 'bogus' is unknown" "unknown reason" \
     $C revoke ok.test --reason bogus
+# removeFromCRL only undoes a certificateHold in a delta CRL (RFC 5280
+# 5.3.1): in a complete CRL OpenSSL read the certificate as not revoked
+# while GnuTLS and the store said revoked (issue 14, item 7).
+expect_fail 2 "^certmint: reason removeFromCRL undoes a certificateHold in a delta CRL \(RFC 5280 5\.3\.1\); certmint revokes for good: give another reason$" \
+    "removeFromCRL is refused" $C revoke ok.test --reason removeFromCRL
+is "... ok.test stays valid" "$($C show ok.test --json | jget 'd["status"]')" valid
+$C revoke --help | grep -q "not removeFromCRL" && ok "--help: not removeFromCRL" ||
+    not_ok "--help: not removeFromCRL"
 expect_fail 2 "^certmint revoke: --at 'yesterday' is not a time" "bad --at" \
     $C revoke ok.test --at yesterday
 expect_fail 2 "^certmint: certificate [0-9a-f]+ is revoked already$" \

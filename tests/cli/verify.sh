@@ -290,4 +290,27 @@ assert "CN=Sub" in d["failing"] and "cACompromise" in d["explanation"], d' \
 	"$WORK/v.json" && ok "... naming the intermediate" ||
 	not_ok "... naming the intermediate"
 
+# --ca ROOT of a leaf issued by ROOT's intermediate: the intermediate is
+# found in the store (issue 14, item 8: it was called untrusted).
+export CERTMINT_STORE="$WORK/inter.db"
+check "a root and its intermediate" sh -c \
+    '"$0" init --name IRoot >/dev/null && "$0" ca create ISub --parent IRoot >/dev/null' "$C"
+check "a leaf of the intermediate" "$C" issue server il.test --ca ISub \
+    --cert il.crt --key il.key
+is "... its file holds the leaf alone" "$(grep -c BEGIN il.crt)" 1
+vclass "verify --ca IRoot finds the intermediate in the store" 0 ok \
+    il.crt --ca IRoot
+check "... a chain of three" python3 -c '
+import json; d = json.load(open("v.json")); assert len(d["chain"]) == 3, d'
+vclass "verify --ca ISub: the intermediate is the anchor" 0 ok il.crt --ca ISub
+"$C" ca show IRoot --pem >iroot.pem
+vclass "verify --trust of the root alone: still untrusted (no store)" 1 \
+    untrusted il.crt --trust iroot.pem
+if command -v openssl >/dev/null 2>&1; then
+	"$C" ca show ISub --pem >isub.pem
+	check "openssl agrees with the chain through the intermediate" \
+	    openssl verify -x509_strict -CAfile iroot.pem -untrusted isub.pem \
+	    il.crt
+fi
+
 done_testing

@@ -49,6 +49,11 @@ static const struct name_bad names_bad[] = {
 	{ "-a.test", "has a label starting with '-'" },
 	{ "a-.test", "has a label ending with '-'" },
 	{ "a.test.", "name 'a.test.' is not a hostname: it ends with a dot" },
+	/* RFC 5890: an "xn--" label must be an A-label (issue 14, item 7). */
+	{ "xn--zz.test", "name 'xn--zz.test' is not a hostname: it has an "
+	    "'xn--' label that is not a valid IDNA A-label" },
+	{ "a.XN--A.test", "name 'a.XN--A.test' is not a hostname: it has an "
+	    "'xn--' label" },
 	{ "a_b.test", "has a character not allowed in a hostname" },
 	{ "a b.test", "name 'a b.test' has a space, control or non-ASCII" },
 	{ " a.test", "has a space, control or non-ASCII" },

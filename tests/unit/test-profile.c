@@ -105,8 +105,9 @@ test_profile_defaults(void **state)
 	cm_profile_free(NULL);
 }
 
-/* CRLF line ends, a last line without '\n', a later value replacing an
- * earlier one, path_len -1 (unlimited) and flags turned off again. */
+/* CRLF line ends, a last line without '\n', path_len -1 (unlimited) and
+ * a flag turned off; a key given twice is an error naming both lines (a
+ * second value silently won), but for the lists. */
 static void
 test_profile_crlf_and_overrides(void **state)
 {
@@ -114,19 +115,27 @@ test_profile_crlf_and_overrides(void **state)
 	cm_profile *p = NULL;
 
 	assert_cm_ok(fx->ctx, parse(&p, fx,
-	    "cn = first\r\n"
 	    "cn = \"second\"\r\n"
 	    "ca # a flag, then a comment\r\n"
 	    "path_len = -1\r\n"
-	    "tls_www_server\r\n"
 	    "tls_www_server = 0\r\n"
+	    "key_purpose_oid = 1.2.3\r\n"
+	    "key_purpose_oid = 1.2.4\r\n"
 	    "expiration_days = 36500"));
 	assert_string_equal(p->cn, "second");
 	assert_true(p->ca);
 	assert_int_equal(p->path_len, -1);
 	assert_false(p->tls_www_server);
 	assert_int_equal(p->expiration_days, 36500);
+	assert_int_equal(p->nkey_purpose_oid, 2);
 	cm_profile_free(p);
+
+	assert_cm_err(fx->ctx, parse(&p, fx, "cn = first\r\n"
+	    "cn = \"second\"\r\n"), CM_E_INVALID, "t.tmpl:2: 'cn' is set "
+	    "again (first on line 1): give it once");
+	assert_cm_err(fx->ctx, parse(&p, fx, "tls_www_server\n# c\n\n"
+	    "tls_www_server = 0\n"), CM_E_INVALID, "t.tmpl:4: "
+	    "'tls_www_server' is set again (first on line 1): give it once");
 
 	/* A bad line after CRLF lines is named by its number. */
 	assert_cm_err(fx->ctx, parse(&p, fx, "ca\r\n# c\r\nbogus = 1\r\n"),
@@ -143,6 +152,24 @@ static const struct bad bad[] = {
 	{ "cn = a\n\n# c\nx\n", "t.tmpl:4: unknown key 'x'" },
 	{ "tls_www_sever\n", "t.tmpl:1: unknown key 'tls_www_sever'" },
 	{ "CN = a\n", "t.tmpl:1: unknown key 'CN'" },
+	/* X.520 upper bounds (issue 14, item 7: an OU of 70 went in). */
+	{ "unit = uuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuu"
+	    "uuuuuuuuuuuuuuuuuu\n", "t.tmpl:1: unit is 70 characters, over "
+	    "the X.520 bound of 64 (ub-organizational-unit-name)" },
+	{ "organization = \"ooooooooooooooooooooooooooooooooooooooooooooo"
+	    "oooooooooooooooooooo\"\n", "t.tmpl:1: organization is 65 "
+	    "characters, over the X.520 bound of 64 (ub-organization-name)" },
+	{ "cn = a\tb\n", "t.tmpl:1: cn has a control character" },
+	{ "locality = \"\xff\"\n", "t.tmpl:1: locality is not UTF-8" },
+	/* RFC 3986: no spaces or controls in a URI. */
+	{ "crl_dist_points = \"http://a.test/x y\"\n", "t.tmpl:1: "
+	    "crl_dist_points 'http://a.test/x y' is not a URI: it has a "
+	    "space (write it %20)" },
+	{ "ocsp_uri = \"http://a.test/\x01\"\n", "t.tmpl:1: ocsp_uri "
+	    "'http://a.test/?' is not a URI: it has a control or non-ASCII "
+	    "character" },
+	{ "ca_issuers_uri = a.test\n", "t.tmpl:1: ca_issuers_uri 'a.test' is "
+	    "not a URI: it has no scheme (http://...)" },
 	{ "expiration_days = 0\n", "t.tmpl:1: expiration_days '0' is not a "
 	    "number from 1 to 36500" },
 	{ "expiration_days = 36501\n", "expiration_days '36501' is not a "
@@ -237,13 +264,13 @@ test_profile_limits(void **state)
 	big = malloc(70 * 1024);
 	assert_non_null(big);
 	memset(big, 'a', 5000);
-	memcpy(big, "cn = ", 5);
+	memcpy(big, "crl_dist_points = http://", 25);
 	assert_cm_err(fx->ctx, cm_profile_parse(&p, fx->ctx, "t.tmpl", big,
 	    5000), CM_E_INVALID, "t.tmpl:1: line longer than 4095 characters");
-	/* A 4095-character line is fine. */
+	/* A 4095-character line is fine (a URI has no X.520 bound). */
 	assert_cm_ok(fx->ctx, cm_profile_parse(&p, fx->ctx, "t.tmpl", big,
 	    4095));
-	assert_int_equal(strlen(p->cn), 4090);
+	assert_int_equal(strlen(p->crl_dist_points[0]), 4077);
 	cm_profile_free(p);
 
 	memset(big, 'k', 100);
