@@ -45,6 +45,7 @@ typedef int cm_err;
 #define CM_E_CRYPTO -11     /* key generation, signing, parsing failed */
 #define CM_E_PASSPHRASE -12 /* passphrase missing or wrong */
 #define CM_E_TLS -13        /* TLS engine failure */
+#define CM_E_STORE_PERMS -14 /* store reachable by another user */
 
 /* The message of the last failure on ctx ("" when none). */
 typedef struct cm_ctx cm_ctx;
@@ -128,7 +129,13 @@ cm_err cm_store_default_path(char *buf, size_t len, cm_ctx *ctx);
  * store at path and brings its schema up to date.  A store whose schema is
  * newer than this library is refused with CM_E_STORE_NEWER and never
  * written.  A store held by another writer past the busy timeout gives
- * CM_E_LOCKED.  The store keeps ctx; ctx must outlive it.
+ * CM_E_LOCKED.  A store another user could reach is refused, untouched,
+ * with CM_E_STORE_PERMS: a store file owned by another user (than the
+ * effective uid; root included) or open to its group or others, a folder
+ * owned by another user or writable by its group or others (a shared 1777
+ * one too); the message says what to run.  Its -wal and -shm are made
+ * 0600 (and set so when found wider).  The store keeps ctx; ctx must
+ * outlive it.
  */
 cm_err cm_store_open(cm_store **out, cm_ctx *ctx, const char *path,
     unsigned flags);

@@ -525,6 +525,118 @@ set_wal(cm_store *st)
 	return rc == SQLITE_OK ? CM_OK : sql_fail(st, rc, "setting up");
 }
 
+/*
+ * Who may reach the store, checked at every open as ssh's StrictModes
+ * checks ~/.ssh: the store holds the CA keys (in the clear unless the store
+ * has a passphrase), so a store another user owns, reads or writes is
+ * refused, and so is one in a folder another user owns or may write to (a
+ * shared 1777 folder included: there another user can make its -wal and
+ * -shm, or swap the store, before we open it).  Root is held to the same
+ * rule: root using a store made by nobody is how nobody gets a key root
+ * issued.  A folder that is merely readable by others (a project folder,
+ * 0755) is fine: it shows names, not the store.  Only the store's own
+ * folder is checked, not the ones above it.
+ */
+static void
+user_name(char *buf, size_t len, uid_t uid)
+{
+	struct passwd pw, *res = NULL;
+	char tmp[1024];
+
+	if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) == 0 && res != NULL)
+		snprintf(buf, len, "%s", pw.pw_name);
+	else
+		snprintf(buf, len, "uid %u", (unsigned)uid);
+}
+
+static cm_err
+perms_fail(cm_ctx *ctx, const char *what, const char *path,
+    const struct stat *sb)
+{
+	char owner[64], me[64];
+
+	user_name(owner, sizeof(owner), sb->st_uid);
+	user_name(me, sizeof(me), geteuid());
+	return cm__fail(ctx, CM_E_STORE_PERMS, "%s %s is owned by %s, not by "
+	    "%s: refusing a store another user can read or replace (if it "
+	    "is yours, run 'chown %s %s')", what, path, owner, me, me, path);
+}
+
+/* The store's folder: ours, and writable by nobody else. */
+static cm_err
+check_folder(cm_ctx *ctx, const char *dir)
+{
+	struct stat sb;
+
+	if (stat(dir, &sb) != 0) {
+		(void)cm__errno_fail(ctx, errno, "store folder %s", dir);
+		return CM_E_STORE;
+	}
+	if (sb.st_uid != geteuid())
+		return perms_fail(ctx, "store folder", dir, &sb);
+	if ((sb.st_mode & (S_IWOTH | S_ISVTX)) == (S_IWOTH | S_ISVTX))
+		return cm__fail(ctx, CM_E_STORE_PERMS, "store folder %s is "
+		    "shared (mode %04o): others can make or replace files in "
+		    "it; move the store into a folder of its own (mkdir -m 700 "
+		    "%s/certmint)", dir, (unsigned)(sb.st_mode & 07777),
+		    strcmp(dir, "/") == 0 ? "" : dir);
+	if (sb.st_mode & (S_IWGRP | S_IWOTH))
+		return cm__fail(ctx, CM_E_STORE_PERMS, "store folder %s is "
+		    "writable by %s (mode %04o): run 'chmod 700 %s'", dir,
+		    sb.st_mode & S_IWOTH ? "others" : "its group",
+		    (unsigned)(sb.st_mode & 07777), dir);
+	return CM_OK;
+}
+
+/* The store file: ours, and neither readable nor writable by others. */
+static cm_err
+check_file(cm_ctx *ctx, const char *path, const struct stat *sb)
+{
+	if (sb->st_uid != geteuid())
+		return perms_fail(ctx, "store", path, sb);
+	if (sb->st_mode & (S_IRWXG | S_IRWXO))
+		return cm__fail(ctx, CM_E_STORE_PERMS, "store %s is %s by "
+		    "%s (mode %04o): run 'chmod 600 %s'", path,
+		    sb->st_mode & (S_IWGRP | S_IWOTH) ? "writable" : "readable",
+		    sb->st_mode & S_IRWXO ? "others" : "its group",
+		    (unsigned)(sb->st_mode & 07777), path);
+	return CM_OK;
+}
+
+/*
+ * The WAL and its index hold what the store holds: ours, and 0600.  SQLite
+ * makes them with the store's mode (0600, checked above), but an older
+ * certmint or a copy may have left them wider: being ours, they are set to
+ * 0600 rather than refused.
+ */
+static cm_err
+check_side_files(cm_ctx *ctx, const char *path)
+{
+	static const char *const ext[] = { "-wal", "-shm" };
+	char side[PATH_MAX];
+	struct stat sb;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		if (snprintf(side, sizeof(side), "%s%s", path, ext[i]) >=
+		    (int)sizeof(side))
+			return cm__fail(ctx, CM_E_INVALID, "%s: path too long",
+			    path);
+		if (lstat(side, &sb) != 0)
+			continue;
+		if (sb.st_uid != geteuid())
+			return perms_fail(ctx, "store file", side, &sb);
+		if ((sb.st_mode & (S_IRWXG | S_IRWXO)) && S_ISREG(sb.st_mode) &&
+		    chmod(side, 0600) != 0)
+			return cm__fail(ctx, CM_E_STORE_PERMS, "store file %s "
+			    "is mode %04o and cannot be made 0600 (%s): run "
+			    "'chmod 600 %s'", side,
+			    (unsigned)(sb.st_mode & 07777), strerror(errno),
+			    side);
+	}
+	return CM_OK;
+}
+
 cm_err
 cm_store_open(cm_store **out, cm_ctx *ctx, const char *path, unsigned flags)
 {
@@ -567,6 +679,8 @@ cm_store_open(cm_store **out, cm_ctx *ctx, const char *path, unsigned flags)
 			err = CM_E_STORE;
 			goto out;
 		}
+		if ((err = check_folder(ctx, st->dir)) != CM_OK)
+			goto out;
 		/* Created 0600 from the start, whatever the umask. */
 		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd < 0 && errno != EEXIST) {
@@ -582,7 +696,18 @@ cm_store_open(cm_store **out, cm_ctx *ctx, const char *path, unsigned flags)
 		err = cm__fail(ctx, CM_E_STORE, "store %s is a directory",
 		    path);
 		goto out;
+	} else if ((err = check_folder(ctx, st->dir)) != CM_OK) {
+		goto out;
 	}
+	/* Again for a store just made: another process may have won. */
+	if (stat(path, &sb) != 0) {
+		err = cm__errno_fail(ctx, errno, "store %s", path);
+		err = err == CM_E_NOMEM ? err : CM_E_STORE;
+		goto out;
+	}
+	if ((err = check_file(ctx, path, &sb)) != CM_OK ||
+	    (err = check_side_files(ctx, path)) != CM_OK)
+		goto out;
 
 	pthread_once(&store_vfs_once, store_vfs_register);
 	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
