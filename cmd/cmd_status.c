@@ -11,11 +11,14 @@ static const char usage[] =
 "\n"
 "The state of the store: per CA its parent, expiry, state (valid, expired,\n"
 "revoked) and certificates counted by status; the next expiries among valid\n"
-"certificates and CAs; the CRLs due.  For certificates expiring soon, see\n"
-"also 'certmint list --expiring 30d'.\n"
+"certificates and CAs; the CRLs due; whether a wipe of old key copies\n"
+"after 'certmint passwd' is pending (another program was reading the\n"
+"store; the first command that opens it when none is does the wipe).  For\n"
+"certificates expiring soon, see also 'certmint list --expiring 30d'.\n"
 "\n"
 "  --next N   how many upcoming expiries to show (default 10)\n"
-"  --json     {\"cas\": [...], \"next_expiries\": [...], \"crls_due\": [...]}\n";
+"  --json     {\"cas\": [...], \"next_expiries\": [...], \"crls_due\": [...],\n"
+"              \"wipe_pending\": false}\n";
 
 static json_t *
 jtime(time_t t)
@@ -27,7 +30,7 @@ jtime(time_t t)
 }
 
 static json_t *
-status_json(const cm_status *s)
+status_json(const cm_status *s, bool wipe)
 {
 	json_t *o = json_object(), *cas = json_array(), *ex = json_array();
 	json_t *crls = json_array();
@@ -74,6 +77,7 @@ status_json(const cm_status *s)
 	json_object_set_new(o, "cas", cas);
 	json_object_set_new(o, "next_expiries", ex);
 	json_object_set_new(o, "crls_due", crls);
+	json_object_set_new(o, "wipe_pending", json_boolean(wipe));
 	return o;
 }
 
@@ -89,7 +93,7 @@ cmd_status(cmd_env *env, int argc, char **argv)
 	cm_status *s = NULL;
 	cm_store *st = NULL;
 	unsigned next = 10;
-	bool json = false;
+	bool json = false, wipe = false;
 	char t[32];
 	size_t i;
 	cm_err err;
@@ -115,12 +119,13 @@ cmd_status(cmd_env *env, int argc, char **argv)
 		return cmd_usage_error("status", "unexpected argument '%s'",
 		    argv[optind]);
 	if ((err = cmd_open_store(&st, env, false)) != CM_OK ||
-	    (err = cm_status_get(&s, st, next)) != CM_OK) {
+	    (err = cm_status_get(&s, st, next)) != CM_OK ||
+	    (err = cm_store_wipe_pending(&wipe, st)) != CM_OK) {
 		rc = cmd_fail(env, err);
 		goto out;
 	}
 	if (json) {
-		rc = cmd_print_json(status_json(s));
+		rc = cmd_print_json(status_json(s, wipe));
 		goto out;
 	}
 	printf("%-24s %-16s %-8s %-20s %6s %7s %7s %10s\n", "CA", "PARENT",
@@ -157,6 +162,11 @@ cmd_status(cmd_env *env, int argc, char **argv)
 		cmd_time(t, sizeof(t), s->crls[i].next_update);
 		printf("  %s  %s\n", t, s->crls[i].ca);
 	}
+	if (wipe)
+		printf("\nKey wipe pending: old copies of the keys from before "
+		    "'certmint passwd'\nmay remain in the store's files; "
+		    "another program is reading the store\n(the first "
+		    "certmint command after it ends wipes them).\n");
 out:
 	cm_status_free(s);
 	cm_store_close(st);

@@ -25,6 +25,7 @@ cmd_exit_code(cm_err err)
 		return EXIT_OK;
 	case CM_E_STORE:
 	case CM_E_STORE_NEWER:
+	case CM_E_STORE_PERMS:
 	case CM_E_LOCKED:
 	case CM_E_NOMEM:
 		return EXIT_STORE;

@@ -45,6 +45,7 @@ typedef int cm_err;
 #define CM_E_CRYPTO -11     /* key generation, signing, parsing failed */
 #define CM_E_PASSPHRASE -12 /* passphrase missing or wrong */
 #define CM_E_TLS -13        /* TLS engine failure */
+#define CM_E_STORE_PERMS -14 /* store reachable by another user */
 
 /* The message of the last failure on ctx ("" when none). */
 typedef struct cm_ctx cm_ctx;
@@ -128,7 +129,13 @@ cm_err cm_store_default_path(char *buf, size_t len, cm_ctx *ctx);
  * store at path and brings its schema up to date.  A store whose schema is
  * newer than this library is refused with CM_E_STORE_NEWER and never
  * written.  A store held by another writer past the busy timeout gives
- * CM_E_LOCKED.  The store keeps ctx; ctx must outlive it.
+ * CM_E_LOCKED.  A store another user could reach is refused, untouched,
+ * with CM_E_STORE_PERMS: a store file owned by another user (than the
+ * effective uid; root included) or open to its group or others, a folder
+ * owned by another user or writable by its group or others (a shared 1777
+ * one too); the message says what to run.  Its -wal and -shm are made
+ * 0600 (and set so when found wider).  The store keeps ctx; ctx must
+ * outlive it.
  */
 cm_err cm_store_open(cm_store **out, cm_ctx *ctx, const char *path,
     unsigned flags);
@@ -666,15 +673,27 @@ void cm_status_free(cm_status *s);
  * Re-encrypts every key of the store in one transaction.
  * old: the current passphrase; NULL asks ctx's passphrase callback when
  * the store has one.  new_pass: the new one; NULL or "" removes it (keys
- * are then stored unencrypted).  Nothing changes on any failure.  The
- * store's WAL, which still holds the keys as they were, is then wiped
- * (zeros, synced), or at cm_store_close() if another program is reading.
- * [out] nkeys: keys re-encrypted (may be NULL).
+ * are then stored unencrypted).  Nothing changes on any failure before
+ * the commit.  Then the store's WAL, which still holds the keys as they
+ * were, is folded into the store and wiped (zeros, synced); the wipe is
+ * recorded as pending in the commit, so that a process killed before it
+ * is done leaves it to the next cm_store_open().  When another program
+ * reads the store past the busy timeout, the change stands but the call
+ * fails with CM_E_LOCKED naming the reader (process id and name) and the
+ * wipe stays pending (cm_store_wipe_pending()).
+ * [out] nkeys: keys re-encrypted (may be NULL), set on success only.
  * Returns CM_E_PASSPHRASE when old does not open a key (the message names
  * it), store codes otherwise.
  */
 cm_err cm_store_passwd(size_t *nkeys, cm_store *st, const char *old,
     const char *new_pass);
+
+/*
+ * Whether a wipe of the WAL after a passphrase change is still pending:
+ * old copies of the keys may remain in the store's files.  cm_store_open()
+ * finishes a pending wipe when no other program is reading the store.
+ */
+cm_err cm_store_wipe_pending(bool *out, cm_store *st);
 
 /* Whether the store's keys are encrypted (false for a store without keys). */
 cm_err cm_store_has_passphrase(bool *out, cm_store *st);

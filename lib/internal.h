@@ -226,10 +226,14 @@ void cm__store_rollback(cm_store *st);
  * Folds the WAL into the store and overwrites it with zeros (synced), so
  * that what a commit replaced is nowhere in the files: after a write that
  * replaces secrets.  Waits the busy timeout for other connections' readers;
- * when they hold on, the wipe is tried again at cm_store_close() and the
- * error is the store's (the commit stands).
+ * when they hold on, CM_E_LOCKED names the reader (the commit stands) and
+ * the wipe stays pending: tried again at cm_store_close() and by the next
+ * cm_store_open().  Done, it clears the mark of cm__store_wipe_mark().
  */
 cm_err cm__store_wal_wipe(cm_store *st);
+/* Records a wipe of the WAL as pending, in the caller's transaction;
+ * cm__store_wal_wipe() clears it once done. */
+cm_err cm__store_wipe_mark(cm_store *st);
 cm_err cm__store_key_insert(int64_t *id, cm_store *st, cm_key_type type,
     const gnutls_datum_t *pkcs8, bool encrypted);
 cm_err cm__store_key_get(gnutls_datum_t *pkcs8, bool *encrypted,

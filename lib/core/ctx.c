@@ -88,6 +88,7 @@ cm_strerror(cm_err code)
 	case CM_E_CRYPTO: return "CM_E_CRYPTO";
 	case CM_E_PASSPHRASE: return "CM_E_PASSPHRASE";
 	case CM_E_TLS: return "CM_E_TLS";
+	case CM_E_STORE_PERMS: return "CM_E_STORE_PERMS";
 	}
 	return "CM_E_UNKNOWN";
 }

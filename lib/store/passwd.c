@@ -180,7 +180,8 @@ cm_store_passwd(size_t *nkeys, cm_store *st, const char *old,
     const char *new_pass)
 {
 	cm_ctx *ctx = cm__store_ctx(st);
-	char pass[PASS_MAX], what[160];
+	char pass[PASS_MAX], what[160], msg[CM_ERRBUF];
+	const char *done;
 	gnutls_datum_t der = { NULL, 0 }, re = { NULL, 0 };
 	gnutls_x509_privkey_t key = NULL;
 	int64_t *ids = NULL, enc_id;
@@ -238,19 +239,34 @@ cm_store_passwd(size_t *nkeys, cm_store *st, const char *old,
 		wipe(&der);
 		wipe(&re);
 	}
-	if ((err = cm__store_event(st, "store.passwd", NULL, !encrypt ?
-	    "passphrase removed" : nenc ? "passphrase changed" :
+	done = !encrypt ? "removed" : nenc ? "changed" : "set";
+	if ((err = cm__store_event(st, "store.passwd", NULL,
+	    !encrypt ? "passphrase removed" : nenc ? "passphrase changed" :
 	    "passphrase set")) != CM_OK)
+		goto out;
+	/* In the same transaction: a kill after the commit leaves the wipe
+	 * pending, for the next command that opens the store. */
+	if ((err = cm__store_wipe_mark(st)) != CM_OK)
 		goto out;
 	if ((err = cm__store_commit(st)) != CM_OK)
 		goto out;
 	in_tx = false;
+	if ((err = cm__failpoint(ctx, "passwd.after_reencrypt")) != CM_OK)
+		goto out;
+	/* The keys as they were stay in the WAL's old frames, and in the
+	 * store's pages until the WAL is folded: not a success until both
+	 * are wiped.  A reader of another program keeps the WAL from being
+	 * folded: after the busy timeout, a failure that names it; the
+	 * wipe stays pending (the next command that opens the store, or
+	 * this one at close, finishes it). */
+	if ((err = cm__store_wal_wipe(st)) != CM_OK) {
+		snprintf(msg, sizeof(msg), "%s", cm_ctx_error(ctx));
+		err = cm__fail(ctx, err, "passphrase %s (%zu key%s), not yet "
+		    "wiped: %s", done, n, n == 1 ? "" : "s", msg);
+		goto out;
+	}
 	if (nkeys != NULL)
 		*nkeys = n;
-	/* The keys as they were stay in the WAL's old frames until
-	 * overwritten: wiped now (or, when another program's reader holds
-	 * on, at close).  The change stands either way. */
-	(void)cm__store_wal_wipe(st);
 out:
 	if (in_tx)
 		cm__store_rollback(st);

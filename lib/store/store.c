@@ -40,10 +40,12 @@
  * file (https://www.sqlite.org/walformat.html, 2.2.1). */
 #define WAL_HDR 48
 #define SHM_MAP 4096
+/* Present while a wipe of the WAL is pending (cm__store_wipe_mark()). */
+#define WIPE_TABLE "wal_wipe_pending"
 
 /* Set around a fold that must wipe the WAL (wal_truncate()), in the
- * thread that folds. */
-static __thread bool wal_wipe;
+ * thread that folds: the context of the store (for its failpoints). */
+static __thread cm_ctx *wal_wipe;
 
 struct cm_store {
 	cm_ctx *ctx;
@@ -59,6 +61,7 @@ struct cm_store {
 	char actor[256];    /* who writes the events, looked up once */
 	int wal_pages;      /* in the WAL after this connection's last commit */
 	bool wipe;          /* cm__store_wal_wipe() could not wipe: at close */
+	int busy_ms;        /* the busy timeout set */
 	/* The store's -shm file, mapped read-only by cm__store_may_have_
 	 * changed(), and the wal-index header as last seen.  Its descriptor
 	 * stays open until SQLite has closed: closing any descriptor of a
@@ -70,6 +73,10 @@ struct cm_store {
 	unsigned char shm_seen[WAL_HDR];
 	bool shm_seen_valid;
 };
+
+static cm_err exec(cm_store *st, const char *sql, const char *what);
+static cm_err wipe_pending(bool *out, cm_store *st);
+static cm_err wal_wipe_now(cm_store *st, bool wait);
 
 int
 cm_store_schema_latest(void)
@@ -97,6 +104,7 @@ void
 cm_store_set_busy_timeout(cm_store *st, int ms)
 {
 	sqlite3_busy_timeout(st->db, ms);
+	st->busy_ms = ms;
 }
 
 /* The one place SQLite codes become ours. */
@@ -298,10 +306,13 @@ cm_store_close(cm_store *st)
 	 * another writer makes it the next writer's work. */
 	if (st->db != NULL && (st->wal_pages >= FOLD_PAGES || st->wipe)) {
 		sqlite3_busy_timeout(st->db, 0);
-		wal_wipe = st->wipe;
-		sqlite3_wal_checkpoint_v2(st->db, NULL,
-		    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-		wal_wipe = false;
+		wal_wipe = st->wipe ? st->ctx : NULL;
+		if (sqlite3_wal_checkpoint_v2(st->db, NULL,
+		    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL) == SQLITE_OK &&
+		    st->wipe)
+			(void)exec(st, "DROP TABLE IF EXISTS " WIPE_TABLE,
+			    "recording the wipe");
+		wal_wipe = NULL;
 	}
 	sqlite3_close_v2(st->db);
 	/* Only now: its close would have dropped SQLite's locks. */
@@ -392,7 +403,12 @@ sync_folder_of(const char *path)
 static sqlite3_io_methods wal_methods;
 static const sqlite3_io_methods *os_wal_methods;
 
-/* The WAL overwritten with zeros, synced, then cut to zero bytes. */
+/*
+ * The WAL overwritten with zeros, synced, then cut to zero bytes.  Its
+ * pages are in the store, synced, by now (a checkpoint cuts the WAL last).
+ * The failpoints (passwd.before_wipe, passwd.during_wipe: after the first
+ * 4 KiB) fail as an I/O error would.
+ */
 static int
 wal_wipe_all(sqlite3_file *f, sqlite3_int64 size)
 {
@@ -400,10 +416,17 @@ wal_wipe_all(sqlite3_file *f, sqlite3_int64 size)
 	sqlite3_int64 off;
 	int rc = SQLITE_OK, n;
 
+	if (cm__failpoint(wal_wipe, "passwd.before_wipe") != CM_OK)
+		return SQLITE_IOERR_TRUNCATE;
 	for (off = 0; off < size && rc == SQLITE_OK; off += n) {
 		n = size - off < (sqlite3_int64)sizeof(zeros) ?
 		    (int)(size - off) : (int)sizeof(zeros);
+		if (off == 0 && n > 4096)
+			n = 4096;
 		rc = os_wal_methods->xWrite(f, zeros, n, off);
+		if (rc == SQLITE_OK && off == 0 && cm__failpoint(wal_wipe,
+		    "passwd.during_wipe") != CM_OK)
+			rc = SQLITE_IOERR_WRITE;
 	}
 	if (rc == SQLITE_OK)
 		rc = os_wal_methods->xSync(f, SQLITE_SYNC_NORMAL);
@@ -422,7 +445,7 @@ wal_truncate(sqlite3_file *f, sqlite3_int64 size)
 		return os_wal_methods->xTruncate(f, size);
 	if ((rc = os_wal_methods->xFileSize(f, &now)) != SQLITE_OK)
 		return rc;
-	if (wal_wipe)
+	if (wal_wipe != NULL)
 		return wal_wipe_all(f, now);
 	if (now < (sqlite3_int64)sizeof(blank))
 		return os_wal_methods->xTruncate(f, size);
@@ -525,6 +548,118 @@ set_wal(cm_store *st)
 	return rc == SQLITE_OK ? CM_OK : sql_fail(st, rc, "setting up");
 }
 
+/*
+ * Who may reach the store, checked at every open as ssh's StrictModes
+ * checks ~/.ssh: the store holds the CA keys (in the clear unless the store
+ * has a passphrase), so a store another user owns, reads or writes is
+ * refused, and so is one in a folder another user owns or may write to (a
+ * shared 1777 folder included: there another user can make its -wal and
+ * -shm, or swap the store, before we open it).  Root is held to the same
+ * rule: root using a store made by nobody is how nobody gets a key root
+ * issued.  A folder that is merely readable by others (a project folder,
+ * 0755) is fine: it shows names, not the store.  Only the store's own
+ * folder is checked, not the ones above it.
+ */
+static void
+user_name(char *buf, size_t len, uid_t uid)
+{
+	struct passwd pw, *res = NULL;
+	char tmp[1024];
+
+	if (getpwuid_r(uid, &pw, tmp, sizeof(tmp), &res) == 0 && res != NULL)
+		snprintf(buf, len, "%s", pw.pw_name);
+	else
+		snprintf(buf, len, "uid %u", (unsigned)uid);
+}
+
+static cm_err
+perms_fail(cm_ctx *ctx, const char *what, const char *path,
+    const struct stat *sb)
+{
+	char owner[64], me[64];
+
+	user_name(owner, sizeof(owner), sb->st_uid);
+	user_name(me, sizeof(me), geteuid());
+	return cm__fail(ctx, CM_E_STORE_PERMS, "%s %s is owned by %s, not by "
+	    "%s: refusing a store another user can read or replace (if it "
+	    "is yours, run 'chown %s %s')", what, path, owner, me, me, path);
+}
+
+/* The store's folder: ours, and writable by nobody else. */
+static cm_err
+check_folder(cm_ctx *ctx, const char *dir)
+{
+	struct stat sb;
+
+	if (stat(dir, &sb) != 0) {
+		(void)cm__errno_fail(ctx, errno, "store folder %s", dir);
+		return CM_E_STORE;
+	}
+	if (sb.st_uid != geteuid())
+		return perms_fail(ctx, "store folder", dir, &sb);
+	if ((sb.st_mode & (S_IWOTH | S_ISVTX)) == (S_IWOTH | S_ISVTX))
+		return cm__fail(ctx, CM_E_STORE_PERMS, "store folder %s is "
+		    "shared (mode %04o): others can make or replace files in "
+		    "it; move the store into a folder of its own (mkdir -m 700 "
+		    "%s/certmint)", dir, (unsigned)(sb.st_mode & 07777),
+		    strcmp(dir, "/") == 0 ? "" : dir);
+	if (sb.st_mode & (S_IWGRP | S_IWOTH))
+		return cm__fail(ctx, CM_E_STORE_PERMS, "store folder %s is "
+		    "writable by %s (mode %04o): run 'chmod 700 %s'", dir,
+		    sb.st_mode & S_IWOTH ? "others" : "its group",
+		    (unsigned)(sb.st_mode & 07777), dir);
+	return CM_OK;
+}
+
+/* The store file: ours, and neither readable nor writable by others. */
+static cm_err
+check_file(cm_ctx *ctx, const char *path, const struct stat *sb)
+{
+	if (sb->st_uid != geteuid())
+		return perms_fail(ctx, "store", path, sb);
+	if (sb->st_mode & (S_IRWXG | S_IRWXO))
+		return cm__fail(ctx, CM_E_STORE_PERMS, "store %s is %s by "
+		    "%s (mode %04o): run 'chmod 600 %s'", path,
+		    sb->st_mode & (S_IWGRP | S_IWOTH) ? "writable" : "readable",
+		    sb->st_mode & S_IRWXO ? "others" : "its group",
+		    (unsigned)(sb->st_mode & 07777), path);
+	return CM_OK;
+}
+
+/*
+ * The WAL and its index hold what the store holds: ours, and 0600.  SQLite
+ * makes them with the store's mode (0600, checked above), but an older
+ * certmint or a copy may have left them wider: being ours, they are set to
+ * 0600 rather than refused.
+ */
+static cm_err
+check_side_files(cm_ctx *ctx, const char *path)
+{
+	static const char *const ext[] = { "-wal", "-shm" };
+	char side[PATH_MAX];
+	struct stat sb;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		if (snprintf(side, sizeof(side), "%s%s", path, ext[i]) >=
+		    (int)sizeof(side))
+			return cm__fail(ctx, CM_E_INVALID, "%s: path too long",
+			    path);
+		if (lstat(side, &sb) != 0)
+			continue;
+		if (sb.st_uid != geteuid())
+			return perms_fail(ctx, "store file", side, &sb);
+		if ((sb.st_mode & (S_IRWXG | S_IRWXO)) && S_ISREG(sb.st_mode) &&
+		    chmod(side, 0600) != 0)
+			return cm__fail(ctx, CM_E_STORE_PERMS, "store file %s "
+			    "is mode %04o and cannot be made 0600 (%s): run "
+			    "'chmod 600 %s'", side,
+			    (unsigned)(sb.st_mode & 07777), strerror(errno),
+			    side);
+	}
+	return CM_OK;
+}
+
 cm_err
 cm_store_open(cm_store **out, cm_ctx *ctx, const char *path, unsigned flags)
 {
@@ -532,6 +667,7 @@ cm_store_open(cm_store **out, cm_ctx *ctx, const char *path, unsigned flags)
 	struct stat sb;
 	char *slash;
 	int rc, v = 0, fd;
+	bool pending = false;
 	cm_err err;
 
 	if (path == NULL || path[0] == '\0')
@@ -539,6 +675,7 @@ cm_store_open(cm_store **out, cm_ctx *ctx, const char *path, unsigned flags)
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
 	st->shm_fd = -1;
+	st->busy_ms = DEFAULT_BUSY_MS;
 	st->ctx = ctx;
 	if ((st->path = strdup(path)) == NULL ||
 	    (st->dir = strdup(path)) == NULL) {
@@ -567,6 +704,8 @@ cm_store_open(cm_store **out, cm_ctx *ctx, const char *path, unsigned flags)
 			err = CM_E_STORE;
 			goto out;
 		}
+		if ((err = check_folder(ctx, st->dir)) != CM_OK)
+			goto out;
 		/* Created 0600 from the start, whatever the umask. */
 		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd < 0 && errno != EEXIST) {
@@ -582,7 +721,18 @@ cm_store_open(cm_store **out, cm_ctx *ctx, const char *path, unsigned flags)
 		err = cm__fail(ctx, CM_E_STORE, "store %s is a directory",
 		    path);
 		goto out;
+	} else if ((err = check_folder(ctx, st->dir)) != CM_OK) {
+		goto out;
 	}
+	/* Again for a store just made: another process may have won. */
+	if (stat(path, &sb) != 0) {
+		err = cm__errno_fail(ctx, errno, "store %s", path);
+		err = err == CM_E_NOMEM ? err : CM_E_STORE;
+		goto out;
+	}
+	if ((err = check_file(ctx, path, &sb)) != CM_OK ||
+	    (err = check_side_files(ctx, path)) != CM_OK)
+		goto out;
 
 	pthread_once(&store_vfs_once, store_vfs_register);
 	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
@@ -616,6 +766,12 @@ cm_store_open(cm_store **out, cm_ctx *ctx, const char *path, unsigned flags)
 		goto out;
 	if (v < cm_store_schema_latest() && (err = migrate(st)) != CM_OK)
 		goto out;
+	/* A wipe a passwd could not finish (killed, or a reader held on):
+	 * done now if no reader is left, else left pending (status says). */
+	if ((err = wipe_pending(&pending, st)) != CM_OK)
+		goto out;
+	if (pending)
+		(void)wal_wipe_now(st, false);
 	*out = st;
 	st = NULL;
 out:
@@ -623,17 +779,133 @@ out:
 	return err;
 }
 
+/*
+ * A wipe of the WAL pending: the keys as they were before a passwd may be
+ * in its old frames and in the store's pages not yet overwritten.  Kept as
+ * a table made by the transaction that replaces the keys (so a kill right
+ * after its commit leaves it) and dropped once the wipe is done; not a
+ * migration: a store that never changed its passphrase has none, and an
+ * older certmint ignores it.
+ */
+cm_err
+cm__store_wipe_mark(cm_store *st)
+{
+	return exec(st, "CREATE TABLE IF NOT EXISTS " WIPE_TABLE
+	    " (why TEXT NOT NULL); "
+	    "INSERT INTO " WIPE_TABLE " VALUES ('passwd')", "recording the "
+	    "wipe");
+}
+
+static cm_err
+wipe_pending(bool *out, cm_store *st)
+{
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+	int rc;
+
+	if ((err = prepare(st, &s, "SELECT 1 FROM sqlite_master WHERE "
+	    "type = 'table' AND name = '" WIPE_TABLE "'")) != CM_OK)
+		return err;
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+		*out = rc == SQLITE_ROW;
+	else
+		err = sql_fail(st, rc, "reading the wipe state");
+	sqlite3_finalize(s);
+	return err;
+}
+
+cm_err
+cm_store_wipe_pending(bool *out, cm_store *st)
+{
+	return wipe_pending(out, st);
+}
+
+/*
+ * Who holds a read lock on the WAL, which keeps a checkpoint from cutting
+ * it: a reader holds one of the wal-index read locks (bytes 123-127 of the
+ * -shm, https://www.sqlite.org/walformat.html 2.3.1).  The descriptor is
+ * kept in st->shm_fd: closing it would drop this process's own locks.
+ */
+static void
+wal_reader(char *buf, size_t len, cm_store *st)
+{
+	char path[PATH_MAX], comm[64] = "";
+	struct flock fl;
+	FILE *f;
+	size_t n;
+
+	buf[0] = '\0';
+	if (st->shm_fd < 0) {
+		if ((size_t)snprintf(path, sizeof(path), "%s-shm", st->path) >=
+		    sizeof(path) ||
+		    (st->shm_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			return;
+	}
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = 123;
+	fl.l_len = 5;
+	if (fcntl(st->shm_fd, F_GETLK, &fl) != 0 || fl.l_type == F_UNLCK ||
+	    fl.l_pid <= 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%ld/comm", (long)fl.l_pid);
+	if ((f = fopen(path, "re")) != NULL) {
+		if (fgets(comm, sizeof(comm), f) == NULL)
+			comm[0] = '\0';
+		fclose(f);
+	}
+	n = strcspn(comm, "\n");
+	comm[n] = '\0';
+	if (n > 0)
+		snprintf(buf, len, "process %ld (%s)", (long)fl.l_pid, comm);
+	else
+		snprintf(buf, len, "process %ld", (long)fl.l_pid);
+}
+
+/*
+ * Folds the WAL into the store and wipes it; the pending mark goes once it
+ * is done.  wait: give readers the busy timeout to finish.  A reader that
+ * stays keeps the mark (the next open tries again, cm_store_close() too).
+ */
+static cm_err
+wal_wipe_now(cm_store *st, bool wait)
+{
+	char who[128];
+	cm_err err;
+	int rc;
+
+	if (!wait)
+		sqlite3_busy_timeout(st->db, 0);
+	wal_wipe = st->ctx;
+	rc = sqlite3_wal_checkpoint_v2(st->db, NULL,
+	    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	wal_wipe = NULL;
+	if (!wait)
+		sqlite3_busy_timeout(st->db, st->busy_ms);
+	st->wipe = rc != SQLITE_OK;
+	if (rc == SQLITE_BUSY) {
+		wal_reader(who, sizeof(who), st);
+		return cm__fail(st->ctx, CM_E_LOCKED, "%s-wal still holds "
+		    "the old keys: %s is reading the store (the wipe is "
+		    "pending; the next command after it ends does it)",
+		    st->path, who[0] != '\0' ? who : "another program");
+	}
+	if (rc != SQLITE_OK)
+		return sql_fail(st, rc, "wiping the WAL");
+	/* Its own frames hold the schema page and freed pages (zeroed:
+	 * secure_delete), no key. */
+	if ((err = exec(st, "DROP TABLE IF EXISTS " WIPE_TABLE,
+	    "recording the wipe")) != CM_OK)
+		return err;
+	return CM_OK;
+}
+
 cm_err
 cm__store_wal_wipe(cm_store *st)
 {
-	int rc;
-
-	wal_wipe = true;
-	rc = sqlite3_wal_checkpoint_v2(st->db, NULL,
-	    SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-	wal_wipe = false;
-	st->wipe = rc != SQLITE_OK;
-	return rc == SQLITE_OK ? CM_OK : sql_fail(st, rc, "wiping the WAL");
+	return wal_wipe_now(st, true);
 }
 
 cm_err
@@ -2171,7 +2443,8 @@ cm__store_may_have_changed(cm_store *st)
 		st->shm_tried = true;
 		if ((size_t)snprintf(path, sizeof(path), "%s-shm", st->path) >=
 		    sizeof(path) ||
-		    (st->shm_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		    (st->shm_fd < 0 &&
+		    (st->shm_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0))
 			return true;
 		m = fstat(st->shm_fd, &sb) == 0 && sb.st_size >= SHM_MAP ?
 		    mmap(NULL, SHM_MAP, PROT_READ, MAP_SHARED, st->shm_fd, 0) :

@@ -201,7 +201,8 @@ expect_fail 2 "bad3\.txt:2: .*there\.test\.crt: file exists" \
     "empty store, an output file exists: refused first" \
     $C --store "$E" issue --batch "$WORK/bad3.txt" --out-dir "$WORK/eo"
 is "no CA was made for the refused batches" \
-    "$(sqlite3 "$E" 'select count(*) from cas' 2>/dev/null || echo 0)" 0
+    "$(umask 077; sqlite3 "$E" 'select count(*) from cas' 2>/dev/null ||
+    echo 0)" 0
 is "no file was written" "$(ls "$WORK/eo")" "there.test.crt"
 check "with --force the same batch makes the CA and issues" \
     $C --store "$E" issue --batch "$WORK/bad3.txt" --out-dir "$WORK/eo" --force

@@ -120,4 +120,125 @@ expect_fail 2 "no passphrase to remove" "remove twice" sh -c \
     "CERTMINT_PASSPHRASE=first-pass '$CERTMINT' passwd --remove && \
     '$CERTMINT' passwd --remove"
 check "--help" "$CERTMINT" passwd --help
+
+# passwd leaves no plaintext behind (issue 14, item 5): killed between
+# re-encrypting and wiping, the next command finishes the wipe; with
+# another program reading, it fails naming it, status says the wipe is
+# pending, and the first command after the reader ends does it.
+if ! command -v python3 >/dev/null 2>&1 ||
+    ! python3 -c 'import sqlite3' 2>/dev/null; then
+	done_testing
+	exit $?
+fi
+cat >keys.py <<'PY'
+import os, subprocess, sqlite3, sys
+# save STORE DIR: each key's PKCS#8 (in the clear), read-only (a read-only
+# connection never folds the WAL).  count DIR FILE...: how many times the
+# private value of a saved key is in the files.
+if sys.argv[1] == "save":
+    c = sqlite3.connect("file:%s?mode=ro" % sys.argv[2], uri=True)
+    os.makedirs(sys.argv[3], exist_ok=True)
+    for i, der in c.execute("SELECT id, pkcs8 FROM keys"):
+        open(os.path.join(sys.argv[3], "%d.der" % i), "wb").write(der)
+    c.close()
+    sys.exit(0)
+n = 0
+for k in sorted(os.listdir(sys.argv[2])):
+    t = subprocess.run(["openssl", "pkey", "-inform", "DER", "-in",
+        os.path.join(sys.argv[2], k), "-text", "-noout"],
+        capture_output=True, text=True, check=True).stdout
+    h = bytes.fromhex("".join(t.split("priv:")[1].split("pub:")[0].split())
+        .replace(":", ""))[-32:]
+    der = open(os.path.join(sys.argv[2], k), "rb").read()
+    for f in sys.argv[3:]:
+        if os.path.exists(f):
+            b = open(f, "rb").read()
+            n += b.count(h) + b.count(der)
+print(n)
+PY
+# fresh NAME: a store of its own with a CA and a leaf, keys in the clear
+# (saved in NAME.keys).
+fresh() {
+	mkdir -m 700 "$1"
+	export CERTMINT_STORE="$WORK/$1/certmint.db"
+	unset CERTMINT_PASSPHRASE
+	"$CERTMINT" init --name "Wipe CA" >/dev/null 2>&1 &&
+	    "$CERTMINT" issue server w.test --cert "$1/w.crt" \
+	    --key "$1/w.key" >/dev/null 2>&1 &&
+	    python3 keys.py save "$CERTMINT_STORE" "$1.keys"
+}
+left() {
+	python3 keys.py count "$1.keys" "$WORK/$1/certmint.db" \
+	    "$WORK/$1/certmint.db-wal"
+}
+# Is the build a test build with failpoints?
+fresh probe
+CERTMINT_FAILPOINT_LOG="$WORK/fp.log" CERTMINT_NEW_PASSPHRASE=p \
+    "$CERTMINT" passwd >/dev/null 2>&1
+if grep -q '^passwd\.after_reencrypt$' fp.log 2>/dev/null; then
+	for p in after_reencrypt before_wipe during_wipe; do
+		check "passwd reaches passwd.$p" grep -q "^passwd\.$p\$" fp.log
+	done
+	is "a plain passwd leaves no old key" "$(left probe)" 0
+	for p in after_reencrypt before_wipe during_wipe; do
+		fresh "k-$p"
+		is "$p: the keys are in the clear before" \
+		    "$(test "$(left "k-$p")" -gt 0 && echo yes)" yes
+		CERTMINT_FAILPOINT="passwd.$p" CERTMINT_NEW_PASSPHRASE=p2 \
+		    "$CERTMINT" passwd >/dev/null 2>&1
+		is "passwd killed at passwd.$p" "$?" 137
+		is "... the old keys are still in the files" \
+		    "$(test "$(left "k-$p")" -gt 0 && echo yes)" yes
+		check "$p: the next command runs" "$CERTMINT" status --json
+		cp "$WORK/out" st.json
+		check "... no wipe pending" python3 -c 'import json, sys
+sys.exit(json.load(open("st.json"))["wipe_pending"] is not False)'
+		is "... no old key left in certmint.db and its -wal" \
+		    "$(left "k-$p")" 0
+		CERTMINT_PASSPHRASE=p2 check "... the new passphrase opens \
+the keys" "$CERTMINT" export w.test --format key --out "k-$p/w2.key"
+	done
+	# A failed wipe (an I/O error) is pending too, then done.
+	fresh k-fail
+	expect_fail 3 "^certmint: passphrase set \(2 keys\), not yet wiped: " \
+	    "a wipe that fails says so" env CERTMINT_FAILPOINT=\
+passwd.during_wipe:fail CERTMINT_NEW_PASSPHRASE=p2 "$CERTMINT" passwd
+	check "... the next command wipes" "$CERTMINT" list
+	is "... no old key left" "$(left k-fail)" 0
+else
+	ok "# SKIP not a build with failpoints (--enable-failpoints)"
+fi
+
+# Another program reading: passwd fails naming it after the busy timeout.
+fresh reader
+python3 -c 'import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN")
+c.execute("SELECT count(*) FROM keys").fetchall()
+open(sys.argv[2], "w").close()
+time.sleep(30)' "$CERTMINT_STORE" reading &
+rpid=$!
+i=0
+while [ ! -e reading ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+expect_fail 3 "^certmint: passphrase set \(2 keys\), not yet wiped: \
+$WORK/reader/certmint\.db-wal still holds the old keys: process [0-9]+ \
+\(python[0-9.]*\) is reading the store \(the wipe is pending; " \
+    "passwd with a reader: fails naming it" env CERTMINT_BUSY_TIMEOUT=200 \
+    CERTMINT_NEW_PASSPHRASE=p2 "$CERTMINT" passwd
+check "status says the wipe is pending" "$CERTMINT" status
+out_has "... in words" "^Key wipe pending"
+check "status --json" "$CERTMINT" status --json
+cp "$WORK/out" st.json
+check "... wipe_pending true" python3 -c 'import json, sys
+sys.exit(json.load(open("st.json"))["wipe_pending"] is not True)'
+kill -9 $rpid 2>/dev/null
+wait $rpid 2>/dev/null
+check "once the reader is gone, the next command wipes" "$CERTMINT" list
+is "... no old key left" "$(left reader)" 0
+check "status --json" "$CERTMINT" status --json
+cp "$WORK/out" st.json
+check "... wipe_pending false" python3 -c 'import json, sys
+sys.exit(json.load(open("st.json"))["wipe_pending"] is not False)'
+CERTMINT_PASSPHRASE=p2 check "the new passphrase stands" "$CERTMINT" \
+    export w.test --format key --out reader/w2.key
 done_testing

@@ -81,6 +81,7 @@ is "... the dev CA made beside them" "$(cas "$S4")" "a CA;b CA;certmint dev CA;"
 # makes no CA (a CA made beside a user's would leave every later command
 # asking for a name).
 printf 'not a store\n' >"$WORK/junk.db"
+chmod 600 "$WORK/junk.db"
 expect_fail 3 "junk\.db is not an SQLite database" \
     "a store that is not one: stops with its error" \
     env CERTMINT_STORE="$WORK/junk.db" CERTMINT_QUICKSTART_DIR="$WORK/j" \

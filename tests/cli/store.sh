@@ -38,7 +38,7 @@ is "the WAL is 0600" "$(stat -c %a "$R-wal")" 600
 is "its -shm is 0600" "$(stat -c %a "$R-shm")" 600
 mkdir "$WORK/copy"
 check "sqlite3 .backup copies the store whole" \
-    sqlite3 "$R" ".backup '$WORK/copy/backup.db'"
+    sh -c "umask 077; sqlite3 '$R' \".backup '$WORK/copy/backup.db'\""
 check "... the copy opens" \
     sh -c "$C --store '$WORK/copy/backup.db' show atrest.test --pem >'$WORK/copied.crt'"
 check "... and has the certificate just issued" \

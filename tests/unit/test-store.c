@@ -205,6 +205,8 @@ test_store_not_sqlite(void **state)
 	text[sizeof(text) - 1] = '\n';
 	unit_path(path, sizeof(path), fx, "notes.txt");
 	unit_write_file(path, text, sizeof(text));
+	/* As a store is: else it is refused for its mode first. */
+	assert_int_equal(chmod(path, 0600), 0);
 	snprintf(want, sizeof(want), "store %s is not an SQLite database",
 	    path);
 	assert_cm_err(fx->ctx, cm_store_open(&st, fx->ctx, path,
@@ -467,8 +469,9 @@ file_size(const char *path)
 
 /*
  * passwd wipes the WAL (its old frames hold the keys as they were); while
- * another connection reads an older snapshot the wipe cannot happen, and
- * is done when the store closes.
+ * another connection reads an older snapshot the wipe cannot happen: the
+ * change stands, passwd fails naming the reader (this process), the wipe
+ * is pending and is done when the store closes (issue 14, item 5).
  */
 static void
 test_store_wipe_deferred(void **state)
@@ -477,6 +480,7 @@ test_store_wipe_deferred(void **state)
 	cm_ca_init_opts o = CM_CA_INIT_OPTS_INIT;
 	char wal[PATH_MAX + 8];
 	size_t n = 0;
+	bool enc = false, pending = false;
 	sqlite3 *db;
 
 	snprintf(wal, sizeof(wal), "%s-wal", fx->store_path);
@@ -488,17 +492,26 @@ test_store_wipe_deferred(void **state)
 	    SQLITE_OK);
 	assert_int_equal(raw_int(db, "SELECT count(*) FROM keys"), 1);
 	cm_store_set_busy_timeout(fx->st, 50);
-	assert_cm_ok(fx->ctx, cm_store_passwd(&n, fx->st, NULL,
-	    "a new passphrase"));
-	assert_int_equal(n, 1);
+	assert_cm_err(fx->ctx, cm_store_passwd(&n, fx->st, NULL,
+	    "a new passphrase"), CM_E_LOCKED, "passphrase set (1 key), not yet "
+	    "wiped: ");
+	assert_int_equal(n, 0);
+	assert_true(cm_store_has_passphrase(&enc, fx->st) == CM_OK && enc);
+	assert_true(cm_store_wipe_pending(&pending, fx->st) == CM_OK &&
+	    pending);
 	assert_true(file_size(wal) > 0);
 	assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL),
 	    SQLITE_OK);
 	sqlite3_close(db);
 	cm_store_close(fx->st);
 	fx->st = NULL;
-	/* Wiped at close: zeros, then cut (a plain fold keeps the file). */
-	assert_int_equal(file_size(wal), 0);
+	/* Wiped at close: zeros, then cut (a plain fold keeps the file);
+	 * only the frames that record it are left. */
+	assert_true(file_size(wal) < 4096 * 4);
+	assert_cm_ok(fx->ctx, cm_store_open(&fx->st, fx->ctx, fx->store_path,
+	    0));
+	assert_true(cm_store_wipe_pending(&pending, fx->st) == CM_OK &&
+	    !pending);
 }
 
 int
