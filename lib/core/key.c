@@ -1,7 +1,12 @@
 /* key.c - key types, generation and PKCS#8 at rest. */
 #include "config.h"
 
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <gnutls/crypto.h>
 
 #include "internal.h"
 
@@ -135,30 +140,334 @@ cm__key_type_of(gnutls_x509_privkey_t key)
 	return CM_KEY_DEFAULT;
 }
 
+/* The DER value of element name of node in a new buffer, wiped and freed
+ * by the caller (cm__free_secret). */
+static cm_err
+read_octets(unsigned char **out, size_t *len, cm_ctx *ctx, asn1_node node,
+    const char *name)
+{
+	unsigned char *p;
+	int n = 0, rc;
+
+	rc = asn1_read_value(node, name, NULL, &n);
+	if (rc != ASN1_MEM_ERROR && rc != ASN1_SUCCESS)
+		return cm__asn1_fail(ctx, rc, name);
+	if ((p = malloc(n > 0 ? (size_t)n : 1)) == NULL)
+		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+	if (n > 0 && (rc = asn1_read_value(node, name, p, &n)) !=
+	    ASN1_SUCCESS) {
+		free(p);
+		return cm__asn1_fail(ctx, rc, name);
+	}
+	*out = p;
+	*len = (size_t)n;
+	return CM_OK;
+}
+
+static cm_err
+decode(asn1_node *out, cm_ctx *ctx, const char *type, const void *der,
+    size_t len)
+{
+	char msg[ASN1_MAX_ERROR_DESCRIPTION_SIZE];
+	asn1_node n = NULL;
+	cm_err err;
+	int rc;
+
+	if ((err = cm__asn1_new(&n, ctx, type)) != CM_OK)
+		return err;
+	msg[0] = '\0';
+	if ((rc = asn1_der_decoding(&n, der, (int)len, msg)) != ASN1_SUCCESS) {
+		asn1_delete_structure(&n);
+		return cm__fail(ctx, CM_E_CRYPTO, "key: %s: %s %s", type,
+		    asn1_strerror(rc), msg);
+	}
+	*out = n;
+	return CM_OK;
+}
+
+/*
+ * RFC 5915 3: the privateKey of an ECPrivateKey is ceiling(log2(n)/8)
+ * octets (32, 48, 66 for P-256, P-384, P-521), zeros on the left.  GnuTLS
+ * 3.7 writes the scalar as an INTEGER instead: 33 octets when its top bit
+ * is set, fewer when it starts with a zero octet, so that about half the
+ * P-256 keys it exports are refused by strict readers (Python cryptography
+ * since release 42).  Rewrites the plain PKCS#8 in *der to the fixed
+ * length when it is not.
+ */
+static cm_err
+ec_fixed_length(gnutls_datum_t *der, cm_ctx *ctx, size_t want)
+{
+	asn1_node pki = NULL, ec = NULL;
+	unsigned char *inner = NULL, *k = NULL, *fixed = NULL, *out = NULL;
+	unsigned char *p = NULL;
+	size_t ilen = 0, klen = 0, olen = 0, plen = 0, skip = 0;
+	cm_err err;
+	int rc;
+
+	if ((err = decode(&pki, ctx, "CERTMINT-REVOCATION.PrivateKeyInfo",
+	    der->data, der->size)) != CM_OK)
+		goto out;
+	if ((err = read_octets(&inner, &ilen, ctx, pki, "privateKey")) !=
+	    CM_OK)
+		goto out;
+	if ((err = decode(&ec, ctx, "CERTMINT-REVOCATION.ECPrivateKey",
+	    inner, ilen)) != CM_OK)
+		goto out;
+	if ((err = read_octets(&k, &klen, ctx, ec, "privateKey")) != CM_OK)
+		goto out;
+	if (klen == want)
+		goto out;
+	while (klen - skip > want && k[skip] == 0)
+		skip++;
+	if (klen - skip > want) {
+		err = cm__fail(ctx, CM_E_CRYPTO, "key: an EC private key of %zu "
+		    "octets for a curve of %zu", klen, want);
+		goto out;
+	}
+	if ((fixed = calloc(1, want)) == NULL) {
+		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(fixed + want - (klen - skip), k + skip, klen - skip);
+	if ((rc = asn1_write_value(ec, "privateKey", fixed, (int)want)) !=
+	    ASN1_SUCCESS) {
+		err = cm__asn1_fail(ctx, rc, "privateKey");
+		goto out;
+	}
+	if ((err = cm__asn1_der(&p, &plen, ctx, ec, "")) != CM_OK)
+		goto out;
+	if ((rc = asn1_write_value(pki, "privateKey", p, (int)plen)) !=
+	    ASN1_SUCCESS) {
+		err = cm__asn1_fail(ctx, rc, "privateKey");
+		goto out;
+	}
+	if ((err = cm__asn1_der(&out, &olen, ctx, pki, "")) != CM_OK)
+		goto out;
+	/* The caller frees with gnutls_free. */
+	gnutls_memset(der->data, 0, der->size);
+	gnutls_free(der->data);
+	der->data = gnutls_malloc(olen);
+	if (der->data == NULL) {
+		der->size = 0;
+		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(der->data, out, olen);
+	der->size = (unsigned)olen;
+out:
+	if (inner != NULL)
+		cm__free_secret(inner, ilen);
+	if (k != NULL)
+		cm__free_secret(k, klen);
+	if (fixed != NULL)
+		cm__free_secret(fixed, want);
+	if (p != NULL)
+		cm__free_secret(p, plen);
+	if (out != NULL)
+		cm__free_secret(out, olen);
+	/* libtasn1 keeps copies of the values in its nodes. */
+	if (ec != NULL)
+		asn1_delete_structure2(&ec, ASN1_DELETE_FLAG_ZEROIZE);
+	if (pki != NULL)
+		asn1_delete_structure2(&pki, ASN1_DELETE_FLAG_ZEROIZE);
+	return err;
+}
+
+/* The plain PKCS#8 DER of key, EC private keys at their fixed length. */
+static cm_err
+export_plain(gnutls_datum_t *out, cm_ctx *ctx, gnutls_x509_privkey_t key)
+{
+	gnutls_ecc_curve_t curve;
+	int ret;
+	cm_err err;
+
+	ret = gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_DER, NULL,
+	    GNUTLS_PKCS_PLAIN, out);
+	if (ret < 0)
+		return cm__gnutls_fail(ctx, ret, "exporting key");
+	if (gnutls_x509_privkey_get_pk_algorithm(key) != GNUTLS_PK_ECDSA)
+		return CM_OK;
+	if ((ret = gnutls_x509_privkey_export_ecc_raw(key, &curve, NULL, NULL,
+	    NULL)) < 0) {
+		err = cm__gnutls_fail(ctx, ret, "exporting key");
+		goto fail;
+	}
+	if ((err = ec_fixed_length(out, ctx, gnutls_ecc_curve_get_size(
+	    curve))) != CM_OK)
+		goto fail;
+	return CM_OK;
+fail:
+	if (out->data != NULL) {
+		gnutls_memset(out->data, 0, out->size);
+		gnutls_free(out->data);
+	}
+	out->data = NULL;
+	out->size = 0;
+	return err;
+}
+
+/* RFC 8018: id-PBES2, id-PBKDF2, hmacWithSHA256, aes256-CBC. */
+#define OID_PBES2 "1.2.840.113549.1.5.13"
+#define OID_PBKDF2 "1.2.840.113549.1.5.12"
+#define OID_HMAC_SHA256 "1.2.840.113549.2.9"
+#define OID_AES256_CBC "2.16.840.1.101.3.4.1.42"
+
+/* node.name := DER of a new element of type built by fill. */
+static cm_err
+write_params(asn1_node node, const char *name, cm_ctx *ctx, asn1_node inner)
+{
+	unsigned char *p = NULL;
+	size_t n = 0;
+	cm_err err;
+	int rc;
+
+	if ((err = cm__asn1_der(&p, &n, ctx, inner, "")) != CM_OK)
+		return err;
+	rc = asn1_write_value(node, name, p, (int)n);
+	free(p);
+	return rc == ASN1_SUCCESS ? CM_OK : cm__asn1_fail(ctx, rc, name);
+}
+
+/*
+ * Encrypts a plain PKCS#8 as an EncryptedPrivateKeyInfo: PBES2 with
+ * PBKDF2-HMAC-SHA256 (CM_PBKDF2_MIN_ITER rounds, a 16-octet salt) and
+ * AES-256-CBC (RFC 8018 6.2, A.2, B.2.5), what GnuTLS writes too; done
+ * here because GnuTLS can only encrypt from its own key object, which
+ * would undo the fixed length of an EC key.
+ */
+static cm_err
+encrypt_pkcs8(gnutls_datum_t *out, cm_ctx *ctx, const gnutls_datum_t *plain,
+    const char *pass)
+{
+	asn1_node epki = NULL, pbes2 = NULL, kdf = NULL, iv_node = NULL;
+	unsigned char salt[16], iv[16], dk[32], *buf = NULL, *der = NULL;
+	gnutls_cipher_hd_t h = NULL;
+	gnutls_datum_t pd, sd, kd, ivd;
+	size_t padded, derlen = 0, i;
+	char iter[16];
+	cm_err err;
+	int rc;
+
+	out->data = NULL;
+	out->size = 0;
+	if ((rc = gnutls_rnd(GNUTLS_RND_NONCE, salt, sizeof(salt))) < 0 ||
+	    (rc = gnutls_rnd(GNUTLS_RND_NONCE, iv, sizeof(iv))) < 0) {
+		err = cm__gnutls_fail(ctx, rc, "encrypting key");
+		goto out;
+	}
+	pd.data = (unsigned char *)(uintptr_t)pass;
+	pd.size = (unsigned)strlen(pass);
+	sd.data = salt;
+	sd.size = sizeof(salt);
+	if ((rc = gnutls_pbkdf2(GNUTLS_MAC_SHA256, &pd, &sd,
+	    CM_PBKDF2_MIN_ITER, dk, sizeof(dk))) < 0) {
+		err = cm__gnutls_fail(ctx, rc, "encrypting key");
+		goto out;
+	}
+	/* PKCS#7 padding (RFC 8018 6.2.1): 1 to 16 octets. */
+	padded = (plain->size / 16 + 1) * 16;
+	if ((buf = malloc(padded)) == NULL) {
+		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(buf, plain->data, plain->size);
+	for (i = plain->size; i < padded; i++)
+		buf[i] = (unsigned char)(padded - plain->size);
+	kd.data = dk;
+	kd.size = sizeof(dk);
+	ivd.data = iv;
+	ivd.size = sizeof(iv);
+	if ((rc = gnutls_cipher_init(&h, GNUTLS_CIPHER_AES_256_CBC, &kd,
+	    &ivd)) < 0 || (rc = gnutls_cipher_encrypt(h, buf, padded)) < 0) {
+		err = cm__gnutls_fail(ctx, rc, "encrypting key");
+		goto out;
+	}
+
+	snprintf(iter, sizeof(iter), "%d", CM_PBKDF2_MIN_ITER);
+	if ((err = cm__asn1_new(&kdf, ctx,
+	    "CERTMINT-REVOCATION.PBKDF2-params")) != CM_OK ||
+	    (err = cm__asn1_new(&iv_node, ctx,
+	    "CERTMINT-REVOCATION.AES-IV")) != CM_OK ||
+	    (err = cm__asn1_new(&pbes2, ctx,
+	    "CERTMINT-REVOCATION.PBES2-params")) != CM_OK ||
+	    (err = cm__asn1_new(&epki, ctx,
+	    "CERTMINT-REVOCATION.EncryptedPrivateKeyInfo")) != CM_OK)
+		goto out;
+	if ((rc = asn1_write_value(kdf, "salt", salt, sizeof(salt))) !=
+	    ASN1_SUCCESS ||
+	    (rc = asn1_write_value(kdf, "iterationCount", iter, 0)) !=
+	    ASN1_SUCCESS ||
+	    (rc = asn1_write_value(kdf, "keyLength", NULL, 0)) !=
+	    ASN1_SUCCESS ||
+	    (rc = asn1_write_value(kdf, "prf.algorithm", OID_HMAC_SHA256,
+	    1)) != ASN1_SUCCESS ||
+	    /* RFC 8018 B.1.2: the parameters of hmacWithSHA256 are NULL. */
+	    (rc = asn1_write_value(kdf, "prf.parameters", "\x05\x00", 2)) !=
+	    ASN1_SUCCESS ||
+	    (rc = asn1_write_value(iv_node, "", iv, sizeof(iv))) !=
+	    ASN1_SUCCESS ||
+	    (rc = asn1_write_value(pbes2, "keyDerivationFunc.algorithm",
+	    OID_PBKDF2, 1)) != ASN1_SUCCESS ||
+	    (rc = asn1_write_value(pbes2, "encryptionScheme.algorithm",
+	    OID_AES256_CBC, 1)) != ASN1_SUCCESS ||
+	    (rc = asn1_write_value(epki, "encryptionAlgorithm.algorithm",
+	    OID_PBES2, 1)) != ASN1_SUCCESS ||
+	    (rc = asn1_write_value(epki, "encryptedData", buf,
+	    (int)padded)) != ASN1_SUCCESS) {
+		err = cm__asn1_fail(ctx, rc, "encrypting key");
+		goto out;
+	}
+	if ((err = write_params(pbes2, "keyDerivationFunc.parameters", ctx,
+	    kdf)) != CM_OK ||
+	    (err = write_params(pbes2, "encryptionScheme.parameters", ctx,
+	    iv_node)) != CM_OK ||
+	    (err = write_params(epki, "encryptionAlgorithm.parameters", ctx,
+	    pbes2)) != CM_OK)
+		goto out;
+	if ((err = cm__asn1_der(&der, &derlen, ctx, epki, "")) != CM_OK)
+		goto out;
+	if ((out->data = gnutls_malloc(derlen)) == NULL) {
+		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(out->data, der, derlen);
+	out->size = (unsigned)derlen;
+out:
+	if (h != NULL)
+		gnutls_cipher_deinit(h);
+	gnutls_memset(dk, 0, sizeof(dk));
+	if (buf != NULL)
+		cm__free_secret(buf, padded);
+	free(der);
+	if (kdf != NULL)
+		asn1_delete_structure(&kdf);
+	if (iv_node != NULL)
+		asn1_delete_structure(&iv_node);
+	if (pbes2 != NULL)
+		asn1_delete_structure(&pbes2);
+	if (epki != NULL)
+		asn1_delete_structure(&epki);
+	return err;
+}
+
 cm_err
 cm__key_export_pkcs8(gnutls_datum_t *out, cm_ctx *ctx,
     gnutls_x509_privkey_t key, const char *pass)
 {
 	bool enc = pass != NULL && pass[0] != '\0';
-	int ret;
+	gnutls_datum_t plain = { NULL, 0 };
+	cm_err err;
 
-	/* RFC 8018 PBES2 with PBKDF2 and AES-256-CBC when encrypted. */
-	ret = gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_DER,
-	    enc ? pass : NULL,
-	    enc ? GNUTLS_PKCS_PBES2_AES_256 : GNUTLS_PKCS_PLAIN, out);
-	if (ret < 0)
-		return cm__gnutls_fail(ctx, ret, "exporting key");
-	/* The iteration count is GnuTLS's build-time choice: check it. */
-	if (enc && cm__pkcs8_iterations(out) < CM_PBKDF2_MIN_ITER) {
-		unsigned long it = cm__pkcs8_iterations(out);
-		gnutls_memset(out->data, 0, out->size);
-		gnutls_free(out->data);
-		out->data = NULL;
-		return cm__fail(ctx, CM_E_CRYPTO, "exporting key: this GnuTLS "
-		    "uses %lu PBKDF2 iterations, certmint needs at least %d "
-		    "(GnuTLS >= 3.7.3)", it, CM_PBKDF2_MIN_ITER);
+	if ((err = export_plain(&plain, ctx, key)) != CM_OK)
+		return err;
+	if (!enc) {
+		*out = plain;
+		return CM_OK;
 	}
-	return CM_OK;
+	err = encrypt_pkcs8(out, ctx, &plain, pass);
+	gnutls_memset(plain.data, 0, plain.size);
+	gnutls_free(plain.data);
+	return err;
 }
 
 cm_err
@@ -189,10 +498,15 @@ cm__key_import_pkcs8(gnutls_x509_privkey_t *out, cm_ctx *ctx,
 cm_err
 cm__key_export_pem(gnutls_datum_t *out, cm_ctx *ctx, gnutls_x509_privkey_t key)
 {
+	gnutls_datum_t der = { NULL, 0 };
+	cm_err err;
 	int ret;
 
-	ret = gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_PEM, NULL,
-	    GNUTLS_PKCS_PLAIN, out);
+	if ((err = export_plain(&der, ctx, key)) != CM_OK)
+		return err;
+	ret = gnutls_pem_base64_encode2("PRIVATE KEY", &der, out);
+	gnutls_memset(der.data, 0, der.size);
+	gnutls_free(der.data);
 	if (ret < 0)
 		return cm__gnutls_fail(ctx, ret, "exporting key");
 	return CM_OK;

@@ -481,8 +481,15 @@ p12_with_key(buf *b, cm_ctx *ctx, const subject *s, gnutls_x509_privkey_t key,
 	if ((ret = gnutls_pkcs12_bag_encrypt(cbag, o->password, flags)) < 0 ||
 	    (ret = gnutls_pkcs12_set_bag(p12, cbag)) < 0)
 		goto fail;
-	if ((ret = gnutls_x509_privkey_export2_pkcs8(key, GNUTLS_X509_FMT_DER,
-	    o->password, flags, &kd)) < 0)
+	/* The modern profile takes certmint's PKCS#8, whose EC keys have
+	 * their fixed length (key.c); the legacy one (PKCS#12 PBE with 3DES,
+	 * for old readers that accept either length) is GnuTLS's. */
+	if (!o->legacy && o->password != NULL && o->password[0] != '\0') {
+		if ((err = cm__key_export_pkcs8(&kd, ctx, key, o->password)) !=
+		    CM_OK)
+			goto out;
+	} else if ((ret = gnutls_x509_privkey_export2_pkcs8(key,
+	    GNUTLS_X509_FMT_DER, o->password, flags, &kd)) < 0)
 		goto fail;
 	if ((idx = gnutls_pkcs12_bag_set_data(kbag,
 	    GNUTLS_BAG_PKCS8_ENCRYPTED_KEY, &kd)) < 0) {
