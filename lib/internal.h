@@ -77,6 +77,13 @@ cm_err cm__key_import_pkcs8(gnutls_x509_privkey_t *out, cm_ctx *ctx,
 /* PEM of the key as PKCS#8 (unencrypted), for files. */
 cm_err cm__key_export_pem(gnutls_datum_t *out, cm_ctx *ctx,
     gnutls_x509_privkey_t key);
+/* A private key as other tools write it: PKCS#8, SEC1 "EC PRIVATE KEY" or
+ * PKCS#1 "RSA PRIVATE KEY", PEM or DER, unencrypted; what names it in
+ * messages.  cm__key_pem_any gives it as certmint's PKCS#8 PEM. */
+cm_err cm__key_read_any(gnutls_x509_privkey_t *out, cm_ctx *ctx,
+    const void *data, size_t len, const char *what);
+cm_err cm__key_pem_any(char **out, cm_ctx *ctx, const void *data, size_t len,
+    const char *what);
 cm_key_type cm__key_type_of(gnutls_x509_privkey_t key);
 /* The digest to sign with for a key type (GNUTLS_DIG_UNKNOWN for EdDSA). */
 gnutls_digest_algorithm_t cm__key_digest(cm_key_type type);

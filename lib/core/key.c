@@ -511,3 +511,66 @@ cm__key_export_pem(gnutls_datum_t *out, cm_ctx *ctx, gnutls_x509_privkey_t key)
 		return cm__gnutls_fail(ctx, ret, "exporting key");
 	return CM_OK;
 }
+
+/*
+ * A private key in any of the forms other tools write -- PKCS#8 (openssl
+ * genpkey, mkcert, Python cryptography's PKCS8), SEC1 "EC PRIVATE KEY"
+ * (certtool, openssl -traditional), PKCS#1 "RSA PRIVATE KEY", each PEM or
+ * DER -- unencrypted, as certmint's own PKCS#8 PEM.
+ */
+cm_err
+cm__key_read_any(gnutls_x509_privkey_t *out, cm_ctx *ctx, const void *data,
+    size_t len, const char *what)
+{
+	gnutls_x509_privkey_t key = NULL;
+	gnutls_datum_t d;
+	bool pem;
+	int ret;
+
+	pem = len >= 10 && memmem(data, len, "-----BEGIN", 10) != NULL;
+	if (pem && memmem(data, len, "ENCRYPTED", 9) != NULL)
+		return cm__fail(ctx, CM_E_INVALID, "%s: the key is encrypted; "
+		    "give it unencrypted (openssl pkey -in KEY -out PLAIN)",
+		    what);
+	if ((ret = gnutls_x509_privkey_init(&key)) < 0)
+		return cm__gnutls_fail(ctx, ret, "%s", what);
+	d.data = (unsigned char *)(uintptr_t)data;
+	d.size = (unsigned)len;
+	ret = gnutls_x509_privkey_import2(key, &d, pem ? GNUTLS_X509_FMT_PEM :
+	    GNUTLS_X509_FMT_DER, NULL, GNUTLS_PKCS_PLAIN);
+	if (ret < 0) {
+		gnutls_x509_privkey_deinit(key);
+		if (ret == GNUTLS_E_MEMORY_ERROR)
+			return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		return cm__fail(ctx, CM_E_INVALID, "%s: not an unencrypted "
+		    "private key (PKCS#8, SEC1 EC PRIVATE KEY or PKCS#1 RSA "
+		    "PRIVATE KEY, PEM or DER)", what);
+	}
+	*out = key;
+	return CM_OK;
+}
+
+cm_err
+cm__key_pem_any(char **out, cm_ctx *ctx, const void *data, size_t len,
+    const char *what)
+{
+	gnutls_x509_privkey_t key = NULL;
+	gnutls_datum_t pem = { NULL, 0 };
+	cm_err err;
+
+	if ((err = cm__key_read_any(&key, ctx, data, len, what)) != CM_OK)
+		return err;
+	err = cm__key_export_pem(&pem, ctx, key);
+	gnutls_x509_privkey_deinit(key);
+	if (err != CM_OK)
+		return err;
+	if ((*out = malloc(pem.size + 1)) == NULL)
+		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+	else {
+		memcpy(*out, pem.data, pem.size);
+		(*out)[pem.size] = '\0';
+	}
+	gnutls_memset(pem.data, 0, pem.size);
+	gnutls_free(pem.data);
+	return err;
+}

@@ -88,12 +88,15 @@ pem_of(gnutls_x509_crt_t crt)
 }
 
 static char *
-key_pem_of(gnutls_x509_privkey_t key)
+key_pem_of(cm_ctx *ctx, gnutls_x509_privkey_t key)
 {
 	gnutls_datum_t d = { NULL, 0 };
 	char *s = NULL;
 
-	if (gnutls_x509_privkey_export2(key, GNUTLS_X509_FMT_PEM, &d) < 0)
+	/* PKCS#8, as certmint writes keys everywhere: the SEC1 form GnuTLS
+	 * exports from a key read from PKCS#8 (openssl genpkey's) lacks the
+	 * curve and does not read back ("Error in DER parsing"). */
+	if (cm__key_export_pem(&d, ctx, key) != CM_OK)
 		return NULL;
 	if ((s = malloc(d.size + 1)) != NULL) {
 		memcpy(s, d.data, d.size);
@@ -1225,19 +1228,12 @@ given_key_load(sources *s, gnutls_x509_crt_t crt, const cm_cert_info *info)
 {
 	unsigned char kid[64], cid[64];
 	size_t klen = sizeof(kid), clen = sizeof(cid);
-	gnutls_datum_t d;
+	cm_err err;
 	int ret;
 
-	d.data = (unsigned char *)(uintptr_t)s->given_key;
-	d.size = (unsigned)s->given_key_len;
-	if ((ret = gnutls_x509_privkey_init(&s->key)) < 0)
-		return cm__gnutls_fail(s->ctx, ret, "matrix: key");
-	if ((ret = gnutls_x509_privkey_import2(s->key, &d,
-	    memmem(d.data, d.size, "-----BEGIN", 10) != NULL ?
-	    GNUTLS_X509_FMT_PEM : GNUTLS_X509_FMT_DER, NULL,
-	    GNUTLS_PKCS_PLAIN)) < 0)
-		return cm__fail(s->ctx, CM_E_INVALID, "matrix: the key given "
-		    "is not an unencrypted private key (PEM or DER)");
+	if ((err = cm__key_read_any(&s->key, s->ctx, s->given_key,
+	    s->given_key_len, "matrix: the key given")) != CM_OK)
+		return err;
 	if ((ret = gnutls_x509_privkey_get_key_id(s->key,
 	    GNUTLS_KEYID_USE_SHA256, kid, &klen)) < 0 ||
 	    (ret = gnutls_x509_crt_get_key_id(crt, GNUTLS_KEYID_USE_SHA256,
@@ -1304,7 +1300,7 @@ build_sources(sources *s, cm_store *st, const cm_cert_info *info)
 			    "it with --key FILE", info->serial);
 		goto out;
 	}
-	if ((s->key_pem = key_pem_of(s->key)) == NULL ||
+	if ((s->key_pem = key_pem_of(s->ctx, s->key)) == NULL ||
 	    (s->leaf_pem = cm__strdup(info->pem)) == NULL || s->dn == NULL) {
 		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
 		goto out;
@@ -1387,7 +1383,7 @@ build_sources(sources *s, cm_store *st, const cm_cert_info *info)
 			goto out;
 		s->srv_pem = pem_of(sc);
 		gnutls_x509_crt_deinit(sc);
-		s->srv_key_pem = key_pem_of(s->srv_key);
+		s->srv_key_pem = key_pem_of(s->ctx, s->srv_key);
 		s->client_trust = cat2(s->root_pem, s->e.pem);
 		if (!s->srv_pem || !s->srv_key_pem || !s->client_trust) {
 			err = cm__fail(ctx, CM_E_NOMEM, "out of memory");

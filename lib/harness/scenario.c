@@ -287,6 +287,23 @@ read_rel_len(char **out, size_t *len, pctx *p, unsigned line,
 	return CM_OK;
 }
 
+/* A key file in any common form (PKCS#8, SEC1, PKCS#1; PEM or DER), as
+ * PKCS#8 PEM for GnuTLS. */
+static cm_err
+key_rel(char **out, pctx *p, unsigned line, const char *path)
+{
+	char *raw = NULL, what[300];
+	size_t len = 0;
+	cm_err err;
+
+	if ((err = read_rel_len(&raw, &len, p, line, path)) != CM_OK)
+		return err;
+	snprintf(what, sizeof(what), "%s:%u: %s", p->origin, line, path);
+	err = cm__key_pem_any(out, p->ctx, raw, len, what);
+	cm__free_secret(raw, len);
+	return err;
+}
+
 /* A CRL for the client: ca:NAME (its current CRL, built from the store)
  * or a file, PEM or DER. */
 static cm_err
@@ -398,8 +415,7 @@ resolve(cm_scenario **out, pctx *p, const section *s, const section *d)
 		if (sc->server_key)
 			cm__free_secret(sc->server_key, strlen(sc->server_key));
 		sc->server_key = NULL;
-		if ((err = read_rel(&sc->server_key, p, line,
-		    strncmp(v, "file:", 5) == 0 ? v + 5 : v)) != CM_OK)
+		if ((err = key_rel(&sc->server_key, p, line, v)) != CM_OK)
 			goto out;
 	} else if (sc->server_key == NULL) {
 		err = perr(p, s->line, "scenario '%s': server_key is missing "
@@ -436,8 +452,7 @@ resolve(cm_scenario **out, pctx *p, const section *s, const section *d)
 		if (sc->client_key)
 			cm__free_secret(sc->client_key, strlen(sc->client_key));
 		sc->client_key = NULL;
-		if ((err = read_rel(&sc->client_key, p, line,
-		    strncmp(v, "file:", 5) == 0 ? v + 5 : v)) != CM_OK)
+		if ((err = key_rel(&sc->client_key, p, line, v)) != CM_OK)
 			goto out;
 	} else if (sc->client_chain != NULL && sc->client_key == NULL) {
 		err = perr(p, s->line, "scenario '%s': client_key is missing "

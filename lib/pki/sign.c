@@ -37,14 +37,22 @@ cm__pubkey_key_type(cm_key_type *out, cm_ctx *ctx, gnutls_pubkey_t pk,
 		return cm__fail(ctx, CM_E_INVALID, "%s: RSA key of %u bits: "
 		    "certmint signs RSA keys of 2048, 3072 or 4096 bits", what,
 		    bits);
-	case GNUTLS_PK_ECDSA:
-		/* GnuTLS knows the NIST curves only: bits name the curve. */
-		if (bits == 256 || bits == 384 || bits == 521) {
-			*out = bits == 256 ? CM_KEY_EC_P256 : bits == 384 ?
+	case GNUTLS_PK_ECDSA: {
+		/* By the curve: the bits GnuTLS gives a P-521 key are not 521
+		 * (every P-521 request was refused). */
+		gnutls_ecc_curve_t curve = GNUTLS_ECC_CURVE_INVALID;
+		if (gnutls_pubkey_export_ecc_raw(pk, &curve, NULL, NULL) < 0)
+			break;
+		if (curve == GNUTLS_ECC_CURVE_SECP256R1 ||
+		    curve == GNUTLS_ECC_CURVE_SECP384R1 ||
+		    curve == GNUTLS_ECC_CURVE_SECP521R1) {
+			*out = curve == GNUTLS_ECC_CURVE_SECP256R1 ?
+			    CM_KEY_EC_P256 : curve == GNUTLS_ECC_CURVE_SECP384R1 ?
 			    CM_KEY_EC_P384 : CM_KEY_EC_P521;
 			return CM_OK;
 		}
 		break;
+	}
 	case GNUTLS_PK_EDDSA_ED25519:
 		*out = CM_KEY_ED25519;
 		return CM_OK;

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -459,9 +460,13 @@ test_parse(void **state)
 		    "server_cert = cert:localhost\ntrust = ca:certmint dev CA\n"
 		    "name = localhost\ncrl = ca:certmint dev CA\n"
 		    "ocsp_staple = auto\nexpect = ok\n";
+		/* A real key: key files are read (any format) at parse. */
 		static const char nostore[] = "[scenario r]\n"
-		    "server_cert = /dev/null\nserver_key = /dev/null\n"
+		    "server_cert = /dev/null\nserver_key = k.pem\n"
 		    "trust = /dev/null\nocsp_staple = auto\nexpect = ok\n";
+		gnutls_x509_privkey_t xk = NULL;
+		gnutls_datum_t kp = { NULL, 0 };
+		char kpath[PATH_MAX];
 		assert_int_equal(cm_scenario_parse(&v, &n, f->ctx, f->st,
 		    "t.scn", ".", rev, strlen(rev)), CM_OK);
 		assert_int_equal(n, 1);
@@ -476,8 +481,22 @@ test_parse(void **state)
 		cm_scenario_list_free(v, n);
 		v = NULL;
 		n = 0;
+		assert_int_equal(cm__key_generate(&xk, f->ctx, CM_KEY_EC_P256),
+		    CM_OK);
+		assert_int_equal(cm__key_export_pem(&kp, f->ctx, xk), CM_OK);
+		snprintf(kpath, sizeof(kpath), "%s/k.pem", f->dir);
+		{
+			FILE *kf = fopen(kpath, "wb");
+			assert_non_null(kf);
+			assert_int_equal(fwrite(kp.data, 1, kp.size, kf),
+			    kp.size);
+			assert_int_equal(fclose(kf), 0);
+		}
+		gnutls_free(kp.data);
+		gnutls_x509_privkey_deinit(xk);
 		assert_int_equal(cm_scenario_parse(&v, &n, f->ctx, NULL,
-		    "t.scn", ".", nostore, strlen(nostore)), CM_E_INVALID);
+		    "t.scn", f->dir, nostore, strlen(nostore)), CM_E_INVALID);
+		unlink(kpath);
 		assert_string_equal(cm_ctx_error(f->ctx),
 		    "t.scn:5: ocsp_staple auto needs a store");
 		assert_null(v);
