@@ -62,6 +62,7 @@ cmd_ca_create(cmd_env *env, int argc, char **argv)
 	cm_ca_info *ca = NULL;
 	cm_store *st = NULL;
 	char *pass = NULL, nb[32], na[32], pltext[64];
+	char sn[CMD_SAFE_MAX], sp[CMD_SAFE_MAX], ss[CMD_SAFE_MAX];
 	unsigned pl;
 	bool json = false;
 	size_t i;
@@ -138,6 +139,7 @@ cmd_ca_create(cmd_env *env, int argc, char **argv)
 		snprintf(pltext, sizeof(pltext), "%d (at most %d CA%s "
 		    "below it)", ca->path_len, ca->path_len,
 		    ca->path_len == 1 ? "" : "s");
+	/* Names and subject as a terminal should see them (cmd_safe). */
 	printf("Created CA '%s' under '%s'\n"
 	    "  subject      %s\n"
 	    "  serial       %s\n"
@@ -145,7 +147,9 @@ cmd_ca_create(cmd_env *env, int argc, char **argv)
 	    "  valid        %s to %s\n"
 	    "  path length  %s\n"
 	    "  sha256       %s\n",
-	    ca->name, ca->parent, ca->subject, ca->serial, ca->key_type,
+	    cmd_safe(sn, sizeof(sn), ca->name), cmd_safe(sp, sizeof(sp),
+	    ca->parent), cmd_safe(ss, sizeof(ss), ca->subject), ca->serial,
+	    ca->key_type,
 	    ca->encrypted ? " (encrypted)" : "", nb, na, pltext,
 	    ca->fingerprint);
 	for (i = 0; i < ca->npermitted; i++)

@@ -76,6 +76,7 @@ cmd_init(cmd_env *env, int argc, char **argv)
 	cm_ca_info *ca = NULL;
 	cm_store *st = NULL;
 	char *pass = NULL, nb[32], na[32];
+	char sn[CMD_SAFE_MAX], ss[CMD_SAFE_MAX];
 	size_t ncas = 0;
 	const char *key_uri = NULL;
 	bool ask = false, json = false;
@@ -158,7 +159,8 @@ cmd_init(cmd_env *env, int argc, char **argv)
 	    "  key          %s%s\n"
 	    "  valid        %s to %s\n"
 	    "  sha256       %s\n",
-	    ca->name, ca->subject, ca->key_type,
+	    cmd_safe(sn, sizeof(sn), ca->name), cmd_safe(ss, sizeof(ss),
+	    ca->subject), ca->key_type,
 	    ca->encrypted ? " (encrypted)" : "", nb, na, ca->fingerprint);
 	for (size_t i = 0; i < ca->npermitted; i++)
 		printf("  %s %s\n", i == 0 ? "permits     " : "            ",
