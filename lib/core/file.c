@@ -1,8 +1,10 @@
 /* file.c - atomic, permission-exact output files. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,7 +122,14 @@ cm__file_stage(cm_ctx *ctx, char *tmp, size_t tmplen, const char *path,
 	if ((err = cm__file_check(ctx, path, force)) != CM_OK)
 		return err;
 	cm__dir_of(dir, sizeof(dir), path);
-	if ((size_t)snprintf(tmp, tmplen, "%s.tmp-XXXXXX", path) >= tmplen) {
+	/*
+	 * A short name of fixed length, whatever path's: "NAME.tmp-XXXXXX"
+	 * passed NAME_MAX for valid names of 241 characters and more.  The
+	 * process id says whose it is: a file of a process that is gone was
+	 * left by a crash, and cm__file_clean_stale() removes it.
+	 */
+	if ((size_t)snprintf(tmp, tmplen, "%s/" CM__TMP_PREFIX "%ld-XXXXXX",
+	    dir, (long)getpid()) >= tmplen) {
 		tmp[0] = '\0';
 		return cm__fail(ctx, CM_E_INVALID, "%s: path too long", path);
 	}
@@ -159,6 +168,73 @@ fail:
 	unlink(tmp);
 	tmp[0] = '\0';
 	return cm__errno_fail(ctx, saved, "%s: writing", path);
+}
+
+/* True when name is "<prefix><pid>-..." of a process that is gone. */
+static bool
+stale_name(const char *name, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	char *end;
+	long pid;
+
+	if (strncmp(name, prefix, n) != 0)
+		return false;
+	errno = 0;
+	pid = strtol(name + n, &end, 10);
+	if (errno != 0 || end == name + n || *end != '-' || pid <= 0)
+		return false;
+	if (pid == (long)getpid())
+		return false;
+	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+void
+cm__file_clean_stale(const char *dir)
+{
+	DIR *d;
+	struct dirent *e;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL)
+		if (stale_name(e->d_name, CM__TMP_PREFIX))
+			(void)unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
+}
+
+cm_err
+cm__file_stale_journals(char ***out, size_t *n, cm_ctx *ctx, const char *dir)
+{
+	DIR *d;
+	struct dirent *e;
+	char **v = NULL, **nv;
+	size_t k = 0;
+
+	*out = NULL;
+	*n = 0;
+	if ((d = opendir(dir)) == NULL)
+		return CM_OK;
+	while ((e = readdir(d)) != NULL) {
+		if (!stale_name(e->d_name, CM__JOURNAL_PREFIX))
+			continue;
+		if ((nv = realloc(v, (k + 1) * sizeof(*v))) == NULL)
+			goto nomem;
+		v = nv;
+		if (asprintf(&v[k], "%s/%s", dir, e->d_name) < 0)
+			goto nomem;
+		k++;
+	}
+	closedir(d);
+	*out = v;
+	*n = k;
+	return CM_OK;
+nomem:
+	closedir(d);
+	while (k > 0)
+		free(v[--k]);
+	free(v);
+	return cm__fail(ctx, CM_E_NOMEM, "out of memory");
 }
 
 cm_err
