@@ -557,7 +557,7 @@ file_recorded(cm_store *st, const char *path)
 
 	snprintf(saved, sizeof(saved), "%s", ctx->err);
 	if (file_fingerprint(fp, ctx, path) &&
-	    cm__store_cert_by_fpr(st, fp) >= 0 &&
+	    cm__store_cert_by_fpr(st, fp) > 0 &&
 	    cm_cert_find(&c, st, fp) != CM_OK)
 		c = NULL;
 	snprintf(ctx->err, sizeof(ctx->err), "%s", saved);
@@ -957,7 +957,7 @@ recover_journal(cm_store *st, const cm__signer *s, const char *jpath)
 		}
 		cm_cert_info_free(c);
 		c = NULL;
-		if (cm__store_cert_by_fpr(st, f[0]) < 0 ||
+		if (cm__store_cert_by_fpr(st, f[0]) <= 0 ||
 		    cm_cert_find(&c, st, f[0]) != CM_OK) {
 			c = NULL;
 			continue;
