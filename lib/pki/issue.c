@@ -931,8 +931,45 @@ out:
 /* Places what a crashed issuance left unplaced of its committed
  * certificates; certificates it never committed are not in the store and
  * get nothing.  An existing file is left as it is. */
+/* Certificate files a journal completed in this run, absolute. */
+typedef struct recovered {
+	char **v;
+	size_t n;
+} recovered;
+
+static void
+recovered_free(recovered *r)
+{
+	while (r->n > 0)
+		free(r->v[--r->n]);
+	free(r->v);
+	r->v = NULL;
+}
+
+static bool
+recovered_has(const recovered *r, const char *path)
+{
+	char cwd[PATH_MAX], *abs = NULL;
+	size_t i;
+	bool found = false;
+
+	if (r->n == 0 || path == NULL)
+		return false;
+	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL) {
+		if (asprintf(&abs, "%s/%s", cwd, path) < 0)
+			return false;
+	} else if ((abs = strdup(path)) == NULL) {
+		return false;
+	}
+	for (i = 0; i < r->n && !found; i++)
+		found = strcmp(r->v[i], abs) == 0;
+	free(abs);
+	return found;
+}
+
 static cm_err
-recover_journal(cm_store *st, const cm__signer *s, const char *jpath)
+recover_journal(cm_store *st, const cm__signer *s, const char *jpath,
+    recovered *rv)
 {
 	cm_ctx *ctx = cm__store_ctx(st);
 	char *data = NULL, *p, *end, *f[4], *chain = NULL;
@@ -981,6 +1018,17 @@ recover_journal(cm_store *st, const cm__signer *s, const char *jpath)
 		    (err = cm__file_write(ctx, f[1], c->pem, strlen(c->pem),
 		    0644, false, true)) != CM_OK && err != CM_E_EXISTS)
 			goto out;
+		if (f[1][0] != '\0') {
+			char **nv = realloc(rv->v, (rv->n + 1) * sizeof(*nv));
+			if (nv == NULL || (nv[rv->n] = strdup(f[1])) == NULL) {
+				if (nv != NULL)
+					rv->v = nv;
+				err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+				goto out;
+			}
+			rv->v = nv;
+			rv->n++;
+		}
 		if (f[3][0] != '\0' && access(f[3], F_OK) != 0 &&
 		    strcmp(c->ca, s->rec.info.name) == 0) {
 			if (chain == NULL && (err = chain_pem(&chain, &chainlen,
@@ -1013,7 +1061,7 @@ out:
  * their journals are completed. */
 static cm_err
 recover_dirs(cm_store *st, const cm__signer *s, const cm_issue_opts *reqs,
-    size_t n)
+    size_t n, recovered *rv)
 {
 	char seen[4][PATH_MAX], dir[PATH_MAX], **jv = NULL;
 	size_t i, k, nj = 0, nseen = 0;
@@ -1041,7 +1089,7 @@ recover_dirs(cm_store *st, const cm__signer *s, const cm_issue_opts *reqs,
 				return err;
 			for (k = 0; k < nj; k++) {
 				if (err == CM_OK)
-					err = recover_journal(st, s, jv[k]);
+					err = recover_journal(st, s, jv[k], rv);
 				free(jv[k]);
 			}
 			free(jv);
@@ -1111,6 +1159,7 @@ issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 	const char *fpp;
 	size_t chainlen = 0, i, nw = 0, started = 0;
 	cm_cert_info **res = NULL;
+	recovered rv = { NULL, 0 };
 	bool in_tx = false, mu_init = false, committed = false;
 	const char *ca = n > 0 ? reqs[0].ca : NULL;
 	cm_err err;
@@ -1135,7 +1184,7 @@ issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 			    "must use the same CA");
 	if ((err = cm__signer_load(&s, st, ca)) != CM_OK)
 		goto out;
-	if ((err = recover_dirs(st, s, reqs, n)) != CM_OK)
+	if ((err = recover_dirs(st, s, reqs, n, &rv)) != CM_OK)
 		goto out;
 	if ((p.jobs = calloc(n, sizeof(*p.jobs))) == NULL) {
 		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
@@ -1143,7 +1192,10 @@ issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 	}
 	p.n = n;
 	for (i = 0; i < n; i++) {
-		if (skip_done && line_done(&p.jobs[i], st, &reqs[i]))
+		/* A batch line done before, or this very request completed
+		 * from the journal of a crashed run of it. */
+		if ((skip_done || recovered_has(&rv, reqs[i].cert_path)) &&
+		    line_done(&p.jobs[i], st, &reqs[i]))
 			continue;
 		if ((err = job_prepare(&p.jobs[i], st, s, &pc, &reqs[i],
 		    src)) != CM_OK) {
@@ -1287,9 +1339,12 @@ out:
 				break;
 		if (i < n)
 			cm__fail(ctx, err, "%s (certificate %s%s is recorded: "
-			    "'certmint export' writes its files)", m,
+			    "the same command again places its files, as "
+			    "'certmint export' does)", m,
 			    p.jobs[i].info->serial, n > 1 ? " and the "
 			    "batch's others" : "");
+		/* The journal stays for that next run. */
+		jpath[0] = '\0';
 	}
 	for (i = 0; i < started; i++)
 		pthread_join(w[i].tid, NULL);
@@ -1308,6 +1363,7 @@ out:
 		job_clear(&p.jobs[i]);
 	free(p.jobs);
 	free(chain);
+	recovered_free(&rv);
 	cache_free(&pc);
 	cm__signer_free(s);
 	return err;
