@@ -287,7 +287,7 @@ typedef struct cm_cert_info {
 void cm_cert_info_free(cm_cert_info *c);
 void cm_cert_info_list_free(cm_cert_info **list, size_t n);
 
-#define CM_ISSUE_OPTS_VERSION 1
+#define CM_ISSUE_OPTS_VERSION 2
 typedef struct cm_issue_opts {
 	unsigned version;
 	const char *profile;       /* name or file; NULL: "server" */
@@ -303,9 +303,17 @@ typedef struct cm_issue_opts {
 	bool discard_key;          /* do not keep the key in the store (it is
 	                              kept by default, encrypted when the CA
 	                              key is, so export can rebuild bundles) */
+	/* Version 2: an explicit validity window, for test material (an
+	 * expired or not-yet-valid leaf).  0: not given.  Without
+	 * not_before: now, or not_after less days when that is past; without
+	 * not_after: not_before plus days.  not_before must be before
+	 * not_after, and not_after not after the CA's; the window may start
+	 * before the CA's own notBefore (an expired leaf of a new CA). */
+	time_t not_before;
+	time_t not_after;
 } cm_issue_opts;
 #define CM_ISSUE_OPTS_INIT { CM_ISSUE_OPTS_VERSION, NULL, NULL, NULL, 0, \
-	CM_KEY_DEFAULT, 0, NULL, NULL, NULL, false, false }
+	CM_KEY_DEFAULT, 0, NULL, NULL, NULL, false, false, 0, 0 }
 
 /*
  * Issues one certificate with a fresh key: checks the names against the

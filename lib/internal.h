@@ -430,7 +430,13 @@ typedef struct cm__batch_req {
 	char **words;          /* profile, then names */
 	size_t nwords;
 	char *cert, *key;      /* <outdir>/<stem>.crt and .key */
+	char *chain;           /* <outdir>/<stem>.chain.pem (under an
+	                          intermediate) */
 	size_t lineno;         /* 1-based, for messages */
+	/* The line's options: --profile P, --days D, --key-type T */
+	const char *profile;   /* NULL: words[0] */
+	unsigned days;         /* 0: the defaults' */
+	cm_key_type key_type;  /* CM_KEY_DEFAULT: the defaults' */
 } cm__batch_req;
 /*
  * Splits the text of a batch file into requests, skipping blank and

@@ -38,6 +38,7 @@ typedef struct job {
 	size_t nnames;
 	cm_key_type kt;
 	unsigned days;
+	time_t nb, na;          /* an explicit window, or 0 */
 	/* results */
 	cm_err err;
 	char errmsg[CM_ERRBUF];
@@ -184,6 +185,55 @@ cache_free(profile_cache *pc)
 	pc->n = 0;
 }
 
+static void
+time_text(char *buf, size_t len, time_t t)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "@%lld", (long long)t);
+}
+
+/* An explicit validity window (cm_issue_opts version 2). */
+static cm_err
+window(job *j, cm_ctx *ctx, const cm__signer *s, const cm_issue_opts *o)
+{
+	time_t now = cm_ctx_now(ctx), span = (time_t)j->days * 86400;
+	char a[32], b[32];
+
+	j->nb = o->not_before;
+	j->na = o->not_after;
+	if (j->nb == 0)
+		j->nb = j->na > now ? now : j->na - span;
+	if (j->na == 0) {
+		j->na = j->nb + span;
+		if (j->na > s->rec.info.not_after)
+			j->na = s->rec.info.not_after;
+	}
+	if (j->nb >= j->na) {
+		time_text(a, sizeof(a), j->nb);
+		time_text(b, sizeof(b), j->na);
+		return cm__fail(ctx, CM_E_INVALID, "validity: not before %s "
+		    "is not before not after %s", a, b);
+	}
+	/* A child never outlives its issuer (RFC 5280 6.1.3 checks each
+	 * certificate of the path at the time of use). */
+	if (j->na > s->rec.info.not_after) {
+		time_text(a, sizeof(a), j->na);
+		time_text(b, sizeof(b), s->rec.info.not_after);
+		return cm__fail(ctx, CM_E_INVALID, "validity: not after %s is "
+		    "after CA '%s' expires (%s)", a, s->rec.info.name, b);
+	}
+	/* RFC 5280 4.1.2.5: UTCTime/GeneralizedTime from 1950 on. */
+	if (j->nb < -631152000) {
+		time_text(a, sizeof(a), j->nb);
+		return cm__fail(ctx, CM_E_INVALID, "validity: not before %s is "
+		    "before 1950", a);
+	}
+	return CM_OK;
+}
+
 /* Everything that can be refused, before any key is generated. */
 static cm_err
 job_prepare(job *j, cm_store *st, const cm__signer *s, profile_cache *pc,
@@ -196,7 +246,7 @@ job_prepare(job *j, cm_store *st, const cm__signer *s, profile_cache *pc,
 	memset(j, 0, sizeof(*j));
 	j->o = o;
 	j->src = src;
-	if (o->version != CM_ISSUE_OPTS_VERSION)
+	if (o->version != 1 && o->version != CM_ISSUE_OPTS_VERSION)
 		return cm__fail(ctx, CM_E_INVALID, "issue: options version %u "
 		    "is unknown", o->version);
 	if (o->nnames == 0 || o->names == NULL)
@@ -241,6 +291,9 @@ job_prepare(job *j, cm_store *st, const cm__signer *s, profile_cache *pc,
 	if (j->days > 36500)
 		return cm__fail(ctx, CM_E_INVALID, "--days %u: at most 36500",
 		    j->days);
+	if (o->version >= 2 && (o->not_before != 0 || o->not_after != 0) &&
+	    (err = window(j, ctx, s, o)) != CM_OK)
+		return err;
 	if (o->cert_path && (err = cm__file_check(ctx, o->cert_path,
 	    o->force)) != CM_OK)
 		return err;
@@ -327,6 +380,10 @@ job_build(job *j, cm_ctx *ctx, const cm__signer *s, gnutls_x509_crt_t issuer,
 	not_after = now + (time_t)j->days * 86400;
 	if (not_after > s->rec.info.not_after)
 		not_after = s->rec.info.not_after;
+	if (j->na != 0) {
+		now = j->nb;
+		not_after = j->na;
+	}
 	if ((ret = gnutls_x509_crt_set_serial(crt, serial, slen)) < 0 ||
 	    (ret = gnutls_x509_crt_set_activation_time(crt, now)) < 0 ||
 	    (ret = gnutls_x509_crt_set_expiration_time(crt, not_after)) < 0 ||
@@ -1429,11 +1486,69 @@ cm__batch_free(batch_req *br, size_t n)
 		free(br[i].words);
 		free(br[i].cert);
 		free(br[i].key);
+		free(br[i].chain);
 	}
 	free(br);
 }
 
 #define BATCH_SEP " \t\r\v\f"
+
+/*
+ * The options a line may give after its names, as a single issue takes
+ * them: --profile P, --days D, --key-type T.  They leave the words.
+ */
+static cm_err
+batch_options(batch_req *br, cm_ctx *ctx, const char *path, size_t lineno)
+{
+	size_t i, k = 1;
+	char m[CM_ERRBUF];
+	cm_err err;
+
+	for (i = 1; i < br->nwords; i++) {
+		const char *w = br->words[i], *v;
+		if (strncmp(w, "--", 2) != 0) {
+			if (k < i)
+				return cm__fail(ctx, CM_E_INVALID, "%s:%zu: name "
+				    "'%.60s' after an option: give the names "
+				    "first", path, lineno, w);
+			br->words[k++] = br->words[i];
+			continue;
+		}
+		if (strcmp(w, "--days") != 0 && strcmp(w, "--key-type") != 0 &&
+		    strcmp(w, "--profile") != 0)
+			return cm__fail(ctx, CM_E_INVALID, "%s:%zu: option "
+			    "'%.40s' is not taken in a batch line (--days, "
+			    "--key-type, --profile)", path, lineno, w);
+		if (i + 1 == br->nwords)
+			return cm__fail(ctx, CM_E_INVALID, "%s:%zu: %s needs a "
+			    "value", path, lineno, w);
+		v = br->words[++i];
+		if (strcmp(w, "--profile") == 0) {
+			br->profile = v;
+		} else if (strcmp(w, "--days") == 0) {
+			char *end;
+			unsigned long d;
+			errno = 0;
+			d = strtoul(v, &end, 10);
+			if (errno != 0 || *end != '\0' || v[0] < '0' ||
+			    v[0] > '9' || d == 0 || d > 36500)
+				return cm__fail(ctx, CM_E_INVALID, "%s:%zu: "
+				    "--days '%.40s': give 1 to 36500", path,
+				    lineno, v);
+			br->days = (unsigned)d;
+		} else if ((err = cm_key_type_parse(&br->key_type, ctx, v)) !=
+		    CM_OK) {
+			snprintf(m, sizeof(m), "%s", ctx->err);
+			return cm__fail(ctx, err, "%s:%zu: %s", path, lineno, m);
+		}
+	}
+	/* Between the last name and the options, the words shrank. */
+	if (k < 2)
+		return cm__fail(ctx, CM_E_INVALID, "%s:%zu: expected a profile "
+		    "and at least one name", path, lineno);
+	br->nwords = k;
+	return CM_OK;
+}
 
 /* Splits one line into br; 0 words for a blank or comment line. */
 static cm_err
@@ -1467,6 +1582,8 @@ batch_line(batch_req *br, cm_ctx *ctx, const char *line, const char *outdir,
 	    tok != NULL && br->nwords < words;
 	    tok = strtok_r(NULL, BATCH_SEP, &save))
 		br->words[br->nwords++] = tok;
+	if ((err = batch_options(br, ctx, path, lineno)) != CM_OK)
+		return err;
 	if ((err = cm_name_file_stem(stem, sizeof(stem), ctx,
 	    br->words[1])) != CM_OK) {
 		snprintf(m, sizeof(m), "%s", ctx->err);
@@ -1481,6 +1598,10 @@ batch_line(batch_req *br, cm_ctx *ctx, const char *line, const char *outdir,
 	}
 	if (asprintf(&br->key, "%s%s%s.key", outdir, sep, stem) < 0) {
 		br->key = NULL;
+		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+	}
+	if (asprintf(&br->chain, "%s%s%s.chain.pem", outdir, sep, stem) < 0) {
+		br->chain = NULL;
 		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
 	}
 	return CM_OK;
@@ -1549,6 +1670,8 @@ cm_issue_batch_file(cm_cert_info ***out, size_t *nout, cm_store *st,
 	char *text = NULL, *p, m[CM_ERRBUF];
 	batch_req *br = NULL;
 	cm_issue_opts *reqs = NULL;
+	cm_ca_info *cai = NULL;
+	bool intermediate;
 	size_t len, n = 0, i;
 	cm_err err;
 
@@ -1566,15 +1689,25 @@ cm_issue_batch_file(cm_cert_info ***out, size_t *nout, cm_store *st,
 		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
 		goto out;
 	}
+	if ((err = cm_ca_get(&cai, st, defaults->ca)) != CM_OK)
+		goto out;
+	intermediate = cai->parent != NULL;
 	for (i = 0; i < n; i++) {
 		reqs[i] = *defaults;
 		reqs[i].version = CM_ISSUE_OPTS_VERSION;
-		reqs[i].profile = br[i].words[0];
+		reqs[i].profile = br[i].profile ? br[i].profile :
+		    br[i].words[0];
 		reqs[i].names = (const char *const *)br[i].words + 1;
 		reqs[i].nnames = br[i].nwords - 1;
 		reqs[i].cert_path = br[i].cert;
 		reqs[i].key_path = br[i].key;
-		reqs[i].chain_path = NULL;
+		/* Under an intermediate, the chain a server sends with its
+		 * certificate: NAME.chain.pem. */
+		reqs[i].chain_path = intermediate ? br[i].chain : NULL;
+		if (br[i].days != 0)
+			reqs[i].days = br[i].days;
+		if (br[i].key_type != CM_KEY_DEFAULT)
+			reqs[i].key_type = br[i].key_type;
 	}
 	err = issue_many(out, st, reqs, n, threads, NULL, true, true);
 	if (err != CM_OK && strncmp(ctx->err, "request ", 8) == 0) {
@@ -1601,6 +1734,7 @@ cm_issue_batch_file(cm_cert_info ***out, size_t *nout, cm_store *st,
 	if (err == CM_OK && nout != NULL)
 		*nout = n;
 out:
+	cm_ca_info_free(cai);
 	free(reqs);
 	cm__batch_free(br, n);
 	free(text);

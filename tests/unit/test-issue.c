@@ -927,9 +927,9 @@ test_issue_bad_input(void **state)
 	assert_cm_err(fx->ctx, cm_issue(&c, fx->st, &o), CM_E_NOTFOUND,
 	    "CA 'nope' not found");
 	o.ca = NULL;
-	o.version = 2;
+	o.version = 3;
 	assert_cm_err(fx->ctx, cm_issue(&c, fx->st, &o), CM_E_INVALID,
-	    "options version 2 is unknown");
+	    "options version 3 is unknown");
 	o.version = CM_ISSUE_OPTS_VERSION;
 	unit_path(cert, sizeof(cert), fx, "same.pem");
 	o.cert_path = cert;
