@@ -183,7 +183,9 @@ cn_of(gnutls_x509_crt_t crt)
 }
 
 /* A self-issued CA certificate must carry its own valid signature: one
- * flipped bit and it is not the CA its subject says. */
+ * flipped bit and it is not the CA its subject says.  DO_NOT_ALLOW_SAME:
+ * else GnuTLS trusts a certificate found in the trusted list as it is,
+ * without checking its signature. */
 static cm_err
 check_self_signed(cm_ctx *ctx, gnutls_x509_crt_t crt, const char *path)
 {
@@ -193,7 +195,7 @@ check_self_signed(cm_ctx *ctx, gnutls_x509_crt_t crt, const char *path)
 	ret = gnutls_x509_crt_verify(crt, &crt, 1,
 	    GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
 	    GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1 |
-	    GNUTLS_VERIFY_ALLOW_UNSORTED_CHAIN, &status);
+	    GNUTLS_VERIFY_DO_NOT_ALLOW_SAME, &status);
 	if (ret < 0)
 		return cm__gnutls_fail(ctx, ret, "%s: checking the "
 		    "self-signature", path);
