@@ -3,9 +3,10 @@
  *
  * Order of work: everything that can be refused (names, constraints,
  * profile, output files) is checked before a key is generated; keys are
- * generated and signed outside the store lock; then a journal naming the
- * files to come is written and synced beside them, the rows are inserted
- * and committed, and only then are the files placed.  So no certificate
+ * generated and signed outside the store lock; then the rows are inserted,
+ * the files staged beside their places (temp files: a full disk refuses
+ * it all here), a journal naming them written and synced, the rows
+ * committed, and only then are the files placed.  So no certificate
  * file exists that the store does not know: a crash before the commit
  * leaves no row and no placed file, a crash after it leaves rows whose
  * files are placed, or placeable from the store ('certmint export'), and
@@ -47,6 +48,7 @@ typedef struct job {
 	gnutls_datum_t pkcs8;   /* kept in the store unless discard_key */
 	cm_cert_info *info;
 	bool skip;              /* a batch line issued by an earlier run */
+	char *tmp[3];           /* staged key, certificate, chain, or NULL */
 } job;
 
 /*
@@ -136,6 +138,11 @@ job_clear(job *j)
 		gnutls_free(j->pkcs8.data);
 	}
 	cm_cert_info_free(j->info);
+	for (i = 0; i < 3; i++) {
+		if (j->tmp[i] != NULL && j->tmp[i][0] != '\0')
+			unlink(j->tmp[i]);
+		free(j->tmp[i]);
+	}
 	memset(j, 0, sizeof(*j));
 }
 
@@ -531,40 +538,63 @@ chain_pem(char **out, size_t *len, cm_ctx *ctx, const cm__signer *s)
 	return CM_OK;
 }
 
-/* The files of a recorded certificate, the key first (a certificate
- * without its key is useless); a failpoint between each two. */
+/* The files of a certificate, beside their places, before the commit: a
+ * full disk or an unwritable folder refuses the issuance while nothing is
+ * recorded.  Not synced: the store is the record (see issue_many). */
 static cm_err
-job_place(job *j, cm_ctx *ctx, const char *chain, size_t chainlen,
-    const char *fp_between)
+job_stage(job *j, cm_ctx *ctx, const char *chain, size_t chainlen)
 {
+	const char *path[3] = { j->o->key_path, j->o->cert_path,
+	    j->o->chain_path };
+	const void *data[3] = { j->key_pem.data, j->info->pem,
+	    chain ? chain : "" };
+	size_t len[3] = { j->key_pem.size, strlen(j->info->pem), chainlen };
+	unsigned mode[3] = { 0600, 0644, 0644 };
+	char tmp[PATH_MAX];
 	cm_err err;
+	int i;
 
 	if (j->skip)
 		return CM_OK;
-	if (j->o->key_path && j->key_pem.data != NULL) {
-		if ((err = cm__file_write(ctx, j->o->key_path, j->key_pem.data,
-		    j->key_pem.size, 0600, j->o->force, false)) != CM_OK)
+	for (i = 0; i < 3; i++) {
+		if (path[i] == NULL || (i == 0 && j->key_pem.data == NULL))
+			continue;
+		if ((err = cm__file_stage(ctx, tmp, sizeof(tmp), path[i],
+		    data[i], len[i], mode[i], j->o->force, false)) != CM_OK)
 			return err;
-		if ((j->info->key_path = strdup(j->o->key_path)) == NULL)
+		if ((j->tmp[i] = strdup(tmp)) == NULL) {
+			unlink(tmp);
 			return cm__fail(ctx, CM_E_NOMEM, "out of memory");
-		if ((err = cm__failpoint(ctx, fp_between)) != CM_OK)
-			return err;
+		}
 	}
-	if (j->o->cert_path) {
-		if ((err = cm__file_write(ctx, j->o->cert_path, j->info->pem,
-		    strlen(j->info->pem), 0644, j->o->force, false)) != CM_OK)
+	return CM_OK;
+}
+
+/* The staged files in place, once recorded: the key first (a certificate
+ * without its key is useless); a failpoint between each two. */
+static cm_err
+job_place(job *j, cm_ctx *ctx, const char *fp_between)
+{
+	const char *path[3] = { j->o->key_path, j->o->cert_path,
+	    j->o->chain_path };
+	char **dst[3] = { &j->info->key_path, &j->info->cert_path,
+	    &j->info->chain_path };
+	bool first = true;
+	cm_err err;
+	int i;
+
+	if (j->skip)
+		return CM_OK;
+	for (i = 0; i < 3; i++) {
+		if (j->tmp[i] == NULL)
+			continue;
+		if (!first && (err = cm__failpoint(ctx, fp_between)) != CM_OK)
 			return err;
-		if ((j->info->cert_path = strdup(j->o->cert_path)) == NULL)
-			return cm__fail(ctx, CM_E_NOMEM, "out of memory");
-	}
-	if (j->o->chain_path) {
-		if ((err = cm__failpoint(ctx, fp_between)) != CM_OK)
+		first = false;
+		if ((err = cm__file_place(ctx, j->tmp[i], path[i],
+		    j->o->force)) != CM_OK)
 			return err;
-		if ((err = cm__file_write(ctx, j->o->chain_path,
-		    chain ? chain : "", chainlen, 0644, j->o->force, false)) !=
-		    CM_OK)
-			return err;
-		if ((j->info->chain_path = strdup(j->o->chain_path)) == NULL)
+		if ((*dst[i] = strdup(path[i])) == NULL)
 			return cm__fail(ctx, CM_E_NOMEM, "out of memory");
 	}
 	return CM_OK;
@@ -1338,19 +1368,12 @@ issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 		if ((err = job_record(&p.jobs[i], st, s)) != CM_OK)
 			goto out;
 	}
-	/* Files that appeared while the keys were made refuse the batch
-	 * now, while nothing is recorded. */
-	for (i = 0; i < n; i++) {
-		const cm_issue_opts *o = p.jobs[i].o;
-		if (p.jobs[i].skip)
-			continue;
-		if ((o->cert_path && (err = cm__file_check(ctx, o->cert_path,
-		    o->force)) != CM_OK) || (o->key_path && (err =
-		    cm__file_check(ctx, o->key_path, o->force)) != CM_OK) ||
-		    (o->chain_path && (err = cm__file_check(ctx, o->chain_path,
-		    o->force)) != CM_OK))
+	/* The files staged while nothing is recorded: a full disk, or a
+	 * file that appeared while the keys were made, refuses it all. */
+	for (i = 0; i < n; i++)
+		if ((err = job_stage(&p.jobs[i], ctx, chain, chainlen)) !=
+		    CM_OK)
 			goto out;
-	}
 	/* The journal after the last rebuild (its fingerprints are final),
 	 * synced before the commit: a crash after the commit finds it. */
 	if ((err = journal_write(jpath, sizeof(jpath), ctx, p.jobs, n)) !=
@@ -1367,8 +1390,7 @@ issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 	/* Recorded: now the files.  A failure here leaves the certificates
 	 * recorded (and valid): the message says how to get the files. */
 	for (i = 0; i < n; i++) {
-		if ((err = job_place(&p.jobs[i], ctx, chain, chainlen,
-		    fp_between)) != CM_OK)
+		if ((err = job_place(&p.jobs[i], ctx, fp_between)) != CM_OK)
 			goto out;
 		if (!p.jobs[i].skip && i + 1 < n &&
 		    (err = cm__failpoint(ctx, fp_between)) != CM_OK)
@@ -1508,9 +1530,9 @@ batch_options(batch_req *br, cm_ctx *ctx, const char *path, size_t lineno)
 		const char *w = br->words[i], *v;
 		if (strncmp(w, "--", 2) != 0) {
 			if (k < i)
-				return cm__fail(ctx, CM_E_INVALID, "%s:%zu: name "
-				    "'%.60s' after an option: give the names "
-				    "first", path, lineno, w);
+				return cm__fail(ctx, CM_E_INVALID, "%s:%zu: "
+				    "name '%.60s' after an option: give the "
+				    "names first", path, lineno, w);
 			br->words[k++] = br->words[i];
 			continue;
 		}
@@ -1539,7 +1561,8 @@ batch_options(batch_req *br, cm_ctx *ctx, const char *path, size_t lineno)
 		} else if ((err = cm_key_type_parse(&br->key_type, ctx, v)) !=
 		    CM_OK) {
 			snprintf(m, sizeof(m), "%s", ctx->err);
-			return cm__fail(ctx, err, "%s:%zu: %s", path, lineno, m);
+			return cm__fail(ctx, err, "%s:%zu: %s", path, lineno,
+			    m);
 		}
 	}
 	/* Between the last name and the options, the words shrank. */
