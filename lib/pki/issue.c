@@ -896,8 +896,10 @@ journal_path_add(cm__buf *b, const char *path)
 	char cwd[PATH_MAX];
 
 	/* Absolute: a re-run may start in another folder. */
-	if (path != NULL && path[0] != '/' && getcwd(cwd, sizeof(cwd)))
-		cm__buf_add(b, cwd, strlen(cwd)), cm__buf_add(b, "/", 1);
+	if (path != NULL && path[0] != '/' && getcwd(cwd, sizeof(cwd))) {
+		cm__buf_add(b, cwd, strlen(cwd));
+		cm__buf_add(b, "/", 1);
+	}
 	if (path != NULL)
 		cm__buf_add(b, path, strlen(path));
 	cm__buf_byte(b, 0);
@@ -957,30 +959,27 @@ journal_write(char *jpath, size_t jlen, cm_ctx *ctx, const job *jobs,
 		    first, dir);
 		goto out;
 	}
-	while (off < b.len) {
+	saved = 0;
+	while (off < b.len && saved == 0) {
 		ssize_t w = write(fd, b.p + off, b.len - off);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0) {
-			if (w == 0)
-				errno = ENOSPC;
-			goto fail;
-		}
-		off += (size_t)w;
+		if (w <= 0)
+			saved = w == 0 ? ENOSPC : errno;
+		else
+			off += (size_t)w;
 	}
-	if (fdatasync(fd) != 0)
-		goto fail;
-	if (close(fd) != 0) {
-		fd = -1;
-		goto fail;
-	}
+	if (saved == 0 && fdatasync(fd) != 0)
+		saved = errno;
+	if (close(fd) != 0 && saved == 0)
+		saved = errno;
 	fd = -1;
-	goto out;
-fail:
-	saved = errno;
-	unlink(jpath);
-	jpath[0] = '\0';
-	err = cm__errno_fail(ctx, saved, "%s: writing in %s", first, dir);
+	if (saved != 0) {
+		unlink(jpath);
+		jpath[0] = '\0';
+		err = cm__errno_fail(ctx, saved, "%s: writing in %s", first,
+		    dir);
+	}
 out:
 	if (fd >= 0)
 		close(fd);
@@ -1060,25 +1059,30 @@ recover_journal(cm_store *st, const cm__signer *s, const char *jpath,
 {
 	cm_ctx *ctx = cm__store_ctx(st);
 	char *data = NULL, *p, *end, *f[4], *chain = NULL;
-	size_t len, chainlen = 0;
+	size_t len = 0, chainlen = 0;
 	cm_cert_info *c = NULL;
 	gnutls_datum_t key = { NULL, 0 };
 	cm_err err = CM_OK;
 	int k;
 
-	if (cm__file_read(ctx, jpath, (size_t)256 * 1024 * 1024, &data, &len) !=
-	    CM_OK || len < sizeof(JOURNAL_MAGIC) ||
-	    memcmp(data, JOURNAL_MAGIC, sizeof(JOURNAL_MAGIC)) != 0)
-		goto done;      /* not ours, or cut short: nothing committed */
-	end = data + len;
-	for (p = data + sizeof(JOURNAL_MAGIC); p < end; ) {
-		for (k = 0; k < 4; k++) {
+	/* Not ours, or cut short: then nothing was committed. */
+	p = end = NULL;
+	if (cm__file_read(ctx, jpath, (size_t)256 * 1024 * 1024, &data, &len) ==
+	    CM_OK && len >= sizeof(JOURNAL_MAGIC) &&
+	    memcmp(data, JOURNAL_MAGIC, sizeof(JOURNAL_MAGIC)) == 0) {
+		p = data + sizeof(JOURNAL_MAGIC);
+		end = data + len;
+	}
+	while (p < end) {
+		for (k = 0; k < 4 && p < end; k++) {
 			char *z = memchr(p, '\0', (size_t)(end - p));
 			if (z == NULL)
-				goto done;
+				break;
 			f[k] = p;
 			p = z + 1;
 		}
+		if (k < 4)
+			break;
 		cm_cert_info_free(c);
 		c = NULL;
 		if (cm__store_cert_by_fpr(st, f[0]) <= 0 ||
@@ -1128,8 +1132,6 @@ recover_journal(cm_store *st, const cm__signer *s, const char *jpath,
 		}
 		err = CM_OK;
 	}
-done:
-	err = CM_OK;
 	unlink(jpath);
 out:
 	if (err != CM_OK) {
