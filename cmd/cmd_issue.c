@@ -527,14 +527,37 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 			json_object_set_new(obj, "certificates", a);
 			rc = cmd_print_json(obj);
 		} else {
-			printf("Issued %zu certificates into %s\n", n,
-			    outdir ? outdir : ".");
+			size_t done = 0;
+			/* Lines an earlier (interrupted) run issued come back
+			 * without files written by this one. */
+			for (i = 0; i < n; i++)
+				done += many[i]->cert_path == NULL;
+			if (done == n)
+				printf("Nothing to issue: all %zu lines were "
+				    "issued before, their files are in %s\n",
+				    n, outdir ? outdir : ".");
+			else if (done > 0)
+				printf("Issued %zu certificates into %s (%zu "
+				    "lines were issued before: kept)\n",
+				    n - done, outdir ? outdir : ".", done);
+			else
+				printf("Issued %zu certificates into %s\n", n,
+				    outdir ? outdir : ".");
 		}
 		goto out;
 	}
 	if ((err = cm_issue(&res, st, &o)) != CM_OK) {
 		rc = cmd_fail(env, err);
 		goto out;
+	}
+	if (res->cert_path == NULL) {
+		if (!json)
+			fprintf(stderr, "certmint: note: %s holds certificate "
+			    "%s, issued by an interrupted run: its files are "
+			    "now in place\n", o.cert_path, res->serial);
+		res->cert_path = strdup(o.cert_path);
+		res->key_path = access(o.key_path, F_OK) == 0 ?
+		    strdup(o.key_path) : NULL;
 	}
 	rc = json ? cmd_print_json(cmd_cert_json(res)) : print_result(res);
 	/* A child never outlives its CA: say so when --days was cut. */

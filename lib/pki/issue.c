@@ -1209,10 +1209,8 @@ line_done(job *j, cm_store *st, const cm_issue_opts *o)
 	for (i = 0; i < c->nnames; i++)
 		if (strcasecmp(c->names[i], o->names[i]) != 0)
 			goto no;
-	free(c->cert_path);
-	free(c->key_path);
-	c->cert_path = strdup(o->cert_path);
-	c->key_path = o->key_path ? strdup(o->key_path) : NULL;
+	/* cert_path and key_path stay NULL: this call wrote no file of it
+	 * (cm_cert_info), which is how a caller tells it apart. */
 	j->o = o;
 	j->skip = true;
 	j->info = c;

@@ -256,7 +256,13 @@ check_not "... and no longer 'the file says them'" grep -q "says them" \
 # Run again, the batch is done: its lines are kept, nothing new.
 n0=$(count certs)
 check "a finished batch run again" $C issue --batch opt.txt --out-dir out
+out_has "... says its lines were issued before" \
+    "^Nothing to issue: all 3 lines were issued before, their files are in out\$"
 is "... issues nothing new" "$(count certs)" "$n0"
+printf 'server o4.test\n' >>opt.txt
+check "the batch with a line more" $C issue --batch opt.txt --out-dir out
+out_has "... issues that one, keeps the rest" \
+    "^Issued 1 certificates into out \(3 lines were issued before: kept\)\$"
 
 # A batch under an intermediate writes each chain beside its pair.
 check "an intermediate" $C ca create mid --parent "certmint dev CA"

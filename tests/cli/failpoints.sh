@@ -122,6 +122,7 @@ expect_fail 2 "failpoint issue.after_commit \(certificate [0-9a-f]+ is recorded:
     $C issue server fc.test"
 check "... the re-run places its files" sh -c "cd f-commit && $C issue \
     server fc.test"
+err_has "... and says so" "^certmint: note: fc.test.crt holds certificate [0-9a-f]+, issued by an interrupted run"
 check "... and leaves nothing over" inv f-commit strict
 is "... one certificate" "$(rows "%fc.test%")" 1
 
