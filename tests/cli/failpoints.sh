@@ -1,7 +1,7 @@
 #!/bin/sh
 # failpoints.sh - crash safety swept, not argued (issue 14, items 1 and 9).
 #
-# For issue, issue --batch, renew, revoke, crl --out and import: list the
+# For issue, issue --batch, renew, sign, revoke, crl --out and import: list the
 # failpoints the command passes (CERTMINT_FAILPOINT_LOG), kill it at each
 # (and a batch's per-line points at the first, a middle and the last hit),
 # then check the invariants:
@@ -188,6 +188,30 @@ for p in $pts; do
 	check "... then all is placed, nothing left over" inv "r$i" strict
 	is "... one valid certificate" "$(sqlite3 "$S" "SELECT count(*) \
 	    FROM certs WHERE cn LIKE '%r$i.test%' AND status = 'valid'")" 1
+done
+
+# ---- sign (the same path as issue: sign, commit, place) ----
+mkdir csr
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout csr/req.key -out csr/req.csr -subj /CN=sg.test >/dev/null 2>&1
+mkdir list-sign
+pts=$(cd list-sign && points $C sign ../csr/req.csr --profile server \
+    --cert sg.crt)
+is "sign passes its failpoints" "$(echo $pts)" \
+    "sign.after_sign sign.after_insert sign.after_commit sign.after_files"
+i=0
+for p in $pts; do
+	i=$((i + 1))
+	mkdir "s$i"
+	(cd "s$i" && CERTMINT_FAILPOINT=$p $C sign ../csr/req.csr --profile \
+	    server --cert sg.crt >/dev/null 2>&1)
+	is "sign killed at $p" "$?" 137
+	check "... invariants hold" inv "s$i"
+	check "... a re-run completes" sh -c "cd s$i && $C sign ../csr/req.csr \
+	    --profile server --cert sg.crt"
+	check "... the certificate is placed, nothing left over" sh -c \
+	    "test -s s$i/sg.crt && test -z \"\$(ls -A s$i | grep certmint-)\""
+	check "... and in the inventory" inv "s$i"
 done
 
 # ---- revoke ----
