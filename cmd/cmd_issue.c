@@ -395,14 +395,13 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 		case 'N': o.discard_key = true; break;
 		case 'B':
 		case 'A':
-			if (!parse_when(env, optarg, c == 'B' ? &o.not_before :
+			if (parse_when(env, optarg, c == 'B' ? &o.not_before :
 			    &o.not_after))
-				return cmd_usage_error("issue", "--%s '%s': give "
-				    "an RFC 3339 time (2026-01-01T00:00:00Z) "
-				    "or one relative to now (-30d, +2h; units "
-				    "s, m, h, d)", c == 'B' ? "not-before" :
-				    "not-after", optarg);
-			break;
+				break;
+			return cmd_usage_error("issue", "--%s '%s': give an RFC "
+			    "3339 time (2026-01-01T00:00:00Z) or one relative "
+			    "to now (-30d, +2h; units s, m, h, d)", c == 'B' ?
+			    "not-before" : "not-after", optarg);
 		case 'k':
 			if (!cmd_opt_key_type(env, "issue", optarg,
 			    &o.key_type))

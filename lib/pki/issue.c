@@ -1032,6 +1032,20 @@ recovered_free(recovered *r)
 	r->v = NULL;
 }
 
+static cm_err
+recovered_add(recovered *r, cm_ctx *ctx, const char *path)
+{
+	char **nv;
+
+	if ((nv = realloc(r->v, (r->n + 1) * sizeof(*nv))) == NULL)
+		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+	r->v = nv;
+	if ((nv[r->n] = strdup(path)) == NULL)
+		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+	r->n++;
+	return CM_OK;
+}
+
 static bool
 recovered_has(const recovered *r, const char *path)
 {
@@ -1109,17 +1123,9 @@ recover_journal(cm_store *st, const cm__signer *s, const char *jpath,
 		    (err = cm__file_write(ctx, f[1], c->pem, strlen(c->pem),
 		    0644, false, true)) != CM_OK && err != CM_E_EXISTS)
 			goto out;
-		if (f[1][0] != '\0') {
-			char **nv = realloc(rv->v, (rv->n + 1) * sizeof(*nv));
-			if (nv == NULL || (nv[rv->n] = strdup(f[1])) == NULL) {
-				if (nv != NULL)
-					rv->v = nv;
-				err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
-				goto out;
-			}
-			rv->v = nv;
-			rv->n++;
-		}
+		if (f[1][0] != '\0' && (err = recovered_add(rv, ctx, f[1])) !=
+		    CM_OK)
+			goto out;
 		if (f[3][0] != '\0' && access(f[3], F_OK) != 0 &&
 		    strcmp(c->ca, s->rec.info.name) == 0) {
 			if (chain == NULL && (err = chain_pem(&chain, &chainlen,

@@ -1,10 +1,10 @@
 #!/bin/sh
 # failpoints.sh - crash safety swept, not argued (issue 14, items 1 and 9).
 #
-# For issue, issue --batch, renew, sign, revoke, crl --out and import: list the
-# failpoints the command passes (CERTMINT_FAILPOINT_LOG), kill it at each
-# (and a batch's per-line points at the first, a middle and the last hit),
-# then check the invariants:
+# For issue, issue --batch, renew, sign, revoke, crl --out and import:
+# list the failpoints the command passes (CERTMINT_FAILPOINT_LOG), kill it
+# at each (and a batch's per-line points at the first, a middle and the
+# last hit), then check the invariants:
 #   - every placed certificate file is a certificate of the inventory;
 #   - every inventory row's files are placed, or placeable (export works);
 #   - the store passes PRAGMA integrity_check;
