@@ -15,8 +15,9 @@
 static const char usage[] =
 "usage: certmint issue server|client|peer NAME... [--ca N] [--cert F]\n"
 "                      [--key F] [--chain F] [--key-type T] [--days D]\n"
-"                      [--profile P] [--force] [--no-keep-key]\n"
-"                      [--passphrase-file F] [--json]\n"
+"                      [--profile P] [--not-before T] [--not-after T]\n"
+"                      [--force] [--no-keep-key] [--passphrase-file F]\n"
+"                      [--json]\n"
 "       certmint issue --batch FILE [--out-dir DIR] [--ca N] [--key-type T]\n"
 "                      [--days D] [--threads N] [--force] [--no-keep-key]\n"
 "                      [--passphrase-file F] [--json]\n"
@@ -37,12 +38,25 @@ static const char usage[] =
 "  --days D            validity (default: the profile's, 397)\n"
 "  --profile P         a profile name or a .tmpl file instead of the kind\n"
 "                      (given with a kind, its key purposes must serve it)\n"
+"  --not-before T, --not-after T\n"
+"                      an explicit validity, to make an expired or\n"
+"                      not-yet-valid certificate for negative tests: RFC\n"
+"                      3339 (2026-01-01T00:00:00Z) or relative to now\n"
+"                      (-30d, +2h, -1d; units s, m, h, d).  Alone,\n"
+"                      --not-after T starts --days before T (or now, if T\n"
+"                      is ahead) and --not-before T lasts --days; never\n"
+"                      past the CA's expiry.  Listed as expired or\n"
+"                      not-yet-valid; leaves only\n"
 "  --force             overwrite existing files\n"
 "  --no-keep-key       do not keep the private key in the store (by default\n"
 "                      it is kept, encrypted when the CA key is, so that\n"
 "                      export and the test harness can use it)\n"
-"  --batch FILE        one request per line: 'PROFILE NAME...'; '#' comments;\n"
-"                      all or nothing, in one transaction\n"
+"  --batch FILE        one request per line: 'PROFILE NAME... [--days D]\n"
+"                      [--key-type T] [--profile P]'; '#' comments; all\n"
+"                      or nothing, in one transaction; writes NAME.crt,\n"
+"                      NAME.key (and NAME.chain.pem under an\n"
+"                      intermediate CA).  Run again after an interruption,\n"
+"                      it completes: lines already issued are kept\n"
 "  --out-dir DIR       where --batch writes (default .); made, with its\n"
 "                      parents, when missing\n"
 "  --threads N         key generation threads for --batch, 1-256\n"
@@ -50,6 +64,38 @@ static const char usage[] =
 "  --passphrase-file F passphrase of an encrypted CA key (or\n"
 "                      CERTMINT_PASSPHRASE, or a prompt)\n"
 "  --json              print the result as JSON\n";
+
+/* RFC 3339, or [+-]N[smhd] relative to now; 0 is not a time here. */
+static bool
+parse_when(cmd_env *env, const char *s, time_t *out)
+{
+	static const struct { char u; long long secs; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 } };
+	long long v;
+	char *end;
+	size_t i;
+
+	if (s[0] == '+' || s[0] == '-') {
+		if (s[1] < '0' || s[1] > '9')
+			return false;
+		errno = 0;
+		v = strtoll(s + 1, &end, 10);
+		if (errno != 0 || end[0] == '\0' || end[1] != '\0' ||
+		    v > 36500LL * 86400)
+			return false;
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (units[i].u == end[0]) {
+				v *= units[i].secs;
+				if (v > 36500LL * 86400)
+					return false;
+				*out = cm_ctx_now(env->ctx) +
+				    (time_t)(s[0] == '-' ? -v : v);
+				return *out != 0;
+			}
+		return false;
+	}
+	return cm_time_parse(out, env->ctx, s) == CM_OK && *out != 0;
+}
 
 static int
 print_result(const cm_cert_info *c)
@@ -166,7 +212,20 @@ precheck_batch(cmd_env *env, const char *path, const char *outdir,
 		}
 		one.profile = words[0];
 		one.names = words + 1;
-		one.nnames = nw - 1;
+		/* The names end where the line's options start. */
+		for (one.nnames = 0; one.nnames < nw - 1 &&
+		    strncmp(words[1 + one.nnames], "--", 2) != 0;
+		    one.nnames++)
+			;
+		for (k = (int)one.nnames + 1; k + 1 < (int)nw; k++)
+			if (strcmp(words[k], "--profile") == 0)
+				one.profile = words[k + 1];
+		if (one.nnames == 0) {
+			fprintf(stderr, "certmint: %s:%zu: expected a profile "
+			    "and at least one name\n", path, lineno);
+			rc = EXIT_USAGE;
+			break;
+		}
 		if ((err = precheck(env, &one)) != CM_OK ||
 		    (err = cm_name_file_stem(stem, sizeof(stem), env->ctx,
 		    words[1])) != CM_OK) {
@@ -291,6 +350,8 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 		 * after the secret. */
 		{ "passphrase", required_argument, NULL, 'S' },
 		{ "no-keep-key", no_argument, NULL, 'N' },
+		{ "not-before", required_argument, NULL, 'B' },
+		{ "not-after", required_argument, NULL, 'A' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -332,6 +393,15 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 		case 'p': env->passphrase_file = optarg; break;
 		case 'j': json = true; break;
 		case 'N': o.discard_key = true; break;
+		case 'B':
+		case 'A':
+			if (parse_when(env, optarg, c == 'B' ? &o.not_before :
+			    &o.not_after))
+				break;
+			return cmd_usage_error("issue", "--%s '%s': give an RFC "
+			    "3339 time (2026-01-01T00:00:00Z) or one relative "
+			    "to now (-30d, +2h; units s, m, h, d)", c == 'B' ?
+			    "not-before" : "not-after", optarg);
 		case 'k':
 			if (!cmd_opt_key_type(env, "issue", optarg,
 			    &o.key_type))
@@ -365,8 +435,10 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 		if (optind != argc || o.cert_path || o.key_path ||
 		    o.chain_path || o.profile)
 			return cmd_usage_error("issue", "--batch takes no names,"
-			    " --cert, --key, --chain or --profile: the file "
-			    "says them");
+			    " --cert, --key, --chain or --profile: a line is "
+			    "'PROFILE NAME... [--days D] [--key-type T] "
+			    "[--profile P]', its files NAME.crt and NAME.key "
+			    "in --out-dir");
 	} else {
 		if (outdir != NULL)
 			return cmd_usage_error("issue", "--out-dir is for "
@@ -454,8 +526,22 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 			json_object_set_new(obj, "certificates", a);
 			rc = cmd_print_json(obj);
 		} else {
-			printf("Issued %zu certificates into %s\n", n,
-			    outdir ? outdir : ".");
+			size_t done = 0;
+			/* Lines an earlier (interrupted) run issued come back
+			 * without files written by this one. */
+			for (i = 0; i < n; i++)
+				done += many[i]->cert_path == NULL;
+			if (done == n)
+				printf("Nothing to issue: all %zu lines were "
+				    "issued before, their files are in %s\n",
+				    n, outdir ? outdir : ".");
+			else if (done > 0)
+				printf("Issued %zu certificates into %s (%zu "
+				    "lines were issued before: kept)\n",
+				    n - done, outdir ? outdir : ".", done);
+			else
+				printf("Issued %zu certificates into %s\n", n,
+				    outdir ? outdir : ".");
 		}
 		goto out;
 	}
@@ -463,9 +549,19 @@ cmd_issue(cmd_env *env, int argc, char **argv)
 		rc = cmd_fail(env, err);
 		goto out;
 	}
+	if (res->cert_path == NULL) {
+		if (!json)
+			fprintf(stderr, "certmint: note: %s holds certificate "
+			    "%s, issued by an interrupted run: its files are "
+			    "now in place\n", o.cert_path, res->serial);
+		res->cert_path = strdup(o.cert_path);
+		res->key_path = access(o.key_path, F_OK) == 0 ?
+		    strdup(o.key_path) : NULL;
+	}
 	rc = json ? cmd_print_json(cmd_cert_json(res)) : print_result(res);
 	/* A child never outlives its CA: say so when --days was cut. */
-	if (o.days > 0 && res->not_after - res->not_before <
+	if (o.days > 0 && o.not_before == 0 && o.not_after == 0 &&
+	    res->not_after - res->not_before <
 	    (time_t)o.days * 86400 - 60) {
 		char na[32];
 		cmd_time(na, sizeof(na), res->not_after);

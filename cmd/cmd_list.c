@@ -12,7 +12,7 @@ static const char list_usage[] =
 "\n"
 "Lists the certificates in the store, oldest first.\n"
 "\n"
-"  --status S     valid, expired, revoked or superseded\n"
+"  --status S     valid, expired, not-yet-valid, revoked or superseded\n"
 "  --ca N         issued by CA N\n"
 "  --name N       carrying the name N among its names\n"
 "  --expiring D   valid and expiring within D (30d, 12h, 2w; plain: days)\n"
@@ -34,8 +34,8 @@ static const char show_usage[] =
 "  --pem    print the certificate (PEM)\n"
 "  --json   machine-readable output\n";
 
-static const char *const statuses[] = { "valid", "expired", "revoked",
-	"superseded", NULL };
+static const char *const statuses[] = { "valid", "expired",
+	"not-yet-valid", "revoked", "superseded", NULL };
 
 /* The names column: made safe for the terminal (a certificate imported
  * or signed from a CSR carries whatever its maker put in). */
@@ -96,7 +96,8 @@ cmd_list(cmd_env *env, int argc, char **argv)
 				ok |= strcmp(statuses[i], optarg) == 0;
 			if (!ok)
 				return cmd_usage_error("list", "--status '%s': "
-				    "valid, expired, revoked or superseded",
+				    "valid, expired, not-yet-valid, revoked or "
+				    "superseded",
 				    optarg);
 			f.status = optarg;
 			break;

@@ -294,7 +294,7 @@ typedef struct cm_cert_info {
 void cm_cert_info_free(cm_cert_info *c);
 void cm_cert_info_list_free(cm_cert_info **list, size_t n);
 
-#define CM_ISSUE_OPTS_VERSION 1
+#define CM_ISSUE_OPTS_VERSION 2
 typedef struct cm_issue_opts {
 	unsigned version;
 	const char *profile;       /* name or file; NULL: "server" */
@@ -310,17 +310,29 @@ typedef struct cm_issue_opts {
 	bool discard_key;          /* do not keep the key in the store (it is
 	                              kept by default, encrypted when the CA
 	                              key is, so export can rebuild bundles) */
+	/* Version 2: an explicit validity window, for test material (an
+	 * expired or not-yet-valid leaf).  0: not given.  Without
+	 * not_before: now, or not_after less days when that is past; without
+	 * not_after: not_before plus days.  not_before must be before
+	 * not_after, and not_after not after the CA's; the window may start
+	 * before the CA's own notBefore (an expired leaf of a new CA). */
+	time_t not_before;
+	time_t not_after;
 } cm_issue_opts;
 #define CM_ISSUE_OPTS_INIT { CM_ISSUE_OPTS_VERSION, NULL, NULL, NULL, 0, \
-	CM_KEY_DEFAULT, 0, NULL, NULL, NULL, false, false }
+	CM_KEY_DEFAULT, 0, NULL, NULL, NULL, false, false, 0, 0 }
 
 /*
  * Issues one certificate with a fresh key: checks the names against the
  * constraints of the CA and of every CA above it (a URI by its host: inside
  * a permitted DNS suffix or IP range when the CA permits any; a URI without
- * such a host is then refused), signs, records the certificate and an
- * event, and writes the files (key 0600; temp file + rename), all or
- * nothing.
+ * such a host is then refused), signs, stages the files beside their
+ * places, records the certificate and an event, and only then places the
+ * files (key 0600; temp file + link/rename): all or nothing, but for a
+ * failure (or crash) after the commit, which leaves the certificate
+ * recorded and its files placeable: the message says so, and the next
+ * issuance into that folder places them (cm_cert_info.cert_path NULL in
+ * its result: no file written by that call).
  * Returns CM_E_INVALID (bad name or profile), CM_E_CONSTRAINT, CM_E_EXISTS
  * (a file exists and !force), CM_E_IO (unwritable folder, disk full),
  * CM_E_NOTFOUND / CM_E_AMBIGUOUS (CA), CM_E_PASSPHRASE, store codes.
@@ -330,8 +342,9 @@ cm_err cm_issue(cm_cert_info **out, cm_store *st, const cm_issue_opts *o);
 /*
  * Issues n certificates in one transaction, generating keys and signing on
  * threads threads (0: one per core).  Each request's cert_path and
- * key_path must be set.  On any failure nothing is kept: no row, no file;
- * the message names the failing request.
+ * key_path must be set.  On any failure before the commit nothing is
+ * kept: no row, no file; the message names the failing request.  After
+ * the commit, as cm_issue().
  * [out] out: n results in request order (may be NULL).
  */
 cm_err cm_issue_batch(cm_cert_info ***out, cm_store *st,
@@ -340,8 +353,12 @@ cm_err cm_issue_batch(cm_cert_info ***out, cm_store *st,
 /*
  * Reads a batch file and issues its requests with cm_issue_batch().  One
  * request per line: a profile then the names ("server www.test 10.0.0.1");
- * '#' starts a comment.  Files go to outdir as <stem>.crt and <stem>.key
- * (see cm_name_file_stem); defaults supplies ca, key_type, days and force.
+ * '#' starts a comment; after the names a line may give --days D,
+ * --key-type T and --profile P.  Files go to outdir as <stem>.crt and
+ * <stem>.key, and <stem>.chain.pem under an intermediate CA (see
+ * cm_name_file_stem); defaults supplies ca, key_type, days and force.  A
+ * line whose files hold its recorded certificate (a run interrupted) is
+ * done: its result has no file paths.
  * CM_E_INVALID names the file and line of a bad request.
  */
 cm_err cm_issue_batch_file(cm_cert_info ***out, size_t *n, cm_store *st,
@@ -349,9 +366,12 @@ cm_err cm_issue_batch_file(cm_cert_info ***out, size_t *n, cm_store *st,
     unsigned threads);
 
 /*
- * A file name stem for a certificate's first name: "*.app.test" becomes
- * "_wildcard.app.test", "::1" becomes "__1".  CM_E_INVALID if it does not
- * fit in len.
+ * A file name stem for a certificate's first name, as certified (lower
+ * case): "UPPER.Test" becomes "upper.test", "*.app.test"
+ * "_wildcard.app.test", "::1" "__1".  A stem longer than 250 characters
+ * keeps its first 240 and gets "~" and 8 hex digits of a hash, so that
+ * "<stem>.crt" fits in a file name.  CM_E_INVALID if it does not fit in
+ * len.
  */
 cm_err cm_name_file_stem(char *buf, size_t len, cm_ctx *ctx, const char *name);
 

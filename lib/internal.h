@@ -204,6 +204,18 @@ cm_err cm__file_place(cm_ctx *ctx, char *tmp, const char *path, bool force);
 cm_err cm__file_check(cm_ctx *ctx, const char *path, bool force);
 cm_err cm__file_read(cm_ctx *ctx, const char *path, size_t max,
     char **data, size_t *len);
+/*
+ * Temp files are "<dir>/.certmint-tmp-<pid>-XXXXXX" and issuance journals
+ * "<dir>/.certmint-journal-<pid>-XXXXXX": short whatever the target's name,
+ * and recognisable as a crashed process's when <pid> is gone.
+ */
+#define CM__TMP_PREFIX ".certmint-tmp-"
+#define CM__JOURNAL_PREFIX ".certmint-journal-"
+/* Removes the temp files of processes that are gone from dir. */
+void cm__file_clean_stale(const char *dir);
+/* [out] the paths of the journals in dir of processes that are gone. */
+cm_err cm__file_stale_journals(char ***out, size_t *n, cm_ctx *ctx,
+    const char *dir);
 /* The folder part of path into buf ("." when there is none). */
 void cm__dir_of(char *buf, size_t len, const char *path);
 
@@ -436,7 +448,13 @@ typedef struct cm__batch_req {
 	char **words;          /* profile, then names */
 	size_t nwords;
 	char *cert, *key;      /* <outdir>/<stem>.crt and .key */
+	char *chain;           /* <outdir>/<stem>.chain.pem (under an
+	                          intermediate) */
 	size_t lineno;         /* 1-based, for messages */
+	/* The line's options: --profile P, --days D, --key-type T */
+	const char *profile;   /* NULL: words[0] */
+	unsigned days;         /* 0: the defaults' */
+	cm_key_type key_type;  /* CM_KEY_DEFAULT: the defaults' */
 } cm__batch_req;
 /*
  * Splits the text of a batch file into requests, skipping blank and

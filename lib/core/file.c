@@ -1,8 +1,10 @@
 /* file.c - atomic, permission-exact output files. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +27,21 @@ cm__dir_of(char *buf, size_t len, const char *path)
 		snprintf(buf, len, "/");
 	else
 		snprintf(buf, len, "%.*s", (int)(slash - path), path);
+}
+
+/* A path as messages show it: a long one by its end ("...tail"), so that
+ * the reason after it still fits in the message (CM_ERRBUF). */
+#define SHOWN 112
+
+static const char *
+shown(char *buf, const char *path)
+{
+	size_t n = strlen(path);
+
+	if (n < SHOWN)
+		return path;
+	snprintf(buf, SHOWN, "...%s", path + n - (SHOWN - 4));
+	return buf;
 }
 
 static bool
@@ -56,13 +73,14 @@ system_dir(const char *dir)
 cm_err
 cm__file_check(cm_ctx *ctx, const char *path, bool force)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], sp[SHOWN], sd[SHOWN];
 	struct stat sb;
 
 	if (path == NULL || path[0] == '\0')
 		return cm__fail(ctx, CM_E_INVALID, "output file name is empty");
 	if (strlen(path) >= PATH_MAX - 16)
-		return cm__fail(ctx, CM_E_INVALID, "%s: path too long", path);
+		return cm__fail(ctx, CM_E_INVALID, "%s: path too long",
+		    shown(sp, path));
 	if (strcmp(path, "-") == 0)
 		return cm__fail(ctx, CM_E_INVALID, "output file '-': standard "
 		    "output is not taken here, give a file name");
@@ -78,32 +96,33 @@ cm__file_check(cm_ctx *ctx, const char *path, bool force)
 		if (!isdir && !S_ISREG(m))
 			return cm__fail(ctx, CM_E_INVALID, "%s: not a regular "
 			    "file (a device, pipe or socket); certmint writes "
-			    "files", path);
+			    "files", shown(sp, path));
 		if (!force)
 			return cm__fail(ctx, CM_E_EXISTS, "%s: file exists "
-			    "(use --force to overwrite)", path);
+			    "(use --force to overwrite)", shown(sp, path));
 		if (isdir)
 			return cm__fail(ctx, CM_E_INVALID, "%s: is a directory",
-			    path);
+			    shown(sp, path));
 	}
 	cm__dir_of(dir, sizeof(dir), path);
 	if (stat(dir, &sb) != 0) {
 		/* A missing folder is an I/O problem, not a missing CA. */
 		cm_err err = cm__errno_fail(ctx, errno, "%s: output "
-		    "directory %s", path, dir);
+		    "directory %s", shown(sp, path), shown(sd, dir));
 		return err == CM_E_NOMEM ? err : CM_E_IO;
 	}
 	if (!S_ISDIR(sb.st_mode))
 		return cm__fail(ctx, CM_E_IO, "%s: %s is not a directory",
-		    path, dir);
+		    shown(sp, path), shown(sd, dir));
 	/* /dev/stdout and the like: even when they lead to a regular file,
 	 * the rename would replace the link itself, a system file. */
 	if (system_dir(dir))
 		return cm__fail(ctx, CM_E_INVALID, "%s: in /dev, /proc or "
-		    "/sys; certmint writes regular files only", path);
+		    "/sys; certmint writes regular files only",
+		    shown(sp, path));
 	if (access(dir, W_OK | X_OK) != 0)
 		return cm__errno_fail(ctx, errno, "%s: output directory %s "
-		    "is not writable", path, dir);
+		    "is not writable", shown(sp, path), shown(sd, dir));
 	return CM_OK;
 }
 
@@ -111,7 +130,7 @@ cm_err
 cm__file_stage(cm_ctx *ctx, char *tmp, size_t tmplen, const char *path,
     const void *data, size_t len, unsigned mode, bool force, bool sync)
 {
-	char dir[PATH_MAX];
+	char dir[PATH_MAX], sp[SHOWN], sd[SHOWN];
 	const char *p = data;
 	int fd = -1, saved;
 	cm_err err;
@@ -120,16 +139,24 @@ cm__file_stage(cm_ctx *ctx, char *tmp, size_t tmplen, const char *path,
 	if ((err = cm__file_check(ctx, path, force)) != CM_OK)
 		return err;
 	cm__dir_of(dir, sizeof(dir), path);
-	if ((size_t)snprintf(tmp, tmplen, "%s.tmp-XXXXXX", path) >= tmplen) {
+	/*
+	 * A short name of fixed length, whatever path's: "NAME.tmp-XXXXXX"
+	 * passed NAME_MAX for valid names of 241 characters and more.  The
+	 * process id says whose it is: a file of a process that is gone was
+	 * left by a crash, and cm__file_clean_stale() removes it.
+	 */
+	if ((size_t)snprintf(tmp, tmplen, "%s/" CM__TMP_PREFIX "%ld-XXXXXX",
+	    dir, (long)getpid()) >= tmplen) {
 		tmp[0] = '\0';
-		return cm__fail(ctx, CM_E_INVALID, "%s: path too long", path);
+		return cm__fail(ctx, CM_E_INVALID, "%s: path too long",
+		    shown(sp, path));
 	}
 	/* mkstemp creates 0600 whatever the umask; fchmod sets the rest. */
 	if ((fd = mkstemp(tmp)) < 0) {
 		saved = errno;
 		tmp[0] = '\0';
 		return cm__errno_fail(ctx, saved, "%s: cannot create file in "
-		    "%s", path, dir);
+		    "%s", shown(sp, path), shown(sd, dir));
 	}
 	if (fchmod(fd, mode) != 0)
 		goto fail;
@@ -158,12 +185,80 @@ fail:
 		close(fd);
 	unlink(tmp);
 	tmp[0] = '\0';
-	return cm__errno_fail(ctx, saved, "%s: writing", path);
+	return cm__errno_fail(ctx, saved, "%s: writing", shown(sp, path));
+}
+
+/* True when name is "<prefix><pid>-..." of a process that is gone. */
+static bool
+stale_name(const char *name, const char *prefix)
+{
+	size_t n = strlen(prefix);
+	char *end;
+	long pid;
+
+	if (strncmp(name, prefix, n) != 0)
+		return false;
+	errno = 0;
+	pid = strtol(name + n, &end, 10);
+	if (errno != 0 || end == name + n || *end != '-' || pid <= 0)
+		return false;
+	if (pid == (long)getpid())
+		return false;
+	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+void
+cm__file_clean_stale(const char *dir)
+{
+	DIR *d;
+	struct dirent *e;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL)
+		if (stale_name(e->d_name, CM__TMP_PREFIX))
+			(void)unlinkat(dirfd(d), e->d_name, 0);
+	closedir(d);
+}
+
+cm_err
+cm__file_stale_journals(char ***out, size_t *n, cm_ctx *ctx, const char *dir)
+{
+	DIR *d;
+	struct dirent *e;
+	char **v = NULL, **nv;
+	size_t k = 0;
+
+	*out = NULL;
+	*n = 0;
+	if ((d = opendir(dir)) == NULL)
+		return CM_OK;
+	while ((e = readdir(d)) != NULL) {
+		if (!stale_name(e->d_name, CM__JOURNAL_PREFIX))
+			continue;
+		if ((nv = realloc(v, (k + 1) * sizeof(*v))) == NULL)
+			goto nomem;
+		v = nv;
+		if (asprintf(&v[k], "%s/%s", dir, e->d_name) < 0)
+			goto nomem;
+		k++;
+	}
+	closedir(d);
+	*out = v;
+	*n = k;
+	return CM_OK;
+nomem:
+	closedir(d);
+	while (k > 0)
+		free(v[--k]);
+	free(v);
+	return cm__fail(ctx, CM_E_NOMEM, "out of memory");
 }
 
 cm_err
 cm__file_place(cm_ctx *ctx, char *tmp, const char *path, bool force)
 {
+	char sp[SHOWN];
 	int saved;
 
 	if (!force) {
@@ -183,8 +278,8 @@ cm__file_place(cm_ctx *ctx, char *tmp, const char *path, bool force)
 	tmp[0] = '\0';
 	if (saved == EEXIST)
 		return cm__fail(ctx, CM_E_EXISTS, "%s: file exists (use "
-		    "--force to overwrite)", path);
-	return cm__errno_fail(ctx, saved, "%s: writing", path);
+		    "--force to overwrite)", shown(sp, path));
+	return cm__errno_fail(ctx, saved, "%s: writing", shown(sp, path));
 }
 
 cm_err

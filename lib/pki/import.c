@@ -182,6 +182,32 @@ cn_of(gnutls_x509_crt_t crt)
 	return strndup(buf, len);
 }
 
+/* A self-issued CA certificate must carry its own valid signature: one
+ * flipped bit and it is not the CA its subject says.  DO_NOT_ALLOW_SAME:
+ * else GnuTLS trusts a certificate found in the trusted list as it is,
+ * without checking its signature. */
+static cm_err
+check_self_signed(cm_ctx *ctx, gnutls_x509_crt_t crt, const char *path)
+{
+	unsigned status = 0;
+	int ret;
+
+	ret = gnutls_x509_crt_verify(crt, &crt, 1,
+	    GNUTLS_VERIFY_DISABLE_TIME_CHECKS |
+	    GNUTLS_VERIFY_ALLOW_SIGN_WITH_SHA1 |
+	    GNUTLS_VERIFY_DO_NOT_ALLOW_SAME, &status);
+	if (ret < 0)
+		return cm__gnutls_fail(ctx, ret, "%s: checking the "
+		    "self-signature", path);
+	if (status & GNUTLS_CERT_SIGNATURE_FAILURE)
+		return cm__fail(ctx, CM_E_INVALID, "%s: the self-signature does "
+		    "not verify (the certificate was altered)", path);
+	if (status & GNUTLS_CERT_INSECURE_ALGORITHM)
+		return cm__fail(ctx, CM_E_INVALID, "%s: the self-signature "
+		    "uses an insecure algorithm", path);
+	return CM_OK;
+}
+
 cm_err
 cm_ca_import(cm_ca_info **out, cm_store *st, const cm_ca_import_opts *o)
 {
@@ -317,6 +343,9 @@ cm_ca_import(cm_ca_info **out, cm_store *st, const cm_ca_import_opts *o)
 			goto out;
 		if (found)
 			rec.parent_id = parent.id;
+	} else if ((err = check_self_signed(ctx, crt, o->cert_path)) !=
+	    CM_OK) {
+		goto out;
 	}
 	if ((err = cm__crt_describe(crt, ctx, &rec.info.subject,
 	    &rec.info.serial, &rec.info.fingerprint, &pem, &rec.der)) != CM_OK)
@@ -347,9 +376,13 @@ cm_ca_import(cm_ca_info **out, cm_store *st, const cm_ca_import_opts *o)
 	if ((err = cm__store_event(st, "ca.import", rec.info.serial,
 	    rec.info.name)) != CM_OK)
 		goto out;
+	if ((err = cm__failpoint(ctx, "import.after_insert")) != CM_OK)
+		goto out;
 	if ((err = cm__store_commit(st)) != CM_OK)
 		goto out;
 	in_tx = false;
+	if ((err = cm__failpoint(ctx, "import.after_commit")) != CM_OK)
+		goto out;
 	if (out != NULL)
 		err = cm_ca_get(out, st, rec.info.name);
 out:
@@ -575,7 +608,8 @@ cm_cert_import(cm_cert_info ***out, size_t *nout, cm_store *st,
 		goto out;
 	in_tx = true;
 	for (i = 0, k = 0; i < n; i++) {
-		bool dup = cm__store_cert_by_fpr(st, pv[i].info->fingerprint);
+		bool dup = cm__store_cert_by_fpr(st,
+		    pv[i].info->fingerprint) > 0;
 		for (size_t m = 0; m < i && !dup; m++)
 			dup = pv[m].info != NULL && strcmp(pv[m].info->fingerprint,
 			    pv[i].info->fingerprint) == 0;
@@ -602,9 +636,13 @@ cm_cert_import(cm_cert_info ***out, size_t *nout, cm_store *st,
 			goto out;
 		k++;
 	}
+	if ((err = cm__failpoint(ctx, "import.certs_after_insert")) != CM_OK)
+		goto out;
 	if ((err = cm__store_commit(st)) != CM_OK)
 		goto out;
 	in_tx = false;
+	if ((err = cm__failpoint(ctx, "import.certs_after_commit")) != CM_OK)
+		goto out;
 	if (out != NULL) {
 		if (k > 0 && (res = calloc(k, sizeof(*res))) == NULL) {
 			err = cm__fail(ctx, CM_E_NOMEM, "out of memory (the "

@@ -3,9 +3,15 @@
  *
  * Order of work: everything that can be refused (names, constraints,
  * profile, output files) is checked before a key is generated; keys are
- * generated and signed outside the store lock; then rows are inserted,
- * files written and the transaction committed.  Any failure removes the
- * files written so far and rolls back.
+ * generated and signed outside the store lock; then the rows are inserted,
+ * the files staged beside their places (temp files: a full disk refuses
+ * it all here), a journal naming them written and synced, the rows
+ * committed, and only then are the files placed.  So no certificate
+ * file exists that the store does not know: a crash before the commit
+ * leaves no row and no placed file, a crash after it leaves rows whose
+ * files are placed, or placeable from the store ('certmint export'), and
+ * the next issuance into that folder finds the crashed process's journal
+ * and places what is missing (recover_dirs).
  */
 #include "config.h"
 
@@ -33,6 +39,7 @@ typedef struct job {
 	size_t nnames;
 	cm_key_type kt;
 	unsigned days;
+	time_t nb, na;          /* an explicit window, or 0 */
 	/* results */
 	cm_err err;
 	char errmsg[CM_ERRBUF];
@@ -40,12 +47,20 @@ typedef struct job {
 	gnutls_datum_t key_pem;
 	gnutls_datum_t pkcs8;   /* kept in the store unless discard_key */
 	cm_cert_info *info;
-	/* files placed so far, removed on failure */
-	bool wrote_cert, wrote_key, wrote_chain;
+	bool skip;              /* a batch line issued by an earlier run */
+	char *tmp[3];           /* staged key, certificate, chain, or NULL */
 } job;
 
-cm_err
-cm_name_file_stem(char *buf, size_t len, cm_ctx *ctx, const char *name)
+/*
+ * NAME_MAX is 255 octets: "<stem>.crt" must fit, and a DNS name may have
+ * 253.  A longer stem keeps its first 240 characters and gets "~" and 8
+ * hex digits of a hash of the whole name, so two long names stay apart.
+ */
+#define STEM_MAX 250
+
+static cm_err
+file_stem(char *buf, size_t len, cm_ctx *ctx, const char *name,
+    const char *given)
 {
 	size_t o = 0;
 	const char *p = name;
@@ -68,16 +83,40 @@ cm_name_file_stem(char *buf, size_t len, cm_ctx *ctx, const char *name)
 		buf[o++] = c;
 	}
 	buf[o] = '\0';
+	if (o > STEM_MAX && len > 250) {
+		uint32_t h = 2166136261u;   /* FNV-1a */
+		for (p = name; *p; p++)
+			h = (h ^ (unsigned char)*p) * 16777619u;
+		snprintf(buf + 240, len - 240, "~%08x", (unsigned)h);
+		o = strlen(buf);
+	}
 	if (o == 0 || strcmp(buf, ".") == 0 || strcmp(buf, "..") == 0) {
-		cm__name_quote(show, sizeof(show), name);
+		cm__name_quote(show, sizeof(show), given);
 		return cm__fail(ctx, CM_E_INVALID, "name '%s' makes no file "
 		    "name", show);
 	}
 	return CM_OK;
 toolong:
-	cm__name_quote(show, sizeof(show), name);
+	cm__name_quote(show, sizeof(show), given);
 	return cm__fail(ctx, CM_E_INVALID, "name '%s' is too long for a file "
 	    "name", show);
+}
+
+cm_err
+cm_name_file_stem(char *buf, size_t len, cm_ctx *ctx, const char *name)
+{
+	cm__name n;
+	cm_err err;
+
+	/* The file follows the name the certificate holds: "UPPER.Test"
+	 * is certified as "upper.test" and written as upper.test.crt. */
+	memset(&n, 0, sizeof(n));
+	if (cm__name_parse(&n, ctx, name) == CM_OK && n.value != NULL)
+		err = file_stem(buf, len, ctx, n.value, name);
+	else
+		err = file_stem(buf, len, ctx, name, name);
+	cm__name_clear(&n);
+	return err;
 }
 
 static void
@@ -99,6 +138,11 @@ job_clear(job *j)
 		gnutls_free(j->pkcs8.data);
 	}
 	cm_cert_info_free(j->info);
+	for (i = 0; i < 3; i++) {
+		if (j->tmp[i] != NULL && j->tmp[i][0] != '\0')
+			unlink(j->tmp[i]);
+		free(j->tmp[i]);
+	}
 	memset(j, 0, sizeof(*j));
 }
 
@@ -148,6 +192,55 @@ cache_free(profile_cache *pc)
 	pc->n = 0;
 }
 
+static void
+time_text(char *buf, size_t len, time_t t)
+{
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "@%lld", (long long)t);
+}
+
+/* An explicit validity window (cm_issue_opts version 2). */
+static cm_err
+window(job *j, cm_ctx *ctx, const cm__signer *s, const cm_issue_opts *o)
+{
+	time_t now = cm_ctx_now(ctx), span = (time_t)j->days * 86400;
+	char a[32], b[32];
+
+	j->nb = o->not_before;
+	j->na = o->not_after;
+	if (j->nb == 0)
+		j->nb = j->na > now ? now : j->na - span;
+	if (j->na == 0) {
+		j->na = j->nb + span;
+		if (j->na > s->rec.info.not_after)
+			j->na = s->rec.info.not_after;
+	}
+	if (j->nb >= j->na) {
+		time_text(a, sizeof(a), j->nb);
+		time_text(b, sizeof(b), j->na);
+		return cm__fail(ctx, CM_E_INVALID, "validity: not before %s "
+		    "is not before not after %s", a, b);
+	}
+	/* A child never outlives its issuer (RFC 5280 6.1.3 checks each
+	 * certificate of the path at the time of use). */
+	if (j->na > s->rec.info.not_after) {
+		time_text(a, sizeof(a), j->na);
+		time_text(b, sizeof(b), s->rec.info.not_after);
+		return cm__fail(ctx, CM_E_INVALID, "validity: not after %s is "
+		    "after CA '%s' expires (%s)", a, s->rec.info.name, b);
+	}
+	/* RFC 5280 4.1.2.5: UTCTime/GeneralizedTime from 1950 on. */
+	if (j->nb < -631152000) {
+		time_text(a, sizeof(a), j->nb);
+		return cm__fail(ctx, CM_E_INVALID, "validity: not before %s is "
+		    "before 1950", a);
+	}
+	return CM_OK;
+}
+
 /* Everything that can be refused, before any key is generated. */
 static cm_err
 job_prepare(job *j, cm_store *st, const cm__signer *s, profile_cache *pc,
@@ -160,7 +253,7 @@ job_prepare(job *j, cm_store *st, const cm__signer *s, profile_cache *pc,
 	memset(j, 0, sizeof(*j));
 	j->o = o;
 	j->src = src;
-	if (o->version != CM_ISSUE_OPTS_VERSION)
+	if (o->version != 1 && o->version != CM_ISSUE_OPTS_VERSION)
 		return cm__fail(ctx, CM_E_INVALID, "issue: options version %u "
 		    "is unknown", o->version);
 	if (o->nnames == 0 || o->names == NULL)
@@ -205,6 +298,9 @@ job_prepare(job *j, cm_store *st, const cm__signer *s, profile_cache *pc,
 	if (j->days > 36500)
 		return cm__fail(ctx, CM_E_INVALID, "--days %u: at most 36500",
 		    j->days);
+	if (o->version >= 2 && (o->not_before != 0 || o->not_after != 0) &&
+	    (err = window(j, ctx, s, o)) != CM_OK)
+		return err;
 	if (o->cert_path && (err = cm__file_check(ctx, o->cert_path,
 	    o->force)) != CM_OK)
 		return err;
@@ -266,9 +362,11 @@ job_build(job *j, cm_ctx *ctx, const cm__signer *s, gnutls_x509_crt_t issuer,
 	time_t not_after;
 	char *pem = NULL;
 	cm_cert_info *info = NULL;
-	cm_err err;
+	cm_err err = CM_OK;
 	int ret;
 
+	if (j->skip)
+		return CM_OK;
 	if (j->src != NULL && j->src->key != NULL) {
 		if ((ret = gnutls_x509_privkey_init(&xkey)) < 0 ||
 		    (ret = gnutls_x509_privkey_cpy(xkey, j->src->key)) < 0) {
@@ -289,6 +387,10 @@ job_build(job *j, cm_ctx *ctx, const cm__signer *s, gnutls_x509_crt_t issuer,
 	not_after = now + (time_t)j->days * 86400;
 	if (not_after > s->rec.info.not_after)
 		not_after = s->rec.info.not_after;
+	if (j->na != 0) {
+		now = j->nb;
+		not_after = j->na;
+	}
 	if ((ret = gnutls_x509_crt_set_serial(crt, serial, slen)) < 0 ||
 	    (ret = gnutls_x509_crt_set_activation_time(crt, now)) < 0 ||
 	    (ret = gnutls_x509_crt_set_expiration_time(crt, not_after)) < 0 ||
@@ -436,50 +538,140 @@ chain_pem(char **out, size_t *len, cm_ctx *ctx, const cm__signer *s)
 	return CM_OK;
 }
 
-static void
-job_unwrite(job *j)
+/* The files of a certificate, beside their places, before the commit: a
+ * full disk or an unwritable folder refuses the issuance while nothing is
+ * recorded.  Not synced: the store is the record (see issue_many). */
+static cm_err
+job_stage(job *j, cm_ctx *ctx, const char *chain, size_t chainlen)
 {
-	if (j->wrote_cert)
-		unlink(j->o->cert_path);
-	if (j->wrote_key)
-		unlink(j->o->key_path);
-	if (j->wrote_chain)
-		unlink(j->o->chain_path);
-	j->wrote_cert = j->wrote_key = j->wrote_chain = false;
+	const char *path[3] = { j->o->key_path, j->o->cert_path,
+	    j->o->chain_path };
+	const void *data[3] = { j->key_pem.data, j->info->pem,
+	    chain ? chain : "" };
+	size_t len[3] = { j->key_pem.size, strlen(j->info->pem), chainlen };
+	unsigned mode[3] = { 0600, 0644, 0644 };
+	char tmp[PATH_MAX];
+	cm_err err;
+	int i;
+
+	if (j->skip)
+		return CM_OK;
+	for (i = 0; i < 3; i++) {
+		if (path[i] == NULL || (i == 0 && j->key_pem.data == NULL))
+			continue;
+		if ((err = cm__file_stage(ctx, tmp, sizeof(tmp), path[i],
+		    data[i], len[i], mode[i], j->o->force, false)) != CM_OK)
+			return err;
+		if ((j->tmp[i] = strdup(tmp)) == NULL) {
+			unlink(tmp);
+			return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		}
+	}
+	return CM_OK;
 }
 
+/* The staged files in place, once recorded: the key first (a certificate
+ * without its key is useless); a failpoint between each two. */
 static cm_err
-job_write(job *j, cm_ctx *ctx, const char *chain, size_t chainlen)
+job_place(job *j, cm_ctx *ctx, const char *fp_between)
 {
+	const char *path[3] = { j->o->key_path, j->o->cert_path,
+	    j->o->chain_path };
+	char **dst[3] = { &j->info->key_path, &j->info->cert_path,
+	    &j->info->chain_path };
+	bool first = true;
 	cm_err err;
+	int i;
 
-	/* The key first: a certificate without its key is useless. */
-	if (j->o->key_path) {
-		if ((err = cm__file_write(ctx, j->o->key_path, j->key_pem.data,
-		    j->key_pem.size, 0600, j->o->force, false)) != CM_OK)
+	if (j->skip)
+		return CM_OK;
+	for (i = 0; i < 3; i++) {
+		if (j->tmp[i] == NULL)
+			continue;
+		if (!first && (err = cm__failpoint(ctx, fp_between)) != CM_OK)
 			return err;
-		j->wrote_key = true;
-		if ((j->info->key_path = strdup(j->o->key_path)) == NULL)
-			return cm__fail(ctx, CM_E_NOMEM, "out of memory");
-	}
-	if (j->o->cert_path) {
-		if ((err = cm__file_write(ctx, j->o->cert_path, j->info->pem,
-		    strlen(j->info->pem), 0644, j->o->force, false)) != CM_OK)
+		first = false;
+		if ((err = cm__file_place(ctx, j->tmp[i], path[i],
+		    j->o->force)) != CM_OK)
 			return err;
-		j->wrote_cert = true;
-		if ((j->info->cert_path = strdup(j->o->cert_path)) == NULL)
-			return cm__fail(ctx, CM_E_NOMEM, "out of memory");
-	}
-	if (j->o->chain_path) {
-		if ((err = cm__file_write(ctx, j->o->chain_path,
-		    chain ? chain : "", chainlen, 0644, j->o->force, false)) !=
-		    CM_OK)
-			return err;
-		j->wrote_chain = true;
-		if ((j->info->chain_path = strdup(j->o->chain_path)) == NULL)
+		if ((*dst[i] = strdup(path[i])) == NULL)
 			return cm__fail(ctx, CM_E_NOMEM, "out of memory");
 	}
 	return CM_OK;
+}
+
+/* The SHA-256 fingerprint (lower-case hex) of the certificate in a PEM or
+ * DER file; false when there is none. */
+static bool
+file_fingerprint(char fp[65], cm_ctx *ctx, const char *path)
+{
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t d;
+	unsigned char md[32];
+	size_t mdlen = sizeof(md), i;
+	char *data = NULL;
+	size_t len;
+	bool ok = false;
+
+	if (cm__file_read(ctx, path, 1024 * 1024, &data, &len) != CM_OK)
+		return false;
+	d.data = (unsigned char *)data;
+	d.size = (unsigned)len;
+	if (gnutls_x509_crt_init(&crt) < 0)
+		goto out;
+	if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM) < 0 &&
+	    gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) < 0)
+		goto out;
+	if (gnutls_x509_crt_get_fingerprint(crt, GNUTLS_DIG_SHA256, md,
+	    &mdlen) < 0 || mdlen != 32)
+		goto out;
+	for (i = 0; i < 32; i++)
+		snprintf(fp + 2 * i, 3, "%02x", md[i]);
+	ok = true;
+out:
+	gnutls_x509_crt_deinit(crt);
+	free(data);
+	return ok;
+}
+
+/* The recorded certificate whose file path is, or NULL. */
+static cm_cert_info *
+file_recorded(cm_store *st, const char *path)
+{
+	cm_ctx *ctx = cm__store_ctx(st);
+	char fp[65], saved[CM_ERRBUF];
+	cm_cert_info *c = NULL;
+
+	snprintf(saved, sizeof(saved), "%s", ctx->err);
+	if (file_fingerprint(fp, ctx, path) &&
+	    cm__store_cert_by_fpr(st, fp) > 0 &&
+	    cm_cert_find(&c, st, fp) != CM_OK)
+		c = NULL;
+	snprintf(ctx->err, sizeof(ctx->err), "%s", saved);
+	return c;
+}
+
+/* --force over the files of an earlier certificate: that one is replaced
+ * (superseded), and renewing it would rewrite the files with its key. */
+static cm_err
+supersede_replaced(cm_store *st, const job *j)
+{
+	cm_cert_info *c;
+	cm_err err = CM_OK;
+
+	if (!j->o->force || j->o->cert_path == NULL)
+		return CM_OK;
+	if ((c = file_recorded(st, j->o->cert_path)) == NULL)
+		return CM_OK;
+	if (strcmp(c->status, "valid") == 0 &&
+	    strcmp(c->serial, j->info->serial) != 0) {
+		if ((err = cm__store_cert_supersede(st, c->ca, c->serial)) ==
+		    CM_OK)
+			err = cm__store_event(st, "supersede", c->serial,
+			    "files replaced by --force");
+	}
+	cm_cert_info_free(c);
+	return err;
 }
 
 static cm_err
@@ -507,6 +699,8 @@ job_record(job *j, cm_store *st, const cm__signer *s)
 	    used < sizeof(details))
 		snprintf(details + used, sizeof(details) - used, " %s",
 		    j->src->details);
+	if ((err = supersede_replaced(st, j)) != CM_OK)
+		return err;
 	if ((err = cm__store_cert_insert(st, &r)) != CM_OK)
 		return err;
 	if ((err = cm__store_event(st, j->src && j->src->event ?
@@ -692,27 +886,374 @@ check_distinct_paths(cm_ctx *ctx, const cm_issue_opts *reqs, size_t n,
 	return err;
 }
 
+/* ---- the journal: which files a committed issuance still has to place */
+
+#define JOURNAL_MAGIC "certmint-journal 1"
+
+static void
+journal_path_add(cm__buf *b, const char *path)
+{
+	char cwd[PATH_MAX];
+
+	/* Absolute: a re-run may start in another folder. */
+	if (path != NULL && path[0] != '/' && getcwd(cwd, sizeof(cwd))) {
+		cm__buf_add(b, cwd, strlen(cwd));
+		cm__buf_add(b, "/", 1);
+	}
+	if (path != NULL)
+		cm__buf_add(b, path, strlen(path));
+	cm__buf_byte(b, 0);
+}
+
+/*
+ * Writes and syncs the journal beside the first file to place, [out] jpath
+ * ("" when nothing is to be placed).  Records: fingerprint, certificate,
+ * key and chain file, each NUL-terminated.
+ */
+static cm_err
+journal_write(char *jpath, size_t jlen, cm_ctx *ctx, const job *jobs,
+    size_t n)
+{
+	cm__buf b;
+	const char *first = NULL;
+	char dir[PATH_MAX];
+	size_t i, off = 0;
+	int fd = -1, saved;
+	cm_err err = CM_OK;
+
+	jpath[0] = '\0';
+	memset(&b, 0, sizeof(b));
+	for (i = 0; i < n && first == NULL; i++)
+		if (!jobs[i].skip)
+			first = jobs[i].o->key_path ? jobs[i].o->key_path :
+			    jobs[i].o->cert_path ? jobs[i].o->cert_path :
+			    jobs[i].o->chain_path;
+	if (first == NULL)
+		return CM_OK;
+	cm__buf_add(&b, JOURNAL_MAGIC, sizeof(JOURNAL_MAGIC));
+	for (i = 0; i < n; i++) {
+		if (jobs[i].skip)
+			continue;
+		cm__buf_add(&b, jobs[i].info->fingerprint,
+		    strlen(jobs[i].info->fingerprint) + 1);
+		journal_path_add(&b, jobs[i].o->cert_path);
+		journal_path_add(&b, jobs[i].key_pem.data != NULL ?
+		    jobs[i].o->key_path : NULL);
+		journal_path_add(&b, jobs[i].o->chain_path);
+	}
+	if (b.oom) {
+		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
+	cm__dir_of(dir, sizeof(dir), first);
+	if ((size_t)snprintf(jpath, jlen, "%s/" CM__JOURNAL_PREFIX "%ld-XXXXXX",
+	    dir, (long)getpid()) >= jlen) {
+		jpath[0] = '\0';
+		err = cm__fail(ctx, CM_E_INVALID, "%s: path too long", first);
+		goto out;
+	}
+	if ((fd = mkstemp(jpath)) < 0) {
+		saved = errno;
+		jpath[0] = '\0';
+		err = cm__errno_fail(ctx, saved, "%s: cannot create file in %s",
+		    first, dir);
+		goto out;
+	}
+	saved = 0;
+	while (off < b.len && saved == 0) {
+		ssize_t w = write(fd, b.p + off, b.len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			saved = w == 0 ? ENOSPC : errno;
+		else
+			off += (size_t)w;
+	}
+	if (saved == 0 && fdatasync(fd) != 0)
+		saved = errno;
+	if (close(fd) != 0 && saved == 0)
+		saved = errno;
+	fd = -1;
+	if (saved != 0) {
+		unlink(jpath);
+		jpath[0] = '\0';
+		err = cm__errno_fail(ctx, saved, "%s: writing in %s", first,
+		    dir);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	free(b.p);
+	return err;
+}
+
+/* The key of a recorded certificate as the PEM its file holds. */
+static cm_err
+stored_key_pem(gnutls_datum_t *pem, cm_store *st, const cm_cert_info *c)
+{
+	cm_ctx *ctx = cm__store_ctx(st);
+	gnutls_x509_privkey_t xkey = NULL;
+	gnutls_datum_t plain = { NULL, 0 };
+	cm_err err;
+	int ret;
+
+	pem->data = NULL;
+	if ((err = cm__cert_key_load(&xkey, st, c->ca, c->serial)) != CM_OK)
+		goto out;
+	if ((err = cm__key_export_pkcs8(&plain, ctx, xkey, NULL)) != CM_OK)
+		goto out;
+	if ((ret = gnutls_pem_base64_encode2("PRIVATE KEY", &plain, pem)) <
+	    0)
+		err = cm__gnutls_fail(ctx, ret, "exporting key");
+out:
+	if (plain.data != NULL) {
+		gnutls_memset(plain.data, 0, plain.size);
+		gnutls_free(plain.data);
+	}
+	gnutls_x509_privkey_deinit(xkey);
+	return err;
+}
+
+/* Places what a crashed issuance left unplaced of its committed
+ * certificates; certificates it never committed are not in the store and
+ * get nothing.  An existing file is left as it is. */
+/* Certificate files a journal completed in this run, absolute. */
+typedef struct recovered {
+	char **v;
+	size_t n;
+} recovered;
+
+static void
+recovered_free(recovered *r)
+{
+	while (r->n > 0)
+		free(r->v[--r->n]);
+	free(r->v);
+	r->v = NULL;
+}
+
+static cm_err
+recovered_add(recovered *r, cm_ctx *ctx, const char *path)
+{
+	char **nv;
+
+	if ((nv = realloc(r->v, (r->n + 1) * sizeof(*nv))) == NULL)
+		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+	r->v = nv;
+	if ((nv[r->n] = strdup(path)) == NULL)
+		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+	r->n++;
+	return CM_OK;
+}
+
+static bool
+recovered_has(const recovered *r, const char *path)
+{
+	char cwd[PATH_MAX], *abs = NULL;
+	size_t i;
+	bool found = false;
+
+	if (r->n == 0 || path == NULL)
+		return false;
+	if (path[0] != '/' && getcwd(cwd, sizeof(cwd)) != NULL) {
+		if (asprintf(&abs, "%s/%s", cwd, path) < 0)
+			return false;
+	} else if ((abs = strdup(path)) == NULL) {
+		return false;
+	}
+	for (i = 0; i < r->n && !found; i++)
+		found = strcmp(r->v[i], abs) == 0;
+	free(abs);
+	return found;
+}
+
+static cm_err
+recover_journal(cm_store *st, const cm__signer *s, const char *jpath,
+    recovered *rv)
+{
+	cm_ctx *ctx = cm__store_ctx(st);
+	char *data = NULL, *p, *end, *f[4], *chain = NULL;
+	size_t len = 0, chainlen = 0;
+	cm_cert_info *c = NULL;
+	gnutls_datum_t key = { NULL, 0 };
+	cm_err err = CM_OK;
+	int k;
+
+	/* Not ours, or cut short: then nothing was committed. */
+	p = end = NULL;
+	if (cm__file_read(ctx, jpath, (size_t)256 * 1024 * 1024, &data, &len) ==
+	    CM_OK && len >= sizeof(JOURNAL_MAGIC) &&
+	    memcmp(data, JOURNAL_MAGIC, sizeof(JOURNAL_MAGIC)) == 0) {
+		p = data + sizeof(JOURNAL_MAGIC);
+		end = data + len;
+	}
+	while (p < end) {
+		for (k = 0; k < 4 && p < end; k++) {
+			char *z = memchr(p, '\0', (size_t)(end - p));
+			if (z == NULL)
+				break;
+			f[k] = p;
+			p = z + 1;
+		}
+		if (k < 4)
+			break;
+		cm_cert_info_free(c);
+		c = NULL;
+		if (cm__store_cert_by_fpr(st, f[0]) <= 0 ||
+		    cm_cert_find(&c, st, f[0]) != CM_OK) {
+			c = NULL;
+			continue;
+		}
+		if (f[2][0] != '\0' && access(f[2], F_OK) != 0) {
+			err = stored_key_pem(&key, st, c);
+			if (err == CM_E_NOTFOUND)
+				err = CM_OK;    /* not kept: nothing to write */
+			else if (err == CM_OK)
+				err = cm__file_write(ctx, f[2], key.data,
+				    key.size, 0600, false, true);
+			if (key.data != NULL) {
+				gnutls_memset(key.data, 0, key.size);
+				gnutls_free(key.data);
+				key.data = NULL;
+			}
+			if (err != CM_OK && err != CM_E_EXISTS)
+				goto out;
+		}
+		if (f[1][0] != '\0' && access(f[1], F_OK) != 0 &&
+		    (err = cm__file_write(ctx, f[1], c->pem, strlen(c->pem),
+		    0644, false, true)) != CM_OK && err != CM_E_EXISTS)
+			goto out;
+		if (f[1][0] != '\0' && (err = recovered_add(rv, ctx, f[1])) !=
+		    CM_OK)
+			goto out;
+		if (f[3][0] != '\0' && access(f[3], F_OK) != 0 &&
+		    strcmp(c->ca, s->rec.info.name) == 0) {
+			if (chain == NULL && (err = chain_pem(&chain, &chainlen,
+			    ctx, s)) != CM_OK)
+				goto out;
+			if ((err = cm__file_write(ctx, f[3], chain ? chain : "",
+			    chainlen, 0644, false, true)) != CM_OK &&
+			    err != CM_E_EXISTS)
+				goto out;
+		}
+		err = CM_OK;
+	}
+	unlink(jpath);
+out:
+	if (err != CM_OK) {
+		char m[CM_ERRBUF];
+		snprintf(m, sizeof(m), "%s", ctx->err);
+		err = cm__fail(ctx, err, "completing the files of an "
+		    "interrupted issuance (%s): %s", jpath, m);
+	}
+	cm_cert_info_free(c);
+	free(chain);
+	free(data);
+	return err;
+}
+
+/* Before issuing into a folder: the temp files of crashed runs go, and
+ * their journals are completed. */
+static cm_err
+recover_dirs(cm_store *st, const cm__signer *s, const cm_issue_opts *reqs,
+    size_t n, recovered *rv)
+{
+	char seen[4][PATH_MAX], dir[PATH_MAX], **jv = NULL;
+	size_t i, k, nj = 0, nseen = 0;
+	cm_err err = CM_OK;
+	int x;
+
+	for (i = 0; i < n; i++) {
+		const char *p[3] = { reqs[i].cert_path, reqs[i].key_path,
+		    reqs[i].chain_path };
+		for (x = 0; x < 3; x++) {
+			if (p[x] == NULL)
+				continue;
+			cm__dir_of(dir, sizeof(dir), p[x]);
+			for (k = 0; k < nseen; k++)
+				if (strcmp(seen[k], dir) == 0)
+					break;
+			if (k < nseen)
+				continue;
+			snprintf(seen[nseen % 4], sizeof(seen[0]), "%s", dir);
+			if (nseen < 4)
+				nseen++;
+			cm__file_clean_stale(dir);
+			if ((err = cm__file_stale_journals(&jv, &nj,
+			    cm__store_ctx(st), dir)) != CM_OK)
+				return err;
+			for (k = 0; k < nj; k++) {
+				if (err == CM_OK)
+					err = recover_journal(st, s, jv[k], rv);
+				free(jv[k]);
+			}
+			free(jv);
+			jv = NULL;
+			if (err != CM_OK)
+				return err;
+		}
+	}
+	return CM_OK;
+}
+
+/* A batch line whose certificate file holds a certificate of the store
+ * for the same names, with its key file beside it: done by an earlier
+ * run (one that was interrupted, say). */
+static bool
+line_done(job *j, cm_store *st, const cm_issue_opts *o)
+{
+	cm_cert_info *c;
+	size_t i;
+
+	if (o->force || o->cert_path == NULL || access(o->cert_path, F_OK) != 0
+	    || (o->key_path != NULL && access(o->key_path, F_OK) != 0))
+		return false;
+	if ((c = file_recorded(st, o->cert_path)) == NULL)
+		return false;
+	if (c->nnames != o->nnames)
+		goto no;
+	for (i = 0; i < c->nnames; i++)
+		if (strcasecmp(c->names[i], o->names[i]) != 0)
+			goto no;
+	/* cert_path and key_path stay NULL: this call wrote no file of it
+	 * (cm_cert_info), which is how a caller tells it apart. */
+	j->o = o;
+	j->skip = true;
+	j->info = c;
+	return true;
+no:
+	cm_cert_info_free(c);
+	return false;
+}
+
 /*
  * Output files are written atomically (never seen half-written) but not
  * fsync'ed: the store is the record and keeps the keys, so a file lost to
- * a crash is rebuilt with 'certmint export'; an fsync per file would more
- * than double the cost of an issuance.
+ * a crash is rebuilt with 'certmint export' (or by the journal); an fsync
+ * per file would more than double the cost of an issuance.
+ *
+ * numbered: a batch, whose errors name the request ("request N: ..."),
+ * even a batch of one.  skip_done: a batch line whose files hold a
+ * recorded certificate of its names is done (line_done).
  */
-/* numbered: a batch, whose errors name the request ("request N: ..."),
- * even a batch of one. */
 static cm_err
 issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
-    size_t n, unsigned threads, const cm__issue_src *src, bool numbered)
+    size_t n, unsigned threads, const cm__issue_src *src, bool numbered,
+    bool skip_done)
 {
 	cm_ctx *ctx = cm__store_ctx(st);
 	cm__signer *s = NULL;
 	profile_cache pc = { { NULL }, 0 };
 	pool p;
 	worker *w = NULL;
-	char *chain = NULL;
+	char *chain = NULL, jpath[PATH_MAX] = "";
+	char fp_sign[32], fp_insert[32], fp_commit[32], fp_between[32],
+	    fp_placed[32];
+	const char *fpp;
 	size_t chainlen = 0, i, nw = 0, started = 0;
 	cm_cert_info **res = NULL;
-	bool in_tx = false, mu_init = false;
+	recovered rv = { NULL, 0 };
+	bool in_tx = false, mu_init = false, committed = false;
 	const char *ca = n > 0 ? reqs[0].ca : NULL;
 	cm_err err;
 	int ret;
@@ -720,6 +1261,15 @@ issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 	memset(&p, 0, sizeof(p));
 	if (n == 0)
 		return cm__fail(ctx, CM_E_INVALID, "issue: no request");
+	/* Failpoints: "issue.after_sign", "batch.after_commit",
+	 * "renew.between_files", ... */
+	fpp = numbered ? "batch" : src != NULL && src->event != NULL ?
+	    src->event : "issue";
+	snprintf(fp_sign, sizeof(fp_sign), "%s.after_sign", fpp);
+	snprintf(fp_insert, sizeof(fp_insert), "%s.after_insert", fpp);
+	snprintf(fp_commit, sizeof(fp_commit), "%s.after_commit", fpp);
+	snprintf(fp_between, sizeof(fp_between), "%s.between_files", fpp);
+	snprintf(fp_placed, sizeof(fp_placed), "%s.after_files", fpp);
 	for (i = 1; i < n; i++)
 		if ((ca == NULL) != (reqs[i].ca == NULL) ||
 		    (ca && strcmp(ca, reqs[i].ca) != 0))
@@ -727,12 +1277,19 @@ issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 			    "must use the same CA");
 	if ((err = cm__signer_load(&s, st, ca)) != CM_OK)
 		goto out;
+	if ((err = recover_dirs(st, s, reqs, n, &rv)) != CM_OK)
+		goto out;
 	if ((p.jobs = calloc(n, sizeof(*p.jobs))) == NULL) {
 		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
 		goto out;
 	}
 	p.n = n;
 	for (i = 0; i < n; i++) {
+		/* A batch line done before, or this very request completed
+		 * from the journal of a crashed run of it. */
+		if ((skip_done || recovered_has(&rv, reqs[i].cert_path)) &&
+		    line_done(&p.jobs[i], st, &reqs[i]))
+			continue;
 		if ((err = job_prepare(&p.jobs[i], st, s, &pc, &reqs[i],
 		    src)) != CM_OK) {
 			if (numbered) {
@@ -790,6 +1347,8 @@ issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 				goto out;
 			}
 	}
+	if ((err = cm__failpoint(ctx, fp_sign)) != CM_OK)
+		goto out;
 
 	if ((err = chain_pem(&chain, &chainlen, ctx, s)) != CM_OK)
 		goto out;
@@ -799,6 +1358,8 @@ issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 	for (i = 0; i < n; i++) {
 		/* 2^-128 per draw, but the store is the judge. */
 		int tries = 0;
+		if (p.jobs[i].skip)
+			continue;
 		while (cm__store_serial_taken(st, s->rec.id,
 		    p.jobs[i].info->serial)) {
 			if (++tries > 8) {
@@ -812,13 +1373,37 @@ issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 		}
 		if ((err = job_record(&p.jobs[i], st, s)) != CM_OK)
 			goto out;
-		if ((err = job_write(&p.jobs[i], ctx, chain, chainlen)) !=
+	}
+	/* The files staged while nothing is recorded: a full disk, or a
+	 * file that appeared while the keys were made, refuses it all. */
+	for (i = 0; i < n; i++)
+		if ((err = job_stage(&p.jobs[i], ctx, chain, chainlen)) !=
 		    CM_OK)
 			goto out;
-	}
+	/* The journal after the last rebuild (its fingerprints are final),
+	 * synced before the commit: a crash after the commit finds it. */
+	if ((err = journal_write(jpath, sizeof(jpath), ctx, p.jobs, n)) !=
+	    CM_OK)
+		goto out;
+	if ((err = cm__failpoint(ctx, fp_insert)) != CM_OK)
+		goto out;
 	if ((err = cm__store_commit(st)) != CM_OK)
 		goto out;
 	in_tx = false;
+	committed = true;
+	if ((err = cm__failpoint(ctx, fp_commit)) != CM_OK)
+		goto out;
+	/* Recorded: now the files.  A failure here leaves the certificates
+	 * recorded (and valid): the message says how to get the files. */
+	for (i = 0; i < n; i++) {
+		if ((err = job_place(&p.jobs[i], ctx, fp_between)) != CM_OK)
+			goto out;
+		if (!p.jobs[i].skip && i + 1 < n &&
+		    (err = cm__failpoint(ctx, fp_between)) != CM_OK)
+			goto out;
+	}
+	if ((err = cm__failpoint(ctx, fp_placed)) != CM_OK)
+		goto out;
 	if (out != NULL) {
 		if ((res = calloc(n, sizeof(*res))) == NULL) {
 			/* Issued and committed: report success regardless. */
@@ -831,6 +1416,21 @@ issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 		*out = res;
 	}
 out:
+	if (err != CM_OK && committed) {
+		char m[CM_ERRBUF];
+		snprintf(m, sizeof(m), "%s", ctx->err);
+		for (i = 0; i < n; i++)
+			if (!p.jobs[i].skip && p.jobs[i].info != NULL)
+				break;
+		if (i < n)
+			cm__fail(ctx, err, "%s (certificate %s%s is recorded: "
+			    "the same command again places its files, as "
+			    "'certmint export' does)", m,
+			    p.jobs[i].info->serial, n > 1 ? " and the "
+			    "batch's others" : "");
+		/* The journal stays for that next run. */
+		jpath[0] = '\0';
+	}
 	for (i = 0; i < started; i++)
 		pthread_join(w[i].tid, NULL);
 	for (i = 0; i < nw && w != NULL; i++) {
@@ -838,17 +1438,17 @@ out:
 		gnutls_x509_crt_deinit(w[i].crt);
 	}
 	free(w);
-	if (in_tx) {
+	if (in_tx)
 		cm__store_rollback(st);
-		for (i = 0; i < n; i++)
-			job_unwrite(&p.jobs[i]);
-	}
+	if (jpath[0] != '\0')
+		unlink(jpath);
 	if (mu_init)
 		pthread_mutex_destroy(&p.mu);
 	for (i = 0; p.jobs != NULL && i < n; i++)
 		job_clear(&p.jobs[i]);
 	free(p.jobs);
 	free(chain);
+	recovered_free(&rv);
 	cache_free(&pc);
 	cm__signer_free(s);
 	return err;
@@ -863,7 +1463,7 @@ cm_issue(cm_cert_info **out, cm_store *st, const cm_issue_opts *o)
 	if (o == NULL)
 		return cm__fail(cm__store_ctx(st), CM_E_INVALID,
 		    "issue: no options");
-	err = issue_many(out ? &res : NULL, st, o, 1, 1, NULL, false);
+	err = issue_many(out ? &res : NULL, st, o, 1, 1, NULL, false, false);
 	if (err == CM_OK && out != NULL) {
 		if (res == NULL)
 			return cm__fail(cm__store_ctx(st), CM_E_NOMEM,
@@ -878,7 +1478,7 @@ cm_err
 cm_issue_batch(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
     size_t n, unsigned threads)
 {
-	return issue_many(out, st, reqs, n, threads, NULL, true);
+	return issue_many(out, st, reqs, n, threads, NULL, true, false);
 }
 
 cm_err
@@ -888,7 +1488,7 @@ cm__issue_src_one(cm_cert_info **out, cm_store *st, const cm_issue_opts *o,
 	cm_cert_info **res = NULL;
 	cm_err err;
 
-	err = issue_many(out ? &res : NULL, st, o, 1, 1, src, false);
+	err = issue_many(out ? &res : NULL, st, o, 1, 1, src, false, false);
 	if (err == CM_OK && out != NULL) {
 		if (res == NULL)
 			return cm__fail(cm__store_ctx(st), CM_E_NOMEM,
@@ -914,11 +1514,70 @@ cm__batch_free(batch_req *br, size_t n)
 		free(br[i].words);
 		free(br[i].cert);
 		free(br[i].key);
+		free(br[i].chain);
 	}
 	free(br);
 }
 
 #define BATCH_SEP " \t\r\v\f"
+
+/*
+ * The options a line may give after its names, as a single issue takes
+ * them: --profile P, --days D, --key-type T.  They leave the words.
+ */
+static cm_err
+batch_options(batch_req *br, cm_ctx *ctx, const char *path, size_t lineno)
+{
+	size_t i, k = 1;
+	char m[CM_ERRBUF];
+	cm_err err;
+
+	for (i = 1; i < br->nwords; i++) {
+		const char *w = br->words[i], *v;
+		if (strncmp(w, "--", 2) != 0) {
+			if (k < i)
+				return cm__fail(ctx, CM_E_INVALID, "%s:%zu: "
+				    "name '%.60s' after an option: give the "
+				    "names first", path, lineno, w);
+			br->words[k++] = br->words[i];
+			continue;
+		}
+		if (strcmp(w, "--days") != 0 && strcmp(w, "--key-type") != 0 &&
+		    strcmp(w, "--profile") != 0)
+			return cm__fail(ctx, CM_E_INVALID, "%s:%zu: option "
+			    "'%.40s' is not taken in a batch line (--days, "
+			    "--key-type, --profile)", path, lineno, w);
+		if (i + 1 == br->nwords)
+			return cm__fail(ctx, CM_E_INVALID, "%s:%zu: %s needs a "
+			    "value", path, lineno, w);
+		v = br->words[++i];
+		if (strcmp(w, "--profile") == 0) {
+			br->profile = v;
+		} else if (strcmp(w, "--days") == 0) {
+			char *end;
+			unsigned long d;
+			errno = 0;
+			d = strtoul(v, &end, 10);
+			if (errno != 0 || *end != '\0' || v[0] < '0' ||
+			    v[0] > '9' || d == 0 || d > 36500)
+				return cm__fail(ctx, CM_E_INVALID, "%s:%zu: "
+				    "--days '%.40s': give 1 to 36500", path,
+				    lineno, v);
+			br->days = (unsigned)d;
+		} else if ((err = cm_key_type_parse(&br->key_type, ctx, v)) !=
+		    CM_OK) {
+			snprintf(m, sizeof(m), "%s", ctx->err);
+			return cm__fail(ctx, err, "%s:%zu: %s", path, lineno,
+			    m);
+		}
+	}
+	/* Between the last name and the options, the words shrank. */
+	if (k < 2)
+		return cm__fail(ctx, CM_E_INVALID, "%s:%zu: expected a profile "
+		    "and at least one name", path, lineno);
+	br->nwords = k;
+	return CM_OK;
+}
 
 /* Splits one line into br; 0 words for a blank or comment line. */
 static cm_err
@@ -952,6 +1611,8 @@ batch_line(batch_req *br, cm_ctx *ctx, const char *line, const char *outdir,
 	    tok != NULL && br->nwords < words;
 	    tok = strtok_r(NULL, BATCH_SEP, &save))
 		br->words[br->nwords++] = tok;
+	if ((err = batch_options(br, ctx, path, lineno)) != CM_OK)
+		return err;
 	if ((err = cm_name_file_stem(stem, sizeof(stem), ctx,
 	    br->words[1])) != CM_OK) {
 		snprintf(m, sizeof(m), "%s", ctx->err);
@@ -966,6 +1627,10 @@ batch_line(batch_req *br, cm_ctx *ctx, const char *line, const char *outdir,
 	}
 	if (asprintf(&br->key, "%s%s%s.key", outdir, sep, stem) < 0) {
 		br->key = NULL;
+		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+	}
+	if (asprintf(&br->chain, "%s%s%s.chain.pem", outdir, sep, stem) < 0) {
+		br->chain = NULL;
 		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
 	}
 	return CM_OK;
@@ -1034,6 +1699,8 @@ cm_issue_batch_file(cm_cert_info ***out, size_t *nout, cm_store *st,
 	char *text = NULL, *p, m[CM_ERRBUF];
 	batch_req *br = NULL;
 	cm_issue_opts *reqs = NULL;
+	cm_ca_info *cai = NULL;
+	bool intermediate;
 	size_t len, n = 0, i;
 	cm_err err;
 
@@ -1051,17 +1718,27 @@ cm_issue_batch_file(cm_cert_info ***out, size_t *nout, cm_store *st,
 		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
 		goto out;
 	}
+	if ((err = cm_ca_get(&cai, st, defaults->ca)) != CM_OK)
+		goto out;
+	intermediate = cai->parent != NULL;
 	for (i = 0; i < n; i++) {
 		reqs[i] = *defaults;
 		reqs[i].version = CM_ISSUE_OPTS_VERSION;
-		reqs[i].profile = br[i].words[0];
+		reqs[i].profile = br[i].profile ? br[i].profile :
+		    br[i].words[0];
 		reqs[i].names = (const char *const *)br[i].words + 1;
 		reqs[i].nnames = br[i].nwords - 1;
 		reqs[i].cert_path = br[i].cert;
 		reqs[i].key_path = br[i].key;
-		reqs[i].chain_path = NULL;
+		/* Under an intermediate, the chain a server sends with its
+		 * certificate: NAME.chain.pem. */
+		reqs[i].chain_path = intermediate ? br[i].chain : NULL;
+		if (br[i].days != 0)
+			reqs[i].days = br[i].days;
+		if (br[i].key_type != CM_KEY_DEFAULT)
+			reqs[i].key_type = br[i].key_type;
 	}
-	err = cm_issue_batch(out, st, reqs, n, threads);
+	err = issue_many(out, st, reqs, n, threads, NULL, true, true);
 	if (err != CM_OK && strncmp(ctx->err, "request ", 8) == 0) {
 		/* "request N: ..." becomes "FILE:LINE: ..." */
 		size_t r = (size_t)strtoul(ctx->err + 8, &p, 10);
@@ -1086,6 +1763,7 @@ cm_issue_batch_file(cm_cert_info ***out, size_t *nout, cm_store *st,
 	if (err == CM_OK && nout != NULL)
 		*nout = n;
 out:
+	cm_ca_info_free(cai);
 	free(reqs);
 	cm__batch_free(br, n);
 	free(text);

@@ -306,6 +306,9 @@ cm_crl_generate(cm_crl **out, cm_store *st, const cm_crl_opts *o)
 	if (nu < 60 || nu > MAX_NEXT_UPDATE)
 		return cm__fail(ctx, CM_E_INVALID, "crl: next update in %lld s: "
 		    "give 1 minute to 10 years", nu);
+	/* A CRL nobody can receive is not made: its number stays free. */
+	if (path != NULL && (err = cm__file_check(ctx, path, true)) != CM_OK)
+		goto out;
 	if ((err = cm__signer_load(&s, st, o->ca)) != CM_OK)
 		goto out;
 	now = cm_ctx_now(ctx);
@@ -393,23 +396,34 @@ cm_crl_generate(cm_crl **out, cm_store *st, const cm_crl_opts *o)
 		crl->len = derlen;
 		der = NULL;
 	}
-	/* The file written first (beside its place), then the record, then
-	 * the file in place: a CRL nobody can receive is not recorded, and a
-	 * CRL not recorded is never published (its number would be used
-	 * again). */
-	if (path != NULL && (err = cm__file_stage(ctx, tmp, sizeof(tmp), path,
-	    crl->data, crl->len, 0644, true, true)) != CM_OK)
+	/*
+	 * The record first, then the file: a number, once in any file, is
+	 * never used again.  (The file used to be staged before the commit:
+	 * a crash between them left a temp file holding a number the next
+	 * CRL took.)  A crash after the commit leaves CRL N recorded and no
+	 * file: the next 'crl --out' writes N+1, which supersedes it.
+	 */
+	if ((err = cm__failpoint(ctx, "crl.after_reserve")) != CM_OK)
 		goto out;
 	if ((err = cm__store_commit(st)) != CM_OK)
 		goto out;
 	in_tx = false;
-	if (path != NULL && (err = cm__file_place(ctx, tmp, path, true)) !=
-	    CM_OK) {
-		char m[CM_ERRBUF];
-		snprintf(m, sizeof(m), "%s", cm_ctx_error(ctx));
-		err = cm__fail(ctx, err, "%s (CRL %lld is recorded: the next "
-		    "one supersedes it)", m, (long long)number);
+	if ((err = cm__failpoint(ctx, "crl.after_commit")) != CM_OK)
 		goto out;
+	if (path != NULL) {
+		char dir[PATH_MAX];
+		cm__dir_of(dir, sizeof(dir), path);
+		cm__file_clean_stale(dir);
+		if ((err = cm__file_stage(ctx, tmp, sizeof(tmp), path,
+		    crl->data, crl->len, 0644, true, true)) != CM_OK ||
+		    (err = cm__failpoint(ctx, "crl.after_write")) != CM_OK ||
+		    (err = cm__file_place(ctx, tmp, path, true)) != CM_OK) {
+			char m[CM_ERRBUF];
+			snprintf(m, sizeof(m), "%s", cm_ctx_error(ctx));
+			err = cm__fail(ctx, err, "%s (CRL %lld is recorded: the "
+			    "next one supersedes it)", m, (long long)number);
+			goto out;
+		}
 	}
 	*out = crl;
 	crl = NULL;

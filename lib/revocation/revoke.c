@@ -96,7 +96,8 @@ cm_cert_revoke(cm_cert_info **out, cm_store *st, const char *ref,
 		goto out;
 	snprintf(details, sizeof(details), "reason=%s",
 	    cm_revoke_reason_name(reason));
-	if ((err = cm__store_event(st, "revoke", c->serial, details)) != CM_OK)
+	if ((err = cm__store_event(st, "revoke", c->serial, details)) != CM_OK ||
+	    (err = cm__failpoint(ctx, "revoke.after_update")) != CM_OK)
 		goto out;
 	/* By serial: a name may now lead to another, still valid one.  Read
 	 * before the commit: once committed, the call must not fail. */
@@ -105,6 +106,8 @@ cm_cert_revoke(cm_cert_info **out, cm_store *st, const char *ref,
 	if ((err = cm__store_commit(st)) != CM_OK)
 		goto out;
 	in_tx = false;
+	if ((err = cm__failpoint(ctx, "revoke.after_commit")) != CM_OK)
+		goto out;
 	if (out != NULL) {
 		*out = got;
 		got = NULL;

@@ -1499,6 +1499,7 @@ out:
 	"cert_names WHERE cert_id = c.id ORDER BY pos)), c.profile, " \
 	"c.key_type, c.fingerprint, c.not_before, c.not_after, " \
 	"CASE WHEN c.status = 'valid' AND c.not_after < ?1 THEN 'expired' " \
+	"WHEN c.status = 'valid' AND c.not_before > ?1 THEN 'not-yet-valid' " \
 	"ELSE c.status END, c.revoked_at, c.der, " \
 	"coalesce(c.revocation_reason, -1) " \
 	"FROM certs c JOIN cas a ON a.id = c.ca_id "
@@ -1631,8 +1632,10 @@ cm__store_cert_list(cm_cert_info ***out, size_t *n, cm_store *st,
 	    "'@') + 1) = substr(?3, instr(?3, '@') + 1) COLLATE NOCASE))) "
 	    "AND (?4 IS NULL OR (?4 = 'expired' AND c.status = 'valid' AND "
 	    "c.not_after < ?1) OR (?4 = 'valid' AND c.status = 'valid' AND "
-	    "c.not_after >= ?1) OR (?4 NOT IN ('valid', 'expired') AND "
-	    "c.status = ?4)) "
+	    "c.not_after >= ?1 AND c.not_before <= ?1) OR "
+	    "(?4 = 'not-yet-valid' AND c.status = 'valid' AND "
+	    "c.not_before > ?1) OR (?4 NOT IN ('valid', 'expired', "
+	    "'not-yet-valid') AND c.status = ?4)) "
 	    "AND (?5 IS NULL OR (c.status = 'valid' AND c.not_after >= ?1 "
 	    "AND c.not_after < ?1 + ?5)) "
 	    "ORDER BY c.id")) != CM_OK)

@@ -264,4 +264,74 @@ if command -v nm >/dev/null 2>&1 && command -v ldd >/dev/null 2>&1 &&
 else
 	ok "# SKIP no nm, or the program is not an ELF file"
 fi
+
+# ---- issue 13 item 5, issue 14 items 7 and 8: windows, names, --force ----
+mkdir -p "$WORK/win" && cd "$WORK/win" || exit 1
+$C ca show --pem >ca.pem
+check "--not-after -1d: an expired certificate" $C issue server \
+    old.test --not-after -1d
+openssl verify -CAfile ca.pem old.test.crt >vfy.txt 2>&1
+check "... openssl verify calls it expired" grep -q \
+    "certificate has expired" vfy.txt
+check "... Python ssl reads a notAfter in the past" python3 -c '
+import ssl, time
+d = ssl._ssl._test_decode_cert("old.test.crt")
+assert ssl.cert_time_to_seconds(d["notAfter"]) < time.time(), d
+'
+is "... listed as expired" "$($C list --name old.test --json |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["certificates"][0]["status"])')" \
+    expired
+check "--not-before +2h: a not-yet-valid certificate" $C issue server \
+    young.test --not-before +2h
+openssl verify -CAfile ca.pem young.test.crt >vfy.txt 2>&1
+check "... openssl verify calls it not yet valid" grep -q \
+    "certificate is not yet valid" vfy.txt
+$C show young.test --json >young.json
+is "... show --json says not-yet-valid" "$(python3 -c '
+import json; print(json.load(open("young.json"))["status"])')" not-yet-valid
+check "... list --status not-yet-valid finds it" sh -c \
+    "$C list --status not-yet-valid | grep -q young.test"
+check "an RFC 3339 window" $C issue server span.test \
+    --not-before 2026-01-01T00:00:00Z --not-after 2026-02-01T00:00:00Z
+openssl x509 -in span.test.crt -noout -startdate -enddate >dates.txt
+check "... exactly the dates given" sh -c 'grep -q "notBefore=Jan  1 00:00:00 2026 GMT" dates.txt &&
+    grep -q "notAfter=Feb  1 00:00:00 2026 GMT" dates.txt'
+expect_fail 2 "^certmint: validity: not before .* is not before not after" \
+    "not-before after not-after is refused" \
+    $C issue server bad.test --not-before +2d --not-after +1d
+expect_fail 2 "^certmint: validity: not after .* is after CA 'certmint dev CA' expires" \
+    "a window past the CA's expiry is refused" \
+    $C issue server bad.test --not-after 2199-01-01T00:00:00Z
+expect_fail 2 "^certmint issue: --not-after '1x': give an RFC 3339 time" \
+    "a bad time is a usage error" $C issue server bad.test --not-after 1x
+check_not "... no file written" test -e bad.test.crt
+check "--help documents --not-before and --not-after" sh -c \
+    "$C issue --help | grep -q -- '--not-before T, --not-after T'"
+
+# The file stem follows the certified (lower-cased) name.
+check "issue UPPER.Test" $C issue server UPPER.Test
+check "... writes upper.test.crt" test -f upper.test.crt
+check_not "... not UPPER.Test.crt" test -e UPPER.Test.crt
+
+# Valid names of 241 to 253 characters: the temp file name stays short.
+long241=$(python3 -c 'print(".".join(["a" * 63] * 3) + "." + "b" * 43 + ".test")')
+long253=$(python3 -c 'print(".".join(["a" * 63] * 3) + "." + "c" * 55 + ".test")')
+check "a 241-character name is issued" $C issue server "$long241"
+check "... into NAME.crt" test -f "$long241.crt"
+check "a 253-character name is issued" $C issue server "$long253"
+check "... into a shortened, hashed NAME~XXXXXXXX.crt" sh -c \
+    "ls | grep -Eq '^a{63}\\..{176}~[0-9a-f]{8}\\.crt\$'"
+is "... no temp file left" "$(ls -A | grep -c certmint-)" 0
+
+# --force over an earlier certificate's files: that one is superseded.
+check "issue f.test" $C issue server f.test
+first=$($C show f.test --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["serial"])')
+check "issue f.test again with --force" $C issue server f.test --force
+is "... the first one is superseded" "$($C show "$first" --json |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')" \
+    superseded
+expect_fail 2 "renewed already \(superseded\)" \
+    "... so it cannot be renewed over the new files" $C renew "$first" \
+    --force
+cd "$WORK" || exit 1
 done_testing

@@ -145,5 +145,27 @@ if command -v certtool >/dev/null 2>&1; then
 	    "it cannot sign yet" "$CERTMINT" issue server f.test --ca future
 	check_not "... no certificate written" test -e f.test.crt
 fi
+
+# A CA certificate with one bit of its self-signature flipped is refused
+# (issue 14, item 7): the key matches, the signature does not.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout flip.key -out flip.crt -days 30 -subj "/CN=Flipped CA" \
+    -addext basicConstraints=critical,CA:TRUE \
+    -addext keyUsage=critical,keyCertSign,cRLSign 2>/dev/null
+openssl x509 -in flip.crt -outform DER -out flip.der
+python3 -c '
+import sys
+d = bytearray(open("flip.der", "rb").read())
+d[-5] ^= 0x01      # inside the signature value
+open("flip.der", "wb").write(d)
+'
+expect_fail 2 "^certmint: flip.der: the self-signature does not verify" \
+    "import of a CA whose self-signature has a flipped bit" \
+    "$CERTMINT" import --cert flip.der --key flip.key --name flipped
+check_not "... not in the store" sh -c \
+    "'$CERTMINT' ca list | grep -q flipped"
+openssl x509 -in flip.crt -outform DER -out flip-ok.der
+check "... the same certificate unflipped is taken" "$CERTMINT" import \
+    --cert flip-ok.der --key flip.key --name flipped
 check "--help" "$CERTMINT" import --help
 done_testing

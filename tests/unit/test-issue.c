@@ -927,9 +927,9 @@ test_issue_bad_input(void **state)
 	assert_cm_err(fx->ctx, cm_issue(&c, fx->st, &o), CM_E_NOTFOUND,
 	    "CA 'nope' not found");
 	o.ca = NULL;
-	o.version = 2;
+	o.version = 3;
 	assert_cm_err(fx->ctx, cm_issue(&c, fx->st, &o), CM_E_INVALID,
-	    "options version 2 is unknown");
+	    "options version 3 is unknown");
 	o.version = CM_ISSUE_OPTS_VERSION;
 	unit_path(cert, sizeof(cert), fx, "same.pem");
 	o.cert_path = cert;
@@ -1738,9 +1738,12 @@ test_name_file_stem(void **state)
 		{ "::1", "__1" },
 		{ "spiffe://x/y", "spiffe___x_y" },
 		{ "dev@a.test", "dev@a.test" },
+		/* The certified name: lower-case (issue 14, item 7). */
+		{ "UPPER.Test", "upper.test" },
+		{ "*.App.TEST", "_wildcard.app.test" },
 	};
 	unit_fx *fx = *state;
-	char buf[64];
+	char buf[64], big[256], name[254];
 	size_t i;
 
 	for (i = 0; i < UNIT_NELEM(ok); i++) {
@@ -1756,6 +1759,22 @@ test_name_file_stem(void **state)
 	    ".."), CM_E_INVALID, "name '..' makes no file name");
 	assert_cm_err(fx->ctx, cm_name_file_stem(buf, sizeof(buf), fx->ctx,
 	    ""), CM_E_INVALID, "makes no file name");
+	/* A 253-character name: "<stem>.crt" must fit in NAME_MAX (255),
+	 * so the stem is its first 240 characters, '~' and 8 hex digits. */
+	memset(name, 'a', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	for (i = 63; i < 253; i += 64)
+		name[i] = '.';
+	assert_cm_ok(fx->ctx, cm_name_file_stem(big, sizeof(big), fx->ctx,
+	    name));
+	assert_int_equal(strlen(big), 249);
+	assert_memory_equal(big, name, 240);
+	assert_int_equal(big[240], '~');
+	/* A 250-character one is kept whole. */
+	name[250] = '\0';
+	assert_cm_ok(fx->ctx, cm_name_file_stem(big, sizeof(big), fx->ctx,
+	    name));
+	assert_string_equal(big, name);
 }
 
 static void
