@@ -1352,6 +1352,12 @@ issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 
 	if ((err = chain_pem(&chain, &chainlen, ctx, s)) != CM_OK)
 		goto out;
+	/* The answer's array before anything is recorded: after the commit
+	 * nothing may fail for want of memory. */
+	if (out != NULL && (res = calloc(n, sizeof(*res))) == NULL) {
+		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
 	if ((err = cm__store_begin(st)) != CM_OK)
 		goto out;
 	in_tx = true;
@@ -1405,15 +1411,12 @@ issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 	if ((err = cm__failpoint(ctx, fp_placed)) != CM_OK)
 		goto out;
 	if (out != NULL) {
-		if ((res = calloc(n, sizeof(*res))) == NULL) {
-			/* Issued and committed: report success regardless. */
-			goto out;
-		}
 		for (i = 0; i < n; i++) {
 			res[i] = p.jobs[i].info;
 			p.jobs[i].info = NULL;
 		}
 		*out = res;
+		res = NULL;
 	}
 out:
 	if (err != CM_OK && committed) {
@@ -1447,6 +1450,7 @@ out:
 	for (i = 0; p.jobs != NULL && i < n; i++)
 		job_clear(&p.jobs[i]);
 	free(p.jobs);
+	free(res);
 	free(chain);
 	recovered_free(&rv);
 	cache_free(&pc);
