@@ -145,9 +145,12 @@ cmd_import(cmd_env *env, int argc, char **argv)
 			rc = cmd_print_json(a);
 			goto out;
 		}
-		for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++) {
+			char sn[CMD_SAFE_MAX], sc[CMD_SAFE_MAX];
 			printf("Imported %s %s (CA '%s')\n", certs[i]->serial,
-			    certs[i]->names[0], certs[i]->ca);
+			    cmd_safe(sn, sizeof(sn), certs[i]->names[0]),
+			    cmd_safe(sc, sizeof(sc), certs[i]->ca));
+		}
 		printf("%zu certificate%s added%s\n", n, n == 1 ? "" : "s",
 		    n == 0 ? " (the store has them already)" : "");
 		rc = EXIT_OK;
@@ -199,14 +202,19 @@ cmd_import(cmd_env *env, int argc, char **argv)
 		rc = cmd_print_json(cmd_ca_json(info));
 		goto out;
 	}
-	printf("Imported CA '%s'\n"
-	    "  subject      %s\n"
-	    "  key          %s%s\n"
-	    "  sha256       %s\n",
-	    info->name, info->subject, info->key_type,
-	    info->encrypted ? " (encrypted)" : "", info->fingerprint);
-	if (info->parent)
-		printf("  parent       %s\n", info->parent);
+	{
+		char sn[CMD_SAFE_MAX], ss[CMD_SAFE_MAX];
+		printf("Imported CA '%s'\n"
+		    "  subject      %s\n"
+		    "  key          %s%s\n"
+		    "  sha256       %s\n",
+		    cmd_safe(sn, sizeof(sn), info->name),
+		    cmd_safe(ss, sizeof(ss), info->subject), info->key_type,
+		    info->encrypted ? " (encrypted)" : "", info->fingerprint);
+		if (info->parent)
+			printf("  parent       %s\n",
+			    cmd_safe(sn, sizeof(sn), info->parent));
+	}
 	rc = EXIT_OK;
 out:
 	cmd_free_password(password);

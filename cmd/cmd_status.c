@@ -134,8 +134,10 @@ cmd_status(cmd_env *env, int argc, char **argv)
 	for (i = 0; i < s->ncas; i++) {
 		const cm_status_ca *ca = &s->cas[i];
 		cmd_time(t, sizeof(t), ca->not_after);
+		char sn[CMD_SAFE_MAX], sp[CMD_SAFE_MAX];
 		printf("%-24s %-16s %-8s %-20s %6zu %7zu %7zu %10zu\n",
-		    ca->name, ca->parent ? ca->parent : "-", ca->state, t,
+		    cmd_safe(sn, sizeof(sn), ca->name), ca->parent ?
+		    cmd_safe(sp, sizeof(sp), ca->parent) : "-", ca->state, t,
 		    ca->valid, ca->expired, ca->revoked, ca->superseded);
 	}
 	printf("\nNext expiries:\n");
@@ -144,23 +146,32 @@ cmd_status(cmd_env *env, int argc, char **argv)
 	for (i = 0; i < s->nexpiries; i++) {
 		const cm_status_expiry *e = &s->expiries[i];
 		cmd_time(t, sizeof(t), e->not_after);
+		char sn[CMD_SAFE_MAX], sc[CMD_SAFE_MAX];
+		/* Names of imported certificates are anybody's text. */
 		if (e->is_ca)
-			printf("  %s  CA %s (%s)\n", t, e->name, e->serial);
+			printf("  %s  CA %s (%s)\n", t,
+			    cmd_safe(sn, sizeof(sn), e->name), e->serial);
 		else
-			printf("  %s  %s %s (CA %s)\n", t, e->name, e->serial,
-			    e->ca ? e->ca : "-");
+			printf("  %s  %s %s (CA %s)\n", t,
+			    cmd_safe(sn, sizeof(sn), e->name), e->serial,
+			    e->ca ? cmd_safe(sc, sizeof(sc), e->ca) : "-");
 	}
 	printf("\nCRLs due:\n");
 	if (s->ncrls == 0)
 		printf("  none\n");
 	for (i = 0; i < s->ncrls; i++) {
 		if (s->crls[i].next_update == 0) {
+			char sc[CMD_SAFE_MAX];
 			printf("  %-20s  %s (no CRL yet)\n", "now",
-			    s->crls[i].ca);
+			    cmd_safe(sc, sizeof(sc), s->crls[i].ca));
 			continue;
 		}
 		cmd_time(t, sizeof(t), s->crls[i].next_update);
-		printf("  %s  %s\n", t, s->crls[i].ca);
+		{
+			char sc[CMD_SAFE_MAX];
+			printf("  %s  %s\n", t,
+			    cmd_safe(sc, sizeof(sc), s->crls[i].ca));
+		}
 	}
 	if (wipe)
 		printf("\nKey wipe pending: old copies of the keys from before "

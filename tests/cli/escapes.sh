@@ -71,6 +71,10 @@ expect_fail 2 "^certmint: CA name 'Evil \\\\x1b\\]0.* has a control character$" 
 check "import --name evil adopts the CA" \
 	"$C" import --cert ca.crt --key ca.key --name evil
 check "import --issued adds the leaf" "$C" import --issued evil.der --ca evil
+cp "$WORK/out" i.out
+clean "import --issued: no ESC or BEL in what it prints" i.out
+"$C" status >st.out 2>&1
+check_not "status: no ESC or BEL" grep -q "$(printf '[\033\007]')" st.out
 "$C" list >l.out 2>&1
 clean "list: no ESC or BEL" l.out
 check "... printable UTF-8 kept" grep -qF 'café 日本' l.out
