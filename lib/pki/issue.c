@@ -761,6 +761,10 @@ run_jobs(pool *p, cm_ctx *ctx, gnutls_x509_crt_t issuer, gnutls_privkey_t key,
 			p->reported = d;
 		}
 	}
+	/* The ASN.1 definitions a key export loaded into the thread's own
+	 * context (key.c). */
+	if (local.asn1 != NULL)
+		asn1_delete_structure(&local.asn1);
 }
 
 typedef struct worker {
