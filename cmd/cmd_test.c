@@ -182,7 +182,7 @@ static const char *
 version_priority(const char *v)
 {
 	if (v == NULL || strcmp(v, "any") == 0)
-		return "NORMAL";
+		return CM_PRIORITY_FLOOR;
 	if (strcmp(v, "tls1.2") == 0)
 		return CM_PRIORITY_TLS12;
 	if (strcmp(v, "tls1.3") == 0)

@@ -410,8 +410,11 @@ prio_version(const char *prio)
 
 	if (prio == NULL || strstr(prio, "-VERS-ALL") == NULL)
 		return 0;
-	v12 = strstr(prio, "+VERS-TLS1.2") != NULL;
-	v13 = strstr(prio, "+VERS-TLS1.3") != NULL;
+	/* The floor lists both and takes one away (CM_PRIORITY_TLS12). */
+	v12 = strstr(prio, "+VERS-TLS1.2") != NULL &&
+	    strstr(prio, "-VERS-TLS1.2") == NULL;
+	v13 = strstr(prio, "+VERS-TLS1.3") != NULL &&
+	    strstr(prio, "-VERS-TLS1.3") == NULL;
 	return v12 && !v13 ? 12 : v13 && !v12 ? 13 : 0;
 }
 
