@@ -1211,7 +1211,10 @@ typedef struct cm_ocsp_serve_opts {
  * Serves r over HTTP (RFC 6960 A.1: GET /<url-encoded base64> and POST
  * application/ocsp-request) on libmicrohttpd until count, timeout or
  * *stop.  Request bodies are bounded (64 KiB), idle connections time out
- * after 10 s.  Blocks; r is used by the server's thread meanwhile.
+ * after 10 s, and a connection that has not sent a whole request 5 s after
+ * its accept (or its previous request) is closed, after 0.5 s while more
+ * than 3/4 of the connections (at most 4096, fewer when the descriptor
+ * limit is lower) are in use.  Blocks: serves in the calling thread.
  */
 cm_err cm_ocsp_serve(cm_ocsp_responder *r, const cm_ocsp_serve_opts *o);
 

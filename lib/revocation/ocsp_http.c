@@ -1,8 +1,9 @@
 /*
  * ocsp_http.c - the OCSP responder over HTTP (RFC 6960 appendix A.1) on
  * libmicrohttpd: GET /<url-encoded base64 request> and POST with an
- * application/ocsp-request body.  One server thread answers; the calling
- * thread waits for the stop condition.
+ * application/ocsp-request body.  The calling thread serves (libmicrohttpd
+ * in epoll mode, driven by cm_ocsp_serve()'s loop) until the stop
+ * condition.
  */
 #include "config.h"
 
@@ -13,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -22,7 +25,40 @@
 #define MAX_BODY 65536
 #define MAX_URL 2048
 #define CONN_TIMEOUT 10u
-#define CONN_LIMIT 1024u
+/*
+ * Slow clients (issue 14, item 4).  3,000 connections that each send a
+ * header line every 5 s used to hold every descriptor the process had
+ * (1,024) and starve real requests: libmicrohttpd's connection timeout is
+ * an idle timeout, which every trickled byte resets.  What bounds them:
+ *
+ * - A deadline for a whole request that no trickle extends: a connection
+ *   must have sent a complete request within REQUEST_DEADLINE_MS of its
+ *   accept (or of the end of its previous request, when kept alive), else
+ *   it is shut down.  The accept time is noted by the connection-started
+ *   notification; the serving loop sweeps the connections, oldest first.
+ * - Under pressure (more than 3/4 of the connection limit in use) the
+ *   deadline drops to PRESSURE_DEADLINE_MS, so trickling connections are
+ *   shed faster than an attacker makes them and room is always left for
+ *   real ones, which on a LAN or loopback send their request within
+ *   milliseconds (a kept-alive connection idle that long is shed too).
+ * - A total limit (CONN_MAX, or the descriptors the process may open
+ *   less CONN_RESERVE for the store and the rest) that the kernel's
+ *   descriptor limit never decides for us; 'certmint ocsp serve' raises its
+ *   soft descriptor limit to the hard one.
+ * - A per-address limit (a quarter of the total), but only when listening
+ *   on a non-loopback address.  On loopback every client is 127.0.0.1 or
+ *   ::1: a per-address limit would partition nothing, and an attacker on
+ *   the same host would lock real local clients out exactly when it is
+ *   reached.  There the deadline and the shedding do the work.
+ *
+ * The server runs in the calling thread (libmicrohttpd's epoll mode driven
+ * by this loop), so that the sweep, which shuts sockets down, never races
+ * libmicrohttpd closing them.
+ */
+#define REQUEST_DEADLINE_MS 5000.0
+#define PRESSURE_DEADLINE_MS 500.0
+#define CONN_MAX 4096u
+#define CONN_RESERVE 64u
 /*
  * Per connection: the request line and headers (a GET URL up to MAX_URL:
  * RFC 6960 A.1 keeps GET for requests under 255 octets; larger ones are
@@ -31,11 +67,22 @@
  */
 #define POOL (MAX_URL + 2048)
 
+/* A connection, in the list of its server, oldest request first. */
+typedef struct slot {
+	struct slot *prev, *next;
+	double since;               /* accept, or end of the last request */
+	int fd;
+	bool cut;                   /* shut down by the sweep */
+} slot;
+
 typedef struct server {
 	cm_ocsp_responder *r;
-	unsigned long served;       /* completed requests (atomic) */
+	unsigned long served;       /* completed requests */
 	cm_err last_err;
 	char last_msg[CM_ERRBUF];
+	slot *head, *tail;
+	unsigned nconn, limit;
+	unsigned long shed;         /* connections cut at their deadline */
 } server;
 
 typedef struct upload {
@@ -166,20 +213,101 @@ handler(void *cls, struct MHD_Connection *conn, const char *url,
 }
 
 static void
+append_slot(server *sv, slot *s)
+{
+	s->since = cm__now_ms();
+	s->prev = sv->tail;
+	s->next = NULL;
+	if (sv->tail != NULL)
+		sv->tail->next = s;
+	else
+		sv->head = s;
+	sv->tail = s;
+}
+
+static void
+unlink_slot(server *sv, slot *s)
+{
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		sv->head = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	else
+		sv->tail = s->prev;
+	s->prev = s->next = NULL;
+}
+
+static void
 completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
 	server *sv = cls;
 	upload *u = *con_cls;
+	const union MHD_ConnectionInfo *info;
+	slot *s;
 
-	(void)conn;
 	if (u != NULL) {
 		free(u->p);
 		free(u);
 		*con_cls = NULL;
 	}
-	if (toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
-		__atomic_add_fetch(&sv->served, 1, __ATOMIC_SEQ_CST);
+	if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+		return;
+	sv->served++;
+	/* The next request on this connection has a deadline of its own. */
+	info = MHD_get_connection_info(conn,
+	    MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (info != NULL && (s = info->socket_context) != NULL) {
+		unlink_slot(sv, s);
+		append_slot(sv, s);
+	}
+}
+
+static void
+connection_event(void *cls, struct MHD_Connection *conn, void **ctx,
+    enum MHD_ConnectionNotificationCode code)
+{
+	server *sv = cls;
+	const union MHD_ConnectionInfo *info;
+	slot *s = *ctx;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		info = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		/* Without a slot the connection has only the idle timeout. */
+		if (info == NULL || (s = calloc(1, sizeof(*s))) == NULL)
+			return;
+		s->fd = info->connect_fd;
+		append_slot(sv, s);
+		sv->nconn++;
+		*ctx = s;
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED && s != NULL) {
+		unlink_slot(sv, s);
+		sv->nconn--;
+		free(s);
+		*ctx = NULL;
+	}
+}
+
+/* Shuts down the connections past their deadline; libmicrohttpd sees the
+ * end of the stream and closes them. */
+static void
+sweep(server *sv)
+{
+	double now = cm__now_ms(), limit;
+	slot *s;
+
+	limit = sv->nconn > sv->limit / 4 * 3 ? PRESSURE_DEADLINE_MS :
+	    REQUEST_DEADLINE_MS;
+	for (s = sv->head; s != NULL && now - s->since >= limit; s = s->next) {
+		if (s->cut)
+			continue;
+		(void)shutdown(s->fd, SHUT_RDWR);
+		s->cut = true;
+		sv->shed++;
+	}
 }
 
 static cm_err
@@ -228,15 +356,44 @@ bad:
 	    "IP:PORT, e.g. 127.0.0.1:8080 or [::1]:8080", listen);
 }
 
+/* The total connection limit: CONN_MAX, or what the descriptor limit
+ * leaves. */
+static unsigned
+conn_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return CONN_MAX;
+	if (rl.rlim_cur < 2 * CONN_RESERVE)
+		return CONN_RESERVE;
+	if (rl.rlim_cur - CONN_RESERVE < CONN_MAX)
+		return (unsigned)(rl.rlim_cur - CONN_RESERVE);
+	return CONN_MAX;
+}
+
+static bool
+is_loopback(const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *v4 = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)ss;
+
+	if (ss->ss_family == AF_INET)
+		return (ntohl(v4->sin_addr.s_addr) >> 24) == 127;
+	return IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr);
+}
+
 cm_err
 cm_ocsp_serve(cm_ocsp_responder *r, const cm_ocsp_serve_opts *o)
 {
 	cm_ocsp_serve_opts def = CM_OCSP_SERVE_OPTS_INIT;
 	struct sockaddr_storage ss;
 	struct MHD_Daemon *d = NULL;
-	const union MHD_DaemonInfo *info;
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	const union MHD_DaemonInfo *info, *epoll;
+	struct pollfd pfd;
+	MHD_UNSIGNED_LONG_LONG to;
 	server sv;
+	int wait;
 	char host[64];
 	double deadline;
 	unsigned flags;
@@ -255,21 +412,33 @@ cm_ocsp_serve(cm_ocsp_responder *r, const cm_ocsp_serve_opts *o)
 	/* Signed before the first request comes. */
 	if ((err = cm__ocsp_presign(r, NULL)) != CM_OK)
 		return err;
-	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
+	sv.limit = conn_limit();
+	flags = MHD_USE_EPOLL;
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	d = MHD_start_daemon(flags, 0, NULL, NULL, handler, &sv,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT,
-	    MHD_OPTION_CONNECTION_LIMIT, CONN_LIMIT,
+	    MHD_OPTION_CONNECTION_LIMIT, sv.limit,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    is_loopback(&ss) ? 0u : sv.limit / 4,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)POOL,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, &sv,
+	    MHD_OPTION_NOTIFY_CONNECTION, connection_event, &sv,
 	    MHD_OPTION_END);
 	if (d == NULL)
 		return cm__fail(r->ctx, CM_E_IO, "ocsp serve: cannot listen on "
 		    "%s (address in use or not local?)",
 		    o->listen ? o->listen : "127.0.0.1:8080");
 	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	epoll = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
+	if (epoll == NULL) {
+		MHD_stop_daemon(d);
+		return cm__fail(r->ctx, CM_E_IO, "ocsp serve: libmicrohttpd "
+		    "has no epoll");
+	}
+	pfd.fd = epoll->epoll_fd;
+	pfd.events = POLLIN;
 	if (o->ready != NULL)
 		o->ready(host, info ? info->port : 0, o->ready_arg);
 	/* The monotonic clock in ms: time() would stop up to 1 s early. */
@@ -277,12 +446,19 @@ cm_ocsp_serve(cm_ocsp_responder *r, const cm_ocsp_serve_opts *o)
 	for (;;) {
 		if (o->stop != NULL && *o->stop)
 			break;
-		if (o->count && __atomic_load_n(&sv.served,
-		    __ATOMIC_SEQ_CST) >= o->count)
+		if (o->count && sv.served >= o->count)
 			break;
 		if (deadline > 0 && cm__now_ms() >= deadline)
 			break;
-		nanosleep(&ts, NULL);
+		/* Woken by a connection's or the listener's event, at the
+		 * latest after 20 ms (stop, deadlines) or at libmicrohttpd's
+		 * next timeout. */
+		wait = 20;
+		if (MHD_get_timeout(d, &to) == MHD_YES && to < (unsigned)wait)
+			wait = (int)to;
+		(void)poll(&pfd, 1, wait);
+		MHD_run(d);
+		sweep(&sv);
 	}
 	MHD_stop_daemon(d);
 	/* A failed signature was answered with internalError; say so. */

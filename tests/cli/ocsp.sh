@@ -136,6 +136,78 @@ kill $PID_main 2>/dev/null
 wait $PID_main
 is "SIGTERM stops it cleanly" "$?" 0
 
+# Slow clients (issue 14, item 4): connections that trickle a header line
+# a second never finish a request; each is closed 5 s after its accept
+# however it trickles, and real requests are answered meanwhile.
+SLOW="$top_srcdir/tests/bench/ocsp_slow.py"
+openssl ocsp -issuer ca.pem -cert good.test.crt -reqout slow.req -no_nonce \
+	>/dev/null 2>&1
+if start slow --timeout 30; then
+	rm -f ready
+	python3 "$SLOW" slow "$PORT" 20 1 7.5 ready >slow.json 2>slow.err &
+	spid=$!
+	_i=0
+	while [ ! -e ready ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+	ask good.test.crt
+	grep -q "good.test.crt: good" ask.txt &&
+		ok "20 trickling connections: openssl ocsp is answered" ||
+		{ not_ok "answered beside trickling connections"; diag ask.txt; }
+	check "... and 20 POSTs, all answered" python3 "$SLOW" real "$PORT" \
+	    slow.req 20
+	wait $spid
+	check "every trickling connection closed by the responder" \
+	    python3 -c 'import json, sys
+j = json.load(open("slow.json"))
+sys.exit(not (j["opened"] == 20 and j["closed_by_server"] == 20))'
+	check "... 5 s after its accept, not later, however it trickled" \
+	    python3 -c 'import json, sys
+j = json.load(open("slow.json"))
+sys.exit(not (4.9 <= j["lifetime_min"] and j["lifetime_max"] <= 6.5))'
+	[ -s slow.json ] && diag slow.json
+	kill $PID_slow 2>/dev/null
+	wait $PID_slow
+	is "... and it stops cleanly" "$?" 0
+else
+	not_ok "slow-client responder listens"
+fi
+# Under pressure (more than 3/4 of its connections in use: here 96, for
+# 160 descriptors) trickling connections are shed after 0.5 s.
+start_limited() {
+	sh -c "ulimit -n 160 && exec $C ocsp serve --listen 127.0.0.1:0 \
+	    --timeout 30" >lim.out 2>lim.err &
+	PIDS="$PIDS $!"
+	PID_lim=$!
+	_i=0
+	PORT=
+	while [ $_i -lt 100 ] && [ -z "$PORT" ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+		PORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)/$|\1|p' \
+		    lim.out)
+	done
+	[ -n "$PORT" ]
+}
+if start_limited; then
+	rm -f ready
+	python3 "$SLOW" slow "$PORT" 90 1 3 ready >lim.json 2>&1 &
+	spid=$!
+	_i=0
+	while [ ! -e ready ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+	check "90 trickling connections of 96: 20 POSTs answered" \
+	    python3 "$SLOW" real "$PORT" slow.req 20
+	wait $spid
+	check "... the trickling ones shed within 2.5 s" python3 -c '
+import json, sys
+j = json.load(open("lim.json"))
+sys.exit(not (j["closed_by_server"] >= 80 and j["lifetime_max"] <= 2.5))'
+	[ -s lim.json ] && diag lim.json
+	kill $PID_lim 2>/dev/null
+	wait $PID_lim
+	is "... and it stops cleanly" "$?" 0
+else
+	not_ok "responder with 160 descriptors listens"; diag lim.err
+fi
+
 # Stapling: a response file.
 check "ocsp response good.test --out" $C ocsp response good.test --out good.ocsp
 openssl ocsp -respin good.ocsp -issuer ca.pem -cert good.test.crt \
