@@ -48,7 +48,7 @@ char *cm__strdup(const char *s);
 char *cm__hex(const unsigned char *p, size_t n);
 /* "2026-11-22T06:21:34Z" into buf (size >= 21). */
 void cm__rfc3339(char *buf, size_t len, time_t t);
-/* Milliseconds of the monotonic clock (harness.c). */
+/* Milliseconds of the monotonic clock (ctx.c). */
 double cm__now_ms(void);
 /* Wipes and frees a secret of n bytes. */
 void cm__free_secret(void *p, size_t n);

@@ -140,6 +140,73 @@ cm__key_type_of(gnutls_x509_privkey_t key)
 	return CM_KEY_DEFAULT;
 }
 
+/* A DER TLV reader over [p, end): the header of the next element. */
+static bool
+tlv(const unsigned char **p, const unsigned char *end, unsigned char *tag,
+    size_t *len)
+{
+	const unsigned char *q = *p;
+	size_t l, n;
+
+	if (end - q < 2)
+		return false;
+	*tag = *q++;
+	l = *q++;
+	if (l & 0x80) {
+		n = l & 0x7f;
+		if (n == 0 || n > 4 || (size_t)(end - q) < n)
+			return false;
+		for (l = 0; n > 0; n--)
+			l = (l << 8) | *q++;
+	}
+	if ((size_t)(end - q) < l)
+		return false;
+	*p = q;
+	*len = l;
+	return true;
+}
+
+/* The PBKDF2 iteration count of an encrypted PKCS#8 (0 when it is not
+ * PBES2/PBKDF2): a property of the key encoding, kept beside it. */
+unsigned long
+cm__pkcs8_iterations(const gnutls_datum_t *der)
+{
+	/* RFC 8018 A.2/A.4: EncryptedPrivateKeyInfo { AlgorithmIdentifier
+	 * { id-PBES2, PBES2-params { keyDerivationFunc { id-PBKDF2,
+	 * PBKDF2-params { salt, iterationCount, ... } } ... } } ... } */
+	static const unsigned char pbes2[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7,
+	    0x0d, 0x01, 0x05, 0x0d };
+	static const unsigned char pbkdf2[] = { 0x2a, 0x86, 0x48, 0x86, 0xf7,
+	    0x0d, 0x01, 0x05, 0x0c };
+	const unsigned char *p = der->data, *end = der->data + der->size;
+	unsigned char tag;
+	size_t len, i;
+	unsigned long iter = 0;
+
+	if (der->data == NULL ||
+	    !tlv(&p, end, &tag, &len) || tag != 0x30 ||    /* EPKI */
+	    !tlv(&p, end, &tag, &len) || tag != 0x30 ||    /* AlgId */
+	    !tlv(&p, end, &tag, &len) || tag != 0x06 ||
+	    len != sizeof(pbes2) || memcmp(p, pbes2, len) != 0)
+		return 0;
+	p += len;
+	if (!tlv(&p, end, &tag, &len) || tag != 0x30 ||    /* PBES2-params */
+	    !tlv(&p, end, &tag, &len) || tag != 0x30 ||    /* KDF AlgId */
+	    !tlv(&p, end, &tag, &len) || tag != 0x06 ||
+	    len != sizeof(pbkdf2) || memcmp(p, pbkdf2, len) != 0)
+		return 0;
+	p += len;
+	if (!tlv(&p, end, &tag, &len) || tag != 0x30 ||    /* PBKDF2-params */
+	    !tlv(&p, end, &tag, &len) || tag != 0x04)      /* salt */
+		return 0;
+	p += len;
+	if (!tlv(&p, end, &tag, &len) || tag != 0x02 || len == 0 || len > 4)
+		return 0;
+	for (i = 0; i < len; i++)
+		iter = (iter << 8) | p[i];
+	return iter;
+}
+
 /* The DER value of element name of node in a new buffer, wiped and freed
  * by the caller (cm__free_secret). */
 static cm_err

@@ -34,15 +34,6 @@ static const char http_ok[] = "HTTP/1.1 200 OK\r\n"
     "Content-Type: text/plain\r\nContent-Length: 14\r\n"
     "Connection: close\r\n\r\ncertmint pong\n";
 
-double
-cm__now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
 static const char *const peer_names[] = {
 	[CM_PEER_NONE] = "gnutls",
 	[CM_PEER_OPENSSL] = "openssl",
