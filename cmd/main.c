@@ -62,8 +62,9 @@ usage(FILE *f)
 	    "      creates the dev CA on first use, writes localhost.crt and "
 	    "localhost.key\n"
 	    "  certmint ca show --pem > ca.crt   the CA to trust\n\n"
-	    "Exit codes: 0 ok, 1 mismatch, 2 usage or bad input, 3 store "
-	    "error,\n4 crypto or TLS error.\n");
+	    "Exit codes: 0 ok, 1 mismatch, 2 usage, bad input or an output "
+	    "file that\ncannot be written, 3 store error, 4 crypto or TLS "
+	    "error.\n");
 }
 
 static int
