@@ -43,10 +43,14 @@ static const char test_usage[] =
 "                    store the client checks the CA's current CRL and the\n"
 "                    scenarios whose name matches expect (and report)\n"
 "                    revoked: test, revoke, test shows it, still exit 0\n"
-"  --key F           the certificate's key (PEM or DER, unencrypted) when\n"
-"                    the store does not keep it (--no-keep-key, sign)\n"
+"  --key F           the certificate's key when the store does not keep\n"
+"                    it (--no-keep-key, sign): unencrypted PKCS#8, SEC1\n"
+"                    (EC PRIVATE KEY) or PKCS#1 (RSA PRIVATE KEY), PEM\n"
+"                    or DER, as openssl, certtool, mkcert write them\n"
 "  FILE              scenario files (format: docs/scenarios.md; keys\n"
-"                    crl = FILE|ca:NAME, ocsp_staple = FILE|auto)\n"
+"                    crl = FILE|ca:NAME, ocsp_staple = FILE|auto; files\n"
+"                    named by server_cert, client_cert, trust and\n"
+"                    client_trust must hold PEM certificates)\n"
 "  --transport T     memory (default: one thread, in-memory) or tcp\n"
 "                    (two threads over 127.0.0.1)\n"
 "  --peer P          one side is a real tool: openssl, python, gnutls-cli\n"
@@ -182,7 +186,7 @@ static const char *
 version_priority(const char *v)
 {
 	if (v == NULL || strcmp(v, "any") == 0)
-		return CM_PRIORITY_FLOOR;
+		return CM_PRIORITY_DEFAULT;
 	if (strcmp(v, "tls1.2") == 0)
 		return CM_PRIORITY_TLS12;
 	if (strcmp(v, "tls1.3") == 0)

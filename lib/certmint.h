@@ -919,7 +919,7 @@ typedef struct cm_scenario {
 	cm_client_auth client_auth;
 	char *client_trust;   /* PEM: the server's trust for client certs */
 	char *priority;       /* GnuTLS priority string; NULL:
-	                         CM_PRIORITY_FLOOR */
+	                         CM_PRIORITY_DEFAULT */
 	char *client_priority; /* the client's, NULL: same as priority */
 	cm_outcome expect;
 	char *note;           /* why this expectation (reports), or NULL */
@@ -942,18 +942,20 @@ typedef struct cm_scenario {
 	CM_OUTCOME_OK, NULL, false, CM_OUTCOME_OK, false, NULL, NULL, 0 }
 
 /*
- * The floor wherever certmint speaks TLS (GnuTLS priority string): TLS 1.2
- * or later, forward-secret key exchange (ECDHE, DHE) and AEAD suites only
- * (AES-GCM, ChaCha20-Poly1305, AES-CCM).  A scenario that wants an older
- * protocol or weaker suites says so with its own priority string.
+ * The floor wherever certmint speaks TLS (issue 13, item 4): TLS 1.2 or
+ * later, forward-secret key exchange only, AEAD suites only.  A scenario
+ * that wants an older protocol says so with its own priority string.
  */
-#define CM_PRIORITY_FLOOR "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:" \
-	"-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:" \
-	"+AES-256-CCM:+AES-128-CCM:-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-ECDSA:" \
-	"+ECDHE-RSA:+DHE-RSA"
-/* The floor for one protocol version. */
-#define CM_PRIORITY_TLS12 CM_PRIORITY_FLOOR ":-VERS-TLS1.3"
-#define CM_PRIORITY_TLS13 CM_PRIORITY_FLOOR ":-VERS-TLS1.2"
+#define CM_PRIORITY_FLOOR_BASE "NORMAL:-CIPHER-ALL:+AES-256-GCM:" \
+	"+AES-128-GCM:+CHACHA20-POLY1305:+AES-256-CCM:+AES-128-CCM:" \
+	"-KX-ALL:+ECDHE-ECDSA:+ECDHE-RSA:+DHE-RSA"
+#define CM_PRIORITY_DEFAULT CM_PRIORITY_FLOOR_BASE \
+	":-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+/* The same, by the name the README gives it. */
+#define CM_PRIORITY_FLOOR CM_PRIORITY_DEFAULT
+/* Priority strings for one protocol version (with the floor). */
+#define CM_PRIORITY_TLS12 CM_PRIORITY_FLOOR_BASE ":-VERS-ALL:+VERS-TLS1.2"
+#define CM_PRIORITY_TLS13 CM_PRIORITY_FLOOR_BASE ":-VERS-ALL:+VERS-TLS1.3"
 
 void cm_scenario_free(cm_scenario *sc);
 void cm_scenario_list_free(cm_scenario **list, size_t n);

@@ -290,7 +290,7 @@ cm__hside_init(cm__hside *h, cm_ctx *ctx, const cm_scenario *sc,
 		flags |= GNUTLS_NONBLOCK;
 	if ((ret = gnutls_init(&h->s, flags)) < 0)
 		return cm__gnutls_fail(ctx, ret, "%s: session", who);
-	prio = sc->priority ? sc->priority : CM_PRIORITY_FLOOR;
+	prio = sc->priority ? sc->priority : CM_PRIORITY_DEFAULT;
 	if (!is_server && sc->client_priority != NULL)
 		prio = sc->client_priority;
 	if ((ret = gnutls_priority_set_direct(h->s, prio, &errpos)) < 0)

@@ -235,27 +235,69 @@ out:
 }
 
 /* A certificate value: file:PATH, cert:REF, an existing file, else a ref. */
+static cm_err pem_certs(char **out, pctx *p, unsigned line,
+    const char *key, const char *path);
+
 static cm_err
-cert_value(char **chain, char **key, pctx *p, unsigned line, const char *v)
+cert_value(char **chain, char **key, pctx *p, unsigned line, const char *k,
+    const char *v)
 {
 	if (strncmp(v, "file:", 5) == 0)
-		return read_rel(chain, p, line, v + 5);
+		return pem_certs(chain, p, line, k, v + 5);
 	if (strncmp(v, "cert:", 5) == 0)
 		return store_cert(chain, key, p, line, v + 5);
 	if (rel_exists(p, v))
-		return read_rel(chain, p, line, v);
+		return pem_certs(chain, p, line, k, v);
 	return store_cert(chain, key, p, line, v);
+}
+
+/* A file named by KEY must hold PEM certificates, not anything readable
+ * (trust = /etc/shadow is a bad value, issue 14 item 7). */
+static cm_err
+pem_certs(char **out, pctx *p, unsigned line, const char *key,
+    const char *path)
+{
+	gnutls_x509_crt_t *crts = NULL;
+	unsigned n = 0, i;
+	gnutls_datum_t d;
+	cm_err err;
+	int ret;
+
+	if ((err = read_rel(out, p, line, path)) != CM_OK)
+		return err;
+	d.data = (unsigned char *)*out;
+	d.size = (unsigned)strlen(*out);
+	ret = gnutls_x509_crt_list_import2(&crts, &n, &d,
+	    GNUTLS_X509_FMT_PEM, 0);
+	if (ret == GNUTLS_E_MEMORY_ERROR) {
+		err = cm__fail(p->ctx, CM_E_NOMEM, "out of memory");
+		goto bad;
+	}
+	if (ret < 0 || n == 0) {
+		err = perr(p, line, "%s '%s' is not a file of PEM certificates",
+		    key, path);
+		goto bad;
+	}
+	for (i = 0; i < n; i++)
+		gnutls_x509_crt_deinit(crts[i]);
+	gnutls_free(crts);
+	return CM_OK;
+bad:
+	free(*out);
+	*out = NULL;
+	return err;
 }
 
 /* A trust value: ca:NAME, file:PATH or a file. */
 static cm_err
-trust_value(char **out, pctx *p, unsigned line, const char *v)
+trust_value(char **out, pctx *p, unsigned line, const char *key,
+    const char *v)
 {
 	if (strncmp(v, "ca:", 3) == 0)
 		return ca_pem(out, p, line, v + 3);
 	if (strncmp(v, "file:", 5) == 0)
 		v += 5;
-	return read_rel(out, p, line, v);
+	return pem_certs(out, p, line, key, v);
 }
 
 /* Prefixes a store error with the file and line. */
@@ -409,7 +451,7 @@ resolve(cm_scenario **out, pctx *p, const section *s, const section *d)
 		goto out;
 	}
 	if ((err = cert_value(&sc->server_chain, &sc->server_key, p, line,
-	    v)) != CM_OK)
+	    "server_cert", v)) != CM_OK)
 		goto out;
 	if ((v = get(s, d, K_SERVER_KEY, &line)) != NULL) {
 		if (sc->server_key)
@@ -427,7 +469,7 @@ resolve(cm_scenario **out, pctx *p, const section *s, const section *d)
 		    s->name);
 		goto out;
 	}
-	if ((err = trust_value(&sc->trust, p, line, v)) != CM_OK)
+	if ((err = trust_value(&sc->trust, p, line, "trust", v)) != CM_OK)
 		goto out;
 	if ((v = get(s, d, K_NAME, &line)) != NULL &&
 	    (sc->expected_name = cm__strdup(v)) == NULL)
@@ -442,7 +484,7 @@ resolve(cm_scenario **out, pctx *p, const section *s, const section *d)
 	}
 	if ((v = get(s, d, K_CLIENT_CERT, &line)) != NULL &&
 	    (err = cert_value(&sc->client_chain, &sc->client_key, p, line,
-	    v)) != CM_OK)
+	    "client_cert", v)) != CM_OK)
 		goto out;
 	if ((v = get(s, d, K_CLIENT_KEY, &line)) != NULL) {
 		if (sc->client_chain == NULL) {
@@ -473,7 +515,8 @@ resolve(cm_scenario **out, pctx *p, const section *s, const section *d)
 		}
 	}
 	if ((v = get(s, d, K_CLIENT_TRUST, &line)) != NULL &&
-	    (err = trust_value(&sc->client_trust, p, line, v)) != CM_OK)
+	    (err = trust_value(&sc->client_trust, p, line,
+	    "client_trust", v)) != CM_OK)
 		goto out;
 	if (sc->client_auth != CM_CLIENT_AUTH_NONE && sc->client_trust ==
 	    NULL) {

@@ -95,6 +95,22 @@ bad "empty file" '# nothing\n' "bad.scn: no \[scenario NAME\] section"
 bad "bad priority" '[scenario a]\nserver_cert = cert:localhost\ntrust = ca:certmint dev CA\npriority = NORMAL:+BOGUS\nexpect = ok\n' \
     "priority 'NORMAL:\+BOGUS' is invalid"
 expect_fail 2 "nosuch.scn" "missing file" "$C" test "$WORK/nosuch.scn"
+# Files named by trust/server_cert/client_cert must hold PEM certificates:
+# "trust = /etc/shadow" ran (issue 14, item 7).
+printf 'root:x:0:0\n' >"$WORK/notpem.txt"
+bad "trust is not PEM" "[scenario a]\nserver_cert = cert:localhost\ntrust = $WORK/notpem.txt\nexpect = ok\n" \
+    "bad.scn:3: trust '$WORK/notpem.txt' is not a file of PEM certificates"
+if [ -r /etc/shadow ]; then
+	bad "trust = /etc/shadow" '[scenario a]\nserver_cert = cert:localhost\ntrust = /etc/shadow\nexpect = ok\n' \
+	    "bad.scn:3: trust '/etc/shadow' is not a file of PEM certificates"
+else
+	bad "trust = /etc/shadow" '[scenario a]\nserver_cert = cert:localhost\ntrust = /etc/shadow\nexpect = ok\n' \
+	    "bad.scn:3: .*/etc/shadow"
+fi
+bad "client_trust is not PEM" "[scenario a]\nserver_cert = cert:localhost\ntrust = ca:certmint dev CA\nclient_auth = require\nclient_trust = file:$WORK/notpem.txt\nexpect = ok\n" \
+    "bad.scn:5: client_trust '$WORK/notpem.txt' is not a file of PEM certificates"
+bad "server_cert file is not PEM" "[scenario a]\nserver_cert = file:$WORK/notpem.txt\n" \
+    "bad.scn:2: server_cert '$WORK/notpem.txt' is not a file of PEM certificates"
 
 # JUnit escapes what a scenario name may carry: markup and quotes stay
 # text, a mismatch becomes a <failure> that python's parser reads back.
