@@ -462,8 +462,10 @@ test_parse(void **state)
 		    "ocsp_staple = auto\nexpect = ok\n";
 		/* A real key: key files are read (any format) at parse. */
 		static const char nostore[] = "[scenario r]\n"
-		    "server_cert = /dev/null\nserver_key = k.pem\n"
-		    "trust = /dev/null\nocsp_staple = auto\nexpect = ok\n";
+		    "server_cert = ca.pem\nserver_key = k.pem\n"
+		    "trust = ca.pem\nocsp_staple = auto\nexpect = ok\n";
+		cm_ca_info *cai = NULL;
+		char cpath[PATH_MAX];
 		gnutls_x509_privkey_t xk = NULL;
 		gnutls_datum_t kp = { NULL, 0 };
 		char kpath[PATH_MAX];
@@ -494,9 +496,21 @@ test_parse(void **state)
 		}
 		gnutls_free(kp.data);
 		gnutls_x509_privkey_deinit(xk);
+		/* Files named by server_cert and trust must hold PEM
+		 * certificates: the CA's own does. */
+		assert_int_equal(cm_ca_get(&cai, f->st, NULL), CM_OK);
+		snprintf(cpath, sizeof(cpath), "%s/ca.pem", f->dir);
+		{
+			FILE *cf = fopen(cpath, "wb");
+			assert_non_null(cf);
+			fputs(cai->pem, cf);
+			assert_int_equal(fclose(cf), 0);
+		}
+		cm_ca_info_free(cai);
 		assert_int_equal(cm_scenario_parse(&v, &n, f->ctx, NULL,
 		    "t.scn", f->dir, nostore, strlen(nostore)), CM_E_INVALID);
 		unlink(kpath);
+		unlink(cpath);
 		assert_string_equal(cm_ctx_error(f->ctx),
 		    "t.scn:5: ocsp_staple auto needs a store");
 		assert_null(v);
