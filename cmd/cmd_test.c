@@ -229,6 +229,7 @@ static const peer_run interop_runs[] = {
 };
 
 static int cmd_test_serve(cmd_env *env, int argc, char **argv);
+int cmd_test_client(cmd_env *env, int argc, char **argv);
 static int cmd_test_connect(cmd_env *env, int argc, char **argv);
 
 int
@@ -266,6 +267,8 @@ cmd_test(cmd_env *env, int argc, char **argv)
 
 	if (argc >= 2 && strcmp(argv[1], "serve") == 0)
 		return cmd_test_serve(env, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "client") == 0)
+		return cmd_test_client(env, argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "connect") == 0)
 		return cmd_test_connect(env, argc - 1, argv + 1);
 	optind = 0;
