@@ -25,6 +25,8 @@ static const char test_usage[] =
 "                 [--require-client-cert] [--count N]\n"
 "       certmint test connect HOST:PORT [--ca N|--trust F] [--name N]\n"
 "                 [--client X] [--expect ok|CLASS] [--format F]\n"
+"       certmint test client [--cert REF] [--strict] -- CMD [ARG...]\n"
+"                 (judges your TLS client: certmint test client --help)\n"
 "\n"
 "Proves with real TLS handshakes (a GnuTLS server and client in one\n"
 "process) that certificates are accepted where they should be and\n"
