@@ -25,6 +25,8 @@ static const char test_usage[] =
 "                 [--require-client-cert] [--count N]\n"
 "       certmint test connect HOST:PORT [--ca N|--trust F] [--name N]\n"
 "                 [--client X] [--expect ok|CLASS] [--format F]\n"
+"       certmint test client [--cert REF] [--strict] -- CMD [ARG...]\n"
+"                 (judges your TLS client: certmint test client --help)\n"
 "\n"
 "Proves with real TLS handshakes (a GnuTLS server and client in one\n"
 "process) that certificates are accepted where they should be and\n"
@@ -229,6 +231,7 @@ static const peer_run interop_runs[] = {
 };
 
 static int cmd_test_serve(cmd_env *env, int argc, char **argv);
+int cmd_test_client(cmd_env *env, int argc, char **argv);
 static int cmd_test_connect(cmd_env *env, int argc, char **argv);
 
 int
@@ -266,6 +269,8 @@ cmd_test(cmd_env *env, int argc, char **argv)
 
 	if (argc >= 2 && strcmp(argv[1], "serve") == 0)
 		return cmd_test_serve(env, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "client") == 0)
+		return cmd_test_client(env, argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "connect") == 0)
 		return cmd_test_connect(env, argc - 1, argv + 1);
 	optind = 0;

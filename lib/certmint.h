@@ -1052,6 +1052,50 @@ cm_err cm_matrix_for_cert(cm_scenario ***out, size_t *n, cm_store *st,
 cm_err cm_matrix_for_cert_key(cm_scenario ***out, size_t *n, cm_store *st,
     const char *ref, const char *key, size_t key_len);
 
+/* ---- test client: judging a user's TLS client program ---- */
+typedef enum cm_severity {
+	CM_SEV_CRITICAL = 0, /* untrusted, wrong name, time, purpose, NC */
+	CM_SEV_WARNING,      /* old protocol, weak suites, weak key */
+	CM_SEV_INFO          /* revocation: many clients do not check */
+} cm_severity;
+const char *cm_severity_name(cm_severity s);
+
+typedef struct cm_client_scenario {
+	cm_scenario *sc;      /* the server side: chain, key, priority,
+	                         staple; expected_name is {name} */
+	bool accept;          /* a correct client accepts it */
+	cm_severity severity;
+	const char *what;     /* "an expired certificate" (static) */
+} cm_client_scenario;
+
+/*
+ * The server-side scenarios for a client program, from an issued
+ * certificate (its key kept in the store): names, trust, time, purpose,
+ * name constraints, revocation and the seeds' transport rules.
+ * [out] ca_pem: the one trust-anchor file for the whole run.
+ */
+cm_err cm_client_matrix(cm_client_scenario **out, size_t *n, char **ca_pem,
+    cm_store *st, const char *ref);
+void cm_client_matrix_free(cm_client_scenario *v, size_t n);
+
+typedef struct cm_client_verdict {
+	bool handshake;       /* the handshake completed */
+	bool accepted;        /* ... and application data was received */
+	int alert;            /* alert the client sent, -1: none */
+	const char *alert_name; /* its description (static), or NULL */
+	size_t bytes;         /* application data received */
+	char version[16];     /* "TLS1.3", "" when no handshake */
+	char note[128];       /* "closed without sending", ... */
+} cm_client_verdict;
+
+/*
+ * The server side of sc on an accepted socket: handshake, then wait
+ * (bounded by ms) for the client's data or close; answers an HTTP request
+ * with 200 OK and echoes anything else.  The socket is left open.
+ */
+cm_err cm_client_judge(cm_client_verdict *v, cm_ctx *ctx, int fd,
+    const cm_scenario *sc, unsigned ms);
+
 /*
  * Loads a scenario file (format: docs/scenarios.md).  st may be NULL when
  * the file names no store objects (SERIAL, ca:NAME).  Relative paths are

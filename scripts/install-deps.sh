@@ -10,7 +10,8 @@ BUILD="build-essential autoconf automake libtool pkg-config
 	libgnutls28-dev libtasn1-6-dev libtasn1-bin libsqlite3-dev
 	libjansson-dev libmicrohttpd-dev libcmocka-dev libunistring-dev"
 TEST="gnutls-bin openssl python3 python3-cryptography sqlite3 curl ca-certificates
-	iproute2 util-linux bsdutils e2fsprogs procps"
+	iproute2 util-linux bsdutils e2fsprogs procps
+	wget"
 PEERS="softhsm2 libnss3-tools default-jdk-headless chromium wrk time
 	hyperfine mkcert strace"
 

@@ -398,6 +398,10 @@ typedef struct sources {
 	char *via_int_chain;  /* the same twin followed by ei */
 	char *expired, *nyv, *wrong_eku, *nc_twin, *ip_dns, *self, *via_notca;
 	char *first;  /* the first SAN, as the name to expect */
+	/* test client: a twin from U, and one below a non-CA from E */
+	bool for_clients;
+	eca notca_e;  /* not a CA, issued by E */
+	char *u_twin, *via_notca_e;
 	/* mTLS */
 	char *srv_pem, *srv_key_pem;
 	gnutls_x509_privkey_t srv_key;
@@ -440,6 +444,9 @@ sources_clear(sources *s)
 	free(s->ip_dns);
 	free(s->self);
 	free(s->via_notca);
+	eca_clear(&s->notca_e);
+	free(s->u_twin);
+	free(s->via_notca_e);
 	free(s->srv_pem);
 	if (s->srv_key_pem)
 		cm__free_secret(s->srv_key_pem, strlen(s->srv_key_pem));
@@ -1345,6 +1352,22 @@ build_sources(sources *s, cm_store *st, const cm_cert_info *info)
 	    &base)) != CM_OK || (err = real_revocation(s, st, info,
 	    crt)) != CM_OK))
 		goto out;
+	if (s->for_clients && ((err = twin(&s->u_twin, ctx, &base, &s->u,
+	    s->eku, now - DAY, now + 7 * DAY, false)) != CM_OK ||
+	    (err = eca_new(&s->notca_e, ctx, "CN=certmint not a CA below E,"
+	    "O=certmint harness", false, false, &s->e, now)) != CM_OK ||
+	    (err = twin(&s->via_notca_e, ctx, &base, &s->notca_e, s->eku,
+	    now - DAY, now + 7 * DAY, false)) != CM_OK))
+		goto out;
+	if (s->for_clients) {
+		char *c = cat2(s->via_notca_e, s->notca_e.pem);
+		if (c == NULL) {
+			err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+			goto out;
+		}
+		free(s->via_notca_e);
+		s->via_notca_e = c;
+	}
 	if ((s->eku & EKU_SERVER) && ((err = twin(&s->wrong_eku, ctx, &base,
 	    &s->e, EKU_CLIENT, now - DAY, now + 7 * DAY, false)) != CM_OK ||
 	    (has_ip(s) && (err = twin(&s->ip_dns, ctx, &base, &s->e, s->eku,
@@ -1473,6 +1496,275 @@ cm_matrix_for_cert_key(cm_scenario ***out, size_t *n, cm_store *st,
 	m.n = 0;
 out:
 	cm_scenario_list_free(m.v, m.n);
+	if (s != NULL) {
+		sources_clear(s);
+		free(s);
+	}
+	cm_cert_info_free(info);
+	return err;
+}
+
+/* ---- test client ----------------------------------------------------------- */
+
+typedef struct cmeta {
+	bool accept;
+	cm_severity sev;
+	const char *what;
+} cmeta;
+
+typedef struct cbuild {
+	mbuild m;
+	cmeta *meta;
+	size_t cap;
+} cbuild;
+
+static cm_err
+cpush(cbuild *b, const cm_scenario *t, const char *label, bool accept,
+    cm_severity sev, const char *what)
+{
+	cmeta *nm;
+
+	if (b->m.n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		if ((nm = realloc(b->meta, cap * sizeof(*nm))) == NULL)
+			return cm__fail(b->m.ctx, CM_E_NOMEM, "out of memory");
+		b->meta = nm;
+		b->cap = cap;
+	}
+	b->meta[b->m.n].accept = accept;
+	b->meta[b->m.n].sev = sev;
+	b->meta[b->m.n].what = what;
+	return push(&b->m, t, label);
+}
+
+/* The seeds' transport rules: what a server must not be allowed. */
+#define P_OLD "NORMAL:%VERIFY_ALLOW_SIGN_WITH_SHA1:-VERS-ALL:"
+static const struct {
+	const char *label, *prio, *what;
+	bool rsa;
+} weak[] = {
+	{ "tls1.0-only", P_OLD "+VERS-TLS1.0", "TLS 1.0", false },
+	{ "tls1.1-only", P_OLD "+VERS-TLS1.1", "TLS 1.1", false },
+	{ "cbc-sha1-only", P_OLD "+VERS-TLS1.2:-CIPHER-ALL:+AES-128-CBC:"
+	    "+AES-256-CBC:-MAC-ALL:+SHA1", "CBC suites with SHA-1 MACs",
+	    false },
+	{ "3des-only", P_OLD "+VERS-TLS1.2:-CIPHER-ALL:+3DES-CBC:-MAC-ALL:"
+	    "+SHA1", "3DES suites", false },
+	{ "rsa-kx-only", P_OLD "+VERS-TLS1.2:-KX-ALL:+RSA",
+	    "key exchange without forward secrecy (TLS_RSA_*)", true },
+};
+
+static cm_err
+app_client_set(cbuild *b, const sources *s, bool rsa)
+{
+	cm_scenario t = CM_SCENARIO_INIT;
+	char name[300], label[400];
+	size_t i;
+	cm_err err = CM_OK;
+
+	t.server_chain = s->chain_pem;
+	t.server_key = s->key_pem;
+	t.trust = s->root_pem;
+	t.priority = (char *)CM_PRIORITY_DEFAULT;
+	t.ocsp_staple = s->real_staple;
+	t.ocsp_staple_len = s->real_staple_len;
+
+#define CADD(lbl, nm, acc, sev, what) do { \
+	t.expected_name = (char *)(nm); \
+	if ((err = cpush(b, &t, (lbl), (acc), (sev), (what))) != CM_OK) \
+		return err; } while (0)
+
+	for (i = 0; i < s->nsans; i++) {
+		const san *a = &s->sans[i];
+		const char *v = a->text;
+		if (a->type == GNUTLS_SAN_DNSNAME && v[0] == '*' &&
+		    v[1] == '.') {
+			snprintf(name, sizeof(name), "www%s", v + 1);
+			snprintf(label, sizeof(label), "wildcard:%s", name);
+			CADD(label, name, true, CM_SEV_CRITICAL,
+			    "a valid certificate (a wildcard)");
+			snprintf(label, sizeof(label), "wildcard-parent:%s",
+			    v + 2);
+			CADD(label, v + 2, false, CM_SEV_CRITICAL,
+			    "a certificate for another name (the wildcard's "
+			    "parent)");
+			snprintf(name, sizeof(name), "a.b%s", v + 1);
+			snprintf(label, sizeof(label), "wildcard-two-level:%s",
+			    name);
+			CADD(label, name, false, CM_SEV_CRITICAL,
+			    "a certificate for another name (two labels under "
+			    "a wildcard)");
+		} else if (a->type == GNUTLS_SAN_DNSNAME) {
+			snprintf(label, sizeof(label), "name:%s", v);
+			CADD(label, v, true, CM_SEV_CRITICAL,
+			    "a valid certificate");
+			snprintf(name, sizeof(name), "x%s", v);
+			snprintf(label, sizeof(label), "sibling:%s", name);
+			CADD(label, name, false, CM_SEV_CRITICAL,
+			    "a certificate for another name (a sibling)");
+			snprintf(name, sizeof(name), "sub.%s", v);
+			snprintf(label, sizeof(label), "child:%s", name);
+			CADD(label, name, false, CM_SEV_CRITICAL,
+			    "a certificate for another name (a child)");
+			snprintf(name, sizeof(name), "%s.certmint.invalid", v);
+			snprintf(label, sizeof(label), "suffix:%s", name);
+			CADD(label, name, false, CM_SEV_CRITICAL,
+			    "a certificate for another name (a longer one)");
+			snprintf(name, sizeof(name), "%s.", v);
+			snprintf(label, sizeof(label), "trailing-dot:%s", name);
+			CADD(label, name, true, CM_SEV_INFO,
+			    "a valid certificate for the absolute name (most "
+			    "clients strip the dot)");
+		} else if (a->type == GNUTLS_SAN_IPADDRESS && a->len == 4 &&
+		    strcmp(v, "127.0.0.1") == 0) {
+			/* Only the address the server listens on. */
+			snprintf(label, sizeof(label), "ip:%s", v);
+			CADD(label, v, true, CM_SEV_CRITICAL,
+			    "a valid certificate (an iPAddress SAN)");
+		}
+	}
+	t.ocsp_staple = NULL;
+	t.ocsp_staple_len = 0;
+	CADD("wrong-hostname", "certmint-wrong.invalid", false,
+	    CM_SEV_CRITICAL, "a certificate for another name");
+	t.server_chain = s->u_twin;
+	CADD("untrusted-root", s->first, false, CM_SEV_CRITICAL,
+	    "a certificate from an untrusted root");
+	t.server_chain = s->self;
+	CADD("self-signed", s->first, false, CM_SEV_CRITICAL,
+	    "a self-signed certificate");
+	t.server_chain = s->via_notca_e;
+	CADD("issuer-not-ca", s->first, false, CM_SEV_CRITICAL,
+	    "a certificate signed by a certificate that is not a CA");
+	t.server_chain = s->via_int;
+	CADD("missing-intermediate", s->first, false, CM_SEV_CRITICAL,
+	    "a certificate whose intermediate CA was not sent");
+	t.server_chain = s->via_int_chain;
+	CADD("with-intermediate", s->first, true, CM_SEV_CRITICAL,
+	    "a valid certificate (with an intermediate CA)");
+	t.server_chain = s->expired;
+	CADD("expired-twin", s->first, false, CM_SEV_CRITICAL,
+	    "an expired certificate");
+	t.server_chain = s->nyv;
+	CADD("not-yet-valid-twin", s->first, false, CM_SEV_CRITICAL,
+	    "a certificate not yet valid");
+	t.server_chain = s->wrong_eku;
+	CADD("client-eku-twin", s->first, false, CM_SEV_CRITICAL,
+	    "a certificate for client authentication only");
+	t.server_chain = s->nc_twin;
+	CADD("name-constraints-twin", s->first, false, CM_SEV_CRITICAL,
+	    "a certificate outside its CA's name constraints");
+	t.server_chain = s->rev_twin;
+	t.ocsp_staple = s->staple_rev;
+	t.ocsp_staple_len = s->staple_rev_len;
+	CADD("revoked-ocsp-staple", s->first, false, CM_SEV_INFO,
+	    "a certificate revoked by its stapled OCSP response (many "
+	    "clients do not check)");
+	t.ocsp_staple = NULL;
+	t.ocsp_staple_len = 0;
+	t.server_chain = s->ms_twin;
+	CADD("must-staple-missing", s->first, false, CM_SEV_INFO,
+	    "a must-staple certificate without a staple (many clients do "
+	    "not check)");
+	t.server_chain = s->chain_pem;
+	t.ocsp_staple = s->real_staple;
+	t.ocsp_staple_len = s->real_staple_len;
+	for (i = 0; i < sizeof(weak) / sizeof(weak[0]); i++) {
+		if (weak[i].rsa && !rsa)
+			continue;
+		t.priority = (char *)weak[i].prio;
+		CADD(weak[i].label, s->first, false, CM_SEV_WARNING,
+		    weak[i].what);
+	}
+#undef CADD
+	return CM_OK;
+}
+
+void
+cm_client_matrix_free(cm_client_scenario *v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		cm_scenario_free(v[i].sc);
+	free(v);
+}
+
+cm_err
+cm_client_matrix(cm_client_scenario **out, size_t *n, char **ca_pem,
+    cm_store *st, const char *ref)
+{
+	cm_ctx *ctx = cm__store_ctx(st);
+	cm_cert_info *info = NULL;
+	cm_client_scenario *v = NULL;
+	sources *s = NULL;
+	cbuild b;
+	char wname[300], *ca = NULL, *tmp;
+	size_t i;
+	bool rsa;
+	cm_err err;
+
+	memset(&b, 0, sizeof(b));
+	b.m.ctx = ctx;
+	*out = NULL;
+	*n = 0;
+	*ca_pem = NULL;
+	if ((err = cm_cert_find(&info, st, ref)) != CM_OK)
+		return err;
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
+	s->ctx = ctx;
+	s->now = time(NULL);
+	s->for_clients = true;
+	if ((err = build_sources(s, st, info)) != CM_OK)
+		goto out;
+	if (!(s->eku & EKU_SERVER)) {
+		err = cm__fail(ctx, CM_E_INVALID, "test client: certificate %s "
+		    "is not a server certificate (no serverAuth)",
+		    info->serial);
+		goto out;
+	}
+	if (s->first != NULL && s->first[0] == '*') {
+		snprintf(wname, sizeof(wname), "www%s", s->first + 1);
+		s->first = wname;
+	}
+	rsa = gnutls_x509_privkey_get_pk_algorithm(s->key) == GNUTLS_PK_RSA;
+	if ((err = app_client_set(&b, s, rsa)) != CM_OK)
+		goto out;
+	/* One anchor file: the real root, E (twins) and the constrained CA;
+	 * never U. */
+	if ((tmp = cat2(s->root_pem, s->e.pem)) == NULL ||
+	    (ca = cat2(tmp, s->nc.pem)) == NULL) {
+		free(tmp);
+		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
+	free(tmp);
+	if ((v = calloc(b.m.n ? b.m.n : 1, sizeof(*v))) == NULL) {
+		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < b.m.n; i++) {
+		v[i].sc = b.m.v[i];
+		v[i].accept = b.meta[i].accept;
+		v[i].severity = b.meta[i].sev;
+		v[i].what = b.meta[i].what;
+	}
+	*out = v;
+	*n = b.m.n;
+	*ca_pem = ca;
+	ca = NULL;
+	free(b.m.v);
+	b.m.v = NULL;
+	b.m.n = 0;
+out:
+	free(ca);
+	free(b.meta);
+	cm_scenario_list_free(b.m.v, b.m.n);
 	if (s != NULL) {
 		sources_clear(s);
 		free(s);

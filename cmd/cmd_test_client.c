@@ -1,0 +1,640 @@
+/* cmd_test_client.c - certmint test client [--cert REF] -- CMD [ARG...]:
+ * judges a user's TLS client program from the server side. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd.h"
+
+static const char client_usage[] =
+"usage: certmint test client [--cert REF] [--only S] [--format F]\n"
+"           [--timeout T] [--runs N] [--strict] -- CMD [ARG...]\n"
+"\n"
+"Judges a TLS client program.  For each scenario certmint listens on\n"
+"127.0.0.1 (a fresh port) with that scenario's certificate chain and\n"
+"protocol settings and runs CMD once (no shell; stdin /dev/null).  The\n"
+"verdict comes from the server side: 'accepted' when the client\n"
+"completed the handshake and sent data, 'rejected' when it aborted the\n"
+"handshake (its alert is shown) or closed without sending anything.\n"
+"The server answers an HTTP request with 200 OK and echoes anything else.\n"
+"\n"
+"In ARGs (and in the environment as CERTMINT_ADDR, CERTMINT_PORT,\n"
+"CERTMINT_NAME, CERTMINT_CA, CERTMINT_URL):\n"
+"  {addr}  127.0.0.1          {port}  the scenario's port\n"
+"  {name}  the name the client must connect to and check\n"
+"  {ca}    a PEM file with the trust anchors (one file for the run)\n"
+"  {url}   https://{name}:{port}/\n"
+"\n"
+"  --cert REF     a server certificate of the store (its key kept) and\n"
+"                 its CA (default: an ephemeral CA and a localhost leaf\n"
+"                 made in a private temporary folder, removed at the end;\n"
+"                 no store is needed or created)\n"
+"  --only S       scenarios whose name contains S\n"
+"  --format F     table (default), json, tap or junit\n"
+"  --timeout T    per scenario: 500ms, 5s (default 10s)\n"
+"  --runs N       run every scenario N times (N >= 1) and report a\n"
+"                 scenario whose verdict changed (flaky)\n"
+"  --strict       a warning scenario gone wrong fails too\n"
+"\n"
+"Severities: critical (the client accepts an untrusted, wrong-name,\n"
+"expired, not-yet-valid, wrong-purpose or name-constraint-violating\n"
+"certificate, or rejects a valid one), warning (it accepts TLS 1.0/1.1,\n"
+"CBC/SHA-1 or 3DES suites, RSA key exchange), info (revocation: many\n"
+"clients do not check it; reported, never failing).\n"
+"\n"
+"Exit: 0 no critical scenario went wrong, 1 one did (with --strict: or\n"
+"a warning), 2 bad input (CMD not found, CMD never connected, --runs 0),\n"
+"3 store error, 4 TLS error.\n";
+
+int cmd_test_client(cmd_env *env, int argc, char **argv);
+
+static void *
+xmalloc(size_t n)
+{
+	void *p = malloc(n);
+
+	if (p == NULL) {
+		fputs("certmint: out of memory\n", stderr);
+		exit(EXIT_STORE);
+	}
+	return p;
+}
+
+static void *
+xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n, size);
+
+	if (p == NULL) {
+		fputs("certmint: out of memory\n", stderr);
+		exit(EXIT_STORE);
+	}
+	return p;
+}
+
+typedef struct crow {
+	const cm_client_scenario *cs;
+	cm_client_verdict v;
+	int status;          /* exit status, -1: killed / not run */
+	bool connected;
+	bool flaky;
+	bool wrong;
+	char out[512];       /* the client's output (first bytes) */
+} crow;
+
+/* argv[0] found: a path with '/', or on PATH. */
+static bool
+find_cmd(const char *cmd)
+{
+	const char *path = getenv("PATH"), *p, *e;
+	char buf[4096];
+
+	if (strchr(cmd, '/') != NULL)
+		return access(cmd, X_OK) == 0;
+	if (path == NULL)
+		path = "/usr/bin:/bin";
+	for (p = path; *p; p = *e ? e + 1 : e) {
+		e = strchr(p, ':');
+		if (e == NULL)
+			e = p + strlen(p);
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)(e - p), p, cmd);
+		if (access(buf, X_OK) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Substitutes {addr} {port} {name} {ca} {url} in a. */
+static char *
+subst(const char *a, const char *port, const char *name, const char *ca,
+    const char *url)
+{
+	size_t cap = strlen(a) + 1, len = 0;
+	char *o;
+	const char *v;
+
+	for (v = a; (v = strchr(v, '{')) != NULL; v++)
+		cap += 4200;
+	o = xmalloc(cap);
+	while (*a) {
+		const char *r = NULL;
+		size_t k = 0;
+		if (strncmp(a, "{addr}", 6) == 0) { r = "127.0.0.1"; k = 6; }
+		else if (strncmp(a, "{port}", 6) == 0) { r = port; k = 6; }
+		else if (strncmp(a, "{name}", 6) == 0) { r = name; k = 6; }
+		else if (strncmp(a, "{ca}", 4) == 0) { r = ca; k = 4; }
+		else if (strncmp(a, "{url}", 5) == 0) { r = url; k = 5; }
+		if (r != NULL) {
+			size_t l = strlen(r);
+			memcpy(o + len, r, l);
+			len += l;
+			a += k;
+		} else
+			o[len++] = *a++;
+	}
+	o[len] = '\0';
+	return o;
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+/* One scenario: listen, run CMD, judge the first connection. */
+static int
+run_one(cmd_env *env, crow *r, char **cmd, int ncmd, const char *dir,
+    const char *ca, unsigned ms)
+{
+	const cm_scenario *sc = r->cs->sc;
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	char port[16], url[600], outp[4200];
+	char **av;
+	double end;
+	pid_t pid;
+	int lfd, fd = -1, i, st = 0, ofd;
+	bool exited = false;
+	cm_err err;
+
+	memset(&r->v, 0, sizeof(r->v));
+	r->v.alert = -1;
+	r->status = -1;
+	r->connected = false;
+	if ((lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return EXIT_CRYPTO;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(lfd, 4) < 0 ||
+	    getsockname(lfd, (struct sockaddr *)&sa, &sl) < 0) {
+		fprintf(stderr, "certmint: listen on 127.0.0.1: %s\n",
+		    strerror(errno));
+		close(lfd);
+		return EXIT_CRYPTO;
+	}
+	snprintf(port, sizeof(port), "%u", ntohs(sa.sin_port));
+	snprintf(url, sizeof(url), "https://%s:%s/", sc->expected_name, port);
+	snprintf(outp, sizeof(outp), "%s/out", dir);
+	av = xmalloc(((size_t)ncmd + 1) * sizeof(*av));
+	for (i = 0; i < ncmd; i++)
+		av[i] = subst(cmd[i], port, sc->expected_name, ca, url);
+	av[ncmd] = NULL;
+	fflush(NULL);
+	if ((pid = fork()) == 0) {
+		int nul = open("/dev/null", O_RDONLY);
+		ofd = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		setpgid(0, 0);
+		close(lfd);
+		if (nul >= 0)
+			dup2(nul, 0);
+		if (ofd >= 0) {
+			dup2(ofd, 1);
+			dup2(ofd, 2);
+		}
+		setenv("CERTMINT_ADDR", "127.0.0.1", 1);
+		setenv("CERTMINT_PORT", port, 1);
+		setenv("CERTMINT_NAME", sc->expected_name, 1);
+		setenv("CERTMINT_CA", ca, 1);
+		setenv("CERTMINT_URL", url, 1);
+		execvp(av[0], av);
+		_exit(127);
+	}
+	for (i = 0; i < ncmd; i++)
+		free(av[i]);
+	free(av);
+	if (pid < 0) {
+		fprintf(stderr, "certmint: fork: %s\n", strerror(errno));
+		close(lfd);
+		return EXIT_CRYPTO;
+	}
+	setpgid(pid, pid);
+	end = now_ms() + ms;
+	/* The first connection, or the client's end. */
+	while (now_ms() < end) {
+		struct pollfd p = { lfd, POLLIN, 0 };
+		if (poll(&p, 1, 50) > 0) {
+			fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+			if (fd >= 0)
+				break;
+		}
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			exited = true;
+			break;
+		}
+	}
+	close(lfd);
+	if (fd >= 0) {
+		double left = end - now_ms();
+		r->connected = true;
+		err = cm_client_judge(&r->v, env->ctx, fd, sc,
+		    left > 100 ? (unsigned)left : 100);
+		close(fd);
+		if (err != CM_OK) {
+			kill(-pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			return cmd_fail(env, err);
+		}
+	} else if (!exited)
+		snprintf(r->v.note, sizeof(r->v.note), "no connection within "
+		    "%u ms", ms);
+	else
+		snprintf(r->v.note, sizeof(r->v.note), "no connection");
+	while (!exited && now_ms() < end) {
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			exited = true;
+			break;
+		}
+		usleep(5000);
+	}
+	if (!exited) {
+		kill(-pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		r->status = -1;
+	} else
+		r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	kill(-pid, SIGKILL); /* what it left behind */
+	{
+		FILE *f = fopen(outp, "r");
+		size_t n = 0;
+		if (f != NULL) {
+			n = fread(r->out, 1, sizeof(r->out) - 1, f);
+			fclose(f);
+		}
+		r->out[n] = '\0';
+		unlink(outp);
+	}
+	return EXIT_OK;
+}
+
+static const char *
+verdict(const crow *r)
+{
+	return r->v.accepted ? "accepted" : "rejected";
+}
+
+static void
+fail_line(FILE *f, const crow *r)
+{
+	char ex[32];
+
+	if (r->status < 0)
+		snprintf(ex, sizeof(ex), "killed");
+	else
+		snprintf(ex, sizeof(ex), "exit %d", r->status);
+	if (r->v.accepted)
+		fprintf(f, "FAIL %s: the client accepted %s (%s, sent %zu "
+		    "bytes)\n", r->cs->sc->name, r->cs->what, ex, r->v.bytes);
+	else
+		fprintf(f, "FAIL %s: the client rejected %s (%s, %s)\n",
+		    r->cs->sc->name, r->cs->what, r->v.note[0] ? r->v.note :
+		    "rejected", ex);
+}
+
+static const char *
+disagree(const crow *r)
+{
+	if (r->status == 0 && !r->v.accepted)
+		return "exit 0 without sending data";
+	if (r->status != 0 && r->v.accepted)
+		return "sent data but exit non-zero";
+	return NULL;
+}
+
+static void
+json_str(const char *s)
+{
+	putchar('"');
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void
+xml_str(const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", stdout); break;
+		case '>': fputs("&gt;", stdout); break;
+		case '&': fputs("&amp;", stdout); break;
+		case '"': fputs("&quot;", stdout); break;
+		default: putchar(*s);
+		}
+	}
+}
+
+static void
+report(const char *fmt, crow *rows, size_t n)
+{
+	size_t i, bad = 0;
+
+	for (i = 0; i < n; i++)
+		bad += rows[i].wrong;
+	if (strcmp(fmt, "json") == 0) {
+		printf("{\"scenarios\": [");
+		for (i = 0; i < n; i++) {
+			crow *r = &rows[i];
+			const char *d = disagree(r);
+			printf("%s\n  {\"scenario\": ", i ? "," : "");
+			json_str(r->cs->sc->name);
+			printf(", \"severity\": \"%s\", \"expected\": \"%s\", "
+			    "\"verdict\": \"%s\", \"alert\": ",
+			    cm_severity_name(r->cs->severity),
+			    r->cs->accept ? "accept" : "reject", verdict(r));
+			if (r->v.alert_name)
+				json_str(r->v.alert_name);
+			else
+				printf("null");
+			printf(", \"client_exit\": ");
+			if (r->status >= 0)
+				printf("%d", r->status);
+			else
+				printf("null");
+			printf(", \"bytes\": %zu, \"wrong\": %s, \"flaky\": %s, "
+			    "\"note\": ", r->v.bytes, r->wrong ? "true" :
+			    "false", r->flaky ? "true" : "false");
+			if (d)
+				json_str(d);
+			else
+				json_str(r->v.note);
+			printf("}");
+		}
+		printf("\n], \"wrong\": %zu}\n", bad);
+		return;
+	}
+	if (strcmp(fmt, "tap") == 0) {
+		printf("1..%zu\n", n);
+		for (i = 0; i < n; i++)
+			printf("%sok %zu - %s %s: %s%s\n", rows[i].wrong ?
+			    "not " : "", i + 1, rows[i].cs->sc->name,
+			    cm_severity_name(rows[i].cs->severity),
+			    verdict(&rows[i]), rows[i].flaky ? " (flaky)" :
+			    "");
+		return;
+	}
+	if (strcmp(fmt, "junit") == 0) {
+		printf("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+		    "<testsuites><testsuite name=\"certmint test client\" "
+		    "tests=\"%zu\" failures=\"%zu\">\n", n, bad);
+		for (i = 0; i < n; i++) {
+			printf("<testcase name=\"");
+			xml_str(rows[i].cs->sc->name);
+			printf("\">");
+			if (rows[i].wrong) {
+				printf("<failure message=\"%s: expected %s, "
+				    "got %s\"/>", cm_severity_name(
+				    rows[i].cs->severity), rows[i].cs->accept ?
+				    "accept" : "reject", verdict(&rows[i]));
+			}
+			printf("</testcase>\n");
+		}
+		printf("</testsuite></testsuites>\n");
+		return;
+	}
+	printf("%-36s %-8s %-8s %-8s %-22s %4s %6s  %s\n", "SCENARIO",
+	    "SEVERITY", "EXPECTED", "VERDICT", "ALERT", "EXIT", "BYTES",
+	    "NOTE");
+	for (i = 0; i < n; i++) {
+		crow *r = &rows[i];
+		const char *d = disagree(r);
+		char ex[16];
+		if (r->status >= 0)
+			snprintf(ex, sizeof(ex), "%d", r->status);
+		else
+			snprintf(ex, sizeof(ex), "-");
+		printf("%-36s %-8s %-8s %-8s %-22s %4s %6zu  %s%s%s%s\n",
+		    r->cs->sc->name, cm_severity_name(r->cs->severity),
+		    r->cs->accept ? "accept" : "reject", verdict(r),
+		    r->v.alert_name ? r->v.alert_name : "-", ex, r->v.bytes,
+		    r->wrong ? "WRONG " : "", r->flaky ? "FLAKY " : "",
+		    d ? "DISAGREES: " : "", d ? d : r->v.note);
+	}
+}
+
+/* A throwaway store in dir: an ephemeral CA and a localhost leaf. */
+static cm_err
+ephemeral(cm_store **st, cmd_env *env, const char *dir, char *ref,
+    size_t rlen)
+{
+	cm_ca_init_opts co = CM_CA_INIT_OPTS_INIT;
+	cm_issue_opts io = CM_ISSUE_OPTS_INIT;
+	const char *names[] = { "localhost", "127.0.0.1" };
+	cm_cert_info *c = NULL;
+	char path[4200];
+	cm_err err;
+
+	snprintf(path, sizeof(path), "%s/store/certmint.db", dir);
+	if ((err = cm_store_open(st, env->ctx, path, CM_STORE_CREATE)) !=
+	    CM_OK)
+		return err;
+	co.name = "certmint test client CA";
+	if ((err = cm_ca_init(NULL, *st, &co)) != CM_OK)
+		return err;
+	io.names = names;
+	io.nnames = 2;
+	io.key_type = CM_KEY_RSA_2048;
+	io.days = 7;
+	if ((err = cm_issue(&c, *st, &io)) != CM_OK)
+		return err;
+	snprintf(ref, rlen, "%s", c->serial);
+	cm_cert_info_free(c);
+	return CM_OK;
+}
+
+static void
+rm_tree(const char *dir)
+{
+	char p[4200];
+
+	snprintf(p, sizeof(p), "%s/store/certmint.db-wal", dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/store/certmint.db-shm", dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/store/certmint.db", dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/store", dir);
+	rmdir(p);
+	snprintf(p, sizeof(p), "%s/ca.pem", dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/out", dir);
+	unlink(p);
+	rmdir(dir);
+}
+
+int
+cmd_test_client(cmd_env *env, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "cert", required_argument, NULL, 'c' },
+		{ "only", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "timeout", required_argument, NULL, 'T' },
+		{ "runs", required_argument, NULL, 'r' },
+		{ "strict", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *cert = NULL, *only = NULL, *fmt = "table";
+	char dir[] = "/tmp/certmint-client.XXXXXX", ref[128], capath[4200];
+	cm_client_scenario *cs = NULL;
+	cm_store *st = NULL;
+	crow *rows = NULL;
+	char *ca = NULL;
+	size_t n = 0, i, nrows = 0, connected = 0;
+	unsigned runs = 1, ms = 10000, k;
+	unsigned long long span;
+	bool strict = false, made = false;
+	int c, rc = EXIT_OK;
+	cm_err err;
+	FILE *f;
+
+	optind = 0;
+	while ((c = cmd_getopt(argc, argv, "+h", opts)) != -1) {
+		switch (c) {
+		case 'c': cert = optarg; break;
+		case 'o': only = optarg; break;
+		case 'f':
+			if (strcmp(optarg, "table") && strcmp(optarg, "json") &&
+			    strcmp(optarg, "tap") && strcmp(optarg, "junit"))
+				return cmd_usage_error("test client", "--format "
+				    "'%s': table, json, tap or junit", optarg);
+			fmt = optarg;
+			break;
+		case 'T':
+			if (!cmd_parse_ms(optarg, 1, 600000, &span))
+				return cmd_usage_error("test client", "--timeout "
+				    "'%s' is not a time up to 10m (500ms, 5s; a "
+				    "bare number is milliseconds)", optarg);
+			ms = (unsigned)span;
+			break;
+		case 'r':
+			if (!cmd_parse_uint(optarg, 1000, &runs) || runs == 0)
+				return cmd_usage_error("test client", "--runs "
+				    "'%s' is not a number from 1 to 1000",
+				    optarg);
+			break;
+		case 'S': strict = true; break;
+		case 'h':
+			fputs(client_usage, stdout);
+			return EXIT_OK;
+		default:
+			return cmd_bad_option("test client", argv);
+		}
+	}
+	if (optind >= argc)
+		return cmd_usage_error("test client", "no client command "
+		    "(certmint test client -- CMD [ARG...])");
+	if (!find_cmd(argv[optind])) {
+		fprintf(stderr, "certmint: client command '%s' not found\n",
+		    argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (mkdtemp(dir) == NULL) {
+		fprintf(stderr, "certmint: temporary folder: %s\n",
+		    strerror(errno));
+		return EXIT_STORE;
+	}
+	made = true;
+	if (cert == NULL) {
+		err = ephemeral(&st, env, dir, ref, sizeof(ref));
+		cert = ref;
+	} else
+		err = cmd_open_store(&st, env, false);
+	if (err == CM_OK)
+		err = cm_client_matrix(&cs, &n, &ca, st, cert);
+	if (err != CM_OK) {
+		rc = cmd_fail(env, err);
+		goto out;
+	}
+	snprintf(capath, sizeof(capath), "%s/ca.pem", dir);
+	if ((f = fopen(capath, "w")) == NULL || fputs(ca, f) < 0 ||
+	    fclose(f) != 0) {
+		fprintf(stderr, "certmint: %s: %s\n", capath, strerror(errno));
+		rc = EXIT_STORE;
+		goto out;
+	}
+	rows = xcalloc(n ? n : 1, sizeof(*rows));
+	for (i = 0; i < n; i++) {
+		crow *r;
+		if (only && strstr(cs[i].sc->name, only) == NULL)
+			continue;
+		r = &rows[nrows++];
+		r->cs = &cs[i];
+		for (k = 0; k < runs; k++) {
+			bool was = r->v.accepted;
+			if ((rc = run_one(env, r, argv + optind, argc - optind,
+			    dir, capath, ms)) != EXIT_OK)
+				goto out;
+			if (k > 0 && was != r->v.accepted)
+				r->flaky = true;
+			if (r->connected)
+				connected++;
+			if (r->cs->accept != r->v.accepted)
+				r->wrong = true;
+		}
+	}
+	if (nrows == 0) {
+		rc = cmd_usage_error("test client", "--only '%s' matches no "
+		    "scenario", only);
+		goto out;
+	}
+	if (connected == 0) {
+		fprintf(stderr, "certmint: client '%s' never connected (every "
+		    "scenario rejected: no connection)%s%.200s\n",
+		    argv[optind], rows[0].out[0] ? "; its output: " : "",
+		    rows[0].out);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	report(fmt, rows, nrows);
+	for (i = 0; i < nrows; i++) {
+		crow *r = &rows[i];
+		if (r->flaky)
+			fprintf(stderr, "FLAKY %s: the verdict changed between "
+			    "runs\n", r->cs->sc->name);
+		if (!r->wrong && !r->flaky)
+			continue;
+		if (r->cs->severity == CM_SEV_CRITICAL || (strict &&
+		    r->cs->severity == CM_SEV_WARNING))
+			rc = EXIT_MISMATCH;
+		if (r->wrong && r->cs->severity != CM_SEV_INFO) {
+			fail_line(stderr, r);
+			if (!r->v.accepted && r->out[0])
+				fprintf(stderr, "  client output: %.300s\n",
+				    r->out);
+		}
+	}
+out:
+	free(rows);
+	free(ca);
+	cm_client_matrix_free(cs, n);
+	cm_store_close(st);
+	if (made)
+		rm_tree(dir);
+	return rc;
+}
