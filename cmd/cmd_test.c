@@ -81,11 +81,15 @@ static const char serve_usage[] =
 "           [--require-client-cert | --request-client-cert]\n"
 "           [--client-ca N | --client-trust F] [--version V] [--count N]\n"
 "           [--ocsp-staple F] [--timeout T] [--passphrase-file F]\n"
+"           [--expect accept|reject]\n"
 "\n"
 "Serves an issued certificate (with its kept key) over TLS and answers\n"
 "HTTP/1.1 200, so curl and browsers work.  Logs one line per\n"
-"connection: its outcome class and the client's identity.  Stops after\n"
-"N connections or on SIGINT/SIGTERM.\n"
+"connection: whether the client accepted the certificate (completed the\n"
+"handshake and sent data) or rejected it (the alert it sent, or a\n"
+"close); with a client certificate asked for, the outcome class and the\n"
+"client's identity instead.  Stops after N connections or on\n"
+"SIGINT/SIGTERM.\n"
 "\n"
 "  --listen A:P          address (default 127.0.0.1:8443; port 0 picks\n"
 "                        one, printed on stdout as 'listening on A:P')\n"
@@ -96,6 +100,8 @@ static const char serve_usage[] =
 "  --client-trust F      trust the PEM file F instead\n"
 "  --version V           tls1.2, tls1.3 or any (default)\n"
 "  --count N             stop after N connections\n"
+"  --expect accept|reject  what each of the --count N clients must do;\n"
+"                        exit 1 on any other verdict (or fewer clients)\n"
 "  --timeout T           per connection: 500ms, 5s (default 5s; a\n"
 "                        bare number is milliseconds)\n"
 "  --ocsp-staple F       staple the DER OCSP response in F (e.g. from\n"
@@ -494,11 +500,14 @@ cmd_test_serve(cmd_env *env, int argc, char **argv)
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "passphrase-file", required_argument, NULL, 'P' },
 		{ "ocsp-staple", required_argument, NULL, 'O' },
+		{ "expect", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	cm_scenario sc = CM_SCENARIO_INIT;
 	cm_harness_opts ho = CM_HARNESS_OPTS_INIT;
+	int expect = -1;       /* 1 accept, 0 reject, -1 not given */
+	unsigned mismatches = 0;
 	cm_cert_info *info = NULL;
 	cm_ca_info *ca = NULL;
 	cm_store *st = NULL;
@@ -539,6 +548,15 @@ cmd_test_serve(cmd_env *env, int argc, char **argv)
 			break;
 		case 'P': env->passphrase_file = optarg; break;
 		case 'O': staple = optarg; break;
+		case 'E':
+			if (strcmp(optarg, "accept") == 0)
+				expect = 1;
+			else if (strcmp(optarg, "reject") == 0)
+				expect = 0;
+			else
+				return cmd_usage_error("test serve", "--expect "
+				    "'%s': accept or reject", optarg);
+			break;
 		case 'h':
 			fputs(serve_usage, stdout);
 			return EXIT_OK;
@@ -551,6 +569,13 @@ cmd_test_serve(cmd_env *env, int argc, char **argv)
 		    argv[optind]);
 	if (cert == NULL)
 		return cmd_usage_error("test serve", "--cert is required");
+	if (expect >= 0 && sc.client_auth != CM_CLIENT_AUTH_NONE)
+		return cmd_usage_error("test serve", "--expect judges the "
+		    "client's verdict on the server certificate: not with "
+		    "--require-client-cert or --request-client-cert");
+	if (expect >= 0 && count == 0)
+		return cmd_usage_error("test serve", "--expect needs --count N "
+		    "(the connections to judge)");
 	if (version_priority(ver) == NULL)
 		return cmd_usage_error("test serve", "--version '%s': tls1.2, "
 		    "tls1.3 or any", ver);
@@ -657,6 +682,35 @@ cmd_test_serve(cmd_env *env, int argc, char **argv)
 			continue;
 		served++;
 		peer_address(fd, from, sizeof(from));
+		if (sc.client_auth == CM_CLIENT_AUTH_NONE) {
+			/* The client's verdict, seen from here: accepted when
+			 * it completed the handshake and sent data; rejected
+			 * when it alerted or closed (issue 13, item 3). */
+			cm_client_verdict v;
+			err = cm_client_judge(&v, env->ctx, fd, &sc,
+			    ho.timeout_ms ? ho.timeout_ms : 5000);
+			close(fd);
+			if (err != CM_OK) {
+				fprintf(stderr, "certmint: connection %u: %s\n",
+				    served, cm_ctx_error(env->ctx));
+				continue;
+			}
+			printf("connection %u: %s from=%s version=%s bytes=%zu"
+			    "%s%s%s%s%s\n", served, v.accepted ? "accepted" :
+			    "rejected", from, v.version[0] ? v.version : "-",
+			    v.bytes, v.alert_name ? " alert=" : "",
+			    v.alert_name ? v.alert_name : "",
+			    v.note[0] ? " (" : "", v.note, v.note[0] ? ")" : "");
+			if (expect >= 0 && v.accepted != (expect == 1)) {
+				mismatches++;
+				printf("MISMATCH connection %u: the client %s, "
+				    "expected %s\n", served, v.accepted ?
+				    "accepted" : "rejected", expect ? "accept" :
+				    "reject");
+			}
+			fflush(stdout);
+			continue;
+		}
 		err = cm_harness_accept(&r, env->ctx, fd, &sc, &ho);
 		close(fd);
 		if (err != CM_OK) {
@@ -671,6 +725,12 @@ cmd_test_serve(cmd_env *env, int argc, char **argv)
 		    r->detail ? " detail=" : "", r->detail ? r->detail : "");
 		fflush(stdout);
 		cm_result_free(r);
+	}
+	if (expect >= 0 && rc == EXIT_OK && (mismatches > 0 ||
+	    served < count)) {
+		if (served < count)
+			printf("%u of %u connections seen\n", served, count);
+		rc = EXIT_MISMATCH;
 	}
 out:
 	if (lfd >= 0)
