@@ -319,8 +319,8 @@ ensure_ca(cmd_env *env, cm_store *st, const cm_issue_opts *io,
 		err = CM_OK;
 	else if (err == CM_OK)
 		fprintf(stderr, "certmint: created CA '%s' (sha256 %s); trust "
-		    "it with: certmint ca show --pem\n", made->name,
-		    made->fingerprint);
+		    "it with: certmint trust install (the PEM: certmint ca "
+		    "show --pem)\n", made->name, made->fingerprint);
 	cm_ca_info_free(made);
 	if (pass != NULL) {
 		explicit_bzero(pass, strlen(pass));

@@ -18,6 +18,8 @@ check_not "no store yet" test -e "$CERTMINT_STORE"
 check "issue server on an empty store" $C issue server localhost \
     127.0.0.1 ::1
 err_has "it says it created the CA" "created CA"
+check "... and names certmint trust install (issue 14, item 8)" \
+    grep -q "trust it with: certmint trust install" "$WORK/err.prev"
 is "one CA in the store" \
     "$(sqlite3 "$CERTMINT_STORE" 'select count(*) from cas')" 1
 $C ca show --pem >"$WORK/ca.crt"
