@@ -196,10 +196,14 @@ if start_limited; then
 	check "90 trickling connections of 96: 20 POSTs answered" \
 	    python3 "$SLOW" real "$PORT" slow.req 20
 	wait $spid
-	check "... the trickling ones shed within 2.5 s" python3 -c '
+	# Shedding stops once 3/4 or fewer are in use (72 of 96): at least 18
+	# of the 90 go, each within the short deadline; how many more depends
+	# on when the sweep runs (63 to 90 seen), so only the bound is checked.
+	check "... the trickling ones shed (at least 18, each within 2.5 s)" \
+	    python3 -c '
 import json, sys
 j = json.load(open("lim.json"))
-sys.exit(not (j["closed_by_server"] >= 80 and j["lifetime_max"] <= 2.5))'
+sys.exit(not (j["closed_by_server"] >= 18 and j["lifetime_max"] <= 2.5))'
 	[ -s lim.json ] && diag lim.json
 	kill $PID_lim 2>/dev/null
 	wait $PID_lim
