@@ -15,26 +15,9 @@
 
 /* ---- helpers ------------------------------------------------------- */
 
-static int
-rows(const unit_fx *fx, const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
-	int v;
-
-	assert_int_equal(sqlite3_open_v2(fx->store_path, &db,
-	    SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	v = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return v;
-}
-
-#define NCERTS(fx) rows((fx), "SELECT count(*) FROM certs")
+#define NCERTS(fx) unit_rows((fx), "SELECT count(*) FROM certs")
 #define NISSUE_EVENTS(fx) \
-	rows((fx), "SELECT count(*) FROM events WHERE action = 'issue'")
+	unit_rows((fx), "SELECT count(*) FROM events WHERE action = 'issue'")
 
 static void
 raw_exec(const unit_fx *fx, const char *sql)
@@ -250,7 +233,7 @@ test_ca_init_defaults(void **state)
 	gnutls_x509_crt_deinit(crt);
 	cm_ca_info_free(ca);
 	cm_ca_info_free(NULL);
-	assert_int_equal(rows(fx, "SELECT count(*) FROM events WHERE action = "
+	assert_int_equal(unit_rows(fx, "SELECT count(*) FROM events WHERE action = "
 	    "'ca.create'"), 1);
 }
 
@@ -347,8 +330,8 @@ test_ca_init_errors(void **state)
 	assert_int_equal(n, 1);
 	assert_string_equal(list[0]->name, "dev");
 	cm_ca_info_list_free(list, n);
-	assert_int_equal(rows(fx, "SELECT count(*) FROM keys"), 1);
-	assert_int_equal(rows(fx, "SELECT count(*) FROM events"), 1);
+	assert_int_equal(unit_rows(fx, "SELECT count(*) FROM keys"), 1);
+	assert_int_equal(unit_rows(fx, "SELECT count(*) FROM events"), 1);
 }
 
 static void
@@ -651,12 +634,12 @@ test_issue_contents(void **state)
 	/* One row and one event per certificate. */
 	assert_int_equal(NCERTS(fx), 3);
 	assert_int_equal(NISSUE_EVENTS(fx), 3);
-	assert_int_equal(rows(fx, "SELECT count(*) FROM events WHERE action = "
+	assert_int_equal(unit_rows(fx, "SELECT count(*) FROM events WHERE action = "
 	    "'issue' AND details = 'profile=peer names=www.app.test,*.app.test,"
 	    "127.0.0.1,::1,dev@app.test,spiffe://app.test/web' AND object IN "
 	    "(SELECT serial FROM certs)"), 1);
-	assert_int_equal(rows(fx, "SELECT count(*) FROM cert_names"), 18);
-	assert_int_equal(rows(fx, "SELECT count(*) FROM cert_names WHERE "
+	assert_int_equal(unit_rows(fx, "SELECT count(*) FROM cert_names"), 18);
+	assert_int_equal(unit_rows(fx, "SELECT count(*) FROM cert_names WHERE "
 	    "type = 'ip'"), 6);
 }
 
@@ -965,10 +948,10 @@ test_issue_keeps_key(void **state)
 	size_t l1 = sizeof(id1), l2 = sizeof(id2);
 
 	assert_cm_ok(fx->ctx, cm_issue(&c, fx->st, &o));
-	assert_int_equal(rows(fx, "SELECT count(*) FROM keys"), 2);
-	assert_int_equal(rows(fx, "SELECT count(*) FROM certs WHERE key_id "
+	assert_int_equal(unit_rows(fx, "SELECT count(*) FROM keys"), 2);
+	assert_int_equal(unit_rows(fx, "SELECT count(*) FROM certs WHERE key_id "
 	    "IS NOT NULL"), 1);
-	assert_int_equal(rows(fx, "SELECT count(*) FROM keys WHERE "
+	assert_int_equal(unit_rows(fx, "SELECT count(*) FROM keys WHERE "
 	    "encrypted = 1"), 0);
 	/* Plain PKCS#8 of the certificate's key. */
 	newest_key(fx, &der);
@@ -987,8 +970,8 @@ test_issue_keeps_key(void **state)
 
 	o.discard_key = true;
 	assert_cm_ok(fx->ctx, cm_issue(NULL, fx->st, &o));
-	assert_int_equal(rows(fx, "SELECT count(*) FROM keys"), 2);
-	assert_int_equal(rows(fx, "SELECT count(*) FROM certs WHERE key_id "
+	assert_int_equal(unit_rows(fx, "SELECT count(*) FROM keys"), 2);
+	assert_int_equal(unit_rows(fx, "SELECT count(*) FROM certs WHERE key_id "
 	    "IS NULL"), 1);
 }
 
@@ -1027,7 +1010,7 @@ test_issue_encrypted_ca(void **state)
 	    "open sesame"));
 	assert_true(ca->encrypted);
 	cm_ca_info_free(ca);
-	assert_int_equal(rows(fx, "SELECT count(*) FROM keys WHERE "
+	assert_int_equal(unit_rows(fx, "SELECT count(*) FROM keys WHERE "
 	    "encrypted = 1"), 1);
 
 	unit_path(cert, sizeof(cert), fx, "p.crt");
@@ -1061,7 +1044,7 @@ test_issue_encrypted_ca(void **state)
 	cm_cert_info_free(c);
 
 	/* The kept leaf key is encrypted under the CA's passphrase. */
-	assert_int_equal(rows(fx, "SELECT count(*) FROM keys WHERE "
+	assert_int_equal(unit_rows(fx, "SELECT count(*) FROM keys WHERE "
 	    "encrypted = 1"), 2);
 	newest_key(fx, &der);
 	assert_cm_err(fx->ctx, cm__key_import_pkcs8(&leaf, fx->ctx, &der,
@@ -1152,7 +1135,7 @@ test_batch_20_on_2_threads(void **state)
 	cm_cert_info_list_free(res, 20);
 	assert_int_equal(unit_count_dir(fx->dir), 1 + 40);
 	assert_int_equal(NCERTS(fx), 20);
-	assert_int_equal(rows(fx, "SELECT count(DISTINCT serial) FROM certs"),
+	assert_int_equal(unit_rows(fx, "SELECT count(DISTINCT serial) FROM certs"),
 	    20);
 	assert_int_equal(NISSUE_EVENTS(fx), 20);
 	assert_true(pr.calls >= 1);
@@ -1492,7 +1475,7 @@ test_cert_revoke(void **state)
 	assert_list(fx, &f, (const char *const[]){ s }, 1);
 	f.status = "valid";
 	assert_list(fx, &f, (const char *const[]){ keep }, 1);
-	assert_int_equal(rows(fx, "SELECT count(*) FROM events WHERE action = "
+	assert_int_equal(unit_rows(fx, "SELECT count(*) FROM events WHERE action = "
 	    "'revoke' AND details = 'reason=keyCompromise'"), 1);
 
 	/* Twice is refused and changes nothing. */
@@ -1505,7 +1488,7 @@ test_cert_revoke(void **state)
 	    "'nothing.test' not found");
 	assert_cm_err(fx->ctx, cm_cert_revoke(&r, fx->st, keep,
 	    (cm_revoke_reason)7, 0), CM_E_INVALID, "reason 7 is unknown");
-	assert_int_equal(rows(fx, "SELECT count(*) FROM events WHERE action = "
+	assert_int_equal(unit_rows(fx, "SELECT count(*) FROM events WHERE action = "
 	    "'revoke'"), 1);
 	/* An explicit time. */
 	assert_cm_ok(fx->ctx, cm_cert_revoke(&r, fx->st, keep,

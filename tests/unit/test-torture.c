@@ -85,23 +85,6 @@ __wrap_strndup(const char *s, size_t n)
 	return must_fail() ? NULL : __real_strndup(s, n);
 }
 
-static int
-rows(const unit_fx *fx, const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
-	int v;
-
-	assert_int_equal(sqlite3_open_v2(fx->store_path, &db,
-	    SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	v = sqlite3_column_int(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return v;
-}
-
 /* The serial of the newest certificate, newly allocated. */
 static char *
 newest_serial(const unit_fx *fx)
@@ -135,7 +118,7 @@ torture(unit_fx *fx, torture_fn fn, void *arg, const char *what,
     const char *count_sql)
 {
 	unsigned long n;
-	int before = count_sql ? rows(fx, count_sql) : 0;
+	int before = count_sql ? unit_rows(fx, count_sql) : 0;
 	cm_err rc;
 
 	for (n = 1; n < 100000; n++) {
@@ -159,7 +142,7 @@ torture(unit_fx *fx, torture_fn fn, void *arg, const char *what,
 			fail_msg("%s: allocation %lu", what, n);
 		}
 		assert_true(cm_ctx_error(fx->ctx)[0] != '\0');
-		if (count_sql != NULL && rows(fx, count_sql) != before) {
+		if (count_sql != NULL && unit_rows(fx, count_sql) != before) {
 			print_error("%s: allocation %lu failed, yet '%s' "
 			    "changed\n", what, n, count_sql);
 			fail_msg("%s: a row was left", what);
@@ -219,14 +202,14 @@ do_issue(unit_fx *fx, void *arg)
 	o.key_path = key;
 	saved = fail_at;
 	fail_at = 0;
-	before = rows(fx, "SELECT count(*) FROM certs");
+	before = unit_rows(fx, "SELECT count(*) FROM certs");
 	fail_at = saved;
 	rc = cm_issue(&c, fx->st, &o);
 	saved = fail_at;
 	fail_at = 0;
 	cm_cert_info_free(c);
 	c = NULL;
-	if (rc != CM_OK && rows(fx, "SELECT count(*) FROM certs") == before) {
+	if (rc != CM_OK && unit_rows(fx, "SELECT count(*) FROM certs") == before) {
 		assert_false(unit_exists(crt));
 		assert_false(unit_exists(key));
 	} else if (rc != CM_OK) {
@@ -481,7 +464,7 @@ test_ca_init(void **state)
 
 	torture(fx, do_ca_init, NULL, "cm_ca_init",
 	    "SELECT count(*) FROM cas");
-	assert_int_equal(rows(fx, "SELECT count(*) FROM cas"), 1);
+	assert_int_equal(unit_rows(fx, "SELECT count(*) FROM cas"), 1);
 }
 
 static void
@@ -491,7 +474,7 @@ test_issue(void **state)
 
 	make_ca(fx);
 	torture(fx, do_issue, NULL, "cm_issue", NULL);
-	assert_true(rows(fx, "SELECT count(*) FROM certs WHERE status = "
+	assert_true(unit_rows(fx, "SELECT count(*) FROM certs WHERE status = "
 	    "'valid'") >= 1);
 }
 
