@@ -157,4 +157,10 @@ int cmd_read_password(char **out, const char *file, const char *envname,
     const char *prompt, bool confirm);
 void cmd_free_password(char *p);
 
+/* "HOST:PORT" or "[V6]:PORT" into host and port. */
+bool cmd_split_hostport(const char *s, char *host, size_t hlen, char *port,
+    size_t plen);
+/* A TCP connection to host:port within ms, or -1 (errno set). */
+int cmd_connect(const char *host, const char *port, unsigned ms);
+
 #endif

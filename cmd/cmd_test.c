@@ -111,10 +111,16 @@ static const char serve_usage[] =
 static const char connect_usage[] =
 "usage: certmint test connect HOST:PORT [--ca N | --trust F] [--name N]\n"
 "           [--client X [--client-key F]] [--expect ok|CLASS]\n"
-"           [--version V] [--format F] [--timeout T] [--passphrase-file F]\n"
+"           [--http [PATH]] [--version V] [--format F] [--timeout T]\n"
+"           [--passphrase-file F]\n"
 "\n"
-"Connects to a running server, checks its certificate and reports the\n"
-"outcome class.  Exit 0 when it equals --expect (default ok), else 1.\n"
+"Connects to a running server, checks its certificate, sends a request\n"
+"and reports the outcome class: the server rejected the client when it\n"
+"sent an alert or closed before answering (under TLS 1.3 its verdict on\n"
+"a client certificate comes after the handshake: the answer is awaited,\n"
+"bounded by --timeout), or with --http answered 400 or more.  The same\n"
+"classification as certmint test server.  Exit 0 when the class equals\n"
+"--expect (default ok), else 1.\n"
 "\n"
 "  --ca N          trust store CA N (default: the only CA)\n"
 "  --trust F       trust the PEM file F\n"
@@ -122,6 +128,7 @@ static const char connect_usage[] =
 "  --client X      present an issued certificate X (its kept key), or a\n"
 "                  PEM file with --client-key F\n"
 "  --expect C      the expected class\n"
+"  --http [PATH]   send GET PATH (default /) and judge the HTTP status\n"
 "  --version V     tls1.2, tls1.3 or any (default)\n"
 "  --format F      table (default), json, junit or tap\n"
 "  --timeout T     500ms, 5s (default 5s; a bare number is ms)\n"
@@ -238,6 +245,7 @@ static const peer_run interop_runs[] = {
 
 static int cmd_test_serve(cmd_env *env, int argc, char **argv);
 int cmd_test_client(cmd_env *env, int argc, char **argv);
+int cmd_test_server(cmd_env *env, int argc, char **argv);
 static int cmd_test_connect(cmd_env *env, int argc, char **argv);
 
 int
@@ -277,6 +285,8 @@ cmd_test(cmd_env *env, int argc, char **argv)
 		return cmd_test_serve(env, argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "client") == 0)
 		return cmd_test_client(env, argc - 1, argv + 1);
+	if (argc >= 2 && strcmp(argv[1], "server") == 0)
+		return cmd_test_server(env, argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "connect") == 0)
 		return cmd_test_connect(env, argc - 1, argv + 1);
 	optind = 0;
@@ -434,34 +444,6 @@ on_signal(int sig)
 	stop_serving = 1;
 }
 
-/* "HOST:PORT" or "[V6]:PORT" into host and port. */
-static bool
-split_hostport(const char *s, char *host, size_t hlen, char *port,
-    size_t plen)
-{
-	const char *colon;
-
-	if (s[0] == '[') {
-		const char *e = strchr(s, ']');
-		if (e == NULL || e[1] != ':' || (size_t)(e - s - 1) >= hlen)
-			return false;
-		memcpy(host, s + 1, (size_t)(e - s - 1));
-		host[e - s - 1] = '\0';
-		colon = e + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (colon == NULL || (size_t)(colon - s) >= hlen)
-			return false;
-		memcpy(host, s, (size_t)(colon - s));
-		host[colon - s] = '\0';
-	}
-	if (colon[1] == '\0' || strlen(colon + 1) >= plen ||
-	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
-		return false;
-	snprintf(port, plen, "%s", colon + 1);
-	return host[0] != '\0';
-}
-
 /* "127.0.0.1:54321" of the connected peer. */
 static void
 peer_address(int fd, char *buf, size_t len)
@@ -579,7 +561,7 @@ cmd_test_serve(cmd_env *env, int argc, char **argv)
 	if (version_priority(ver) == NULL)
 		return cmd_usage_error("test serve", "--version '%s': tls1.2, "
 		    "tls1.3 or any", ver);
-	if (!split_hostport(listen_on, host, sizeof(host), port,
+	if (!cmd_split_hostport(listen_on, host, sizeof(host), port,
 	    sizeof(port)))
 		return cmd_usage_error("test serve", "--listen '%s' is not "
 		    "HOST:PORT", listen_on);
@@ -755,34 +737,6 @@ out:
 /* ---- connect ---------------------------------------------------------------- */
 
 static int
-connect_to(const char *host, const char *port, unsigned ms)
-{
-	struct addrinfo hints, *ai = NULL, *p;
-	struct timeval tv;
-	int fd = -1;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	if (getaddrinfo(host, port, &hints, &ai) != 0)
-		return -1;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	for (p = ai; p != NULL; p = p->ai_next) {
-		if ((fd = socket(p->ai_family, SOCK_STREAM | SOCK_CLOEXEC,
-		    0)) < 0)
-			continue;
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		if (connect(fd, p->ai_addr, p->ai_addrlen) == 0)
-			break;
-		close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(ai);
-	return fd;
-}
-
-static int
 cmd_test_connect(cmd_env *env, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -792,6 +746,7 @@ cmd_test_connect(cmd_env *env, int argc, char **argv)
 		{ "client", required_argument, NULL, 'c' },
 		{ "client-key", required_argument, NULL, 'k' },
 		{ "expect", required_argument, NULL, 'e' },
+		{ "http", optional_argument, NULL, 'H' },
 		{ "version", required_argument, NULL, 'V' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "timeout", required_argument, NULL, 'T' },
@@ -827,6 +782,20 @@ cmd_test_connect(cmd_env *env, int argc, char **argv)
 				return cmd_usage_error("test connect", "--expect "
 				    "%s", cm_ctx_error(env->ctx));
 			break;
+		case 'H':
+			ho.http = true;
+			if (optarg != NULL)
+				ho.http_path = optarg;
+			else if (optind < argc && argv[optind][0] == '/')
+				ho.http_path = argv[optind++];
+			else
+				ho.http_path = "/";
+			if (ho.http_path[0] != '/' || strpbrk(ho.http_path,
+			    " \r\n") != NULL)
+				return cmd_usage_error("test connect", "--http "
+				    "'%s' is not a path (/, /health)",
+				    ho.http_path);
+			break;
 		case 'V': ver = optarg; break;
 		case 'f':
 			if (cm_report_format_parse(&fmt, env->ctx, optarg) !=
@@ -851,7 +820,7 @@ cmd_test_connect(cmd_env *env, int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return cmd_usage_error("test connect", "give one HOST:PORT");
-	if (!split_hostport(argv[optind], host, sizeof(host), port,
+	if (!cmd_split_hostport(argv[optind], host, sizeof(host), port,
 	    sizeof(port)))
 		return cmd_usage_error("test connect", "'%s' is not HOST:PORT",
 		    argv[optind]);
@@ -901,7 +870,7 @@ cmd_test_connect(cmd_env *env, int argc, char **argv)
 		}
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if ((fd = connect_to(host, port, ms)) < 0) {
+	if ((fd = cmd_connect(host, port, ms)) < 0) {
 		fprintf(stderr, "certmint: connect to %s: %s\n", argv[optind],
 		    strerror(errno ? errno : ECONNREFUSED));
 		rc = EXIT_CRYPTO;

@@ -5,11 +5,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -941,4 +944,62 @@ cmd_read_small_file(char **out, size_t *len, const char *path, size_t max)
 	*out = buf;
 	*len = n;
 	return EXIT_OK;
+}
+
+/* "HOST:PORT" or "[V6]:PORT" into host and port. */
+bool
+cmd_split_hostport(const char *s, char *host, size_t hlen, char *port,
+    size_t plen)
+{
+	const char *colon;
+
+	if (s[0] == '[') {
+		const char *e = strchr(s, ']');
+		if (e == NULL || e[1] != ':' || (size_t)(e - s - 1) >= hlen)
+			return false;
+		memcpy(host, s + 1, (size_t)(e - s - 1));
+		host[e - s - 1] = '\0';
+		colon = e + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon == NULL || (size_t)(colon - s) >= hlen)
+			return false;
+		memcpy(host, s, (size_t)(colon - s));
+		host[colon - s] = '\0';
+	}
+	if (colon[1] == '\0' || strlen(colon + 1) >= plen ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1))
+		return false;
+	snprintf(port, plen, "%s", colon + 1);
+	return host[0] != '\0';
+}
+
+/* A TCP connection to host:port within ms (socket timeouts ms), or -1
+ * with errno set. */
+int
+cmd_connect(const char *host, const char *port, unsigned ms)
+{
+	struct addrinfo hints, *ai = NULL, *p;
+	struct timeval tv;
+	int fd = -1;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, port, &hints, &ai) != 0)
+		return -1;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	for (p = ai; p != NULL; p = p->ai_next) {
+		if ((fd = socket(p->ai_family, SOCK_STREAM | SOCK_CLOEXEC,
+		    0)) < 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		if (connect(fd, p->ai_addr, p->ai_addrlen) == 0)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	return fd;
 }

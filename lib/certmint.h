@@ -997,7 +997,7 @@ typedef enum cm_transport {
 	CM_TRANSPORT_TCP         /* two threads over 127.0.0.1 */
 } cm_transport;
 
-#define CM_HARNESS_OPTS_VERSION 1
+#define CM_HARNESS_OPTS_VERSION 2
 typedef struct cm_harness_opts {
 	unsigned version;
 	cm_transport transport;
@@ -1006,10 +1006,14 @@ typedef struct cm_harness_opts {
 	                           tool is the client; curl/gnutls-cli are
 	                           always clients) */
 	unsigned timeout_ms;    /* per scenario with TCP and peers; 0: 5000 */
-	bool http;              /* server answers an HTTP/1.1 200 (serve) */
+	bool http;              /* server answers an HTTP/1.1 200 (serve);
+	                           client (connect): sends GET http_path and
+	                           judges the status */
+	/* Version 2 */
+	const char *http_path;  /* connect with http: NULL is "/" */
 } cm_harness_opts;
 #define CM_HARNESS_OPTS_INIT { CM_HARNESS_OPTS_VERSION, \
-	CM_TRANSPORT_MEMORY, CM_PEER_NONE, false, 0, false }
+	CM_TRANSPORT_MEMORY, CM_PEER_NONE, false, 0, false, NULL }
 
 /*
  * Runs one scenario: a GnuTLS server and client (or one of them replaced
@@ -1024,7 +1028,9 @@ cm_err cm_harness_run(cm_result **out, cm_ctx *ctx, const cm_scenario *sc,
 
 /*
  * The client side of sc on a connected socket fd (test connect): the
- * server fields of sc are ignored.  The socket is left open.
+ * server fields of sc are ignored.  The server's verdict is read as
+ * cm_probe_run() reads it (after the handshake too: TLS 1.3 servers judge
+ * a client certificate then).  The socket is left open.
  */
 cm_err cm_harness_connect(cm_result **out, cm_ctx *ctx, int fd,
     const cm_scenario *sc, const cm_harness_opts *o);
@@ -1095,6 +1101,84 @@ typedef struct cm_client_verdict {
  */
 cm_err cm_client_judge(cm_client_verdict *v, cm_ctx *ctx, int fd,
     const cm_scenario *sc, unsigned ms);
+
+/* ---- test server / test connect: probing a running server ---- */
+#define CM_PROBE_OPTS_VERSION 1
+typedef struct cm_probe_opts {
+	unsigned version;
+	const char *priority;      /* GnuTLS priority; NULL: the floor
+	                              (CM_PRIORITY_DEFAULT) */
+	const char *trust;         /* PEM: anchors (and intermediates) for
+	                              the server's certificate; NULL: not
+	                              checked */
+	const char *name;          /* the name it must match (DNS names are
+	                              also sent as SNI); NULL: not checked */
+	const char *client_chain;  /* PEM, leaf first, or NULL: none; sent
+	                              when asked for, whatever CA names the
+	                              server lists */
+	const char *client_key;    /* PEM or DER, unencrypted */
+	const char *http_path;     /* "GET PATH" and judge the status (400
+	                              or more: rejected); NULL: a line */
+	unsigned timeout_ms;       /* the whole probe; 0: 5000 */
+	unsigned quiet_ms;         /* silence after the request this long
+	                              means "kept open": accepted; 0: 1000 */
+	bool insecure_continue;    /* complete the handshake whatever the
+	                              server's certificate (its status is
+	                              still reported): for probing the
+	                              server's side */
+} cm_probe_opts;
+#define CM_PROBE_OPTS_INIT { CM_PROBE_OPTS_VERSION, NULL, NULL, NULL, \
+	NULL, NULL, NULL, 0, 0, false }
+
+typedef enum cm_probe_verdict {
+	CM_PROBE_ACCEPTED = 0, /* the server answered or kept the
+	                          connection open */
+	CM_PROBE_REJECTED,     /* alert, close or reset before an answer,
+	                          or HTTP 400 or more */
+	CM_PROBE_REFUSED,      /* this end refused the server's
+	                          certificate (not insecure_continue) */
+	CM_PROBE_LOCAL         /* this end could not make the offer (its
+	                          GnuTLS lacks the protocol or suite) */
+} cm_probe_verdict;
+const char *cm_probe_verdict_name(cm_probe_verdict v);
+
+typedef struct cm_probe_result {
+	cm_probe_verdict verdict;
+	bool handshake;        /* the client's handshake completed */
+	bool requested;        /* the server asked for a certificate */
+	bool sent_cert;        /* ... and one was sent */
+	int alert;             /* the server's alert, -1: none seen */
+	const char *alert_name; /* static, or NULL */
+	int http_status;       /* 0: none */
+	size_t bytes;          /* answer bytes received */
+	bool checked;          /* the server's certificate was verified */
+	unsigned status;       /* gnutls_certificate_status_t bits */
+	cm_outcome server_class; /* of the server's certificate */
+	bool incomplete_chain; /* verifies only with intermediates from the
+	                          trust file: the server does not send them */
+	char version[16];      /* "TLS1.3" */
+	char cipher[64];
+	char group[32];
+	char how[192];         /* "alert unknown_ca during the handshake" */
+	double time_ms;
+} cm_probe_result;
+
+/*
+ * One client connection on a connected socket fd: handshake, a request
+ * ("GET PATH" or a line), then the server's answer, alert or close,
+ * bounded by o->timeout_ms.  A rejection is a result, not an error: the
+ * call fails only when the probe cannot be set up (CM_E_INVALID: bad
+ * PEM, key or priority).  The socket is left open.
+ */
+cm_err cm_probe_run(cm_probe_result *out, cm_ctx *ctx, int fd,
+    const cm_probe_opts *o);
+/* A client certificate (clientAuth) and key from an ephemeral CA that
+ * nobody trusts, subject dn: the "foreign" control of test server. */
+cm_err cm_probe_foreign_client(char **chain, char **key, cm_ctx *ctx,
+    const char *dn);
+/* The outcome class of a probe (test connect --expect): the server's
+ * certificate class when it failed, else the rejection's. */
+cm_outcome cm_probe_outcome(const cm_probe_result *r);
 
 /*
  * Loads a scenario file (format: docs/scenarios.md).  st may be NULL when

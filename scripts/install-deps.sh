@@ -11,7 +11,7 @@ BUILD="build-essential autoconf automake libtool pkg-config
 	libjansson-dev libmicrohttpd-dev libcmocka-dev libunistring-dev"
 TEST="gnutls-bin openssl python3 python3-cryptography sqlite3 curl ca-certificates
 	iproute2 util-linux bsdutils e2fsprogs procps
-	wget"
+	wget nginx-light"
 PEERS="softhsm2 libnss3-tools default-jdk-headless chromium wrk time
 	hyperfine mkcert strace"
 
@@ -44,3 +44,12 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -q --no-install-recommends $missing
+# nginx-light is a test peer, started by the tests on loopback ports with
+# their own configuration: the packaged service (port 80 on every
+# address) must not be left running.
+if command -v systemctl >/dev/null 2>&1 &&
+    systemctl is-active --quiet nginx 2>/dev/null; then
+	$SUDO systemctl disable --now nginx >/dev/null 2>&1 || true
+elif [ -x /etc/init.d/nginx ] && pgrep -x nginx >/dev/null 2>&1; then
+	$SUDO /etc/init.d/nginx stop >/dev/null 2>&1 || true
+fi

@@ -1102,7 +1102,51 @@ cm_err
 cm_harness_connect(cm_result **out, cm_ctx *ctx, int fd,
     const cm_scenario *sc, const cm_harness_opts *o)
 {
-	return run_one_end(out, ctx, fd, sc, o, false);
+	cm_probe_opts po = CM_PROBE_OPTS_INIT;
+	cm_probe_result p;
+	cm_result *r = NULL;
+	char buf[256];
+	cm_err err;
+
+	po.priority = sc->client_priority ? sc->client_priority :
+	    sc->priority;
+	po.trust = sc->trust;
+	po.name = sc->expected_name;
+	po.client_chain = sc->client_chain;
+	po.client_key = sc->client_key;
+	po.timeout_ms = o ? o->timeout_ms : 0;
+	if (o != NULL && o->version >= 2 && o->http)
+		po.http_path = o->http_path ? o->http_path : "/";
+	if ((err = cm__result_new(&r, ctx, sc, "gnutls")) != CM_OK)
+		return err;
+	if ((err = cm_probe_run(&p, ctx, fd, &po)) != CM_OK)
+		goto out;
+	r->time_ms = p.time_ms;
+	r->actual = cm_probe_outcome(&p);
+	r->status = p.checked ? p.status : 0;
+	r->side = r->actual == CM_OUTCOME_OK ? CM_SIDE_NONE :
+	    p.verdict == CM_PROBE_REFUSED ? CM_SIDE_CLIENT : CM_SIDE_SERVER;
+	snprintf(buf, sizeof(buf), "server %s: %s%s",
+	    cm_probe_verdict_name(p.verdict), p.how,
+	    p.requested ? (p.sent_cert ? "; it asked for a client certificate "
+	    "and got one" : "; it asked for a client certificate, none was "
+	    "sent") : "");
+	r->version = p.version[0] ? cm__strdup(p.version) : NULL;
+	r->cipher = p.cipher[0] ? cm__strdup(p.cipher) : NULL;
+	r->group = p.group[0] ? cm__strdup(p.group) : NULL;
+	r->detail = cm__strdup(buf);
+	if ((p.version[0] && r->version == NULL) || (p.cipher[0] &&
+	    r->cipher == NULL) || (p.group[0] && r->group == NULL) ||
+	    r->detail == NULL) {
+		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
+	cm__result_match(r, sc);
+	*out = r;
+	r = NULL;
+out:
+	cm_result_free(r);
+	return err;
 }
 
 cm_err
