@@ -91,7 +91,7 @@ for v in tls1.2 tls1.3; do
 	    rejected_all req.json $v $NEG
 done
 is "the server certificate checked ok under TLS 1.3" \
-    "$(verdict req.json server-certificate tls1.3)" accepted
+    "$(verdict req.json server-certificate tls1.3)" ok
 "$CM" test server "127.0.0.1:$PORT" --name localhost \
     --client alice@example.test --runs 20 >runs.out 2>runs.err
 is "CERT_REQUIRED: the same verdicts in 20 runs of 20 (TLS 1.2 and 1.3)" \
@@ -138,6 +138,38 @@ is "a certificate for another name: exit 1" "$?" 1
 check "... named as the server certificate's hostname failure" \
     grep -q "^FAIL server-certificate tls1.3: .*hostname" name.err
 stop "$PID"
+
+# ---- a server that does not send its intermediate ----
+# (a store of its own: a second CA would make --ca needed everywhere)
+export CERTMINT_STORE="$WORK/sub.db"
+"$CM" init >/dev/null 2>&1
+"$CM" ca create sub --parent "certmint dev CA" >/dev/null 2>&1
+"$CM" issue server leaf.test --ca sub --cert leaf.crt --key leaf.key \
+    --chain leaf.chain >/dev/null 2>&1
+cat leaf.crt leaf.chain >leaf.full
+for c in leaf.crt leaf.full; do
+	rm -f port
+	python3 "$SRV" $c leaf.key ca.pem none port 60 &
+	PID=$!; PIDS="$PIDS $PID"
+	i=0
+	while [ ! -s port ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	"$CM" test server "127.0.0.1:$(cat port)" --name leaf.test --ca sub \
+	    --format json >$c.json 2>$c.err
+	echo $? >$c.rc
+	"$CM" test server "127.0.0.1:$(cat port)" --name leaf.test --ca sub \
+	    --strict >$c.strict 2>&1
+	echo $? >$c.src
+	stop "$PID"
+done
+is "leaf only: the chain is partial (a warning)" \
+    "$(verdict leaf.crt.json chain-complete tls1.3)" partial
+is "leaf only: exit 0 (a warning)" "$(cat leaf.crt.rc)" 0
+is "leaf only, --strict: exit 1" "$(cat leaf.crt.src)" 1
+check "... naming it" grep -q "^WARN chain-complete tls1.2: the server does not send the intermediate" leaf.crt.strict
+is "leaf and intermediate: no chain warning" \
+    "$(verdict leaf.full.json chain-complete tls1.3)" none
+is "leaf and intermediate, --strict: exit 0" "$(cat leaf.full.src)" 0
+export CERTMINT_STORE="$WORK/store.db"
 
 # ---- revocation: a server that loads the CRL ----
 "$CM" issue client bob@example.test >/dev/null 2>&1
