@@ -114,6 +114,9 @@ const char *cm_key_type_name(cm_key_type type);
 typedef struct cm_store cm_store;
 
 #define CM_STORE_CREATE 0x1   /* create the file (and its folder) if absent */
+#define CM_STORE_MEMORY 0x2   /* a store in this process's memory only (path
+                                 ignored): gone at cm_store_close(), never
+                                 on disk (test client's ephemeral CA) */
 
 /*
  * The store path the CLI uses when none is given: $CERTMINT_STORE, else

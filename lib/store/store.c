@@ -660,6 +660,45 @@ check_side_files(cm_ctx *ctx, const char *path)
 	return CM_OK;
 }
 
+/*
+ * A store in memory: no file, no folder, no WAL; the schema as on disk.
+ * Its folder (profiles) is one that cannot exist.
+ */
+static cm_err
+open_memory(cm_store **out, cm_ctx *ctx)
+{
+	cm_store *st = NULL;
+	int rc;
+	cm_err err;
+
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
+	st->shm_fd = -1;
+	st->busy_ms = DEFAULT_BUSY_MS;
+	st->ctx = ctx;
+	if ((st->path = strdup("(in memory)")) == NULL ||
+	    (st->dir = strdup("/dev/null")) == NULL) {
+		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
+	rc = sqlite3_open_v2(":memory:", &st->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		err = sql_fail(st, rc, "opening");
+		goto out;
+	}
+	sqlite3_extended_result_codes(st->db, 0);
+	if ((err = exec(st, "PRAGMA secure_delete = ON; "
+	    "PRAGMA foreign_keys = ON", "setting up")) != CM_OK ||
+	    (err = migrate(st)) != CM_OK)
+		goto out;
+	*out = st;
+	st = NULL;
+out:
+	cm_store_close(st);
+	return err;
+}
+
 cm_err
 cm_store_open(cm_store **out, cm_ctx *ctx, const char *path, unsigned flags)
 {
@@ -670,6 +709,8 @@ cm_store_open(cm_store **out, cm_ctx *ctx, const char *path, unsigned flags)
 	bool pending = false;
 	cm_err err;
 
+	if (flags & CM_STORE_MEMORY)
+		return open_memory(out, ctx);
 	if (path == NULL || path[0] == '\0')
 		return cm__fail(ctx, CM_E_INVALID, "store path is empty");
 	if ((st = calloc(1, sizeof(*st))) == NULL)

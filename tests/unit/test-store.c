@@ -514,6 +514,47 @@ test_store_wipe_deferred(void **state)
 	    !pending);
 }
 
+/*
+ * A store in memory (test client's ephemeral CA): a CA and a certificate
+ * in it, the same schema as on disk, no file anywhere; a second one is
+ * empty and the first is gone at its close.
+ */
+static void
+test_store_memory(void **state)
+{
+	unit_fx *fx = *state;
+	cm_ca_init_opts o = CM_CA_INIT_OPTS_INIT;
+	cm_issue_opts io = CM_ISSUE_OPTS_INIT;
+	const char *names[] = { "localhost" };
+	cm_store *st = NULL, *other = NULL;
+	cm_cert_info *c = NULL, **list = NULL;
+	struct stat sb;
+	char path[PATH_MAX];
+	size_t n = 0;
+
+	unit_path(path, sizeof(path), fx, "mem.db");
+	assert_cm_ok(fx->ctx, cm_store_open(&st, fx->ctx, path,
+	    CM_STORE_MEMORY | CM_STORE_CREATE));
+	o.name = "ephemeral";
+	assert_cm_ok(fx->ctx, cm_ca_init(NULL, st, &o));
+	io.names = names;
+	io.nnames = 1;
+	assert_cm_ok(fx->ctx, cm_issue(&c, st, &io));
+	assert_non_null(c->serial);
+	assert_cm_ok(fx->ctx, cm_cert_list(&list, &n, st, NULL));
+	assert_int_equal(n, 1);
+	cm_cert_info_list_free(list, n);
+	assert_cm_ok(fx->ctx, cm_store_open(&other, fx->ctx, NULL,
+	    CM_STORE_MEMORY));
+	assert_cm_ok(fx->ctx, cm_ca_count(&n, other));
+	assert_int_equal(n, 0);
+	cm_store_close(other);
+	cm_store_close(st);
+	cm_cert_info_free(c);
+	assert_int_equal(stat(path, &sb), -1);
+	assert_int_equal(stat("localhost.crt", &sb), -1);
+}
+
 int
 main(void)
 {
@@ -529,6 +570,7 @@ main(void)
 		unit_test_store(test_store_change_hint),
 		unit_test_store(test_store_wipe_deferred),
 		unit_test_ctx(test_store_default_path),
+		unit_test_ctx(test_store_memory),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
