@@ -20,7 +20,7 @@
 #include "cmd.h"
 
 static const char client_usage[] =
-"usage: certmint test client [--cert REF] [--only S] [--format F]\n"
+"usage: certmint test client [--cert REF | FILE...] [--only S] [--format F]\n"
 "           [--timeout T] [--runs N] [--strict] -- CMD [ARG...]\n"
 "\n"
 "Judges a TLS client program.  For each scenario certmint listens on\n"
@@ -32,15 +32,24 @@ static const char client_usage[] =
 "The server answers an HTTP request with 200 OK and echoes anything else.\n"
 "\n"
 "In ARGs (and in the environment as CERTMINT_ADDR, CERTMINT_PORT,\n"
-"CERTMINT_NAME, CERTMINT_CA, CERTMINT_URL):\n"
+"CERTMINT_NAME, CERTMINT_CA, CERTMINT_URL, CERTMINT_CLIENT_CERT,\n"
+"CERTMINT_CLIENT_KEY):\n"
 "  {addr}  127.0.0.1          {port}  the scenario's port\n"
 "  {name}  the name the client must connect to and check\n"
 "  {ca}    a PEM file with the trust anchors (one file for the run)\n"
 "  {url}   https://{name}:{port}/\n"
+"  {cert}, {key}  a client certificate and its key (PEM): a command line\n"
+"          that names them (or CERTMINT_CLIENT_CERT) gets the mutual-TLS\n"
+"          scenarios too (a server that requires a client certificate)\n"
 "\n"
 "  --cert REF     a server certificate of the store (its key kept) and\n"
 "                 its CA (default: an ephemeral CA and a localhost leaf\n"
 "                 made in memory: no store is needed, none is created)\n"
+"  FILE...        scenario files (docs/scenarios.md) instead, before --:\n"
+"                 each scenario's server side is served, and a scenario\n"
+"                 that expects ok must be accepted, any other rejected;\n"
+"                 {ca} holds the scenario's trust, {cert}/{key} its\n"
+"                 client_cert/client_key\n"
 "  --only S       scenarios whose name contains S\n"
 "  --format F     table (default), json, tap or junit\n"
 "  --timeout T    per scenario: 500ms, 5s (default 10s)\n"
@@ -55,8 +64,8 @@ static const char client_usage[] =
 "clients do not check it; reported, never failing).\n"
 "\n"
 "Exit: 0 no critical scenario went wrong, 1 one did (with --strict: or\n"
-"a warning), 2 bad input (CMD not found, CMD never connected, --runs 0),\n"
-"3 store error, 4 TLS error.\n";
+"a warning), 2 bad input (CMD not found, CMD never connected, --runs 0,\n"
+"a bad scenario file), 3 store error, 4 TLS error.\n";
 
 int cmd_test_client(cmd_env *env, int argc, char **argv);
 
@@ -116,10 +125,14 @@ find_cmd(const char *cmd)
 	return false;
 }
 
-/* Substitutes {addr} {port} {name} {ca} {url} in a. */
+/* The values of the placeholders for one scenario. */
+typedef struct place {
+	const char *port, *name, *ca, *url, *cert, *key;
+} place;
+
+/* Substitutes {addr} {port} {name} {ca} {url} {cert} {key} in a. */
 static char *
-subst(const char *a, const char *port, const char *name, const char *ca,
-    const char *url)
+subst(const char *a, const place *pv)
 {
 	size_t cap = strlen(a) + 1, len = 0;
 	char *o;
@@ -132,10 +145,12 @@ subst(const char *a, const char *port, const char *name, const char *ca,
 		const char *r = NULL;
 		size_t k = 0;
 		if (strncmp(a, "{addr}", 6) == 0) { r = "127.0.0.1"; k = 6; }
-		else if (strncmp(a, "{port}", 6) == 0) { r = port; k = 6; }
-		else if (strncmp(a, "{name}", 6) == 0) { r = name; k = 6; }
-		else if (strncmp(a, "{ca}", 4) == 0) { r = ca; k = 4; }
-		else if (strncmp(a, "{url}", 5) == 0) { r = url; k = 5; }
+		else if (strncmp(a, "{port}", 6) == 0) { r = pv->port; k = 6; }
+		else if (strncmp(a, "{name}", 6) == 0) { r = pv->name; k = 6; }
+		else if (strncmp(a, "{ca}", 4) == 0) { r = pv->ca; k = 4; }
+		else if (strncmp(a, "{url}", 5) == 0) { r = pv->url; k = 5; }
+		else if (strncmp(a, "{cert}", 6) == 0) { r = pv->cert; k = 6; }
+		else if (strncmp(a, "{key}", 5) == 0) { r = pv->key; k = 5; }
 		if (r != NULL) {
 			size_t l = strlen(r);
 			memcpy(o + len, r, l);
@@ -146,6 +161,20 @@ subst(const char *a, const char *port, const char *name, const char *ca,
 	}
 	o[len] = '\0';
 	return o;
+}
+
+/* The command line asks for a client identity: mutual-TLS scenarios. */
+static bool
+wants_identity(char **cmd, int ncmd)
+{
+	int i;
+
+	for (i = 0; i < ncmd; i++)
+		if (strstr(cmd[i], "{cert}") || strstr(cmd[i], "{key}") ||
+		    strstr(cmd[i], "CERTMINT_CLIENT_CERT") ||
+		    strstr(cmd[i], "CERTMINT_CLIENT_KEY"))
+			return true;
+	return false;
 }
 
 static double
@@ -177,7 +206,8 @@ run_one(cmd_env *env, crow *r, char **cmd, int ncmd, const char *dir,
 	const cm_scenario *sc = r->cs->sc;
 	struct sockaddr_in sa;
 	socklen_t sl = sizeof(sa);
-	char port[16], url[600], outp[4200];
+	char port[16], url[600], outp[4200], certp[4200], keyp[4200];
+	place pv;
 	char **av;
 	double end;
 	pid_t pid;
@@ -203,11 +233,20 @@ run_one(cmd_env *env, crow *r, char **cmd, int ncmd, const char *dir,
 		return EXIT_CRYPTO;
 	}
 	snprintf(port, sizeof(port), "%u", ntohs(sa.sin_port));
-	snprintf(url, sizeof(url), "https://%s:%s/", sc->expected_name, port);
+	snprintf(url, sizeof(url), "https://%s:%s/", sc->expected_name ?
+	    sc->expected_name : "localhost", port);
 	snprintf(outp, sizeof(outp), "%s/out", dir);
+	snprintf(certp, sizeof(certp), "%s/client.crt", dir);
+	snprintf(keyp, sizeof(keyp), "%s/client.key", dir);
+	pv.port = port;
+	pv.name = sc->expected_name ? sc->expected_name : "localhost";
+	pv.ca = ca;
+	pv.url = url;
+	pv.cert = certp;
+	pv.key = keyp;
 	av = xmalloc(((size_t)ncmd + 1) * sizeof(*av));
 	for (i = 0; i < ncmd; i++)
-		av[i] = subst(cmd[i], port, sc->expected_name, ca, url);
+		av[i] = subst(cmd[i], &pv);
 	av[ncmd] = NULL;
 	fflush(NULL);
 	if ((pid = fork()) == 0) {
@@ -223,9 +262,11 @@ run_one(cmd_env *env, crow *r, char **cmd, int ncmd, const char *dir,
 		}
 		setenv("CERTMINT_ADDR", "127.0.0.1", 1);
 		setenv("CERTMINT_PORT", port, 1);
-		setenv("CERTMINT_NAME", sc->expected_name, 1);
+		setenv("CERTMINT_NAME", pv.name, 1);
 		setenv("CERTMINT_CA", ca, 1);
 		setenv("CERTMINT_URL", url, 1);
+		setenv("CERTMINT_CLIENT_CERT", certp, 1);
+		setenv("CERTMINT_CLIENT_KEY", keyp, 1);
 		execvp(av[0], av);
 		_exit(127);
 	}
@@ -507,7 +548,95 @@ rm_tree(const char *dir)
 	unlink(p);
 	snprintf(p, sizeof(p), "%s/out", dir);
 	unlink(p);
+	snprintf(p, sizeof(p), "%s/client.crt", dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/client.key", dir);
+	unlink(p);
 	rmdir(dir);
+}
+
+/* Writes text to path (mode; the folder is private), one line on error. */
+static int
+write_text(const char *path, const char *text, mode_t mode)
+{
+	size_t len = strlen(text);
+	int fd, ok;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    mode);
+	ok = fd >= 0 && write(fd, text, len) == (ssize_t)len;
+	if (fd >= 0 && close(fd) != 0)
+		ok = false;
+	if (!ok) {
+		fprintf(stderr, "certmint: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The scenarios of files, as a client program must take them: the server
+ * side of each, accepted when it expects ok (critical either way).  A
+ * store is opened only when a file names its objects.
+ */
+static int
+files_matrix(cm_client_scenario **out, size_t *n, cm_store **st,
+    cmd_env *env, char **files, size_t nfiles)
+{
+	cm_client_scenario *v = NULL;
+	cm_scenario **list = NULL;
+	char first[512];
+	size_t cap = 0, nl = 0, i, j;
+	cm_err err = CM_OK;
+
+	*n = 0;
+	for (i = 0; i < nfiles; i++) {
+		err = cm_scenario_file_load(&list, &nl, env->ctx, *st,
+		    files[i]);
+		if (err != CM_OK && *st == NULL) {
+			/* Perhaps it names the store's objects. */
+			snprintf(first, sizeof(first), "%s",
+			    cm_ctx_error(env->ctx));
+			if (cmd_open_store(st, env, false) != CM_OK) {
+				*st = NULL;
+				fprintf(stderr, "certmint: %s\n", first);
+				cm_client_matrix_free(v, *n);
+				*n = 0;
+				return EXIT_USAGE;
+			}
+			err = cm_scenario_file_load(&list, &nl, env->ctx, *st,
+			    files[i]);
+		}
+		if (err != CM_OK)
+			break;
+		for (j = 0; j < nl; j++) {
+			if (*n == cap) {
+				cap = cap ? cap * 2 : 32;
+				v = realloc(v, cap * sizeof(*v));
+				if (v == NULL) {
+					fputs("certmint: out of memory\n",
+					    stderr);
+					exit(EXIT_STORE);
+				}
+			}
+			v[*n].sc = list[j];
+			v[*n].accept = list[j]->expect == CM_OUTCOME_OK;
+			v[*n].severity = CM_SEV_CRITICAL;
+			v[*n].what = list[j]->note ? list[j]->note :
+			    (v[*n].accept ? "the scenario's valid server" :
+			    "the scenario's server");
+			(*n)++;
+		}
+		free(list);
+		list = NULL;
+	}
+	if (err != CM_OK) {
+		cm_client_matrix_free(v, *n);
+		*n = 0;
+		return cmd_fail(env, err);
+	}
+	*out = v;
+	return EXIT_OK;
 }
 
 int
@@ -525,6 +654,10 @@ cmd_test_client(cmd_env *env, int argc, char **argv)
 	};
 	const char *cert = NULL, *only = NULL, *fmt = "table";
 	char dir[] = "/tmp/certmint-client.XXXXXX", ref[128], capath[4200];
+	char certp[4200], keyp[4200];
+	char **files = NULL;
+	size_t nfiles = 0;
+	bool identity = false;
 	cm_client_scenario *cs = NULL;
 	cm_store *st = NULL;
 	crow *rows = NULL;
@@ -535,7 +668,6 @@ cmd_test_client(cmd_env *env, int argc, char **argv)
 	bool strict = false, made = false;
 	int c, rc = EXIT_OK;
 	cm_err err;
-	FILE *f;
 
 	optind = 0;
 	while ((c = cmd_getopt(argc, argv, "+h", opts)) != -1) {
@@ -570,9 +702,24 @@ cmd_test_client(cmd_env *env, int argc, char **argv)
 			return cmd_bad_option("test client", argv);
 		}
 	}
+	/* Scenario files come before "--" (getopt stopped at the first). */
+	if (optind < argc && strcmp(argv[optind - 1], "--") != 0) {
+		int j;
+		for (j = optind; j < argc && strcmp(argv[j], "--") != 0; j++)
+			;
+		if (j < argc) {
+			files = argv + optind;
+			nfiles = (size_t)(j - optind);
+			optind = j + 1;
+		}
+	}
+	if (nfiles > 0 && cert != NULL)
+		return cmd_usage_error("test client", "--cert and scenario "
+		    "files exclude each other");
 	if (optind >= argc)
 		return cmd_usage_error("test client", "no client command "
 		    "(certmint test client -- CMD [ARG...])");
+	identity = wants_identity(argv + optind, argc - optind);
 	if (!find_cmd(argv[optind])) {
 		fprintf(stderr, "certmint: client command '%s' not found\n",
 		    argv[optind]);
@@ -584,31 +731,68 @@ cmd_test_client(cmd_env *env, int argc, char **argv)
 		return EXIT_STORE;
 	}
 	made = true;
-	if (cert == NULL) {
+	err = CM_OK;
+	if (nfiles > 0) {
+		if ((rc = files_matrix(&cs, &n, &st, env, files, nfiles)) !=
+		    EXIT_OK)
+			goto out;
+		if ((ca = strdup(n > 0 && cs[0].sc->trust ? cs[0].sc->trust :
+		    "")) == NULL) {
+			fputs("certmint: out of memory\n", stderr);
+			rc = EXIT_STORE;
+			goto out;
+		}
+	} else if (cert == NULL) {
 		err = ephemeral(&st, env, dir, ref, sizeof(ref));
 		cert = ref;
 	} else
 		err = cmd_open_store(&st, env, false);
-	if (err == CM_OK)
+	if (err == CM_OK && nfiles == 0)
 		err = cm_client_matrix(&cs, &n, &ca, st, cert);
 	if (err != CM_OK) {
 		rc = cmd_fail(env, err);
 		goto out;
 	}
 	snprintf(capath, sizeof(capath), "%s/ca.pem", dir);
-	if ((f = fopen(capath, "w")) == NULL || fputs(ca, f) < 0 ||
-	    fclose(f) != 0) {
-		fprintf(stderr, "certmint: %s: %s\n", capath, strerror(errno));
+	snprintf(certp, sizeof(certp), "%s/client.crt", dir);
+	snprintf(keyp, sizeof(keyp), "%s/client.key", dir);
+	if (write_text(capath, ca, 0644) != 0) {
 		rc = EXIT_STORE;
 		goto out;
+	}
+	/* One identity for the run, as {ca} is one file: every scenario's
+	 * command line names it. */
+	for (i = 0; identity && i < n; i++) {
+		if (cs[i].sc->client_chain == NULL ||
+		    cs[i].sc->client_key == NULL)
+			continue;
+		if (write_text(certp, cs[i].sc->client_chain, 0644) != 0 ||
+		    write_text(keyp, cs[i].sc->client_key, 0600) != 0) {
+			rc = EXIT_STORE;
+			goto out;
+		}
+		break;
 	}
 	rows = xcalloc(n ? n : 1, sizeof(*rows));
 	for (i = 0; i < n; i++) {
 		crow *r;
 		if (only && strstr(cs[i].sc->name, only) == NULL)
 			continue;
+		/* Mutual TLS only for a command that presents {cert}. */
+		if (nfiles == 0 && cs[i].sc->client_auth !=
+		    CM_CLIENT_AUTH_NONE && !identity)
+			continue;
 		r = &rows[nrows++];
 		r->cs = &cs[i];
+		if ((nfiles > 0 && cs[i].sc->trust != NULL &&
+		    write_text(capath, cs[i].sc->trust, 0644) != 0) ||
+		    (nfiles > 0 && cs[i].sc->client_chain != NULL &&
+		    cs[i].sc->client_key != NULL && (write_text(certp,
+		    cs[i].sc->client_chain, 0644) != 0 || write_text(keyp,
+		    cs[i].sc->client_key, 0600) != 0))) {
+			rc = EXIT_STORE;
+			goto out;
+		}
 		for (k = 0; k < runs; k++) {
 			bool was = r->v.accepted;
 			if ((rc = run_one(env, r, argv + optind, argc - optind,

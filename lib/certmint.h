@@ -1071,7 +1071,10 @@ const char *cm_severity_name(cm_severity s);
 
 typedef struct cm_client_scenario {
 	cm_scenario *sc;      /* the server side: chain, key, priority,
-	                         staple; expected_name is {name} */
+	                         staple; expected_name is {name}; with
+	                         client_auth set (mutual TLS), client_chain
+	                         and client_key are the identity the client
+	                         must present ({cert}, {key}) */
 	bool accept;          /* a correct client accepts it */
 	cm_severity severity;
 	const char *what;     /* "an expired certificate" (static) */
@@ -1080,7 +1083,10 @@ typedef struct cm_client_scenario {
 /*
  * The server-side scenarios for a client program, from an issued
  * certificate (its key kept in the store): names, trust, time, purpose,
- * name constraints, revocation and the seeds' transport rules.
+ * name constraints, revocation and the seeds' transport rules; and two
+ * mutual-TLS scenarios (a server that requires a client certificate from
+ * an ephemeral CA, valid and from an untrusted root), with an identity of
+ * its own key for the client.
  * [out] ca_pem: the one trust-anchor file for the whole run.
  */
 cm_err cm_client_matrix(cm_client_scenario **out, size_t *n, char **ca_pem,

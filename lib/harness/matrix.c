@@ -1680,6 +1680,62 @@ app_client_set(cbuild *b, const sources *s, bool rsa)
 	return CM_OK;
 }
 
+/*
+ * Mutual TLS for a client program: a server that requires a certificate
+ * from E, the client's identity ({cert}, {key}) a clientAuth twin from E.
+ * The valid server must be accepted with it; an untrusted one rejected
+ * all the same.  The identity rides in client_chain/client_key.
+ */
+static cm_err
+app_mtls_set(cbuild *b, const sources *s)
+{
+	cm_scenario t = CM_SCENARIO_INIT;
+	gnutls_x509_privkey_t key = NULL;
+	certspec base;
+	char *id = NULL, *kp = NULL;
+	cm_err err;
+
+	/* A key of its own: the identity goes to a file the client reads,
+	 * and the server's key (perhaps a real one) must not. */
+	if ((err = cm__key_generate(&key, b->m.ctx, CM_KEY_EC_P256)) != CM_OK)
+		return err;
+	memset(&base, 0, sizeof(base));
+	base.dn = "CN=certmint test client,O=certmint harness";
+	base.key = key;
+	if ((err = twin(&id, b->m.ctx, &base, &s->e, EKU_CLIENT,
+	    s->now - DAY, s->now + 7 * DAY, false)) != CM_OK)
+		goto out;
+	if ((kp = key_pem_of(b->m.ctx, key)) == NULL) {
+		err = cm__fail(b->m.ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
+	t.server_key = s->key_pem;
+	t.trust = s->root_pem;
+	t.priority = (char *)CM_PRIORITY_DEFAULT;
+	t.client_auth = CM_CLIENT_AUTH_REQUIRE;
+	t.client_trust = s->e.pem;
+	t.client_chain = id;
+	t.client_key = kp;
+	t.expected_name = s->first;
+	t.server_chain = s->chain_pem;
+	if ((err = cpush(b, &t, "mtls-valid", true, CM_SEV_CRITICAL,
+	    "a valid server that requires a client certificate (present "
+	    "{cert} and {key})")) != CM_OK)
+		goto out;
+	t.server_chain = s->u_twin;
+	err = cpush(b, &t, "mtls-untrusted-root", false, CM_SEV_CRITICAL,
+	    "a server from an untrusted root that asks for a client "
+	    "certificate");
+out:
+	free(id);
+	if (kp != NULL) {
+		explicit_bzero(kp, strlen(kp));
+		free(kp);
+	}
+	gnutls_x509_privkey_deinit(key);
+	return err;
+}
+
 void
 cm_client_matrix_free(cm_client_scenario *v, size_t n)
 {
@@ -1733,7 +1789,8 @@ cm_client_matrix(cm_client_scenario **out, size_t *n, char **ca_pem,
 		s->first = wname;
 	}
 	rsa = gnutls_x509_privkey_get_pk_algorithm(s->key) == GNUTLS_PK_RSA;
-	if ((err = app_client_set(&b, s, rsa)) != CM_OK)
+	if ((err = app_client_set(&b, s, rsa)) != CM_OK ||
+	    (err = app_mtls_set(&b, s)) != CM_OK)
 		goto out;
 	/* One anchor file: the real root, E (twins) and the constrained CA;
 	 * never U. */
