@@ -61,7 +61,8 @@ static const char test_usage[] =
 "                    (openssl and python can play both)\n"
 "  --interop         every scenario with GnuTLS on both sides and again\n"
 "                    with each installed tool on each side it can play\n"
-"  --format F        table (default), json, junit or tap\n"
+"  --format F        table (default), json, junit, tap or html (one\n"
+"                    self-contained page: the matrix as a grid)\n"
 "  --only S          run only scenarios whose name contains S\n"
 "  --timeout T       per scenario with tcp and peers: 500ms, 5s\n"
 "                    (default 5s; a bare number is milliseconds)\n"
@@ -130,7 +131,7 @@ static const char connect_usage[] =
 "  --expect C      the expected class\n"
 "  --http [PATH]   send GET PATH (default /) and judge the HTTP status\n"
 "  --version V     tls1.2, tls1.3 or any (default)\n"
-"  --format F      table (default), json, junit or tap\n"
+"  --format F      table (default), json, junit, tap or html\n"
 "  --timeout T     500ms, 5s (default 5s; a bare number is ms)\n"
 "  --passphrase-file F  the CA passphrase for an encrypted --client key\n";
 

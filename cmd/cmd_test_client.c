@@ -51,7 +51,8 @@ static const char client_usage[] =
 "                 {ca} holds the scenario's trust, {cert}/{key} its\n"
 "                 client_cert/client_key\n"
 "  --only S       scenarios whose name contains S\n"
-"  --format F     table (default), json, tap or junit\n"
+"  --format F     table (default), json, tap, junit or html (one\n"
+"                 self-contained page)\n"
 "  --timeout T    per scenario: 500ms, 5s (default 10s)\n"
 "  --runs N       run every scenario N times (N >= 1) and report a\n"
 "                 scenario whose verdict changed (flaky)\n"
@@ -413,8 +414,46 @@ xml_str(const char *s)
 	}
 }
 
+/* The page of --format html: one column, the client. */
 static void
-report(const char *fmt, crow *rows, size_t n)
+html(cm_ctx *ctx, crow *rows, size_t n)
+{
+	cm_report_cell *cells = xcalloc(n ? n : 1, sizeof(*cells));
+	char (*det)[700] = xcalloc(n ? n : 1, sizeof(*det));
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		crow *r = &rows[i];
+		const char *d = disagree(r);
+		char ex[16];
+		if (r->status >= 0)
+			snprintf(ex, sizeof(ex), "exit %d", r->status);
+		else
+			snprintf(ex, sizeof(ex), "killed");
+		snprintf(det[i], sizeof(det[i]), "%s: %s; %s%s%s, %zu bytes%s%s"
+		    "%s%s", cm_severity_name(r->cs->severity), r->cs->what, ex,
+		    r->v.alert_name ? ", alert " : "", r->v.alert_name ?
+		    r->v.alert_name : "", r->v.bytes, r->v.note[0] ? "; " : "",
+		    r->v.note, d ? "; DISAGREES: " : "", d ? d : "");
+		cells[i].row = r->cs->sc->name;
+		cells[i].col = "client";
+		cells[i].actual = r->flaky ? "flaky" : verdict(r);
+		cells[i].expected = r->cs->accept ? "accept" : "reject";
+		cells[i].detail = det[i];
+		cells[i].state = !r->wrong && !r->flaky ? CM_CELL_OK :
+		    r->cs->severity == CM_SEV_CRITICAL ? CM_CELL_WRONG :
+		    r->cs->severity == CM_SEV_WARNING ? CM_CELL_WARN :
+		    CM_CELL_INFO;
+	}
+	if (cm_report_write_grid(stdout, ctx, "certmint test client", cells,
+	    n) != CM_OK)
+		fprintf(stderr, "certmint: %s\n", cm_ctx_error(ctx));
+	free(det);
+	free(cells);
+}
+
+static void
+report(cm_ctx *ctx, const char *fmt, crow *rows, size_t n)
 {
 	size_t i, bad = 0;
 
@@ -479,6 +518,10 @@ report(const char *fmt, crow *rows, size_t n)
 			printf("</testcase>\n");
 		}
 		printf("</testsuite></testsuites>\n");
+		return;
+	}
+	if (strcmp(fmt, "html") == 0) {
+		html(ctx, rows, n);
 		return;
 	}
 	printf("%-36s %-8s %-8s %-8s %-22s %4s %6s  %s\n", "SCENARIO",
@@ -676,9 +719,11 @@ cmd_test_client(cmd_env *env, int argc, char **argv)
 		case 'o': only = optarg; break;
 		case 'f':
 			if (strcmp(optarg, "table") && strcmp(optarg, "json") &&
-			    strcmp(optarg, "tap") && strcmp(optarg, "junit"))
+			    strcmp(optarg, "tap") && strcmp(optarg, "junit") &&
+			    strcmp(optarg, "html"))
 				return cmd_usage_error("test client", "--format "
-				    "'%s': table, json, tap or junit", optarg);
+				    "'%s': table, json, tap, junit or html",
+				    optarg);
 			fmt = optarg;
 			break;
 		case 'T':
@@ -819,7 +864,7 @@ cmd_test_client(cmd_env *env, int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	report(fmt, rows, nrows);
+	report(env->ctx, fmt, rows, nrows);
 	for (i = 0; i < nrows; i++) {
 		crow *r = &rows[i];
 		if (r->flaky)

@@ -50,7 +50,7 @@ static const char server_usage[] =
 "                      its key kept, or a PEM file with --client-key F\n"
 "  --client-key F      the key of --client F (PEM or DER, unencrypted)\n"
 "  --http [PATH]       send GET PATH (default /) and judge the status\n"
-"  --format F          table (default), json, tap or junit\n"
+"  --format F          table (default), json, tap, junit or html\n"
 "  --runs N            run every probe N times and report a probe whose\n"
 "                      verdict changed (flaky)\n"
 "  --timeout T         per probe: 500ms, 5s (default 5s)\n"
@@ -442,10 +442,57 @@ row_detail(const prow *r)
 	return r->note[0] ? r->note : r->r.how;
 }
 
+/* The page of --format html: probes by TLS version. */
+static void
+html(cm_ctx *ctx, const plan *pl)
+{
+	cm_report_cell *cells = calloc(pl->n ? pl->n : 1, sizeof(*cells));
+	char (*det)[600] = calloc(pl->n ? pl->n : 1, sizeof(*det));
+	char title[400];
+	size_t i;
+
+	if (cells == NULL || det == NULL) {
+		fputs("certmint: out of memory\n", stderr);
+		exit(EXIT_STORE);
+	}
+	for (i = 0; i < pl->n; i++) {
+		const prow *r = &pl->rows[i];
+		snprintf(det[i], sizeof(det[i]), "%s: %s%s%s%s%s%s; %s",
+		    cm_severity_name(r->sev), r->what ? r->what : "",
+		    r->r.handshake ? "; " : "", r->r.version,
+		    r->r.handshake ? " " : "", r->r.cipher,
+		    r->r.handshake && r->r.group[0] ? " " : "", row_detail(r));
+		cells[i].row = r->name;
+		cells[i].col = strcmp(r->version, "-") == 0 ? "offer" :
+		    r->version;
+		cells[i].actual = r->flaky ? "flaky" :
+		    verdict_name(r, is_transport(r));
+		cells[i].expected = expect_name(r);
+		cells[i].detail = det[i];
+		cells[i].state = r->skipped ? CM_CELL_SKIP :
+		    !r->wrong && !r->flaky ? (r->sev == CM_SEV_INFO &&
+		    r->exp == EXP_REJECT && row_accepted(r, false) ?
+		    CM_CELL_INFO : CM_CELL_OK) : r->sev == CM_SEV_CRITICAL ?
+		    CM_CELL_WRONG : r->sev == CM_SEV_WARNING ? CM_CELL_WARN :
+		    CM_CELL_INFO;
+	}
+	snprintf(title, sizeof(title), "certmint test server %s (%s)",
+	    pl->target, pl->name);
+	if (cm_report_write_grid(stdout, ctx, title, cells, pl->n) != CM_OK)
+		fprintf(stderr, "certmint: %s\n", cm_ctx_error(ctx));
+	free(det);
+	free(cells);
+}
+
 static void
 report(const char *fmt, const plan *pl, size_t bad)
 {
 	size_t i;
+
+	if (strcmp(fmt, "html") == 0) {
+		html(pl->env->ctx, pl);
+		return;
+	}
 
 	if (strcmp(fmt, "json") == 0) {
 		printf("{\"target\": ");
@@ -619,9 +666,11 @@ cmd_test_server(cmd_env *env, int argc, char **argv)
 			break;
 		case 'f':
 			if (strcmp(optarg, "table") && strcmp(optarg, "json") &&
-			    strcmp(optarg, "tap") && strcmp(optarg, "junit"))
+			    strcmp(optarg, "tap") && strcmp(optarg, "junit") &&
+			    strcmp(optarg, "html"))
 				return cmd_usage_error("test server", "--format "
-				    "'%s': table, json, tap or junit", optarg);
+				    "'%s': table, json, tap, junit or html",
+				    optarg);
 			fmt = optarg;
 			break;
 		case 'r':

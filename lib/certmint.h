@@ -1214,11 +1214,41 @@ typedef enum cm_report_format {
 	CM_REPORT_TABLE = 0,
 	CM_REPORT_JSON,
 	CM_REPORT_JUNIT,
-	CM_REPORT_TAP
+	CM_REPORT_TAP,
+	CM_REPORT_HTML      /* one self-contained page (cm_report_write_grid) */
 } cm_report_format;
 
 #define CM_REPORT_COLOR 0x1   /* ANSI colours in the table */
 #define CM_REPORT_VERBOSE 0x2 /* details of every row, not only failures */
+
+/* One cell of an HTML report: a scenario (row) under a TLS version and
+ * peer (column). */
+typedef enum cm_cell_state {
+	CM_CELL_OK = 0,      /* as expected */
+	CM_CELL_WRONG,       /* a mismatch, or a critical finding */
+	CM_CELL_WARN,        /* a warning finding */
+	CM_CELL_INFO,        /* reported, never failing */
+	CM_CELL_SKIP         /* not run (tool missing, ...) */
+} cm_cell_state;
+
+typedef struct cm_report_cell {
+	const char *row;     /* "name:localhost" */
+	const char *col;     /* "TLS1.3 gnutls" */
+	const char *actual;  /* what happened: "ok", "rejected" */
+	const char *expected;
+	const char *detail;  /* negotiated version, suite, group, why; or NULL */
+	cm_cell_state state;
+} cm_report_cell;
+
+/*
+ * Writes one self-contained HTML page (no external fonts, scripts or
+ * styles; no network request): the cells as a grid of rows by columns,
+ * rows with a wrong or warning cell first, each cell coloured by state
+ * with the expected and actual value, the detail on hover and expand; a
+ * summary line, the certmint version and the time of the run.
+ */
+cm_err cm_report_write_grid(FILE *f, cm_ctx *ctx, const char *title,
+    const cm_report_cell *cells, size_t n);
 
 /* "json" -> CM_REPORT_JSON; CM_E_INVALID for an unknown name. */
 cm_err cm_report_format_parse(cm_report_format *out, cm_ctx *ctx,
