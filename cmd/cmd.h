@@ -163,4 +163,12 @@ bool cmd_split_hostport(const char *s, char *host, size_t hlen, char *port,
 /* A TCP connection to host:port within ms, or -1 (errno set). */
 int cmd_connect(const char *host, const char *port, unsigned ms);
 
+/* s as a JSON string, and as XML text (attribute-safe), on stdout. */
+void cmd_json_str(const char *s);
+void cmd_xml_str(const char *s);
+/* The PATH of an option "--http [PATH]" (getopt's optional_argument: a
+ * separate word is taken when it starts with '/'), "/" by default; NULL
+ * for a value that is not a path. */
+const char *cmd_http_path(int argc, char **argv);
+
 #endif

@@ -785,17 +785,9 @@ cmd_test_connect(cmd_env *env, int argc, char **argv)
 			break;
 		case 'H':
 			ho.http = true;
-			if (optarg != NULL)
-				ho.http_path = optarg;
-			else if (optind < argc && argv[optind][0] == '/')
-				ho.http_path = argv[optind++];
-			else
-				ho.http_path = "/";
-			if (ho.http_path[0] != '/' || strpbrk(ho.http_path,
-			    " \r\n") != NULL)
+			if ((ho.http_path = cmd_http_path(argc, argv)) == NULL)
 				return cmd_usage_error("test connect", "--http "
-				    "'%s' is not a path (/, /health)",
-				    ho.http_path);
+				    "'%s' is not a path (/, /health)", optarg);
 			break;
 		case 'V': ver = optarg; break;
 		case 'f':

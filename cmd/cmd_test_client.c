@@ -384,36 +384,6 @@ disagree(const crow *r)
 	return NULL;
 }
 
-static void
-json_str(const char *s)
-{
-	putchar('"');
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
-static void
-xml_str(const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '<': fputs("&lt;", stdout); break;
-		case '>': fputs("&gt;", stdout); break;
-		case '&': fputs("&amp;", stdout); break;
-		case '"': fputs("&quot;", stdout); break;
-		default: putchar(*s);
-		}
-	}
-}
-
 /* The page of --format html: one column, the client. */
 static void
 html(cm_ctx *ctx, crow *rows, size_t n)
@@ -465,13 +435,13 @@ report(cm_ctx *ctx, const char *fmt, crow *rows, size_t n)
 			crow *r = &rows[i];
 			const char *d = disagree(r);
 			printf("%s\n  {\"scenario\": ", i ? "," : "");
-			json_str(r->cs->sc->name);
+			cmd_json_str(r->cs->sc->name);
 			printf(", \"severity\": \"%s\", \"expected\": \"%s\", "
 			    "\"verdict\": \"%s\", \"alert\": ",
 			    cm_severity_name(r->cs->severity),
 			    r->cs->accept ? "accept" : "reject", verdict(r));
 			if (r->v.alert_name)
-				json_str(r->v.alert_name);
+				cmd_json_str(r->v.alert_name);
 			else
 				printf("null");
 			printf(", \"client_exit\": ");
@@ -483,9 +453,9 @@ report(cm_ctx *ctx, const char *fmt, crow *rows, size_t n)
 			    "\"note\": ", r->v.bytes, r->wrong ? "true" :
 			    "false", r->flaky ? "true" : "false");
 			if (d)
-				json_str(d);
+				cmd_json_str(d);
 			else
-				json_str(r->v.note);
+				cmd_json_str(r->v.note);
 			printf("}");
 		}
 		printf("\n], \"wrong\": %zu}\n", bad);
@@ -507,7 +477,7 @@ report(cm_ctx *ctx, const char *fmt, crow *rows, size_t n)
 		    "tests=\"%zu\" failures=\"%zu\">\n", n, bad);
 		for (i = 0; i < n; i++) {
 			printf("<testcase name=\"");
-			xml_str(rows[i].cs->sc->name);
+			cmd_xml_str(rows[i].cs->sc->name);
 			printf("\">");
 			if (rows[i].wrong) {
 				printf("<failure message=\"%s: expected %s, "

@@ -406,36 +406,6 @@ verdict_name(const prow *r, bool transport)
 	return row_accepted(r, transport) ? "accepted" : "rejected";
 }
 
-static void
-json_str(const char *s)
-{
-	putchar('"');
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			printf("\\%c", c);
-		else if (c < 0x20)
-			printf("\\u%04x", c);
-		else
-			putchar(c);
-	}
-	putchar('"');
-}
-
-static void
-xml_str(const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '<': fputs("&lt;", stdout); break;
-		case '>': fputs("&gt;", stdout); break;
-		case '&': fputs("&amp;", stdout); break;
-		case '"': fputs("&quot;", stdout); break;
-		default: putchar(*s);
-		}
-	}
-}
-
 static const char *
 row_detail(const prow *r)
 {
@@ -496,14 +466,14 @@ report(const char *fmt, const plan *pl, size_t bad)
 
 	if (strcmp(fmt, "json") == 0) {
 		printf("{\"target\": ");
-		json_str(pl->target);
+		cmd_json_str(pl->target);
 		printf(", \"name\": ");
-		json_str(pl->name);
+		cmd_json_str(pl->name);
 		printf(", \"probes\": [");
 		for (i = 0; i < pl->n; i++) {
 			const prow *r = &pl->rows[i];
 			printf("%s\n  {\"probe\": ", i ? "," : "");
-			json_str(r->name);
+			cmd_json_str(r->name);
 			printf(", \"version\": \"%s\", \"severity\": \"%s\", "
 			    "\"expected\": \"%s\", \"verdict\": \"%s\", "
 			    "\"wrong\": %s, \"flaky\": %s, \"alert\": ",
@@ -512,7 +482,7 @@ report(const char *fmt, const plan *pl, size_t bad)
 			    r->wrong ? "true" : "false",
 			    r->flaky ? "true" : "false");
 			if (r->r.alert_name)
-				json_str(r->r.alert_name);
+				cmd_json_str(r->r.alert_name);
 			else
 				printf("null");
 			printf(", \"http_status\": ");
@@ -523,16 +493,16 @@ report(const char *fmt, const plan *pl, size_t bad)
 			printf(", \"negotiated\": ");
 			if (r->r.handshake) {
 				printf("{\"version\": ");
-				json_str(r->r.version);
+				cmd_json_str(r->r.version);
 				printf(", \"cipher\": ");
-				json_str(r->r.cipher);
+				cmd_json_str(r->r.cipher);
 				printf(", \"group\": ");
-				json_str(r->r.group);
+				cmd_json_str(r->r.group);
 				printf("}");
 			} else
 				printf("null");
 			printf(", \"detail\": ");
-			json_str(row_detail(r));
+			cmd_json_str(row_detail(r));
 			printf("}");
 		}
 		printf("\n], \"wrong\": %zu}\n", bad);
@@ -557,18 +527,18 @@ report(const char *fmt, const plan *pl, size_t bad)
 		for (i = 0; i < pl->n; i++) {
 			const prow *r = &pl->rows[i];
 			printf("<testcase name=\"");
-			xml_str(r->name);
+			cmd_xml_str(r->name);
 			printf(" %s\">", r->version);
 			if (r->skipped) {
 				printf("<skipped message=\"");
-				xml_str(row_detail(r));
+				cmd_xml_str(row_detail(r));
 				printf("\"/>");
 			} else if (r->wrong || r->flaky) {
 				printf("<failure message=\"%s: expected %s, "
 				    "got %s: ", cm_severity_name(r->sev),
 				    expect_name(r), verdict_name(r,
 				    is_transport(r)));
-				xml_str(row_detail(r));
+				cmd_xml_str(row_detail(r));
 				printf("\"/>");
 			}
 			printf("</testcase>\n");
@@ -653,16 +623,9 @@ cmd_test_server(cmd_env *env, int argc, char **argv)
 		case 'c': client = optarg; break;
 		case 'k': client_key = optarg; break;
 		case 'H':
-			if (optarg != NULL)
-				pl.http = optarg;
-			else if (optind < argc && argv[optind][0] == '/')
-				pl.http = argv[optind++];
-			else
-				pl.http = "/";
-			if (pl.http[0] != '/' || strpbrk(pl.http, " \r\n") !=
-			    NULL)
+			if ((pl.http = cmd_http_path(argc, argv)) == NULL)
 				return cmd_usage_error("test server", "--http "
-				    "'%s' is not a path (/, /health)", pl.http);
+				    "'%s' is not a path (/, /health)", optarg);
 			break;
 		case 'f':
 			if (strcmp(optarg, "table") && strcmp(optarg, "json") &&

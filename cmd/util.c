@@ -1003,3 +1003,49 @@ cmd_connect(const char *host, const char *port, unsigned ms)
 	freeaddrinfo(ai);
 	return fd;
 }
+
+void
+cmd_json_str(const char *s)
+{
+	putchar('"');
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+void
+cmd_xml_str(const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", stdout); break;
+		case '>': fputs("&gt;", stdout); break;
+		case '&': fputs("&amp;", stdout); break;
+		case '"': fputs("&quot;", stdout); break;
+		default: putchar(*s);
+		}
+	}
+}
+
+const char *
+cmd_http_path(int argc, char **argv)
+{
+	const char *path;
+
+	if (optarg != NULL)
+		path = optarg;
+	else if (optind < argc && argv[optind][0] == '/')
+		path = argv[optind++];
+	else
+		path = "/";
+	if (path[0] != '/' || strpbrk(path, " \r\n\t") != NULL)
+		return NULL;
+	return path;
+}
