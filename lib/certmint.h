@@ -453,7 +453,9 @@ typedef enum cm_outcome {
 	CM_OUTCOME_CLIENT_EXPIRED,
 	CM_OUTCOME_CLIENT_PURPOSE,
 	CM_OUTCOME_PROTOCOL,
-	CM_OUTCOME_ERROR
+	CM_OUTCOME_ERROR,
+	CM_OUTCOME_CLIENT_REVOKED   /* the server found the client's
+	                               certificate revoked (appended) */
 } cm_outcome;
 
 /* "not-yet-valid" for CM_OUTCOME_NOT_YET_VALID; NULL if out of range. */
@@ -939,10 +941,14 @@ typedef struct cm_scenario {
 	                         (RFC 6066 status_request; in the TLS 1.3
 	                         Certificate entry), or NULL */
 	size_t ocsp_staple_len;
+	/* client revocation (appended) */
+	char *client_crl;     /* PEM: CRLs the server checks client
+	                         certificates against, or NULL */
 } cm_scenario;
 #define CM_SCENARIO_INIT { CM_SCENARIO_VERSION, NULL, NULL, NULL, NULL, \
 	NULL, NULL, NULL, CM_CLIENT_AUTH_NONE, NULL, NULL, NULL, \
-	CM_OUTCOME_OK, NULL, false, CM_OUTCOME_OK, false, NULL, NULL, 0 }
+	CM_OUTCOME_OK, NULL, false, CM_OUTCOME_OK, false, NULL, NULL, 0, \
+	NULL }
 
 /*
  * The floor wherever certmint speaks TLS (issue 13, item 4): TLS 1.2 or

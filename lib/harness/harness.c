@@ -90,6 +90,7 @@ cm_scenario_free(cm_scenario *sc)
 		cm__free_secret(sc->client_key, strlen(sc->client_key));
 	free(sc->client_trust);
 	free(sc->crl);
+	free(sc->client_crl);
 	free(sc->ocsp_staple);
 	free(sc->priority);
 	free(sc->client_priority);
@@ -258,6 +259,14 @@ cm__hside_init(cm__hside *h, cm_ctx *ctx, const cm_scenario *sc,
 			    h->cred, &c, GNUTLS_X509_FMT_PEM)) < 0)
 				return cm__gnutls_fail(ctx, ret, "scenario '%s': "
 				    "client_trust", sc->name);
+		}
+		if (sc->client_auth != CM_CLIENT_AUTH_NONE &&
+		    sc->client_crl != NULL) {
+			datum_of(&c, sc->client_crl);
+			if ((ret = gnutls_certificate_set_x509_crl_mem(h->cred,
+			    &c, GNUTLS_X509_FMT_PEM)) < 0)
+				return cm__gnutls_fail(ctx, ret, "scenario '%s': "
+				    "client_crl", sc->name);
 		}
 	} else {
 		if (sc->trust != NULL) {
@@ -844,7 +853,8 @@ cm__outcome_from_alert(int alert, bool from_server, bool sent_cert)
 		return from_server ? CM_OUTCOME_CLIENT_PURPOSE :
 		    CM_OUTCOME_PURPOSE;
 	case GNUTLS_A_CERTIFICATE_REVOKED:
-		return CM_OUTCOME_REVOKED;
+		return from_server ? CM_OUTCOME_CLIENT_REVOKED :
+		    CM_OUTCOME_REVOKED;
 	case GNUTLS_A_HANDSHAKE_FAILURE:
 		/* TLS 1.2 servers (OpenSSL) refuse a missing certificate
 		 * with handshake_failure. */

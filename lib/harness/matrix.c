@@ -337,6 +337,7 @@ push(mbuild *m, const cm_scenario *t, const char *label)
 	DUP(client_priority);
 	DUP(note);
 	DUP(crl);
+	DUP(client_crl);
 #undef DUP
 	if (t->ocsp_staple != NULL) {
 		if ((sc->ocsp_staple = malloc(t->ocsp_staple_len)) == NULL)
@@ -779,6 +780,13 @@ client_set(mbuild *m, const sources *s)
 	    CM_OUTCOME_CLIENT_PURPOSE, "EKU serverAuth only");
 	ADD("/mtls-expired", s->c_expired, CM_OUTCOME_CLIENT_EXPIRED,
 	    "client certificate expired yesterday");
+	/* Revocation: the server loads E's CRL, which lists one twin. */
+	t.client_crl = s->crl_pem;
+	ADD("/mtls-revoked-crl", s->rev_twin, CM_OUTCOME_CLIENT_REVOKED,
+	    "client certificate its CA's CRL lists; the server checks it");
+	ADD("/mtls-good-crl", s->good_twin, CM_OUTCOME_OK, "client "
+	    "certificate its CA's CRL does not list; the server checks it");
+	t.client_crl = NULL;
 	t.client_auth = CM_CLIENT_AUTH_REQUEST;
 	ADD("/mtls-request-none", NULL, CM_OUTCOME_OK, "server requests, "
 	    "client sends none");
@@ -1348,9 +1356,11 @@ build_sources(sources *s, cm_store *st, const cm_cert_info *info)
 		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((s->eku & EKU_SERVER) && ((err = revocation_ephemera(s,
-	    &base)) != CM_OK || (err = real_revocation(s, st, info,
-	    crt)) != CM_OK))
+	if ((s->eku & (EKU_SERVER | EKU_CLIENT)) &&
+	    (err = revocation_ephemera(s, &base)) != CM_OK)
+		goto out;
+	if ((s->eku & EKU_SERVER) && (err = real_revocation(s, st, info,
+	    crt)) != CM_OK)
 		goto out;
 	if (s->for_clients && ((err = twin(&s->u_twin, ctx, &base, &s->u,
 	    s->eku, now - DAY, now + 7 * DAY, false)) != CM_OK ||

@@ -67,6 +67,9 @@ static const char python_peer[] =
 "            ssl.CERT_OPTIONAL, 'require': ssl.CERT_REQUIRED}[auth]\n"
 "        if auth != 'none':\n"
 "            c.load_verify_locations(trust)\n"
+"            if crl != '-':\n"
+"                c.load_verify_locations(crl)\n"
+"                c.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF\n"
 "    if role == 'client' and cert != '-':\n"
 "        c.load_cert_chain(cert, key)\n"
 "    v = {'12': ssl.TLSVersion.TLSv1_2, '13': ssl.TLSVersion.TLSv1_3}\n"
@@ -103,7 +106,7 @@ static const char python_peer[] =
 typedef struct tmpfiles {
 	char dir[256];
 	char leaf[300], extra[300], key[300], trust[300];
-	char ccert[300], ckey[300], ctrust[300], crl[300];
+	char ccert[300], ckey[300], ctrust[300], crl[300], ccrl[300];
 	bool has_extra;
 } tmpfiles;
 
@@ -153,7 +156,7 @@ static void
 tmp_cleanup(tmpfiles *t)
 {
 	const char *f[] = { t->leaf, t->extra, t->key, t->trust, t->ccert,
-		t->ckey, t->ctrust, t->crl };
+		t->ckey, t->ctrust, t->crl, t->ccrl };
 	size_t i;
 
 	if (t->dir[0] == '\0')
@@ -220,6 +223,11 @@ tmp_setup(tmpfiles *t, cm_ctx *ctx, const cm_scenario *sc)
 	if (err == CM_OK && sc->crl) {
 		F(crl, "crl.pem");
 		err = write_tmp(ctx, t->crl, sc->crl, strlen(sc->crl));
+	}
+	if (err == CM_OK && sc->client_crl) {
+		F(ccrl, "client-crl.pem");
+		err = write_tmp(ctx, t->ccrl, sc->client_crl,
+		    strlen(sc->client_crl));
 	}
 #undef F
 	if (err != CM_OK)
@@ -388,7 +396,8 @@ outcome_from_x509(long code, bool peer_is_client)
 		o = CM_OUTCOME_EXPIRED;
 		break;
 	case 23:
-		return CM_OUTCOME_REVOKED;
+		return peer_is_client ? CM_OUTCOME_CLIENT_REVOKED :
+		    CM_OUTCOME_REVOKED;
 	case 26:
 		o = CM_OUTCOME_PURPOSE;
 		break;
@@ -841,7 +850,7 @@ run_tool_server(cm_result *r, cm_ctx *ctx, const cm_scenario *sc,
 		goto out;
 	if (o->peer == CM_PEER_PYTHON) {
 		python_args(a, "server", 0, t->ctrust, NULL, t->leaf, t->key,
-		    ver, sc->client_auth, NULL);
+		    ver, sc->client_auth, t->ccrl);
 		/* python's load_cert_chain wants the chain in one file */
 		if (t->has_extra) {
 			snprintf(a->store[7], sizeof(a->store[7]), "%s/"
@@ -872,6 +881,11 @@ run_tool_server(cm_result *r, cm_ctx *ctx, const cm_scenario *sc,
 			arg(a, "-CAfile");
 			arg(a, t->ctrust);
 			arg(a, "-verify_return_error");
+			if (t->ccrl[0]) {
+				arg(a, "-CRL");
+				arg(a, t->ccrl);
+				arg(a, "-crl_check");
+			}
 			/*
 			 * As the GnuTLS server of the harness: no CA names,
 			 * so a client sends even a foreign certificate and

@@ -33,13 +33,13 @@ enum key {
 	K_SERVER_CERT, K_SERVER_KEY, K_TRUST, K_NAME, K_CLIENT_CERT,
 	K_CLIENT_KEY, K_CLIENT_AUTH, K_CLIENT_TRUST, K_PRIORITY,
 	K_CLIENT_PRIORITY, K_VERSION, K_EXPECT, K_NOTE, K_EXPECT_ALSO,
-	K_NAME_TYPE, K_CRL, K_OCSP_STAPLE, K_NKEYS
+	K_NAME_TYPE, K_CRL, K_OCSP_STAPLE, K_CLIENT_CRL, K_NKEYS
 };
 static const char *const keys[K_NKEYS] = {
 	"server_cert", "server_key", "trust", "name", "client_cert",
 	"client_key", "client_auth", "client_trust", "priority",
 	"client_priority", "version", "expect", "note", "expect_also",
-	"name_type", "crl", "ocsp_staple"
+	"name_type", "crl", "ocsp_staple", "client_crl"
 };
 
 typedef struct section {
@@ -346,10 +346,11 @@ key_rel(char **out, pctx *p, unsigned line, const char *path)
 	return err;
 }
 
-/* A CRL for the client: ca:NAME (its current CRL, built from the store)
- * or a file, PEM or DER. */
+/* A CRL for the client (key "crl") or the server ("client_crl"):
+ * ca:NAME (its current CRL, built from the store) or a file, PEM or DER. */
 static cm_err
-crl_value(char **out, pctx *p, unsigned line, const char *v)
+crl_value(char **out, pctx *p, unsigned line, const char *key,
+    const char *v)
 {
 	gnutls_datum_t in, pem = { NULL, 0 };
 	char *raw = NULL;
@@ -358,7 +359,7 @@ crl_value(char **out, pctx *p, unsigned line, const char *v)
 
 	if (strncmp(v, "ca:", 3) == 0) {
 		if (p->st == NULL)
-			return perr(p, line, "crl '%s' needs a store", v);
+			return perr(p, line, "%s '%s' needs a store", key, v);
 		if ((err = cm__harness_ca_crl(out, p->st, v + 3)) != CM_OK)
 			return at_line(p, line, err);
 		return CM_OK;
@@ -373,8 +374,8 @@ crl_value(char **out, pctx *p, unsigned line, const char *v)
 	in.size = (unsigned)len;
 	if (len < 2 || (unsigned char)raw[0] != 0x30 ||
 	    gnutls_pem_base64_encode2("X509 CRL", &in, &pem) < 0) {
-		err = perr(p, line, "crl '%s' is neither a PEM nor a DER CRL",
-		    v);
+		err = perr(p, line, "%s '%s' is neither a PEM nor a DER CRL",
+		    key, v);
 		goto out;
 	}
 	if ((*out = malloc(pem.size + 1)) == NULL) {
@@ -553,10 +554,14 @@ resolve(cm_scenario **out, pctx *p, const section *s, const section *d)
 	    (sc->note = cm__strdup(v)) == NULL)
 		goto nomem;
 	if ((v = get(s, d, K_CRL, &line)) != NULL &&
-	    (err = crl_value(&sc->crl, p, line, v)) != CM_OK)
+	    (err = crl_value(&sc->crl, p, line, "crl", v)) != CM_OK)
 		goto out;
 	if ((v = get(s, d, K_OCSP_STAPLE, &line)) != NULL &&
 	    (err = staple_value(sc, p, line, v)) != CM_OK)
+		goto out;
+	if ((v = get(s, d, K_CLIENT_CRL, &line)) != NULL &&
+	    (err = crl_value(&sc->client_crl, p, line, "client_crl",
+	    v)) != CM_OK)
 		goto out;
 	if ((v = get(s, d, K_EXPECT, &line)) == NULL) {
 		err = perr(p, s->line, "scenario '%s': expect is missing",

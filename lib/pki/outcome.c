@@ -20,6 +20,7 @@ static const char *const names[] = {
 	[CM_OUTCOME_CLIENT_PURPOSE] = "client-purpose",
 	[CM_OUTCOME_PROTOCOL] = "protocol",
 	[CM_OUTCOME_ERROR] = "error",
+	[CM_OUTCOME_CLIENT_REVOKED] = "client-revoked",
 };
 #define NNAMES (sizeof(names) / sizeof(names[0]))
 
@@ -42,7 +43,8 @@ cm_outcome_parse(cm_outcome *out, cm_ctx *ctx, const char *name)
 	return cm__fail(ctx, CM_E_INVALID, "outcome '%s' is unknown (ok, "
 	    "untrusted, hostname, expired, not-yet-valid, revoked, purpose, "
 	    "name-constraints, no-client-cert, client-untrusted, "
-	    "client-expired, client-purpose, protocol, error)",
+	    "client-expired, client-purpose, client-revoked, protocol, "
+	    "error)",
 	    name ? name : "");
 }
 
@@ -61,7 +63,8 @@ cm__outcome_from_status(unsigned st, bool peer_is_client)
 		return peer_is_client ? CM_OUTCOME_CLIENT_UNTRUSTED :
 		    CM_OUTCOME_UNTRUSTED;
 	if (st & GNUTLS_CERT_REVOKED)
-		return CM_OUTCOME_REVOKED;
+		return peer_is_client ? CM_OUTCOME_CLIENT_REVOKED :
+		    CM_OUTCOME_REVOKED;
 	if (st & GNUTLS_CERT_EXPIRED)
 		return peer_is_client ? CM_OUTCOME_CLIENT_EXPIRED :
 		    CM_OUTCOME_EXPIRED;
@@ -78,7 +81,8 @@ cm__outcome_from_status(unsigned st, bool peer_is_client)
 	if (st & (GNUTLS_CERT_REVOCATION_DATA_SUPERSEDED |
 	    GNUTLS_CERT_REVOCATION_DATA_ISSUED_IN_FUTURE |
 	    GNUTLS_CERT_MISSING_OCSP_STATUS | GNUTLS_CERT_INVALID_OCSP_STATUS))
-		return CM_OUTCOME_REVOKED;
+		return peer_is_client ? CM_OUTCOME_CLIENT_REVOKED :
+		    CM_OUTCOME_REVOKED;
 	return peer_is_client ? CM_OUTCOME_CLIENT_UNTRUSTED :
 	    CM_OUTCOME_UNTRUSTED;
 }

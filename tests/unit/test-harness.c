@@ -339,11 +339,11 @@ test_client_matrix(void **state)
 	fx *f = *state;
 	cm_scenario **v = NULL;
 	cm_result *r;
-	size_t n = 0, i, mtls = 0;
+	size_t n = 0, i, mtls = 0, revoked = 0;
 
 	assert_int_equal(cm_matrix_for_cert(&v, &n, f->st,
 	    "alice@example.test"), CM_OK);
-	assert_int_equal(n, 12);
+	assert_int_equal(n, 16);
 	for (i = 0; i < n; i++) {
 		r = NULL;
 		assert_int_equal(cm_harness_run(&r, f->ctx, v[i], NULL), CM_OK);
@@ -353,9 +353,20 @@ test_client_matrix(void **state)
 			assert_non_null(strstr(r->client_identity, "alice"));
 			mtls++;
 		}
+		/* The server checks its CA's CRL: a listed client
+		 * certificate is the server's verdict, client-revoked. */
+		if (strstr(r->name, "mtls-revoked-crl")) {
+			assert_int_equal(r->actual, CM_OUTCOME_CLIENT_REVOKED);
+			assert_int_equal(r->side, CM_SIDE_SERVER);
+			assert_true(r->status & GNUTLS_CERT_REVOKED);
+			revoked++;
+		}
+		if (strstr(r->name, "mtls-good-crl"))
+			assert_int_equal(r->actual, CM_OUTCOME_OK);
 		cm_result_free(r);
 	}
 	assert_int_equal(mtls, 2);
+	assert_int_equal(revoked, 2);
 	cm_scenario_list_free(v, n);
 	assert_int_equal(cm_matrix_for_cert(&v, &n, f->st, "nosuch"),
 	    CM_E_NOTFOUND);
