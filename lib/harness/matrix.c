@@ -49,6 +49,8 @@ typedef struct certspec {
 	bool ca;
 	bool constrained;       /* permitted subtrees far from any test name */
 	bool must_staple;       /* TLS feature status_request (RFC 7633) */
+	bool sha1;              /* signed with SHA-1 (test client's weak
+	                           scenario), else SHA-256 */
 	unsigned eku;
 	time_t nb, na;
 	gnutls_x509_privkey_t key;
@@ -228,8 +230,8 @@ make_cert(gnutls_x509_crt_t *out, cm_ctx *ctx, const certspec *sp)
 	pk = gnutls_x509_privkey_get_pk_algorithm2(signer, NULL);
 	if ((ret = gnutls_x509_crt_sign2(crt, sp->issuer ? sp->issuer : crt,
 	    signer, pk == GNUTLS_PK_EDDSA_ED25519 ||
-	    pk == GNUTLS_PK_EDDSA_ED448 ? GNUTLS_DIG_UNKNOWN :
-	    GNUTLS_DIG_SHA256, 0)) < 0)
+	    pk == GNUTLS_PK_EDDSA_ED448 ? GNUTLS_DIG_UNKNOWN : sp->sha1 ?
+	    GNUTLS_DIG_SHA1 : GNUTLS_DIG_SHA256, 0)) < 0)
 		goto gfail;
 	*out = crt;
 	crt = NULL;
@@ -1691,6 +1693,70 @@ app_client_set(cbuild *b, const sources *s, bool rsa)
 }
 
 /*
+ * The seeds' weak leaves: a twin with an RSA-1024 key and one signed with
+ * SHA-1, both from E (so only the weakness is wrong).  Warnings: a
+ * client should refuse them.  The server side allows what it serves
+ * (GnuTLS's own checks would stop it first otherwise).
+ */
+#define P_WEAK_LEAF "NORMAL:%VERIFY_ALLOW_SIGN_WITH_SHA1:" \
+	"%VERIFY_ALLOW_BROKEN:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2"
+static cm_err
+app_weak_leaf_set(cbuild *b, const sources *s)
+{
+	cm_scenario t = CM_SCENARIO_INIT;
+	gnutls_x509_privkey_t small = NULL;
+	certspec base;
+	char *rsa = NULL, *rsa_key = NULL, *sha1 = NULL;
+	cm_err err = CM_OK;
+	int ret;
+
+	memset(&base, 0, sizeof(base));
+	base.dn = s->dn;
+	base.sans = s->sans;
+	base.nsans = s->nsans;
+	base.key = s->key;
+	base.sha1 = true;
+	if ((err = twin(&sha1, b->m.ctx, &base, &s->e, s->eku, s->now - DAY,
+	    s->now + 7 * DAY, false)) != CM_OK)
+		goto out;
+	t.trust = s->root_pem;
+	t.priority = (char *)P_WEAK_LEAF;
+	t.expected_name = s->first;
+	t.server_chain = sha1;
+	t.server_key = s->key_pem;
+	if ((err = cpush(b, &t, "sha1-signed-leaf", false, CM_SEV_WARNING,
+	    "a certificate signed with SHA-1")) != CM_OK)
+		goto out;
+	/* An RSA-1024 key: GnuTLS may refuse to make one (a system policy);
+	 * then the scenario is left out, not faked. */
+	if ((ret = gnutls_x509_privkey_init(&small)) < 0 ||
+	    (ret = gnutls_x509_privkey_generate(small, GNUTLS_PK_RSA, 1024,
+	    0)) < 0)
+		goto out;
+	base.key = small;
+	base.sha1 = false;
+	if ((err = twin(&rsa, b->m.ctx, &base, &s->e, s->eku, s->now - DAY,
+	    s->now + 7 * DAY, false)) != CM_OK)
+		goto out;
+	if ((rsa_key = key_pem_of(b->m.ctx, small)) == NULL) {
+		err = cm__fail(b->m.ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
+	t.server_chain = rsa;
+	t.server_key = rsa_key;
+	err = cpush(b, &t, "rsa1024-leaf", false, CM_SEV_WARNING,
+	    "a certificate with an RSA-1024 key");
+out:
+	free(sha1);
+	free(rsa);
+	if (rsa_key != NULL)
+		cm__free_secret(rsa_key, strlen(rsa_key));
+	if (small != NULL)
+		gnutls_x509_privkey_deinit(small);
+	return err;
+}
+
+/*
  * Mutual TLS for a client program: a server that requires a certificate
  * from E, the client's identity ({cert}, {key}) a clientAuth twin from E.
  * The valid server must be accepted with it; an untrusted one rejected
@@ -1800,6 +1866,7 @@ cm_client_matrix(cm_client_scenario **out, size_t *n, char **ca_pem,
 	}
 	rsa = gnutls_x509_privkey_get_pk_algorithm(s->key) == GNUTLS_PK_RSA;
 	if ((err = app_client_set(&b, s, rsa)) != CM_OK ||
+	    (err = app_weak_leaf_set(&b, s)) != CM_OK ||
 	    (err = app_mtls_set(&b, s)) != CM_OK)
 		goto out;
 	/* One anchor file: the real root, E (twins) and the constrained CA;

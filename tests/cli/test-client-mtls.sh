@@ -52,6 +52,22 @@ is "examples/clients/secure.py with {cert} {key}: exit 0" "$?" 0
 is "a command without {cert}: exit 0" "$?" 0
 is "... and no mtls rows" "$(verdict plain.json mtls-valid)" none
 
+# ---- the seeds' weak leaves: RSA-1024, SHA-1 (warnings) ----
+# shellcheck disable=SC2086
+"$CM" test client --only -leaf --format json -- $CURL {url} >w.json 2>w.err
+is "curl refuses the RSA-1024 and SHA-1 leaves: exit 0" "$?" 0
+is "... sha1-signed-leaf rejected" "$(verdict w.json sha1-signed-leaf)" rejected
+is "... rsa1024-leaf rejected" "$(verdict w.json rsa1024-leaf)" rejected
+"$CM" test client --only -leaf -- python3 "$top_srcdir/examples/clients/insecure.py" \
+    {addr} {port} {name} >wi.out 2>wi.err
+is "the insecure example takes them: a warning, exit 0" "$?" 0
+"$CM" test client --only -leaf --strict -- python3 \
+    "$top_srcdir/examples/clients/insecure.py" {addr} {port} {name} \
+    >ws.out 2>ws.err
+is "... with --strict: exit 1" "$?" 1
+check "... naming the SHA-1 leaf" grep -q "^FAIL sha1-signed-leaf: the client accepted a certificate signed with SHA-1" ws.err
+check "... and the RSA-1024 leaf" grep -q "^FAIL rsa1024-leaf: the client accepted a certificate with an RSA-1024 key" ws.err
+
 # ---- scenario files as the matrix ----
 export CERTMINT_STORE="$WORK/store.db"
 "$CM" issue server localhost >/dev/null 2>&1

@@ -73,10 +73,11 @@ if command -v wget >/dev/null; then
 	"$C" test client --timeout 5s -- wget -q -O - --tries=1 \
 	    --ca-certificate={ca} {url} >"$WORK/out" 2>"$WORK/err"
 	is "wget --ca-certificate: exit 1" "$?" 1
+	# Finding: and an RSA-1024 leaf (a warning).
 	is "wget: only the clientAuth-only certificate is accepted wrongly" \
 	    "$(grep '^FAIL' "$WORK/err" | cut -d: -f1 | grep -Ev "$WEAK" |
 	    tr '\n' ' ')" \
-	    "FAIL client-eku-twin "
+	    "FAIL client-eku-twin FAIL rsa1024-leaf "
 else
 	skip "wget not installed"
 fi
@@ -150,10 +151,12 @@ JAVA
 		# Finding: the JDK's PKIX does not apply the name
 		# constraints of a trust anchor (RFC 5280 6.1.1: optional).
 		is "java (SSLSocket, HTTPS identification): exit 1" "$_rc" 1
+		# Finding: and, at the JDK's default security properties,
+		# a SHA-1-signed and an RSA-1024 leaf (warnings).
 		is "java: only the name-constraints twin is accepted wrongly" \
 		    "$(grep '^FAIL' "$WORK/err" | cut -d: -f1 | grep -Ev "$WEAK" |
 	    tr '\n' ' ')" \
-		    "FAIL name-constraints-twin "
+		    "FAIL name-constraints-twin FAIL sha1-signed-leaf FAIL rsa1024-leaf "
 	else
 		skip "javac failed"
 	fi
