@@ -10,7 +10,7 @@
 
 static const char usage[] =
 "usage: certmint ca create NAME --parent CA [...]  (see ca create --help)\n"
-"       certmint ca list [--json]\n"
+"       certmint ca list [--json | --names]\n"
 "       certmint ca show [NAME] [--pem | --json]\n"
 "       certmint ca set [NAME] [--crl-url URL] [--ocsp-url URL]\n"
 "\n"
@@ -20,15 +20,18 @@ static const char usage[] =
 "  set [NAME]   CRL and OCSP URLs placed in issued certificates (see\n"
 "               certmint ca set --help)\n"
 "  --pem        print the CA certificate (PEM), e.g. to trust it\n"
-"  --json       machine-readable output\n";
+"  --json       machine-readable output\n"
+"  --names      (list) the CA names, one per line (shell completion)\n";
 
 static const char usage_list[] =
-"usage: certmint ca list [--json]\n"
+"usage: certmint ca list [--json | --names]\n"
 "\n"
 "Lists every CA in the store: name, key type, end of validity, the\n"
 "certificates it issued, its parent.\n"
 "\n"
-"  --json       machine-readable output\n";
+"  --json       machine-readable output\n"
+"  --names      the names only, one per line, nothing else (for shell\n"
+"               completion; no line when the store has no CA)\n";
 
 static const char usage_show[] =
 "usage: certmint ca show [NAME] [--pem | --json]\n"
@@ -162,11 +165,13 @@ cmd_ca(cmd_env *env, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "pem", no_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "names", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	cm_store *st = NULL;
 	cm_ca_info **list = NULL, *ca = NULL;
+	bool names = false;
 	char *crl_url = NULL, *ocsp_url = NULL;
 	json_t *j;
 	size_t n = 0, i;
@@ -189,6 +194,9 @@ cmd_ca(cmd_env *env, int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case 'N':
+			names = true;
+			break;
 		case 'h':
 			fputs(help_for(argc, argv), stdout);
 			return EXIT_OK;
@@ -202,12 +210,22 @@ cmd_ca(cmd_env *env, int argc, char **argv)
 	if (pem && json)
 		return cmd_usage_error("ca", "--pem and --json exclude each "
 		    "other");
+	if (names && strcmp(sub, "list") != 0)
+		return cmd_usage_error("ca", "--names goes with list");
 	if (strcmp(sub, "list") == 0) {
-		if (optind != argc || pem)
-			return cmd_usage_error("ca", "list takes only --json");
+		if (optind != argc || pem || (names && json))
+			return cmd_usage_error("ca", "list takes --json or "
+			    "--names");
 		if ((err = cmd_open_store(&st, env, false)) != CM_OK ||
 		    (err = cm_ca_list(&list, &n, st)) != CM_OK) {
 			rc = cmd_fail(env, err);
+			goto out;
+		}
+		if (names) {
+			char sn[CMD_SAFE_MAX];
+			for (i = 0; i < n; i++)
+				printf("%s\n", cmd_safe(sn, sizeof(sn),
+				    list[i]->name));
 			goto out;
 		}
 		if (json) {

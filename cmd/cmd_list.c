@@ -8,7 +8,8 @@
 #include "cmd.h"
 
 static const char list_usage[] =
-"usage: certmint list [--status S] [--ca N] [--name N] [--expiring D] [--json]\n"
+"usage: certmint list [--status S] [--ca N] [--name N] [--expiring D]\n"
+"                     [--json | --names]\n"
 "\n"
 "Lists the certificates in the store, oldest first.\n"
 "\n"
@@ -18,7 +19,8 @@ static const char list_usage[] =
 "  --expiring D   valid and expiring within D (30d, 12h, 2w; plain: days)\n"
 "  --json         {\"certificates\": [...]} with serial, names, subject,\n"
 "                 profile, key_type, not_before, not_after, status, ca,\n"
-"                 revoked_at, revocation_reason\n"
+"                 revoked_at, revocation_reason\n""  --names        the first name of each, one per line, each once, nothing\n"
+"                 else (for shell completion; nothing when none matches)\n"
 "\n"
 "With --status revoked the table shows each one's reason and time.\n"
 "When nothing matches, stdout stays empty and one line on stderr says so\n"
@@ -75,6 +77,7 @@ cmd_list(cmd_env *env, int argc, char **argv)
 		{ "name", required_argument, NULL, 'n' },
 		{ "expiring", required_argument, NULL, 'e' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "names", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -84,7 +87,7 @@ cmd_list(cmd_env *env, int argc, char **argv)
 	size_t n = 0, i;
 	char safe[CMD_SAFE_MAX];
 	long long secs;
-	bool json = false, ok;
+	bool json = false, names = false, ok;
 	cm_err err;
 	int c, rc = EXIT_OK, pw, sw;
 
@@ -110,6 +113,7 @@ cmd_list(cmd_env *env, int argc, char **argv)
 			f.expiring = (time_t)secs;
 			break;
 		case 'j': json = true; break;
+		case 'N': names = true; break;
 		case 'h':
 			fputs(list_usage, stdout);
 			return EXIT_OK;
@@ -120,10 +124,29 @@ cmd_list(cmd_env *env, int argc, char **argv)
 	if (optind != argc)
 		return cmd_usage_error("list", "unexpected argument '%s'",
 		    argv[optind]);
+	if (json && names)
+		return cmd_usage_error("list", "--json and --names exclude "
+		    "each other");
 	if ((err = cmd_open_store(&st, env, false)) != CM_OK ||
 	    (err = check_ca(st, f.ca)) != CM_OK ||
 	    (err = cm_cert_list(&v, &n, st, &f)) != CM_OK) {
 		rc = cmd_fail(env, err);
+		goto out;
+	}
+	if (names) {
+		/* Renewals share a name: each name once, in order. */
+		for (i = 0; i < n; i++) {
+			size_t k;
+			if (v[i]->nnames == 0)
+				continue;
+			for (k = 0; k < i; k++)
+				if (v[k]->nnames > 0 && strcmp(v[k]->names[0],
+				    v[i]->names[0]) == 0)
+					break;
+			if (k == i)
+				printf("%s\n", cmd_safe(safe, sizeof(safe),
+				    v[i]->names[0]));
+		}
 		goto out;
 	}
 	if (json) {
