@@ -35,6 +35,7 @@ static const struct command {
 	{ "verify", cmd_verify, "Verify a chain and explain the verdict" },
 	{ "crl", cmd_crl, "Publish a certificate revocation list" },
 	{ "ocsp", cmd_ocsp, "Run an OCSP responder, or write a response" },
+	{ "serve", cmd_serve, "The online CA: ACME, OCSP, CRLs over HTTPS" },
 	{ "help", cmd_help, "Show help for a command" },
 	{ "version", cmd_version, "Print the version" },
 };

@@ -1393,6 +1393,54 @@ typedef struct cm_ocsp_serve_opts {
  */
 cm_err cm_ocsp_serve(cm_ocsp_responder *r, const cm_ocsp_serve_opts *o);
 
+/* ------------------------------------------------------------------ */
+/* The online CA: certmint serve (issue 15) */
+
+#define CM_SERVE_OPTS_VERSION 1
+typedef struct cm_serve_opts {
+	unsigned version;
+	const char *listen;       /* HTTPS "127.0.0.1:8443" (default); port 0:
+	                             any free port */
+	const char *http_listen;  /* plain HTTP for OCSP, CRLs and CA
+	                             certificates, or NULL */
+	const char *const *cas;   /* the CAs served; NULL: every CA */
+	size_t ncas;
+	bool acme;                /* /acme/NAME/ (directory, newNonce,
+	                             newAccount in this version) */
+	bool ocsp;                /* /ocsp */
+	bool crl;                 /* /crl/NAME.crl and recorded CRL URLs */
+	const char *tls_chain;    /* PEM: the HTTPS certificate and issuers */
+	const char *tls_key;      /* PEM: its key */
+	const char *base_url;     /* ACME URLs start with it; NULL:
+	                             https://HOST:PORT of listen */
+	unsigned timeout;         /* stop after this many seconds; 0: never */
+	volatile int *stop;       /* stop when it becomes non-zero (signal) */
+	/* called once listening: the HTTPS base URL and the plain one (or
+	 * NULL) */
+	void (*ready)(const char *https, const char *http, void *arg);
+	/* one line per request: method, path, status, ms (JSON with
+	 * log_json) */
+	void (*log)(const char *line, void *arg);
+	void *arg;
+	bool log_json;
+} cm_serve_opts;
+#define CM_SERVE_OPTS_INIT { CM_SERVE_OPTS_VERSION, NULL, NULL, NULL, 0, \
+	false, false, false, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, \
+	false }
+
+/*
+ * Serves the store's CAs over HTTPS (and HTTP) until o->stop, o->timeout
+ * or a failure: CA certificates at /ca/NAME.pem and .crt, current CRLs at
+ * /crl/NAME.crl, OCSP at /ocsp, ACME at /acme/NAME/.  Blocks; answers in
+ * the calling thread; a request in flight at the stop is answered.
+ * CM_E_INVALID (options, listen address), CM_E_IO (cannot listen),
+ * CM_E_NOTFOUND (no such CA).
+ */
+cm_err cm_serve(cm_store *st, const cm_serve_opts *o);
+/* A CA name as a URL path segment ("certmint dev CA" ->
+ * "certmint%20dev%20CA"), into buf. */
+const char *cm_serve_ca_path(char *buf, size_t len, const char *ca);
+
 #ifdef __cplusplus
 }
 #endif

@@ -586,4 +586,33 @@ cm_err cm__ocsp_response_mem(unsigned char **der, size_t *len, cm_ctx *ctx,
     gnutls_x509_crt_t ca, gnutls_privkey_t key, cm_key_type kt,
     const char *serial, const cm__cert_status *status, unsigned validity);
 
+/* "IP:PORT" or "[V6]:PORT" of a listener (ocsp_http.c); host gets the IP
+ * as written.  CM_E_INVALID naming the address. */
+struct sockaddr_storage;
+cm_err cm__http_parse_listen(struct sockaddr_storage *ss, char *host,
+    size_t hostlen, cm_ctx *ctx, const char *listen);
+bool cm__sockaddr_is_loopback(const struct sockaddr_storage *ss);
+
+/* ---- ACME state in the store (store.c) ---- */
+typedef struct cm__acme_account {
+	int64_t id;
+	char *jwk;          /* the account key, JSON */
+	char *status;       /* "valid", "deactivated", "revoked" */
+	char *contact;      /* JSON array, or NULL */
+	time_t created;
+} cm__acme_account;
+void cm__acme_account_clear(cm__acme_account *a);
+/* Records a nonce handed out (and forgets those older than an hour). */
+cm_err cm__store_acme_nonce_add(cm_store *st, const char *nonce, time_t now);
+/* Uses a nonce up: *ok when it was handed out, unused, under an hour. */
+cm_err cm__store_acme_nonce_take(bool *ok, cm_store *st, const char *nonce,
+    time_t now);
+/* An account of CA ca_id by id, or by thumbprint when that is not NULL;
+ * CM_E_NOTFOUND (no message) when there is none. */
+cm_err cm__store_acme_account_get(cm__acme_account *out, cm_store *st,
+    int64_t ca_id, int64_t id, const char *thumbprint);
+cm_err cm__store_acme_account_insert(int64_t *id, cm_store *st,
+    int64_t ca_id, const char *thumbprint, const char *jwk,
+    const char *contact, time_t now);
+
 #endif /* CM_INTERNAL_H */

@@ -310,9 +310,9 @@ sweep(server *sv)
 	}
 }
 
-static cm_err
-parse_listen(struct sockaddr_storage *ss, char *host, size_t hostlen,
-    cm_ctx *ctx, const char *listen)
+cm_err
+cm__http_parse_listen(struct sockaddr_storage *ss, char *host,
+    size_t hostlen, cm_ctx *ctx, const char *listen)
 {
 	struct sockaddr_in *v4 = (struct sockaddr_in *)ss;
 	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)ss;
@@ -372,8 +372,8 @@ conn_limit(void)
 	return CONN_MAX;
 }
 
-static bool
-is_loopback(const struct sockaddr_storage *ss)
+bool
+cm__sockaddr_is_loopback(const struct sockaddr_storage *ss)
 {
 	const struct sockaddr_in *v4 = (const struct sockaddr_in *)ss;
 	const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)ss;
@@ -406,7 +406,7 @@ cm_ocsp_serve(cm_ocsp_responder *r, const cm_ocsp_serve_opts *o)
 	if (o->version != CM_OCSP_SERVE_OPTS_VERSION)
 		return cm__fail(r->ctx, CM_E_INVALID, "ocsp serve: options "
 		    "version %u is unknown", o->version);
-	if ((err = parse_listen(&ss, host, sizeof(host), r->ctx,
+	if ((err = cm__http_parse_listen(&ss, host, sizeof(host), r->ctx,
 	    o->listen ? o->listen : "127.0.0.1:8080")) != CM_OK)
 		return err;
 	/* Signed before the first request comes. */
@@ -421,7 +421,7 @@ cm_ocsp_serve(cm_ocsp_responder *r, const cm_ocsp_serve_opts *o)
 	    MHD_OPTION_CONNECTION_TIMEOUT, CONN_TIMEOUT,
 	    MHD_OPTION_CONNECTION_LIMIT, sv.limit,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-	    is_loopback(&ss) ? 0u : sv.limit / 4,
+	    cm__sockaddr_is_loopback(&ss) ? 0u : sv.limit / 4,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)POOL,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, &sv,
 	    MHD_OPTION_NOTIFY_CONNECTION, connection_event, &sv,

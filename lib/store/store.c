@@ -2543,3 +2543,145 @@ cm__store_crl_latest(int64_t *number, time_t *next_update, cm_store *st,
 	sqlite3_finalize(s);
 	return err;
 }
+
+/* ---- ACME state (issue 15) ------------------------------------------------ */
+
+#define ACME_NONCE_LIFE 3600
+
+cm_err
+cm__store_acme_nonce_add(cm_store *st, const char *nonce, time_t now)
+{
+	static const char sql[] = "INSERT INTO acme_nonces (nonce, created) "
+	    "VALUES (?, ?)";
+	static const char prune[] = "DELETE FROM acme_nonces WHERE created < ?";
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+	int rc;
+
+	if ((err = prepare_cached(st, &s, prune)) != CM_OK)
+		return err;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)(now - ACME_NONCE_LIFE));
+	rc = sqlite3_step(s);
+	release(st, s);
+	if (rc != SQLITE_DONE)
+		return sql_fail(st, rc, "expiring nonces");
+	if ((err = prepare_cached(st, &s, sql)) != CM_OK)
+		return err;
+	sqlite3_bind_text(s, 1, nonce, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)now);
+	rc = sqlite3_step(s);
+	release(st, s);
+	return rc == SQLITE_DONE ? CM_OK : sql_fail(st, rc, "storing a nonce");
+}
+
+cm_err
+cm__store_acme_nonce_take(bool *ok, cm_store *st, const char *nonce,
+    time_t now)
+{
+	static const char sql[] = "DELETE FROM acme_nonces WHERE nonce = ? "
+	    "AND created >= ?";
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+	int rc;
+
+	*ok = false;
+	if ((err = prepare_cached(st, &s, sql)) != CM_OK)
+		return err;
+	sqlite3_bind_text(s, 1, nonce, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)(now - ACME_NONCE_LIFE));
+	rc = sqlite3_step(s);
+	release(st, s);
+	if (rc != SQLITE_DONE)
+		return sql_fail(st, rc, "using a nonce");
+	*ok = sqlite3_changes(st->db) == 1;
+	return CM_OK;
+}
+
+static cm_err
+acme_account_row(cm__acme_account *a, sqlite3_stmt *s)
+{
+	const char *jwk = (const char *)sqlite3_column_text(s, 1);
+	const char *status = (const char *)sqlite3_column_text(s, 2);
+	const char *contact = (const char *)sqlite3_column_text(s, 3);
+
+	a->id = sqlite3_column_int64(s, 0);
+	a->created = (time_t)sqlite3_column_int64(s, 4);
+	a->jwk = cm__strdup(jwk ? jwk : "");
+	a->status = cm__strdup(status ? status : "");
+	a->contact = contact ? cm__strdup(contact) : NULL;
+	if (a->jwk == NULL || a->status == NULL || (contact && !a->contact))
+		return CM_E_NOMEM;
+	return CM_OK;
+}
+
+void
+cm__acme_account_clear(cm__acme_account *a)
+{
+	free(a->jwk);
+	free(a->status);
+	free(a->contact);
+	memset(a, 0, sizeof(*a));
+}
+
+cm_err
+cm__store_acme_account_get(cm__acme_account *out, cm_store *st,
+    int64_t ca_id, int64_t id, const char *thumbprint)
+{
+	static const char by_id[] = "SELECT id, jwk, status, contact, created "
+	    "FROM acme_accounts WHERE ca_id = ? AND id = ?";
+	static const char by_tp[] = "SELECT id, jwk, status, contact, created "
+	    "FROM acme_accounts WHERE ca_id = ? AND thumbprint = ?";
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((err = prepare_cached(st, &s, thumbprint ? by_tp : by_id)) !=
+	    CM_OK)
+		return err;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)ca_id);
+	if (thumbprint)
+		sqlite3_bind_text(s, 2, thumbprint, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)id);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		if ((err = acme_account_row(out, s)) != CM_OK) {
+			cm__acme_account_clear(out);
+			err = cm__fail(st->ctx, CM_E_NOMEM, "out of memory");
+		}
+	} else if (rc == SQLITE_DONE)
+		err = CM_E_NOTFOUND;
+	else
+		err = sql_fail(st, rc, "reading an ACME account");
+	release(st, s);
+	return err;
+}
+
+cm_err
+cm__store_acme_account_insert(int64_t *id, cm_store *st, int64_t ca_id,
+    const char *thumbprint, const char *jwk, const char *contact, time_t now)
+{
+	static const char sql[] = "INSERT INTO acme_accounts (ca_id, "
+	    "thumbprint, jwk, contact, created) VALUES (?, ?, ?, ?, ?)";
+	sqlite3_stmt *s = NULL;
+	cm_err err;
+	int rc;
+
+	if ((err = prepare_cached(st, &s, sql)) != CM_OK)
+		return err;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)ca_id);
+	sqlite3_bind_text(s, 2, thumbprint, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, jwk, -1, SQLITE_STATIC);
+	if (contact)
+		sqlite3_bind_text(s, 4, contact, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(s, 4);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)now);
+	rc = sqlite3_step(s);
+	release(st, s);
+	if (rc != SQLITE_DONE)
+		return sql_fail(st, rc, "recording an ACME account");
+	*id = (int64_t)sqlite3_last_insert_rowid(st->db);
+	return CM_OK;
+}

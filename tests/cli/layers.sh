@@ -10,7 +10,8 @@ ls "$top_builddir"/lib/core/.libs/*.o >/dev/null 2>&1 ||
 	skip_all "no objects under $top_builddir/lib/*/.libs"
 python3 - "$top_builddir" >"$WORK/layers" 2>&1 <<'EOF2'
 import glob, re, subprocess, sys
-rank = {"core": 0, "store": 1, "pki": 2, "revocation": 3, "harness": 4}
+rank = {"core": 0, "store": 1, "pki": 2, "revocation": 3, "harness": 4,
+        "online": 4}
 defs, und = {}, {}
 for o in glob.glob(sys.argv[1] + "/lib/*/.libs/libcertmint_internal_la-*.o"):
     d = o.split("/")[-3]

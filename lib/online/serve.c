@@ -1,0 +1,919 @@
+/*
+ * serve.c - certmint serve: the online CA on libmicrohttpd.
+ *
+ * One HTTPS listener (GnuTLS, the floor's priorities) and an optional
+ * plain-HTTP one, both run in the calling thread (the store's connection
+ * is used from this thread only).  Routes:
+ *
+ *   /ca/NAME.pem, /ca/NAME.crt     the CA certificate (caIssuers)
+ *   /crl/NAME.crl                  its current CRL, DER, built per request
+ *                                  from the store (fresh on revocation);
+ *                                  also at the path of the CRL URL that
+ *                                  'ca set' recorded
+ *   /ocsp (POST), /ocsp/B64 (GET)  OCSP (RFC 6960 A.1)
+ *   /acme/NAME/...                 ACME (RFC 8555): directory, newNonce,
+ *                                  newAccount in this version
+ *
+ * ACME state (nonces, accounts) lives in the store, nothing in memory a
+ * second serve on the same store would need.  Every JWS is checked before
+ * its payload is parsed (jws.c); bodies are bounded at 64 KiB; errors are
+ * RFC 7807 problem documents.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <gnutls/crypto.h>
+#include <microhttpd.h>
+
+#include "online.h"
+
+#if MHD_VERSION < 0x00097002
+typedef int mhd_result;
+#else
+typedef enum MHD_Result mhd_result;
+#endif
+
+#define MAX_BODY (64 * 1024)
+#define CRL_NEXT (7 * 24 * 3600)
+#define PROBLEM "application/problem+json"
+
+typedef struct sca {
+	char *name;
+	char enc[600];          /* the name as a URL path segment */
+	int64_t id;
+	char *crl_path;         /* path of the recorded CRL URL, or NULL */
+} sca;
+
+typedef struct server {
+	cm_store *st;
+	cm_ctx *ctx;
+	const cm_serve_opts *o;
+	cm_ocsp_responder *ocsp;
+	sca *cas;
+	size_t ncas;
+	char base[300];         /* https://HOST:PORT */
+	unsigned long served;
+} server;
+
+typedef struct request {
+	unsigned char *body;
+	size_t len;
+	bool too_big;
+	double t0;
+} request;
+
+/* ---- responses ---------------------------------------------------------- */
+
+static void
+log_request(server *sv, const char *method, const char *url, unsigned status,
+    double t0)
+{
+	char line[1200];
+	double ms = cm__now_ms() - t0;
+
+	sv->served++;
+	if (sv->o->log == NULL)
+		return;
+	if (sv->o->log_json) {
+		json_t *j = json_pack("{s:s,s:s,s:i,s:f}", "method", method,
+		    "path", url, "status", (int)status, "ms", ms);
+		char *t = j ? json_dumps(j, JSON_COMPACT) : NULL;
+		if (t != NULL)
+			sv->o->log(t, sv->o->arg);
+		free(t);
+		json_decref(j);
+		return;
+	}
+	snprintf(line, sizeof(line), "%s %.900s %u %.1f ms", method, url,
+	    status, ms);
+	sv->o->log(line, sv->o->arg);
+}
+
+/* A fresh nonce for Replay-Nonce, recorded; "" when it could not be. */
+static void
+new_nonce(server *sv, char *out, size_t len)
+{
+	unsigned char raw[16];
+	char *b;
+
+	out[0] = '\0';
+	if (gnutls_rnd(GNUTLS_RND_NONCE, raw, sizeof(raw)) < 0 ||
+	    (b = cm__b64url_encode(raw, sizeof(raw))) == NULL)
+		return;
+	if (cm__store_acme_nonce_add(sv->st, b, cm_ctx_now(sv->ctx)) == CM_OK)
+		snprintf(out, len, "%s", b);
+	free(b);
+}
+
+static mhd_result
+respond(server *sv, struct MHD_Connection *conn, const char *method,
+    const char *url, double t0, unsigned status, const void *p, size_t len,
+    const char *type, const char *nonce_for, const char *location)
+{
+	struct MHD_Response *resp;
+	char nonce[64], link[2048];
+	mhd_result ret;
+
+	resp = MHD_create_response_from_buffer(len, (void *)(uintptr_t)p,
+	    MHD_RESPMEM_MUST_COPY);
+	if (resp == NULL)
+		return MHD_NO;
+	if (type != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+		    type);
+	if (nonce_for != NULL) {
+		new_nonce(sv, nonce, sizeof(nonce));
+		if (nonce[0])
+			MHD_add_response_header(resp, "Replay-Nonce", nonce);
+		MHD_add_response_header(resp, "Cache-Control", "no-store");
+		char enc[600];
+		cm_serve_ca_path(enc, sizeof(enc), nonce_for);
+		snprintf(link, sizeof(link), "<%s/acme/%s/directory>;"
+		    "rel=\"index\"", sv->base, enc);
+		MHD_add_response_header(resp, "Link", link);
+	}
+	if (location != NULL)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION,
+		    location);
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	log_request(sv, method, url, status, t0);
+	return ret;
+}
+
+static mhd_result
+send_json(server *sv, struct MHD_Connection *conn, const char *method,
+    const char *url, double t0, unsigned status, json_t *j,
+    const char *ca, const char *location, const char *type)
+{
+	char *t = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+	mhd_result r;
+
+	json_decref(j);
+	if (t == NULL)
+		return MHD_NO;
+	r = respond(sv, conn, method, url, t0, status, t, strlen(t), type ? type :
+	    "application/json", ca, location);
+	free(t);
+	return r;
+}
+
+/* An RFC 7807 problem with an ACME error type (RFC 8555 6.7). */
+static mhd_result
+problem(server *sv, struct MHD_Connection *conn, const char *method,
+    const char *url, double t0, unsigned status, const char *ca,
+    const char *type, const char *detail)
+{
+	char t[96];
+
+	snprintf(t, sizeof(t), "urn:ietf:params:acme:error:%s", type);
+	return send_json(sv, conn, method, url, t0, status, json_pack(
+	    "{s:s,s:s,s:i}", "type", t, "detail", detail, "status",
+	    (int)status), ca, NULL, PROBLEM);
+}
+
+static mhd_result
+plain(server *sv, struct MHD_Connection *conn, const char *method,
+    const char *url, double t0, unsigned status, const char *text)
+{
+	return respond(sv, conn, method, url, t0, status, text, strlen(text),
+	    "text/plain", NULL, NULL);
+}
+
+/* ---- CA certificates, CRLs, OCSP --------------------------------------- */
+
+static const sca *
+ca_named(const server *sv, const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sv->ncas; i++)
+		if (strlen(sv->cas[i].name) == len &&
+		    memcmp(sv->cas[i].name, name, len) == 0)
+			return &sv->cas[i];
+	return NULL;
+}
+
+static mhd_result
+ca_cert(server *sv, struct MHD_Connection *conn, const char *method,
+    const char *url, double t0, const sca *c, bool pem)
+{
+	cm_ca_info *ca = NULL;
+	gnutls_datum_t in, der = { NULL, 0 };
+	mhd_result r;
+
+	if (cm_ca_get(&ca, sv->st, c->name) != CM_OK)
+		return plain(sv, conn, method, url, t0, 500, "CA unreadable\n");
+	if (pem) {
+		r = respond(sv, conn, method, url, t0, 200, ca->pem,
+		    strlen(ca->pem), "application/x-pem-file", NULL, NULL);
+	} else {
+		in.data = (unsigned char *)ca->pem;
+		in.size = (unsigned)strlen(ca->pem);
+		if (gnutls_pem_base64_decode2("CERTIFICATE", &in, &der) < 0)
+			r = plain(sv, conn, method, url, t0, 500, "CA "
+			    "unreadable\n");
+		else
+			r = respond(sv, conn, method, url, t0, 200, der.data,
+			    der.size, "application/pkix-cert", NULL, NULL);
+		gnutls_free(der.data);
+	}
+	cm_ca_info_free(ca);
+	return r;
+}
+
+static mhd_result
+ca_crl(server *sv, struct MHD_Connection *conn, const char *method,
+    const char *url, double t0, const sca *c)
+{
+	cm__signer *sg = NULL;
+	unsigned char *der = NULL;
+	size_t len = 0;
+	mhd_result r;
+
+	/* Built from the store per request: a revocation shows at once. */
+	if (cm__signer_load(&sg, sv->st, c->name) != CM_OK ||
+	    cm__crl_current_mem(&der, &len, sv->st, sg, CRL_NEXT) != CM_OK)
+		r = plain(sv, conn, method, url, t0, 500, "the CRL cannot be "
+		    "made\n");
+	else
+		r = respond(sv, conn, method, url, t0, 200, der, len,
+		    "application/pkix-crl", NULL, NULL);
+	free(der);
+	cm__signer_free(sg);
+	return r;
+}
+
+static mhd_result
+ocsp(server *sv, struct MHD_Connection *conn, const char *method,
+    const char *url, double t0, const unsigned char *req, size_t len)
+{
+	unsigned char *out = NULL, *raw = NULL;
+	size_t outlen = 0, rlen = 0;
+	gnutls_datum_t in, dec = { NULL, 0 };
+	mhd_result r;
+
+	if (req == NULL) {
+		/* GET /ocsp/BASE64 (standard base64, URL-decoded by MHD). */
+		const char *b = url + strlen("/ocsp/");
+		in.data = (unsigned char *)(uintptr_t)b;
+		in.size = (unsigned)strlen(b);
+		if (gnutls_base64_decode2(&in, &dec) < 0)
+			dec.size = 0;
+		raw = dec.data;
+		rlen = dec.size;
+		req = raw;
+		len = rlen;
+	}
+	if (cm_ocsp_respond(&out, &outlen, sv->ocsp, req, len) != CM_OK &&
+	    out == NULL)
+		r = plain(sv, conn, method, url, t0, 500, "OCSP failed\n");
+	else
+		r = respond(sv, conn, method, url, t0, 200, out, outlen,
+		    "application/ocsp-response", NULL, NULL);
+	free(out);
+	gnutls_free(dec.data);
+	return r;
+}
+
+/* ---- ACME ---------------------------------------------------------------- */
+
+static mhd_result
+acme_directory(server *sv, struct MHD_Connection *conn, const char *method,
+    const char *url, double t0, const sca *c)
+{
+	char b[2048];
+	json_t *j;
+
+	snprintf(b, sizeof(b), "%s/acme/%s/", sv->base, c->enc);
+	j = json_pack("{s:s++,s:s++,s:s++,s:s++,s:s++,s:{s:b}}",
+	    "newNonce", b, "new-nonce", "", "newAccount", b, "new-account", "",
+	    "newOrder", b, "new-order", "", "revokeCert", b, "revoke-cert", "",
+	    "keyChange", b, "key-change", "", "meta",
+	    "externalAccountRequired", 0);
+	return send_json(sv, conn, method, url, t0, 200, j, NULL, NULL, NULL);
+}
+
+/*
+ * The JWS of a POST to path under CA c, checked up to its signature: the
+ * header, the URL, the nonce (used up), the key (jwk, or the account of
+ * kid).  [out] acct: the account of kid.  Returns 0, or -1 with
+ * j->ptype / detail set and *status the HTTP status.
+ */
+static int
+acme_request(cm__jws *j, cm__acme_account *acct, unsigned *status,
+    server *sv, const sca *c, const char *url, const request *rq,
+    bool want_jwk)
+{
+	char want[2048];
+	json_t *jwk = NULL;
+	json_error_t je;
+	bool ok = false;
+	long long id;
+	char *end;
+
+	*status = 400;
+	memset(acct, 0, sizeof(*acct));
+	if (cm__jws_open(j, (const char *)rq->body, rq->len) != 0)
+		return -1;
+	/* The URL as the client wrote it: the CA's name escaped. */
+	snprintf(want, sizeof(want), "%s/acme/%s/%s", sv->base, c->enc,
+	    strchr(url + 6, '/') + 1);
+	if (strcmp(j->url, want) != 0) {
+		snprintf(j->ptype, sizeof(j->ptype), "unauthorized");
+		snprintf(j->detail, sizeof(j->detail), "the JWS url is not "
+		    "the URL of this request");
+		*status = 401;
+		return -1;
+	}
+	if (cm__store_acme_nonce_take(&ok, sv->st, j->nonce,
+	    cm_ctx_now(sv->ctx)) != CM_OK || !ok) {
+		snprintf(j->ptype, sizeof(j->ptype), "badNonce");
+		snprintf(j->detail, sizeof(j->detail), "the nonce is unknown, "
+		    "used or expired");
+		return -1;
+	}
+	if (want_jwk != (j->jwk != NULL)) {
+		snprintf(j->ptype, sizeof(j->ptype), "malformed");
+		snprintf(j->detail, sizeof(j->detail), want_jwk ? "newAccount "
+		    "is signed with jwk, not kid" : "sign with kid (the "
+		    "account URL), not jwk");
+		return -1;
+	}
+	if (want_jwk)
+		return cm__jwk_import(j, j->jwk) != 0 ? -1 :
+		    cm__jws_verify(j);
+	/* kid: this CA's account URL. */
+	snprintf(want, sizeof(want), "%s/acme/%s/acct/", sv->base, c->enc);
+	if (strncmp(j->kid, want, strlen(want)) != 0 ||
+	    (id = strtoll(j->kid + strlen(want), &end, 10)) <= 0 || *end) {
+		snprintf(j->ptype, sizeof(j->ptype), "accountDoesNotExist");
+		snprintf(j->detail, sizeof(j->detail), "kid is not an account "
+		    "of this directory");
+		return -1;
+	}
+	if (cm__store_acme_account_get(acct, sv->st, c->id, (int64_t)id,
+	    NULL) != CM_OK) {
+		snprintf(j->ptype, sizeof(j->ptype), "accountDoesNotExist");
+		snprintf(j->detail, sizeof(j->detail), "no such account");
+		return -1;
+	}
+	if (strcmp(acct->status, "valid") != 0) {
+		snprintf(j->ptype, sizeof(j->ptype), "unauthorized");
+		snprintf(j->detail, sizeof(j->detail), "the account is %s",
+		    acct->status);
+		*status = 403;
+		return -1;
+	}
+	if ((jwk = json_loads(acct->jwk, 0, &je)) == NULL) {
+		snprintf(j->ptype, sizeof(j->ptype), "serverInternal");
+		snprintf(j->detail, sizeof(j->detail), "account key");
+		*status = 500;
+		return -1;
+	}
+	ok = cm__jwk_import(j, jwk) == 0 && cm__jws_verify(j) == 0;
+	json_decref(jwk);
+	return ok ? 0 : -1;
+}
+
+/* contact: an array of mailto: URLs (7.3), or absent. */
+static bool
+contact_ok(json_t *c)
+{
+	size_t i;
+	json_t *v;
+
+	if (c == NULL)
+		return true;
+	if (!json_is_array(c) || json_array_size(c) > 8)
+		return false;
+	json_array_foreach(c, i, v) {
+		const char *s = json_string_value(v);
+		if (s == NULL || strncmp(s, "mailto:", 7) != 0 ||
+		    strlen(s) > 254 || strpbrk(s + 7, ",\r\n ") != NULL ||
+		    strchr(s + 7, '@') == NULL)
+			return false;
+	}
+	return true;
+}
+
+static json_t *
+account_json(server *sv, const sca *c, const cm__acme_account *a)
+{
+	json_error_t je;
+	json_t *contact = a->contact ? json_loads(a->contact, 0, &je) : NULL;
+	char orders[2048];
+
+	snprintf(orders, sizeof(orders), "%s/acme/%s/acct/%lld/orders",
+	    sv->base, c->enc, (long long)a->id);
+	return json_pack("{s:s,s:o,s:s}", "status", a->status, "contact",
+	    contact ? contact : json_array(), "orders", orders);
+}
+
+static mhd_result
+acme_new_account(server *sv, struct MHD_Connection *conn,
+    const char *method, const char *url, double t0, const sca *c,
+    const request *rq)
+{
+	cm__jws j;
+	cm__acme_account a, none;
+	json_t *contact, *only;
+	char loc[2048], *ctext = NULL;
+	unsigned status;
+	int64_t id = 0;
+	mhd_result r;
+	cm_err err;
+
+	if (acme_request(&j, &none, &status, sv, c, url, rq, true) != 0) {
+		r = problem(sv, conn, method, url, t0, status, c->name,
+		    j.ptype, j.detail);
+		goto out;
+	}
+	if (j.post_as_get) {
+		r = problem(sv, conn, method, url, t0, 400, c->name,
+		    "malformed", "newAccount needs a payload");
+		goto out;
+	}
+	err = cm__store_acme_account_get(&a, sv->st, c->id, 0, j.thumbprint);
+	if (err == CM_OK) {
+		snprintf(loc, sizeof(loc), "%s/acme/%s/acct/%lld", sv->base,
+		    c->enc, (long long)a.id);
+		r = send_json(sv, conn, method, url, t0, 200,
+		    account_json(sv, c, &a), c->name, loc, NULL);
+		cm__acme_account_clear(&a);
+		goto out;
+	}
+	if (err != CM_E_NOTFOUND) {
+		r = problem(sv, conn, method, url, t0, 500, c->name,
+		    "serverInternal", "the store");
+		goto out;
+	}
+	only = json_object_get(j.payload, "onlyReturnExisting");
+	if (json_is_true(only)) {
+		r = problem(sv, conn, method, url, t0, 400, c->name,
+		    "accountDoesNotExist", "no account has this key");
+		goto out;
+	}
+	contact = json_object_get(j.payload, "contact");
+	if (!contact_ok(contact)) {
+		r = problem(sv, conn, method, url, t0, 400, c->name,
+		    "invalidContact", "contact is an array of mailto: "
+		    "addresses");
+		goto out;
+	}
+	ctext = contact ? json_dumps(contact, JSON_COMPACT) : NULL;
+	if (cm__store_acme_account_insert(&id, sv->st, c->id, j.thumbprint,
+	    j.jwk_text, ctext, cm_ctx_now(sv->ctx)) != CM_OK ||
+	    cm__store_event(sv->st, "acme-account", c->name, NULL) != CM_OK) {
+		r = problem(sv, conn, method, url, t0, 500, c->name,
+		    "serverInternal", "the account cannot be recorded");
+		goto out;
+	}
+	memset(&a, 0, sizeof(a));
+	a.id = id;
+	a.status = (char *)"valid";
+	a.contact = ctext;
+	snprintf(loc, sizeof(loc), "%s/acme/%s/acct/%lld", sv->base, c->enc,
+	    (long long)id);
+	r = send_json(sv, conn, method, url, t0, 201, account_json(sv, c, &a),
+	    c->name, loc, NULL);
+out:
+	free(ctext);
+	cm__acme_account_clear(&none);
+	cm__jws_clear(&j);
+	return r;
+}
+
+/* An account (POST-as-GET) or an endpoint of a later version. */
+static mhd_result
+acme_kid_request(server *sv, struct MHD_Connection *conn,
+    const char *method, const char *url, double t0, const sca *c,
+    const request *rq, const char *rest)
+{
+	cm__jws j;
+	cm__acme_account a;
+	unsigned status;
+	mhd_result r;
+
+	if (acme_request(&j, &a, &status, sv, c, url, rq, false) != 0) {
+		r = problem(sv, conn, method, url, t0, status, c->name,
+		    j.ptype, j.detail);
+		goto out;
+	}
+	if (strncmp(rest, "acct/", 5) == 0) {
+		char want[2048];
+		snprintf(want, sizeof(want), "%s/acme/%s/%s", sv->base, c->enc,
+		    rest);
+		if (strcmp(want, j.kid) != 0) {
+			r = problem(sv, conn, method, url, t0, 403, c->name,
+			    "unauthorized", "another account");
+			goto out;
+		}
+		r = send_json(sv, conn, method, url, t0, 200,
+		    account_json(sv, c, &a), c->name, NULL, NULL);
+		goto out;
+	}
+	r = problem(sv, conn, method, url, t0, 501, c->name, "serverInternal",
+	    "orders, authorizations, key change and revocation over ACME "
+	    "come in a later certmint");
+out:
+	cm__acme_account_clear(&a);
+	cm__jws_clear(&j);
+	return r;
+}
+
+static mhd_result
+acme(server *sv, struct MHD_Connection *conn, const char *method,
+    const char *url, double t0, const request *rq)
+{
+	const char *p = url + strlen("/acme/"), *slash = strchr(p, '/');
+	const sca *c;
+	const char *rest;
+
+	if (slash == NULL || (c = ca_named(sv, p, (size_t)(slash - p))) ==
+	    NULL)
+		return problem(sv, conn, method, url, t0, 404, NULL,
+		    "malformed", "no such ACME directory");
+	rest = slash + 1;
+	if (strcmp(rest, "directory") == 0 && strcmp(method, "GET") == 0)
+		return acme_directory(sv, conn, method, url, t0, c);
+	if (strcmp(rest, "new-nonce") == 0 && (strcmp(method, "HEAD") == 0 ||
+	    strcmp(method, "GET") == 0))
+		return respond(sv, conn, method, url, t0, strcmp(method, "GET") ?
+		    200 : 204, "", 0, NULL, c->name, NULL);
+	if (strcmp(method, "POST") != 0)
+		return problem(sv, conn, method, url, t0, 405, c->name,
+		    "malformed", "ACME requests are POSTs");
+	if (rq->too_big)
+		return problem(sv, conn, method, url, t0, 413, c->name,
+		    "malformed", "the body is larger than 64 KiB");
+	if (strcmp(rest, "new-account") == 0)
+		return acme_new_account(sv, conn, method, url, t0, c, rq);
+	return acme_kid_request(sv, conn, method, url, t0, c, rq, rest);
+}
+
+/* ---- the handler -------------------------------------------------------- */
+
+static bool
+suffix(const char *s, const char *sfx, size_t *stem)
+{
+	size_t n = strlen(s), k = strlen(sfx);
+
+	if (n <= k || strcmp(s + n - k, sfx) != 0)
+		return false;
+	*stem = n - k;
+	return true;
+}
+
+static mhd_result
+route(server *sv, struct MHD_Connection *conn, const char *method,
+    const char *url, double t0, request *rq, bool tls)
+{
+	const cm_serve_opts *o = sv->o;
+	const sca *c;
+	size_t stem, i;
+	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+
+	if (o->acme && tls && strncmp(url, "/acme/", 6) == 0)
+		return acme(sv, conn, method, url, t0, rq);
+	if (o->ocsp && strcmp(url, "/ocsp") == 0 && strcmp(method, "POST") ==
+	    0)
+		return rq->too_big ? plain(sv, conn, method, url, t0, 413,
+		    "request too large\n") : ocsp(sv, conn, method, url, t0,
+		    rq->body ? rq->body : (const unsigned char *)"", rq->len);
+	if (o->ocsp && get && strncmp(url, "/ocsp/", 6) == 0)
+		return ocsp(sv, conn, method, url, t0, NULL, 0);
+	if (get && strncmp(url, "/ca/", 4) == 0) {
+		const char *n = url + 4;
+		if (suffix(n, ".pem", &stem) && (c = ca_named(sv, n, stem)))
+			return ca_cert(sv, conn, method, url, t0, c, true);
+		if ((suffix(n, ".crt", &stem) || suffix(n, ".der", &stem)) &&
+		    (c = ca_named(sv, n, stem)))
+			return ca_cert(sv, conn, method, url, t0, c, false);
+	}
+	if (o->crl && get && strncmp(url, "/crl/", 5) == 0 &&
+	    suffix(url + 5, ".crl", &stem) && (c = ca_named(sv, url + 5,
+	    stem)))
+		return ca_crl(sv, conn, method, url, t0, c);
+	for (i = 0; o->crl && get && i < sv->ncas; i++)
+		if (sv->cas[i].crl_path && strcmp(sv->cas[i].crl_path, url) ==
+		    0)
+			return ca_crl(sv, conn, method, url, t0, &sv->cas[i]);
+	return plain(sv, conn, method, url, t0, 404, "not found\n");
+}
+
+static mhd_result
+handler(server *sv, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *data, size_t *size, void **con_cls,
+    bool tls)
+{
+	request *rq = *con_cls;
+	unsigned char *np;
+
+	if (rq == NULL) {
+		if ((rq = calloc(1, sizeof(*rq))) == NULL)
+			return MHD_NO;
+		rq->t0 = cm__now_ms();
+		*con_cls = rq;
+		return MHD_YES;
+	}
+	if (*size > 0) {
+		if (!rq->too_big && rq->len + *size <= MAX_BODY) {
+			if ((np = realloc(rq->body, rq->len + *size + 1)) ==
+			    NULL)
+				return MHD_NO;
+			rq->body = np;
+			memcpy(rq->body + rq->len, data, *size);
+			rq->len += *size;
+			rq->body[rq->len] = '\0';
+		} else
+			rq->too_big = true;
+		*size = 0;
+		return MHD_YES;
+	}
+	return route(sv, conn, method, url, rq->t0, rq, tls);
+}
+
+static mhd_result
+handler_tls(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *data,
+    size_t *size, void **con_cls)
+{
+	(void)version;
+	return handler(cls, conn, url, method, data, size, con_cls, true);
+}
+
+static mhd_result
+handler_plain(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *data,
+    size_t *size, void **con_cls)
+{
+	(void)version;
+	return handler(cls, conn, url, method, data, size, con_cls, false);
+}
+
+static void
+completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	request *rq = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (rq != NULL) {
+		free(rq->body);
+		free(rq);
+		*con_cls = NULL;
+	}
+}
+
+/* ---- the daemon ---------------------------------------------------------- */
+
+static void
+cas_clear(server *sv)
+{
+	size_t i;
+
+	for (i = 0; i < sv->ncas; i++) {
+		free(sv->cas[i].name);
+		free(sv->cas[i].crl_path);
+	}
+	free(sv->cas);
+}
+
+/* The path of an http(s) URL: "http://h/x/dev.crl" -> "/x/dev.crl". */
+static char *
+url_path(const char *u)
+{
+	const char *p = strstr(u, "://");
+
+	if (p == NULL || (p = strchr(p + 3, '/')) == NULL)
+		return NULL;
+	return cm__strdup(p);
+}
+
+static cm_err
+load_cas(server *sv)
+{
+	cm_ca_info **list = NULL;
+	cm__ca_rec rec;
+	char *crl = NULL, *ocspu = NULL;
+	size_t n = 0, i, k;
+	cm_err err;
+
+	if ((err = cm_ca_list(&list, &n, sv->st)) != CM_OK)
+		return err;
+	if ((sv->cas = calloc(n ? n : 1, sizeof(*sv->cas))) == NULL) {
+		err = cm__fail(sv->ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		bool want = sv->o->ncas == 0;
+		for (k = 0; k < sv->o->ncas; k++)
+			want |= strcmp(sv->o->cas[k], list[i]->name) == 0;
+		if (!want)
+			continue;
+		memset(&rec, 0, sizeof(rec));
+		if ((err = cm__store_ca_get(&rec, sv->st, list[i]->name)) !=
+		    CM_OK)
+			goto out;
+		sv->cas[sv->ncas].id = rec.id;
+		cm__ca_rec_clear(&rec);
+		cm_serve_ca_path(sv->cas[sv->ncas].enc,
+		    sizeof(sv->cas[sv->ncas].enc), list[i]->name);
+		if ((sv->cas[sv->ncas].name = cm__strdup(list[i]->name)) ==
+		    NULL) {
+			err = cm__fail(sv->ctx, CM_E_NOMEM, "out of memory");
+			goto out;
+		}
+		if ((err = cm_ca_get_urls(&crl, &ocspu, sv->st,
+		    list[i]->name)) != CM_OK)
+			goto out;
+		if (crl != NULL)
+			sv->cas[sv->ncas].crl_path = url_path(crl);
+		free(crl);
+		free(ocspu);
+		crl = ocspu = NULL;
+		sv->ncas++;
+	}
+	for (k = 0; k < sv->o->ncas; k++)
+		if (ca_named(sv, sv->o->cas[k], strlen(sv->o->cas[k])) ==
+		    NULL) {
+			err = cm__fail(sv->ctx, CM_E_NOTFOUND, "serve: no CA "
+			    "named '%s'", sv->o->cas[k]);
+			goto out;
+		}
+	if (sv->ncas == 0)
+		err = cm__fail(sv->ctx, CM_E_NOTFOUND, "serve: the store has "
+		    "no CA (run 'certmint init')");
+out:
+	cm_ca_info_list_free(list, n);
+	return err;
+}
+
+static struct MHD_Daemon *
+start(server *sv, const struct sockaddr_storage *ss, bool tls,
+    unsigned *port)
+{
+	const union MHD_DaemonInfo *info;
+	struct MHD_Daemon *d;
+	unsigned flags = MHD_USE_EPOLL;
+
+	if (ss->ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	if (tls)
+		d = MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL,
+		    handler_tls, sv, MHD_OPTION_SOCK_ADDR, ss,
+		    MHD_OPTION_HTTPS_MEM_CERT, sv->o->tls_chain,
+		    MHD_OPTION_HTTPS_MEM_KEY, sv->o->tls_key,
+		    MHD_OPTION_HTTPS_PRIORITIES, CM_PRIORITY_DEFAULT,
+		    MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+		    MHD_OPTION_CONNECTION_LIMIT, 1024u,
+		    MHD_OPTION_NOTIFY_COMPLETED, completed, sv,
+		    MHD_OPTION_END);
+	else
+		d = MHD_start_daemon(flags, 0, NULL, NULL, handler_plain, sv,
+		    MHD_OPTION_SOCK_ADDR, ss,
+		    MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+		    MHD_OPTION_CONNECTION_LIMIT, 1024u,
+		    MHD_OPTION_NOTIFY_COMPLETED, completed, sv,
+		    MHD_OPTION_END);
+	if (d != NULL && (info = MHD_get_daemon_info(d,
+	    MHD_DAEMON_INFO_BIND_PORT)) != NULL)
+		*port = info->port;
+	return d;
+}
+
+cm_err
+cm_serve(cm_store *st, const cm_serve_opts *o)
+{
+	cm_ctx *ctx = cm__store_ctx(st);
+	struct sockaddr_storage ss, hs;
+	struct MHD_Daemon *d = NULL, *h = NULL;
+	const union MHD_DaemonInfo *e1, *e2 = NULL;
+	cm_ocsp_opts oo = CM_OCSP_OPTS_INIT;
+	struct pollfd pfd[2];
+	MHD_UNSIGNED_LONG_LONG to;
+	char host[64], hhost[64], hurl[120];
+	unsigned port = 0, hport = 0;
+	double deadline;
+	server sv;
+	cm_err err;
+	int wait;
+
+	memset(&sv, 0, sizeof(sv));
+	sv.st = st;
+	sv.ctx = ctx;
+	sv.o = o;
+	if (o == NULL || o->version != CM_SERVE_OPTS_VERSION)
+		return cm__fail(ctx, CM_E_INVALID, "serve: options version "
+		    "unknown");
+	if (o->tls_chain == NULL || o->tls_key == NULL)
+		return cm__fail(ctx, CM_E_INVALID, "serve: no TLS certificate "
+		    "and key");
+	if ((err = cm__http_parse_listen(&ss, host, sizeof(host), ctx,
+	    o->listen ? o->listen : "127.0.0.1:8443")) != CM_OK)
+		return err;
+	if (o->http_listen != NULL && (err = cm__http_parse_listen(&hs, hhost,
+	    sizeof(hhost), ctx, o->http_listen)) != CM_OK)
+		return err;
+	if ((err = load_cas(&sv)) != CM_OK)
+		goto out;
+	if (o->ocsp) {
+		oo.cas = o->cas;
+		oo.ncas = o->ncas;
+		if ((err = cm_ocsp_responder_new(&sv.ocsp, st, &oo)) != CM_OK)
+			goto out;
+	}
+	if ((d = start(&sv, &ss, true, &port)) == NULL) {
+		err = cm__fail(ctx, CM_E_IO, "serve: cannot listen on %s "
+		    "(address in use, not local, or a bad TLS key?)",
+		    o->listen ? o->listen : "127.0.0.1:8443");
+		goto out;
+	}
+	if (o->http_listen != NULL && (h = start(&sv, &hs, false, &hport)) ==
+	    NULL) {
+		err = cm__fail(ctx, CM_E_IO, "serve: cannot listen on %s",
+		    o->http_listen);
+		goto out;
+	}
+	if (o->base_url != NULL)
+		snprintf(sv.base, sizeof(sv.base), "%s", o->base_url);
+	else if (strchr(host, ':') != NULL)
+		snprintf(sv.base, sizeof(sv.base), "https://[%s]:%u", host,
+		    port);
+	else
+		snprintf(sv.base, sizeof(sv.base), "https://%s:%u", host, port);
+	e1 = MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD);
+	if (h != NULL)
+		e2 = MHD_get_daemon_info(h, MHD_DAEMON_INFO_EPOLL_FD);
+	if (e1 == NULL || (h != NULL && e2 == NULL)) {
+		err = cm__fail(ctx, CM_E_IO, "serve: libmicrohttpd has no "
+		    "epoll");
+		goto out;
+	}
+	pfd[0].fd = e1->epoll_fd;
+	pfd[0].events = POLLIN;
+	if (h != NULL) {
+		pfd[1].fd = e2->epoll_fd;
+		pfd[1].events = POLLIN;
+	}
+	if (h != NULL)
+		snprintf(hurl, sizeof(hurl), strchr(hhost, ':') ?
+		    "http://[%s]:%u" : "http://%s:%u", hhost, hport);
+	if (o->ready != NULL)
+		o->ready(sv.base, h ? hurl : NULL, o->arg);
+	deadline = o->timeout ? cm__now_ms() + o->timeout * 1000.0 : 0;
+	for (;;) {
+		if (o->stop != NULL && *o->stop)
+			break;
+		if (deadline > 0 && cm__now_ms() >= deadline)
+			break;
+		wait = 50;
+		if (MHD_get_timeout(d, &to) == MHD_YES && to < (unsigned)wait)
+			wait = (int)to;
+		(void)poll(pfd, h ? 2 : 1, wait);
+		MHD_run(d);
+		if (h != NULL)
+			MHD_run(h);
+	}
+	/* In-flight requests are answered in MHD_run; then stop taking
+	 * new ones and close. */
+	MHD_quiesce_daemon(d);
+	if (h != NULL)
+		MHD_quiesce_daemon(h);
+out:
+	if (d != NULL)
+		MHD_stop_daemon(d);
+	if (h != NULL)
+		MHD_stop_daemon(h);
+	cm_ocsp_responder_free(sv.ocsp);
+	cas_clear(&sv);
+	return err;
+}
+
+const char *
+cm_serve_ca_path(char *buf, size_t len, const char *ca)
+{
+	size_t n = 0;
+
+	/* Spaces and the few characters a CA name may carry, escaped. */
+	for (; *ca && n + 4 < len; ca++) {
+		unsigned char c = (unsigned char)*ca;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("-._~", c))
+			buf[n++] = (char)c;
+		else
+			n += (size_t)snprintf(buf + n, len - n, "%%%02X", c);
+	}
+	buf[n < len ? n : len - 1] = '\0';
+	return buf;
+}

@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""ACME requests against certmint serve, good and hostile (test helper).
+Usage: acme_probe.py DIRECTORY_URL CA_BUNDLE CASE
+Prints one line: "STATUS TYPE" (TYPE is the problem type's last part, or
+"-" for a success), for the case's last request."""
+import base64, json, ssl, sys, urllib.request
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa, ed25519, padding
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+directory_url, bundle, case = sys.argv[1:4]
+ctx = ssl.create_default_context(cafile=bundle)
+
+
+def b64(b):
+    return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+
+def call(method, url, body=None, ctype="application/jose+json"):
+    req = urllib.request.Request(url, data=body, method=method)
+    if body is not None:
+        req.add_header("Content-Type", ctype)
+    try:
+        with urllib.request.urlopen(req, context=ctx, timeout=10) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+d = json.loads(call("GET", directory_url)[2])
+
+
+def nonce():
+    return call("HEAD", d["newNonce"])[1]["Replay-Nonce"]
+
+
+class Key:
+    def __init__(self, kind="ec"):
+        self.kind = kind
+        if kind == "ec":
+            self.k = ec.generate_private_key(ec.SECP256R1())
+            n = self.k.public_key().public_numbers()
+            self.jwk = {"kty": "EC", "crv": "P-256",
+                        "x": b64(n.x.to_bytes(32, "big")),
+                        "y": b64(n.y.to_bytes(32, "big"))}
+            self.alg = "ES256"
+        elif kind.startswith("rsa"):
+            self.k = rsa.generate_private_key(65537, int(kind[3:]))
+            n = self.k.public_key().public_numbers()
+            self.jwk = {"kty": "RSA", "n": b64(n.n.to_bytes((n.n.bit_length() + 7) // 8, "big")),
+                        "e": b64(n.e.to_bytes(3, "big"))}
+            self.alg = "RS256"
+        else:
+            self.k = ed25519.Ed25519PrivateKey.generate()
+            raw = self.k.public_key().public_bytes(
+                serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            self.jwk = {"kty": "OKP", "crv": "Ed25519", "x": b64(raw)}
+            self.alg = "EdDSA"
+
+    def sign(self, data):
+        if self.kind == "ec":
+            r, s = decode_dss_signature(self.k.sign(data, ec.ECDSA(hashes.SHA256())))
+            return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        if self.kind.startswith("rsa"):
+            return self.k.sign(data, padding.PKCS1v15(), hashes.SHA256())
+        return self.k.sign(data)
+
+
+def jws(key, url, payload, kid=None, alg=None, n=None, sig=None):
+    prot = {"alg": alg or key.alg, "nonce": n or nonce(), "url": url}
+    if kid:
+        prot["kid"] = kid
+    else:
+        prot["jwk"] = key.jwk
+    p = b64(json.dumps(prot).encode())
+    pl = "" if payload is None else b64(json.dumps(payload).encode())
+    s = sig if sig is not None else key.sign((p + "." + pl).encode())
+    return json.dumps({"protected": p, "payload": pl, "signature": b64(s)}).encode()
+
+
+def show(st, h, body):
+    t = "-"
+    if st >= 400:
+        t = json.loads(body)["type"].rsplit(":", 1)[1]
+    extra = ""
+    if case.startswith("account") and st < 300:
+        extra = " " + h.get("Location", "")
+    print("%d %s%s" % (st, t, extra))
+
+
+k = Key("ec")
+na = d["newAccount"]
+if case == "account":
+    show(*call("POST", na, jws(k, na, {"termsOfServiceAgreed": True,
+                                       "contact": ["mailto:a@example.test"]})))
+elif case == "account-twice":
+    call("POST", na, jws(k, na, {}))
+    show(*call("POST", na, jws(k, na, {})))
+elif case == "account-ed25519":
+    k = Key("ed25519")
+    show(*call("POST", na, jws(k, na, {})))
+elif case == "account-rsa2048":
+    k = Key("rsa2048")
+    show(*call("POST", na, jws(k, na, {})))
+elif case == "rsa1024":
+    k = Key("rsa1024")
+    show(*call("POST", na, jws(k, na, {})))
+elif case == "only-existing":
+    show(*call("POST", na, jws(k, na, {"onlyReturnExisting": True})))
+elif case == "replay":
+    n = nonce()
+    call("POST", na, jws(k, na, {}, n=n))
+    show(*call("POST", na, jws(k, na, {}, n=n)))
+elif case == "bogus-nonce":
+    show(*call("POST", na, jws(k, na, {}, n="AAAAAAAAAAAAAAAAAAAAAA")))
+elif case == "alg-none":
+    show(*call("POST", na, jws(k, na, {}, alg="none", sig=b"")))
+elif case == "alg-hs256":
+    show(*call("POST", na, jws(k, na, {}, alg="HS256", sig=b"x" * 32)))
+elif case == "wrong-url":
+    show(*call("POST", na, jws(k, d["newOrder"], {})))
+elif case == "big-body":
+    show(*call("POST", na, b"{" + b" " * (1 << 20) + b"}"))
+elif case == "bad-signature":
+    show(*call("POST", na, jws(k, na, {}, sig=b"\x01" * 64)))
+elif case == "not-json":
+    show(*call("POST", na, b"hello"))
+elif case == "kid-and-jwk":
+    n = nonce()
+    prot = {"alg": "ES256", "nonce": n, "url": na, "jwk": k.jwk, "kid": "x"}
+    p = b64(json.dumps(prot).encode())
+    pl = b64(b"{}")
+    show(*call("POST", na, json.dumps({"protected": p, "payload": pl,
+        "signature": b64(k.sign((p + "." + pl).encode()))}).encode()))
+elif case == "bad-contact":
+    show(*call("POST", na, jws(k, na, {"contact": ["tel:+1555"]})))
+elif case == "account-get":
+    st, h, _ = call("POST", na, jws(k, na, {}))
+    kid = h["Location"]
+    show(*call("POST", kid, jws(k, kid, None, kid=kid)))
+elif case == "other-account":
+    st, h, _ = call("POST", na, jws(k, na, {}))
+    k2 = Key("ec")
+    st, h2, _ = call("POST", na, jws(k2, na, {}))
+    kid2 = h2["Location"]
+    # k2 signs a request for k's account URL
+    show(*call("POST", h["Location"], jws(k2, h["Location"], None, kid=kid2)))
+elif case == "new-order":
+    st, h, _ = call("POST", na, jws(k, na, {}))
+    kid = h["Location"]
+    no = d["newOrder"]
+    show(*call("POST", no, jws(k, no, {"identifiers": [
+        {"type": "dns", "value": "app.test"}]}, kid=kid)))
+else:
+    sys.exit("unknown case " + case)

@@ -1,0 +1,143 @@
+#!/bin/sh
+# serve.sh - certmint serve, the online CA (issue 15, first part): HTTPS
+# on loopback with a certificate of the store's CA, CA certificates, CRLs
+# fresh on revocation, OCSP, ACME directory / newNonce / newAccount, and
+# the hostile input issue 15 lists (replayed nonce, alg none, HS256, a
+# wrong url, a 1 MiB body...), each the right ACME error with nothing
+# stored; request logs, SIGTERM, bad options.  Servers listen on
+# 127.0.0.1 only and stop by themselves (--timeout) or by SIGTERM.
+. "$top_srcdir/tests/cli/lib.sh"
+need python3
+need curl
+need openssl
+need sqlite3
+python3 -c 'import cryptography' 2>/dev/null || skip_all "python3-cryptography missing"
+
+CM="$CERTMINT"
+PROBE="$top_srcdir/tests/cli/acme_probe.py"
+cd "$WORK" || exit 1
+S="$CERTMINT_STORE"
+PIDS=
+trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done; rm -rf "$WORK"' EXIT
+
+# serve_start OUT ARGS...: starts serve, waits for its "CA bundle" line.
+serve_start() {
+	_out=$1; shift
+	"$CM" serve --listen 127.0.0.1:0 --timeout 120 "$@" >"$_out" 2>"$_out.err" &
+	SPID=$!
+	PIDS="$PIDS $SPID"
+	_i=0
+	while ! grep -q '^CA bundle to trust:' "$_out" 2>/dev/null &&
+	    [ $_i -lt 150 ]; do
+		sleep 0.1; _i=$((_i + 1))
+	done
+	HTTPS=$(sed -n 's|^listening on \(https://[^ ]*\)/$|\1|p' "$_out")
+	HTTP=$(sed -n 's|^listening on \(http://[^ ]*\)/ .*|\1|p' "$_out")
+	DIR=$(sed -n 's/^ACME directory: //p' "$_out" | head -1)
+	BUNDLE=$(sed -n 's/^CA bundle to trust: //p' "$_out")
+}
+accounts() { sqlite3 "$S" 'SELECT count(*) FROM acme_accounts'; }
+
+# ---- an empty store: the dev CA is made, the bundle printed ----
+serve_start s1.out --http-listen 127.0.0.1:0
+check "serve on an empty store prints its ACME directory" test -n "$DIR"
+check "... made the dev CA and said so" grep -q "created CA 'certmint dev CA'" s1.out.err
+check "... wrote the CA bundle beside the store" test -s "$BUNDLE"
+CAE="certmint%20dev%20CA"
+check "HTTPS verifies with the bundle (curl --cacert)" \
+    curl -fsS --cacert "$BUNDLE" -o dir.json "$DIR"
+check "the directory names newNonce, newAccount, newOrder" python3 -c "
+import json; d = json.load(open('dir.json'))
+assert all(k in d for k in ('newNonce', 'newAccount', 'newOrder', 'revokeCert', 'keyChange'))"
+curl -fsS --cacert "$BUNDLE" -I "$HTTPS/acme/$CAE/new-nonce" >nonce.h
+check "newNonce (HEAD): a Replay-Nonce, no-store" sh -c \
+    "grep -qi '^Replay-Nonce: [A-Za-z0-9_-]\{16,\}' nonce.h && grep -qi '^Cache-Control: no-store' nonce.h"
+code=$(curl -sS --cacert "$BUNDLE" -o /dev/null -w '%{http_code}' "$HTTPS/acme/$CAE/new-nonce")
+is "newNonce (GET): 204" "$code" 204
+# The floor: TLS 1.1 is refused.
+check_not "an openssl s_client -tls1_1 gets no connection" sh -c \
+    "echo | openssl s_client -connect ${HTTPS#https://} -tls1_1 -cipher DEFAULT:@SECLEVEL=0 >/dev/null 2>&1"
+
+# ---- CA certificate, CRL fresh on revocation, OCSP ----
+curl -fsS "$HTTP/ca/$CAE.pem" -o ca.pem
+check "/ca/NAME.pem over HTTP is the CA" cmp -s ca.pem "$BUNDLE"
+curl -fsS "$HTTP/ca/$CAE.crt" -o ca.der
+check "/ca/NAME.crt is its DER" sh -c "openssl x509 -inform DER -in ca.der -noout -subject | grep -q 'certmint dev CA'"
+"$CM" issue server app.test >/dev/null 2>&1
+SERIAL=$("$CM" show app.test --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["serial"])')
+"$CM" revoke app.test --reason keyCompromise >/dev/null 2>&1
+curl -fsS "$HTTP/crl/$CAE.crl" -o now.crl
+check "the CRL, fetched after the revocation, lists it" sh -c \
+    "openssl crl -inform DER -in now.crl -noout -text | tr 'A-Z' 'a-z' | grep -q 'serial number: $SERIAL'"
+check "... and verifies against the CA" \
+    openssl crl -inform DER -in now.crl -CAfile ca.pem -noout
+openssl ocsp -issuer ca.pem -cert app.test.crt -url "$HTTP/ocsp" -CAfile ca.pem \
+    >ocsp.out 2>&1
+check "OCSP through serve says revoked" grep -q "app.test.crt: revoked" ocsp.out
+
+# ---- ACME newAccount, and hostile input: the right error, nothing stored ----
+is "newAccount: 201 with the account URL" \
+    "$(python3 "$PROBE" "$DIR" "$BUNDLE" account | cut -d' ' -f1-2)" "201 -"
+is "... recorded in the store" "$(accounts)" 1
+is "the same key again: 200, the same account" \
+    "$(python3 "$PROBE" "$DIR" "$BUNDLE" account-twice | cut -d' ' -f1-2)" "200 -"
+is "an Ed25519 account key: 201" \
+    "$(python3 "$PROBE" "$DIR" "$BUNDLE" account-ed25519 | cut -d' ' -f1-2)" "201 -"
+is "an RSA-2048 account key: 201" \
+    "$(python3 "$PROBE" "$DIR" "$BUNDLE" account-rsa2048 | cut -d' ' -f1-2)" "201 -"
+is "POST-as-GET of the account with kid: 200" \
+    "$(python3 "$PROBE" "$DIR" "$BUNDLE" account-get | cut -d' ' -f1-2)" "200 -"
+before=$(accounts)
+for c in "rsa1024 400 badPublicKey" "only-existing 400 accountDoesNotExist" \
+    "bogus-nonce 400 badNonce" "alg-none 400 badSignatureAlgorithm" \
+    "alg-hs256 400 badSignatureAlgorithm" "wrong-url 401 unauthorized" \
+    "big-body 413 malformed" "bad-signature 400 malformed" \
+    "not-json 400 malformed" "kid-and-jwk 400 malformed" \
+    "bad-contact 400 invalidContact"; do
+	set -- $c
+	is "$1: $2 $3" "$(python3 "$PROBE" "$DIR" "$BUNDLE" "$1")" "$2 $3"
+done
+is "none of them stored an account" "$(accounts)" "$before"
+is "a replayed nonce: badNonce (the first use stands)" \
+    "$(python3 "$PROBE" "$DIR" "$BUNDLE" replay)" "400 badNonce"
+is "another account's key for an account URL: 403 unauthorized" \
+    "$(python3 "$PROBE" "$DIR" "$BUNDLE" other-account)" "403 unauthorized"
+check "the account records an event" sh -c \
+    "sqlite3 '$S' \"SELECT count(*) FROM events WHERE action = 'acme-account'\" | grep -qv '^0$'"
+
+# ---- the request log, and a stop on SIGTERM ----
+check "one log line per request: method, path, status, ms" \
+    grep -Eq '^POST /acme/certmint dev CA/new-account 201 [0-9.]+ ms$' s1.out
+kill -TERM "$SPID"
+wait "$SPID"
+is "SIGTERM: exit 0" "$?" 0
+check "the store is free after the stop" "$CM" issue server after.test
+
+serve_start s2.out --log-format json --acme
+curl -fsS --cacert "$BUNDLE" -o /dev/null "$DIR"
+sleep 0.2
+check "--log-format json: one JSON object per request" python3 -c "
+import json
+ls = [json.loads(l) for l in open('s2.out') if l.startswith('{')]
+assert any(l['method'] == 'GET' and l['status'] == 200 and l['path'].endswith('/directory') for l in ls), ls"
+code=$(curl -sS --cacert "$BUNDLE" -o /dev/null -w '%{http_code}' "$HTTPS/crl/$CAE.crl")
+is "--acme alone: no CRL route (404)" "$code" 404
+kill -TERM "$SPID"; wait "$SPID"
+
+# ---- bad input ----
+expect_fail 2 "listen address 'nowhere'" "--listen nowhere: exit 2" \
+    "$CM" serve --listen nowhere
+expect_fail 2 "timeout" "--timeout x: exit 2" "$CM" serve --timeout x
+expect_fail 2 "nosuch" "--tls-cert unknown: exit 2" "$CM" serve --tls-cert nosuch \
+    --listen 127.0.0.1:0 --timeout 1
+python3 -c '
+import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True); time.sleep(30)' >busy.port &
+BPID=$!; PIDS="$PIDS $BPID"
+i=0; while [ ! -s busy.port ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+expect_fail 4 "cannot listen on 127.0.0.1:$(cat busy.port)" "a port in use: exit 4" \
+    "$CM" serve --listen "127.0.0.1:$(cat busy.port)" --timeout 1
+kill $BPID 2>/dev/null
+
+done_testing
