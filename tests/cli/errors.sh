@@ -279,7 +279,7 @@ out_has "... is ca create --help" '^usage: certmint ca create NAME --parent CA \
 check "certmint help test serve" $C help test serve
 out_has "... is test serve --help" '^usage: certmint test serve'
 check "certmint ca list --help" $C ca list --help
-out_has "... is ca list's" '^usage: certmint ca list \[--json\]$'
+out_has "... is ca list's" '^usage: certmint ca list \[--json \| --names\]$'
 check "certmint ca show --help" $C ca show --help
 out_has "... is ca show's" '^usage: certmint ca show '
 check "certmint help ca show" $C help ca show
