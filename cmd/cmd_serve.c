@@ -17,6 +17,7 @@ static const char serve_usage[] =
 "usage: certmint serve [--listen 127.0.0.1:8443] [--http-listen ADDR]\n"
 "                      [--ca NAME]... [--acme] [--ocsp] [--crl]\n"
 "                      [--tls-cert REF] [--timeout T] [--log-format F]\n"
+"                      [--resolve NAME=ADDR]... [--http01-port N]\n"
 "                      [--passphrase-file F]\n"
 "\n"
 "The online CA: serves the store's CAs over HTTPS (TLS 1.2 or later,\n"
@@ -26,9 +27,9 @@ static const char serve_usage[] =
 "  /crl/NAME.crl                its current CRL, DER, fresh on revocation;\n"
 "                               also at the path of 'ca set --crl-url'\n"
 "  /ocsp                        OCSP (POST, and GET /ocsp/BASE64)\n"
-"  /acme/NAME/directory         ACME (RFC 8555): directory, newNonce and\n"
-"                               newAccount in this version; orders come\n"
-"                               next\n"
+"  /acme/NAME/directory         ACME (RFC 8555): accounts, orders for DNS\n"
+"                               and IP identifiers validated by http-01,\n"
+"                               finalize, certificate download\n"
 "On an empty store the dev CA is made first, as 'issue' does.  It prints\n"
 "the URL of each ACME directory and the CA bundle file a client must\n"
 "trust, then one line per request (method, path, status, ms).\n"
@@ -46,6 +47,9 @@ static const char serve_usage[] =
 "  --timeout T         stop after T: 30s, 10m, 2h (a bare number is\n"
 "                      seconds)\n"
 "  --log-format F      text (default) or json\n"
+"  --resolve NAME=ADDR http-01 connects to ADDR for NAME instead of asking\n"
+"                      DNS (repeat; development on one machine)\n"
+"  --http01-port N     the port http-01 connects to (default 80)\n"
 "  --passphrase-file F the CA key's passphrase\n"
 "\n"
 "Exit: 0 stopped, 2 bad input, 3 store error, 4 cannot listen.\n";
@@ -189,6 +193,8 @@ cmd_serve(cmd_env *env, int argc, char **argv)
 		{ "tls-cert", required_argument, NULL, 't' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "log-format", required_argument, NULL, 'f' },
+		{ "resolve", required_argument, NULL, 'r' },
+		{ "http01-port", required_argument, NULL, 'p' },
 		{ "passphrase-file", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -197,7 +203,9 @@ cmd_serve(cmd_env *env, int argc, char **argv)
 	cm_ca_init_opts co = CM_CA_INIT_OPTS_INIT;
 	cm_ca_info **cas = NULL, *made = NULL;
 	cm_store *st = NULL;
-	const char *cav[64];
+	const char *cav[64], *res[64];
+	size_t nres = 0;
+	unsigned hport;
 	char *chain = NULL, *key = NULL, bundle[4200];
 	char **names = NULL;
 	size_t ncav = 0, ncas = 0, i, k;
@@ -241,6 +249,19 @@ cmd_serve(cmd_env *env, int argc, char **argv)
 				    "'%s': text or json", optarg);
 			so.log_json = strcmp(optarg, "json") == 0;
 			break;
+		case 'r':
+			if (strchr(optarg, '=') == NULL || optarg[0] == '=' ||
+			    nres == sizeof(res) / sizeof(res[0]))
+				return cmd_usage_error("serve", "--resolve '%s': "
+				    "NAME=ADDR (at most 64)", optarg);
+			res[nres++] = optarg;
+			break;
+		case 'p':
+			if (!cmd_parse_uint(optarg, 65535, &hport) || hport == 0)
+				return cmd_usage_error("serve", "--http01-port "
+				    "'%s' is not a port", optarg);
+			so.http01_port = hport;
+			break;
 		case 'P': env->passphrase_file = optarg; break;
 		case 'h':
 			fputs(serve_usage, stdout);
@@ -271,7 +292,14 @@ cmd_serve(cmd_env *env, int argc, char **argv)
 	}
 	if ((err = tls_identity(&chain, &key, st, so.tls_chain,
 	    so.listen ? so.listen : "127.0.0.1:8443")) != CM_OK) {
-		rc = cmd_fail(env, err);
+		if (err == CM_E_CONSTRAINT && so.tls_chain == NULL) {
+			char m[CMD_SAFE_MAX];
+			fprintf(stderr, "certmint: serve: the HTTPS certificate: "
+			    "%s (give --tls-cert REF)\n", cmd_safe(m, sizeof(m),
+			    cm_ctx_error(env->ctx)));
+			rc = EXIT_USAGE;
+		} else
+			rc = cmd_fail(env, err);
 		goto out;
 	}
 	if ((rc = write_bundle(bundle, sizeof(bundle), st, cas, ncas)) !=
@@ -295,6 +323,8 @@ cmd_serve(cmd_env *env, int argc, char **argv)
 	sh.cas = names;
 	sh.ncas = k;
 	sh.acme = so.acme;
+	so.resolve = nres ? res : NULL;
+	so.nresolve = nres;
 	so.cas = ncav ? cav : NULL;
 	so.ncas = ncav;
 	so.tls_chain = chain;

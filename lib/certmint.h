@@ -1405,8 +1405,8 @@ typedef struct cm_serve_opts {
 	                             certificates, or NULL */
 	const char *const *cas;   /* the CAs served; NULL: every CA */
 	size_t ncas;
-	bool acme;                /* /acme/NAME/ (directory, newNonce,
-	                             newAccount in this version) */
+	bool acme;                /* /acme/NAME/: accounts, orders with
+	                             http-01, finalize, certificates */
 	bool ocsp;                /* /ocsp */
 	bool crl;                 /* /crl/NAME.crl and recorded CRL URLs */
 	const char *tls_chain;    /* PEM: the HTTPS certificate and issuers */
@@ -1423,10 +1423,15 @@ typedef struct cm_serve_opts {
 	void (*log)(const char *line, void *arg);
 	void *arg;
 	bool log_json;
+	/* validation for development: "NAME=ADDR" pairs used instead of DNS
+	 * for http-01, and the port it connects to (0: 80) */
+	const char *const *resolve;
+	size_t nresolve;
+	unsigned http01_port;
 } cm_serve_opts;
 #define CM_SERVE_OPTS_INIT { CM_SERVE_OPTS_VERSION, NULL, NULL, NULL, 0, \
 	false, false, false, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, \
-	false }
+	false, NULL, 0, 0 }
 
 /*
  * Serves the store's CAs over HTTPS (and HTTP) until o->stop, o->timeout

@@ -615,4 +615,12 @@ cm_err cm__store_acme_account_insert(int64_t *id, cm_store *st,
     int64_t ca_id, const char *thumbprint, const char *jwk,
     const char *contact, time_t now);
 
+/* ACME orders, authorizations, challenges: one write (fmt: "i" int64_t,
+ * "s" text or NULL per argument; [out] id: the new row's, may be NULL),
+ * and rows as text, n columns each (free each and the vector). */
+cm_err cm__store_acme_exec(int64_t *id, cm_store *st, const char *sql,
+    const char *fmt, ...);
+cm_err cm__store_acme_rows(char ***out, size_t *nrows, cm_store *st,
+    const char *sql, const char *fmt, ...);
+
 #endif /* CM_INTERNAL_H */

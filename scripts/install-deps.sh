@@ -11,7 +11,7 @@ BUILD="build-essential autoconf automake libtool pkg-config
 	libjansson-dev libmicrohttpd-dev libcmocka-dev libunistring-dev"
 TEST="gnutls-bin openssl python3 python3-cryptography sqlite3 curl ca-certificates
 	iproute2 util-linux bsdutils e2fsprogs procps
-	wget nginx-light mandoc bash-completion zsh"
+	wget nginx-light mandoc bash-completion zsh certbot lego"
 PEERS="softhsm2 libnss3-tools default-jdk-headless chromium wrk time
 	hyperfine mkcert strace"
 

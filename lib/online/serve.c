@@ -26,8 +26,13 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <strings.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <gnutls/crypto.h>
 #include <microhttpd.h>
@@ -60,6 +65,7 @@ typedef struct server {
 	size_t ncas;
 	char base[300];         /* https://HOST:PORT */
 	unsigned long served;
+	const char *up_link;    /* a Link rel="up" for the next response */
 } server;
 
 typedef struct request {
@@ -142,6 +148,10 @@ respond(server *sv, struct MHD_Connection *conn, const char *method,
 	if (location != NULL)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION,
 		    location);
+	if (sv->up_link != NULL) {
+		MHD_add_response_header(resp, "Link", sv->up_link);
+		sv->up_link = NULL;
+	}
 	ret = MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
 	log_request(sv, method, url, status, t0);
@@ -491,6 +501,603 @@ out:
 	return r;
 }
 
+/* ---- orders, authorizations, challenges, finalize --------------------- */
+
+#define ORDER_LIFE (7 * 24 * 3600)
+
+static void
+free_rows(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static json_t *
+time_json(time_t t)
+{
+	char b[32];
+
+	cm__rfc3339(b, sizeof(b), t);
+	return json_string(b);
+}
+
+/* The order (id) of account acct as JSON; NULL when it is not theirs. */
+static json_t *
+order_json(server *sv, const sca *c, int64_t id, int64_t acct)
+{
+	char **o = NULL, **az = NULL, u[2048];
+	size_t no = 0, na = 0, i;
+	json_error_t je;
+	json_t *j = NULL, *auths;
+
+	if (cm__store_acme_rows(&o, &no, sv->st, "SELECT status, identifiers, "
+	    "expires, cert_serial, error FROM acme_orders WHERE id = ? AND "
+	    "account_id = ?", "ii", id, acct) != CM_OK)
+		return NULL;
+	if (cm__store_acme_rows(&az, &na, sv->st, "SELECT id FROM acme_authzs "
+	    "WHERE order_id = ? ORDER BY id", "i", id) != CM_OK)
+		na = 0;
+	auths = json_array();
+	for (i = 0; i < na; i++) {
+		snprintf(u, sizeof(u), "%s/acme/%s/authz/%s", sv->base, c->enc,
+		    az[i]);
+		json_array_append_new(auths, json_string(u));
+	}
+	snprintf(u, sizeof(u), "%s/acme/%s/order/%lld/finalize", sv->base,
+	    c->enc, (long long)id);
+	j = json_pack("{s:s,s:o,s:o,s:o,s:s}", "status", o[0], "expires",
+	    time_json((time_t)strtoll(o[2], NULL, 10)), "identifiers",
+	    json_loads(o[1], 0, &je), "authorizations", auths, "finalize", u);
+	if (j != NULL && o[3] != NULL) {
+		snprintf(u, sizeof(u), "%s/acme/%s/cert/%lld", sv->base,
+		    c->enc, (long long)id);
+		json_object_set_new(j, "certificate", json_string(u));
+	}
+	if (j != NULL && o[4] != NULL)
+		json_object_set_new(j, "error", json_loads(o[4], 0, &je));
+	free_rows(o, no * 5);
+	free_rows(az, na);
+	return j;
+}
+
+/* Pending authorizations all valid: the order is ready; one invalid: the
+ * order is invalid. */
+static void
+order_settle(server *sv, int64_t order)
+{
+	char **v = NULL;
+	size_t n = 0, i, valid = 0, bad = 0;
+
+	if (cm__store_acme_rows(&v, &n, sv->st, "SELECT status FROM "
+	    "acme_authzs WHERE order_id = ?", "i", order) != CM_OK)
+		return;
+	for (i = 0; i < n; i++) {
+		valid += strcmp(v[i], "valid") == 0;
+		bad += strcmp(v[i], "invalid") == 0 ||
+		    strcmp(v[i], "deactivated") == 0;
+	}
+	free_rows(v, n);
+	if (bad > 0)
+		(void)cm__store_acme_exec(NULL, sv->st, "UPDATE acme_orders SET "
+		    "status = 'invalid' WHERE id = ? AND status = 'pending'",
+		    "i", order);
+	else if (valid == n)
+		(void)cm__store_acme_exec(NULL, sv->st, "UPDATE acme_orders SET "
+		    "status = 'ready' WHERE id = ? AND status = 'pending'", "i",
+		    order);
+}
+
+static mhd_result
+acme_new_order(server *sv, struct MHD_Connection *conn, const char *method,
+    const char *url, double t0, const sca *c, const cm__jws *j,
+    const cm__acme_account *a)
+{
+	json_t *ids = json_object_get(j->payload, "identifiers"), *v;
+	cm_ca_info *ca = NULL;
+	gnutls_x509_crt_t crt = NULL;
+	gnutls_datum_t d;
+	cm__name *names = NULL;
+	char *text = NULL, tok[64], loc[2048];
+	unsigned char raw[24];
+	time_t now = cm_ctx_now(sv->ctx), exp = now + ORDER_LIFE;
+	int64_t order = 0, authz = 0;
+	size_t n, i, parsed = 0;
+	mhd_result r;
+	char *b;
+
+	if (!json_is_array(ids) || (n = json_array_size(ids)) == 0 || n > 100)
+		return problem(sv, conn, method, url, t0, 400, c->name,
+		    "malformed", "identifiers: an array of 1 to 100");
+	if ((names = calloc(n, sizeof(*names))) == NULL)
+		return MHD_NO;
+	json_array_foreach(ids, i, v) {
+		const char *type = json_string_value(json_object_get(v,
+		    "type"));
+		const char *val = json_string_value(json_object_get(v,
+		    "value"));
+		if (type == NULL || val == NULL || (strcmp(type, "dns") != 0 &&
+		    strcmp(type, "ip") != 0)) {
+			r = problem(sv, conn, method, url, t0, 400, c->name,
+			    "unsupportedIdentifier", "identifiers are dns or "
+			    "ip (RFC 8738)");
+			goto out;
+		}
+		if (cm__name_parse(&names[i], sv->ctx, val) != CM_OK) {
+			r = problem(sv, conn, method, url, t0, 400, c->name,
+			    "rejectedIdentifier", cm_ctx_error(sv->ctx));
+			goto out;
+		}
+		parsed++;
+		if ((strcmp(type, "dns") == 0) != (names[i].type ==
+		    CM_NAME_DNS || names[i].type == CM_NAME_WILDCARD) ||
+		    names[i].type == CM_NAME_EMAIL ||
+		    names[i].type == CM_NAME_URI) {
+			r = problem(sv, conn, method, url, t0, 400, c->name,
+			    "rejectedIdentifier", "the identifier's type does "
+			    "not match its value");
+			goto out;
+		}
+		if (names[i].type == CM_NAME_WILDCARD) {
+			r = problem(sv, conn, method, url, t0, 400, c->name,
+			    "rejectedIdentifier", "a wildcard needs dns-01, "
+			    "which this certmint does not serve yet");
+			goto out;
+		}
+	}
+	/* The CA's name constraints, at the order already. */
+	if (cm_ca_get(&ca, sv->st, c->name) != CM_OK ||
+	    gnutls_x509_crt_init(&crt) < 0) {
+		r = problem(sv, conn, method, url, t0, 500, c->name,
+		    "serverInternal", "the CA");
+		goto out;
+	}
+	d.data = (unsigned char *)ca->pem;
+	d.size = (unsigned)strlen(ca->pem);
+	if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_PEM) < 0 ||
+	    cm__crt_check_constraints(crt, sv->ctx, c->name, names, n) !=
+	    CM_OK) {
+		r = problem(sv, conn, method, url, t0, 400, c->name,
+		    "rejectedIdentifier", cm_ctx_error(sv->ctx));
+		goto out;
+	}
+	text = json_dumps(ids, JSON_COMPACT);
+	if (text == NULL || cm__store_begin(sv->st) != CM_OK) {
+		r = problem(sv, conn, method, url, t0, 500, c->name,
+		    "serverInternal", "the store");
+		goto out;
+	}
+	if (cm__store_acme_exec(&order, sv->st, "INSERT INTO acme_orders "
+	    "(account_id, status, identifiers, expires, created) VALUES (?, "
+	    "'pending', ?, ?, ?)", "isii", a->id, text, (int64_t)exp,
+	    (int64_t)now) != CM_OK)
+		goto fail;
+	json_array_foreach(ids, i, v) {
+		if (cm__store_acme_exec(&authz, sv->st, "INSERT INTO acme_authzs "
+		    "(order_id, type, value, status, expires) VALUES (?, ?, ?, "
+		    "'pending', ?)", "issi", order, json_string_value(
+		    json_object_get(v, "type")), json_string_value(
+		    json_object_get(v, "value")), (int64_t)exp) != CM_OK)
+			goto fail;
+		if (gnutls_rnd(GNUTLS_RND_NONCE, raw, sizeof(raw)) < 0 ||
+		    (b = cm__b64url_encode(raw, sizeof(raw))) == NULL)
+			goto fail;
+		snprintf(tok, sizeof(tok), "%s", b);
+		free(b);
+		if (cm__store_acme_exec(NULL, sv->st, "INSERT INTO "
+		    "acme_challenges (authz_id, type, token, status) VALUES (?, "
+		    "'http-01', ?, 'pending')", "is", authz, tok) != CM_OK)
+			goto fail;
+	}
+	if (cm__store_commit(sv->st) != CM_OK)
+		goto fail;
+	snprintf(loc, sizeof(loc), "%s/acme/%s/order/%lld", sv->base, c->enc,
+	    (long long)order);
+	r = send_json(sv, conn, method, url, t0, 201, order_json(sv, c, order,
+	    a->id), c->name, loc, NULL);
+	goto out;
+fail:
+	cm__store_rollback(sv->st);
+	r = problem(sv, conn, method, url, t0, 500, c->name, "serverInternal",
+	    "the order cannot be recorded");
+out:
+	for (i = 0; i < parsed; i++)
+		cm__name_clear(&names[i]);
+	free(names);
+	free(text);
+	gnutls_x509_crt_deinit(crt);
+	cm_ca_info_free(ca);
+	return r;
+}
+
+/* The authorization id of account acct: type, value, status, expires,
+ * order; the challenge: id, token, status, error. */
+static bool
+authz_rows(char ***v, size_t *n, server *sv, int64_t id, int64_t acct)
+{
+	return cm__store_acme_rows(v, n, sv->st, "SELECT z.type, z.value, "
+	    "z.status, z.expires, z.order_id, h.id, h.token, h.status, h.error "
+	    "FROM acme_authzs z JOIN acme_orders o ON o.id = z.order_id JOIN "
+	    "acme_challenges h ON h.authz_id = z.id WHERE z.id = ? AND "
+	    "o.account_id = ?", "ii", id, acct) == CM_OK;
+}
+
+static json_t *
+authz_json(server *sv, const sca *c, char **z)
+{
+	char u[2048];
+	json_error_t je;
+	json_t *ch;
+
+	snprintf(u, sizeof(u), "%s/acme/%s/chall/%s", sv->base, c->enc, z[5]);
+	ch = json_pack("{s:s,s:s,s:s,s:s}", "type", "http-01", "url", u,
+	    "token", z[6], "status", z[7]);
+	if (ch != NULL && z[8] != NULL)
+		json_object_set_new(ch, "error", json_loads(z[8], 0, &je));
+	return json_pack("{s:{s:s,s:s},s:s,s:o,s:[o]}", "identifier", "type",
+	    z[0], "value", z[1], "status", z[2], "expires",
+	    time_json((time_t)strtoll(z[3], NULL, 10)), "challenges", ch);
+}
+
+/* A TCP connection to host:port within ms, or -1. */
+static int
+tcp_connect(const char *host, const char *port, unsigned ms)
+{
+	struct addrinfo hints, *ai = NULL, *p;
+	struct timeval tv = { (time_t)(ms / 1000), (long)(ms % 1000) * 1000 };
+	int fd = -1;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, port, &hints, &ai) != 0)
+		return -1;
+	for (p = ai; p != NULL; p = p->ai_next) {
+		if ((fd = socket(p->ai_family, SOCK_STREAM | SOCK_CLOEXEC,
+		    0)) < 0)
+			continue;
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		if (connect(fd, p->ai_addr, p->ai_addrlen) == 0)
+			break;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(ai);
+	return fd;
+}
+
+/* RFC 8555 8.3: GET http://NAME:PORT/.well-known/acme-challenge/TOKEN
+ * must answer the key authorization.  NULL when it does; else why. */
+static const char *
+http01(server *sv, const char *name, const char *token, const char *want,
+    char *why, size_t wlen)
+{
+	char port[16], addr[256], req[600], buf[8192];
+	const char *host = name;
+	size_t i, have = 0;
+	ssize_t k;
+	char *body;
+	int fd;
+
+	for (i = 0; i < sv->o->nresolve; i++) {
+		const char *e = strchr(sv->o->resolve[i], '=');
+		if (e != NULL && (size_t)(e - sv->o->resolve[i]) ==
+		    strlen(name) && strncasecmp(sv->o->resolve[i], name,
+		    strlen(name)) == 0) {
+			snprintf(addr, sizeof(addr), "%s", e + 1);
+			host = addr;
+		}
+	}
+	snprintf(port, sizeof(port), "%u", sv->o->http01_port ?
+	    sv->o->http01_port : 80);
+	if ((fd = tcp_connect(host, port, 5000)) < 0) {
+		snprintf(why, wlen, "cannot connect to %s port %s", name, port);
+		return why;
+	}
+	snprintf(req, sizeof(req), "GET /.well-known/acme-challenge/%s "
+	    "HTTP/1.1\r\nHost: %s\r\nUser-Agent: certmint-va\r\n"
+	    "Connection: close\r\n\r\n", token, name);
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+		close(fd);
+		snprintf(why, wlen, "%s: the request could not be sent", name);
+		return why;
+	}
+	while (have < sizeof(buf) - 1 && (k = read(fd, buf + have,
+	    sizeof(buf) - 1 - have)) > 0)
+		have += (size_t)k;
+	close(fd);
+	buf[have] = '\0';
+	if (strncmp(buf, "HTTP/1.", 7) != 0 || strncmp(buf + 8, " 200", 4)) {
+		snprintf(why, wlen, "%s answered %.40s", name, have ? buf :
+		    "nothing");
+		for (i = 0; why[i]; i++)
+			if (why[i] == '\r' || why[i] == '\n')
+				why[i] = ' ';
+		return why;
+	}
+	if ((body = strstr(buf, "\r\n\r\n")) == NULL) {
+		snprintf(why, wlen, "%s: no body", name);
+		return why;
+	}
+	body += 4;
+	for (i = strlen(body); i > 0 && strchr(" \t\r\n", body[i - 1]); i--)
+		body[i - 1] = '\0';
+	if (strcmp(body, want) != 0) {
+		snprintf(why, wlen, "%s answered another key authorization",
+		    name);
+		return why;
+	}
+	return NULL;
+}
+
+static mhd_result
+acme_challenge(server *sv, struct MHD_Connection *conn, const char *method,
+    const char *url, double t0, const sca *c, const cm__jws *j,
+    const cm__acme_account *a, int64_t id)
+{
+	char **z = NULL, keyauth[256], why[300], pj[600], up[2048];
+	const char *fail;
+	size_t n = 0;
+	int64_t zid = 0;
+	mhd_result r;
+	json_t *e;
+	char *et;
+
+	if (cm__store_acme_rows(&z, &n, sv->st, "SELECT h.authz_id FROM "
+	    "acme_challenges h JOIN acme_authzs z ON z.id = h.authz_id JOIN "
+	    "acme_orders o ON o.id = z.order_id WHERE h.id = ? AND "
+	    "o.account_id = ?", "ii", id, a->id) != CM_OK)
+		return problem(sv, conn, method, url, t0, 404, c->name,
+		    "malformed", "no such challenge");
+	zid = strtoll(z[0], NULL, 10);
+	free_rows(z, n);
+	if (!authz_rows(&z, &n, sv, zid, a->id))
+		return problem(sv, conn, method, url, t0, 404, c->name,
+		    "malformed", "no such challenge");
+	/* POST {} starts it; POST-as-GET only shows it. */
+	if (!j->post_as_get && strcmp(z[7], "pending") == 0) {
+		snprintf(keyauth, sizeof(keyauth), "%s.%s", z[6],
+		    j->thumbprint);
+		fail = http01(sv, z[1], z[6], keyauth, why, sizeof(why));
+		if (fail == NULL) {
+			(void)cm__store_acme_exec(NULL, sv->st, "UPDATE "
+			    "acme_challenges SET status = 'valid', validated = "
+			    "? WHERE id = ?", "ii", (int64_t)cm_ctx_now(sv->ctx),
+			    id);
+			(void)cm__store_acme_exec(NULL, sv->st, "UPDATE "
+			    "acme_authzs SET status = 'valid' WHERE id = ?",
+			    "i", zid);
+		} else {
+			e = json_pack("{s:s,s:s,s:i}", "type",
+			    "urn:ietf:params:acme:error:connection", "detail",
+			    fail, "status", 400);
+			et = e ? json_dumps(e, JSON_COMPACT) : NULL;
+			snprintf(pj, sizeof(pj), "%s", et ? et : "{}");
+			free(et);
+			json_decref(e);
+			(void)cm__store_acme_exec(NULL, sv->st, "UPDATE "
+			    "acme_challenges SET status = 'invalid', error = ? "
+			    "WHERE id = ?", "si", pj, id);
+			(void)cm__store_acme_exec(NULL, sv->st, "UPDATE "
+			    "acme_authzs SET status = 'invalid' WHERE id = ?",
+			    "i", zid);
+		}
+		order_settle(sv, strtoll(z[4], NULL, 10));
+		free_rows(z, n * 9);
+		if (!authz_rows(&z, &n, sv, zid, a->id))
+			return problem(sv, conn, method, url, t0, 500, c->name,
+			    "serverInternal", "the store");
+	}
+	snprintf(up, sizeof(up), "<%s/acme/%s/authz/%lld>;rel=\"up\"",
+	    sv->base, c->enc, (long long)zid);
+	sv->up_link = up;
+	r = send_json(sv, conn, method, url, t0, 200, json_deep_copy(
+	    json_array_get(json_object_get(authz_json(sv, c, z),
+	    "challenges"), 0)), c->name, NULL, NULL);
+	free_rows(z, n * 9);
+	sv->up_link = NULL;
+	return r;
+}
+
+/* CSR names equal the order's identifiers (as sets, DNS without case). */
+static bool
+csr_names_match(gnutls_x509_crq_t crq, json_t *ids, char *why, size_t wlen)
+{
+	char buf[512];
+	size_t len, i, k, n = json_array_size(ids), seen = 0;
+	unsigned type, crit;
+	bool *hit = calloc(n ? n : 1, sizeof(bool));
+	json_t *v;
+	int ret;
+
+	if (hit == NULL)
+		return false;
+	for (i = 0;; i++) {
+		len = sizeof(buf) - 1;
+		ret = gnutls_x509_crq_get_subject_alt_name(crq, (unsigned)i,
+		    buf, &len, &type, &crit);
+		if (ret == GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+			break;
+		if (ret < 0 || (type != GNUTLS_SAN_DNSNAME &&
+		    type != GNUTLS_SAN_IPADDRESS)) {
+			snprintf(why, wlen, "the CSR has a name that is not a "
+			    "DNS name or IP address");
+			free(hit);
+			return false;
+		}
+		if (type == GNUTLS_SAN_IPADDRESS) {
+			char txt[64];
+			if (inet_ntop(len == 4 ? AF_INET : AF_INET6, buf, txt,
+			    sizeof(txt)) == NULL) {
+				free(hit);
+				return false;
+			}
+			snprintf(buf, sizeof(buf), "%s", txt);
+		} else
+			buf[len] = '\0';
+		json_array_foreach(ids, k, v) {
+			const char *val = json_string_value(json_object_get(v,
+			    "value"));
+			bool ip = strcmp(json_string_value(json_object_get(v,
+			    "type")), "ip") == 0;
+			unsigned char a[16], b[16];
+			bool eq = ip ? (inet_pton(AF_INET6, val, a) == 1 &&
+			    inet_pton(AF_INET6, buf, b) == 1 &&
+			    memcmp(a, b, 16) == 0) || strcmp(val, buf) == 0 :
+			    strcasecmp(val, buf) == 0;
+			if (eq && (ip == (type == GNUTLS_SAN_IPADDRESS))) {
+				if (!hit[k])
+					seen++;
+				hit[k] = true;
+				break;
+			}
+			if (k == n - 1) {
+				snprintf(why, wlen, "the CSR names %.200s, which "
+				    "the order does not", buf);
+				free(hit);
+				return false;
+			}
+		}
+	}
+	free(hit);
+	if (seen != n) {
+		snprintf(why, wlen, "the CSR does not name every identifier "
+		    "of the order");
+		return false;
+	}
+	return true;
+}
+
+static mhd_result
+acme_finalize(server *sv, struct MHD_Connection *conn, const char *method,
+    const char *url, double t0, const sca *c, const cm__jws *j,
+    const cm__acme_account *a, int64_t id)
+{
+	const char *csr = json_string_value(json_object_get(j->payload,
+	    "csr"));
+	cm_sign_opts so = CM_SIGN_OPTS_INIT;
+	gnutls_x509_crq_t crq = NULL;
+	cm_cert_info *info = NULL;
+	unsigned char *der = NULL, k1[64], k2[64];
+	size_t len = 0, l1 = sizeof(k1), l2 = sizeof(k2), no = 0;
+	char **o = NULL, why[300], loc[2048];
+	json_error_t je;
+	json_t *ids = NULL;
+	gnutls_datum_t d;
+	mhd_result r;
+
+	if (cm__store_acme_rows(&o, &no, sv->st, "SELECT status, identifiers "
+	    "FROM acme_orders WHERE id = ? AND account_id = ?", "ii", id,
+	    a->id) != CM_OK)
+		return problem(sv, conn, method, url, t0, 404, c->name,
+		    "malformed", "no such order");
+	if (strcmp(o[0], "ready") != 0) {
+		r = problem(sv, conn, method, url, t0, 403, c->name,
+		    "orderNotReady", "the order is not ready (its "
+		    "authorizations are not all valid, or it is done)");
+		goto out;
+	}
+	ids = json_loads(o[1], 0, &je);
+	if (csr == NULL || !cm__b64url_decode(&der, &len, csr, strlen(csr)) ||
+	    gnutls_x509_crq_init(&crq) < 0) {
+		r = problem(sv, conn, method, url, t0, 400, c->name, "badCSR",
+		    "csr: base64url DER of a PKCS#10 request");
+		goto out;
+	}
+	d.data = der;
+	d.size = (unsigned)len;
+	if (gnutls_x509_crq_import(crq, &d, GNUTLS_X509_FMT_DER) < 0 ||
+	    gnutls_x509_crq_verify(crq, 0) < 0) {
+		r = problem(sv, conn, method, url, t0, 400, c->name, "badCSR",
+		    "the CSR does not parse or its signature does not verify");
+		goto out;
+	}
+	if (!csr_names_match(crq, ids, why, sizeof(why))) {
+		r = problem(sv, conn, method, url, t0, 400, c->name, "badCSR",
+		    why);
+		goto out;
+	}
+	if (gnutls_x509_crq_get_key_id(crq, GNUTLS_KEYID_USE_SHA256, k1,
+	    &l1) >= 0 && gnutls_pubkey_get_key_id(j->key,
+	    GNUTLS_KEYID_USE_SHA256, k2, &l2) >= 0 && l1 == l2 &&
+	    memcmp(k1, k2, l1) == 0) {
+		r = problem(sv, conn, method, url, t0, 400, c->name, "badCSR",
+		    "the certificate key is the account key");
+		goto out;
+	}
+	so.ca = c->name;
+	so.profile = "server";
+	if (cm_sign_csr_mem(&info, sv->st, "csr", der, len, &so) != CM_OK) {
+		r = problem(sv, conn, method, url, t0, 400, c->name, "badCSR",
+		    cm_ctx_error(sv->ctx));
+		goto out;
+	}
+	(void)cm__store_acme_exec(NULL, sv->st, "UPDATE acme_orders SET "
+	    "status = 'valid', cert_serial = ? WHERE id = ?", "si",
+	    info->serial, id);
+	(void)cm__store_acme_exec(NULL, sv->st, "UPDATE certs SET "
+	    "acme_account_id = ? WHERE serial = ?", "is", a->id, info->serial);
+	snprintf(loc, sizeof(loc), "%s/acme/%s/order/%lld", sv->base, c->enc,
+	    (long long)id);
+	r = send_json(sv, conn, method, url, t0, 200, order_json(sv, c, id,
+	    a->id), c->name, loc, NULL);
+out:
+	free_rows(o, no * 2);
+	json_decref(ids);
+	free(der);
+	if (crq)
+		gnutls_x509_crq_deinit(crq);
+	cm_cert_info_free(info);
+	return r;
+}
+
+static mhd_result
+acme_cert(server *sv, struct MHD_Connection *conn, const char *method,
+    const char *url, double t0, const sca *c, const cm__acme_account *a,
+    int64_t id)
+{
+	char **o = NULL, *chain = NULL;
+	size_t no = 0;
+	mhd_result r;
+
+	if (cm__store_acme_rows(&o, &no, sv->st, "SELECT cert_serial FROM "
+	    "acme_orders WHERE id = ? AND account_id = ? AND cert_serial IS "
+	    "NOT NULL", "ii", id, a->id) != CM_OK)
+		return problem(sv, conn, method, url, t0, 404, c->name,
+		    "malformed", "no such certificate");
+	if (cm_scenario_load_cert(&chain, NULL, sv->st, o[0]) != CM_OK) {
+		r = problem(sv, conn, method, url, t0, 500, c->name,
+		    "serverInternal", "the certificate");
+		goto out;
+	}
+	/* Issued by a root: the root follows, so that a client that splits
+	 * "cert" and "chain" (certbot wants two certificates or more) has
+	 * an issuer to write.  A client that trusts it ignores the copy. */
+	if (strstr(strstr(chain, "-----END CERTIFICATE-----") + 1,
+	    "-----BEGIN CERTIFICATE-----") == NULL) {
+		cm_ca_info *ca = NULL;
+		char *both;
+		if (cm_ca_get(&ca, sv->st, c->name) == CM_OK &&
+		    (both = malloc(strlen(chain) + strlen(ca->pem) + 1)) !=
+		    NULL) {
+			memcpy(both, chain, strlen(chain));
+			memcpy(both + strlen(chain), ca->pem,
+			    strlen(ca->pem) + 1);
+			free(chain);
+			chain = both;
+		}
+		cm_ca_info_free(ca);
+	}
+	r = respond(sv, conn, method, url, t0, 200, chain, strlen(chain),
+	    "application/pem-certificate-chain", c->name, NULL);
+out:
+	free(chain);
+	free_rows(o, no);
+	return r;
+}
+
 /* An account (POST-as-GET) or an endpoint of a later version. */
 static mhd_result
 acme_kid_request(server *sv, struct MHD_Connection *conn,
@@ -520,9 +1127,62 @@ acme_kid_request(server *sv, struct MHD_Connection *conn,
 		    account_json(sv, c, &a), c->name, NULL, NULL);
 		goto out;
 	}
+	{
+		long long id = 0;
+		char tail[32] = "";
+		if (strcmp(rest, "new-order") == 0) {
+			if (j.post_as_get)
+				r = problem(sv, conn, method, url, t0, 400,
+				    c->name, "malformed", "newOrder needs a "
+				    "payload");
+			else
+				r = acme_new_order(sv, conn, method, url, t0, c,
+				    &j, &a);
+			goto out;
+		}
+		if (sscanf(rest, "order/%lld%31s", &id, tail) >= 1 &&
+		    strcmp(tail, "/finalize") == 0 && !j.post_as_get) {
+			r = acme_finalize(sv, conn, method, url, t0, c, &j, &a,
+			    (int64_t)id);
+			goto out;
+		}
+		tail[0] = '\0';
+		if (sscanf(rest, "order/%lld%31s", &id, tail) == 1) {
+			json_t *o = order_json(sv, c, (int64_t)id, a.id);
+			r = o ? send_json(sv, conn, method, url, t0, 200, o,
+			    c->name, NULL, NULL) : problem(sv, conn, method,
+			    url, t0, 404, c->name, "malformed", "no such "
+			    "order");
+			goto out;
+		}
+		if (sscanf(rest, "authz/%lld%31s", &id, tail) == 1) {
+			char **z = NULL;
+			size_t nz = 0;
+			if (!authz_rows(&z, &nz, sv, (int64_t)id, a.id)) {
+				r = problem(sv, conn, method, url, t0, 404,
+				    c->name, "malformed", "no such "
+				    "authorization");
+				goto out;
+			}
+			r = send_json(sv, conn, method, url, t0, 200,
+			    authz_json(sv, c, z), c->name, NULL, NULL);
+			free_rows(z, nz * 9);
+			goto out;
+		}
+		if (sscanf(rest, "chall/%lld%31s", &id, tail) == 1) {
+			r = acme_challenge(sv, conn, method, url, t0, c, &j, &a,
+			    (int64_t)id);
+			goto out;
+		}
+		if (sscanf(rest, "cert/%lld%31s", &id, tail) == 1) {
+			r = acme_cert(sv, conn, method, url, t0, c, &a,
+			    (int64_t)id);
+			goto out;
+		}
+	}
 	r = problem(sv, conn, method, url, t0, 501, c->name, "serverInternal",
-	    "orders, authorizations, key change and revocation over ACME "
-	    "come in a later certmint");
+	    "key change, revocation and renewal information over ACME come "
+	    "in a later certmint");
 out:
 	cm__acme_account_clear(&a);
 	cm__jws_clear(&j);

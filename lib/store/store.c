@@ -13,6 +13,7 @@
 #include <pwd.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -2684,4 +2685,106 @@ cm__store_acme_account_insert(int64_t *id, cm_store *st, int64_t ca_id,
 		return sql_fail(st, rc, "recording an ACME account");
 	*id = (int64_t)sqlite3_last_insert_rowid(st->db);
 	return CM_OK;
+}
+
+/* Binds "i" int64 and "s" text (NULL: SQL NULL) arguments in order. */
+static void
+bind_args(sqlite3_stmt *s, const char *fmt, va_list ap)
+{
+	int i;
+
+	for (i = 1; *fmt; fmt++, i++) {
+		if (*fmt == 'i')
+			sqlite3_bind_int64(s, i, (sqlite3_int64)va_arg(ap,
+			    int64_t));
+		else {
+			const char *t = va_arg(ap, const char *);
+			if (t)
+				sqlite3_bind_text(s, i, t, -1, SQLITE_TRANSIENT);
+			else
+				sqlite3_bind_null(s, i);
+		}
+	}
+}
+
+/* One ACME write: sql with arguments; [out] id: the new row's id. */
+cm_err
+cm__store_acme_exec(int64_t *id, cm_store *st, const char *sql,
+    const char *fmt, ...)
+{
+	sqlite3_stmt *s = NULL;
+	va_list ap;
+	cm_err err;
+	int rc;
+
+	if ((err = prepare(st, &s, sql)) != CM_OK)
+		return err;
+	va_start(ap, fmt);
+	bind_args(s, fmt, ap);
+	va_end(ap);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_DONE)
+		return sql_fail(st, rc, "recording ACME state");
+	if (id != NULL)
+		*id = (int64_t)sqlite3_last_insert_rowid(st->db);
+	return CM_OK;
+}
+
+/*
+ * ACME rows: sql with arguments; each row's columns as text (NULL for SQL
+ * NULL) in out[row * ncols + col], malloc'd.  CM_E_NOTFOUND when none.
+ */
+cm_err
+cm__store_acme_rows(char ***out, size_t *nrows, cm_store *st,
+    const char *sql, const char *fmt, ...)
+{
+	sqlite3_stmt *s = NULL;
+	char **v = NULL, **nv;
+	size_t n = 0, cap = 0, k;
+	va_list ap;
+	cm_err err;
+	int rc, nc, c;
+
+	*out = NULL;
+	*nrows = 0;
+	if ((err = prepare(st, &s, sql)) != CM_OK)
+		return err;
+	va_start(ap, fmt);
+	bind_args(s, fmt, ap);
+	va_end(ap);
+	nc = sqlite3_column_count(s);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((n + 1) * (size_t)nc > cap) {
+			cap = cap ? cap * 2 : (size_t)nc * 8;
+			if ((nv = realloc(v, cap * sizeof(*v))) == NULL) {
+				err = cm__fail(st->ctx, CM_E_NOMEM,
+				    "out of memory");
+				goto fail;
+			}
+			v = nv;
+		}
+		for (c = 0; c < nc; c++) {
+			const char *t = (const char *)sqlite3_column_text(s, c);
+			v[n * (size_t)nc + (size_t)c] = t ? cm__strdup(t) :
+			    NULL;
+		}
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		err = sql_fail(st, rc, "reading ACME state");
+		goto fail;
+	}
+	sqlite3_finalize(s);
+	if (n == 0)
+		return CM_E_NOTFOUND;
+	*out = v;
+	*nrows = n;
+	return CM_OK;
+fail:
+	for (k = 0; k < n * (size_t)nc; k++)
+		free(v[k]);
+	free(v);
+	sqlite3_finalize(s);
+	return err;
 }

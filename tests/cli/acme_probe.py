@@ -151,5 +151,66 @@ elif case == "new-order":
     no = d["newOrder"]
     show(*call("POST", no, jws(k, no, {"identifiers": [
         {"type": "dns", "value": "app.test"}]}, kid=kid)))
+elif case.startswith("order"):
+    # order[-badcsr|-othername|-accountkey|-nohttp] NAME HTTP01PORT OUTCERT:
+    # the whole flow with an http-01 responder on 127.0.0.1:HTTP01PORT.
+    import hashlib, http.server, threading
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+    name, port, out = sys.argv[4], int(sys.argv[5]), sys.argv[6]
+    st, h, _ = call("POST", na, jws(k, na, {}))
+    kid = h["Location"]
+    canon = json.dumps(k.jwk, sort_keys=True, separators=(",", ":"))
+    thumb = b64(hashlib.sha256(canon.encode()).digest())
+    answers = {}
+
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            t = self.path.rsplit("/", 1)[-1]
+            if t in answers:
+                self.send_response(200); self.end_headers()
+                self.wfile.write(answers[t].encode())
+            else:
+                self.send_response(404); self.end_headers()
+        def log_message(self, *a):
+            pass
+    srv = http.server.HTTPServer(("127.0.0.1", port), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    no = d["newOrder"]
+    st, h, body = call("POST", no, jws(k, no, {"identifiers": [
+        {"type": "dns", "value": name}]}, kid=kid))
+    if st != 201:
+        show(st, h, body); sys.exit(0)
+    order = json.loads(body); ourl = h["Location"]
+    for az in order["authorizations"]:
+        a = json.loads(call("POST", az, jws(k, az, None, kid=kid))[2])
+        ch = [c for c in a["challenges"] if c["type"] == "http-01"][0]
+        if case != "order-nohttp":
+            answers[ch["token"]] = ch["token"] + "." + thumb
+        st, h, body = call("POST", ch["url"], jws(k, ch["url"], {}, kid=kid))
+        if case == "order-nohttp":
+            print("challenge", json.loads(body)["status"])
+            o = json.loads(call("POST", ourl, jws(k, ourl, None, kid=kid))[2])
+            print("order", o["status"]); sys.exit(0)
+    o = json.loads(call("POST", ourl, jws(k, ourl, None, kid=kid))[2])
+    if o["status"] != "ready":
+        print("not ready", o); sys.exit(1)
+    ck = ec.generate_private_key(ec.SECP256R1()) if case != "order-accountkey" else k.k
+    names = [x509.DNSName(name if case != "order-othername" else "other.test")]
+    csr = x509.CertificateSigningRequestBuilder().subject_name(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])).add_extension(
+        x509.SubjectAlternativeName(names), False).sign(ck, hashes.SHA256())
+    der = csr.public_bytes(serialization.Encoding.DER)
+    if case == "order-badcsr":
+        der = der[:-8] + b"\0" * 8
+    fin = o["finalize"]
+    st, h, body = call("POST", fin, jws(k, fin, {"csr": b64(der)}, kid=kid))
+    if st != 200:
+        show(st, h, body); sys.exit(0)
+    o = json.loads(body)
+    cu = o["certificate"]
+    st, h, pem = call("POST", cu, jws(k, cu, None, kid=kid))
+    open(out, "wb").write(pem)
+    print(st, h.get("Content-Type"), o["status"])
 else:
     sys.exit("unknown case " + case)

@@ -1,0 +1,115 @@
+#!/bin/sh
+# serve-acme.sh - ACME orders through certmint serve (issue 15): the whole
+# http-01 flow with a Python client (order, authorization, challenge,
+# finalize, download), the bad CSRs finalize must refuse, an order for a
+# name outside the CA's name constraints, orders across a restart, and
+# the real clients certbot and lego when installed.  Everything listens
+# on 127.0.0.1; --resolve points the validation at it.
+. "$top_srcdir/tests/cli/lib.sh"
+need python3
+need openssl
+need sqlite3
+python3 -c 'import cryptography' 2>/dev/null || skip_all "python3-cryptography missing"
+
+CM="$CERTMINT"
+PROBE="$top_srcdir/tests/cli/acme_probe.py"
+cd "$WORK" || exit 1
+S="$CERTMINT_STORE"
+PIDS=
+trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done; rm -rf "$WORK"' EXIT
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+serve_start() {
+	_out=$1; shift
+	"$CM" serve --timeout 300 "$@" >"$_out" 2>"$_out.err" &
+	SPID=$!
+	PIDS="$PIDS $SPID"
+	_i=0
+	while ! grep -q '^CA bundle to trust:' "$_out" 2>/dev/null &&
+	    [ $_i -lt 150 ]; do
+		sleep 0.1; _i=$((_i + 1))
+	done
+	DIR=$(sed -n 's/^ACME directory: //p' "$_out" | head -1)
+	BUNDLE=$(sed -n 's/^CA bundle to trust: //p' "$_out")
+}
+
+"$CM" init --permit .test --permit localhost --permit 127.0.0.0/8 \
+    --permit ::1/128 >/dev/null 2>&1
+HP=$(free_port)
+PORT=$(free_port)
+serve_start s.out --listen "127.0.0.1:$PORT" --resolve app.test=127.0.0.1 \
+    --resolve other.test=127.0.0.1 --resolve cb.test=127.0.0.1 \
+    --resolve lego.test=127.0.0.1 --http01-port "$HP"
+check "serve started" test -n "$DIR"
+
+# ---- the whole flow ----
+out=$(python3 "$PROBE" "$DIR" "$BUNDLE" order app.test "$HP" app.pem)
+is "order, http-01, finalize, download: a PEM chain, the order valid" \
+    "$out" "200 application/pem-certificate-chain valid"
+check "the certificate verifies for app.test (openssl -x509_strict)" \
+    openssl verify -CAfile "$BUNDLE" -x509_strict -verify_hostname app.test app.pem
+check "it is in the inventory" sh -c "'$CM' list --name app.test | grep -q valid"
+acct=$(sqlite3 "$S" "SELECT acme_account_id FROM certs WHERE acme_account_id IS NOT NULL LIMIT 1")
+check "... with the ACME account that asked for it" test -n "$acct"
+
+# ---- what must fail, and leave nothing issued ----
+n0=$(sqlite3 "$S" 'SELECT count(*) FROM certs')
+is "no answer to http-01: the challenge and the order invalid" \
+    "$(python3 "$PROBE" "$DIR" "$BUNDLE" order-nohttp app.test "$HP" x.pem | tr '\n' ' ')" \
+    "challenge invalid order invalid "
+is "a CSR whose signature does not verify: badCSR" \
+    "$(python3 "$PROBE" "$DIR" "$BUNDLE" order-badcsr app.test "$HP" x.pem)" "400 badCSR"
+is "a CSR for a name the order does not have: badCSR" \
+    "$(python3 "$PROBE" "$DIR" "$BUNDLE" order-othername app.test "$HP" x.pem)" "400 badCSR"
+is "a CSR with the account key: badCSR" \
+    "$(python3 "$PROBE" "$DIR" "$BUNDLE" order-accountkey app.test "$HP" x.pem)" "400 badCSR"
+is "an order outside the CA's name constraints: rejectedIdentifier" \
+    "$(python3 "$PROBE" "$DIR" "$BUNDLE" order app.example "$HP" x.pem)" "400 rejectedIdentifier"
+is "nothing was issued by them" "$(sqlite3 "$S" 'SELECT count(*) FROM certs')" "$n0"
+
+# ---- an order survives a restart ----
+kill -TERM "$SPID"; wait "$SPID"
+orders=$(sqlite3 "$S" "SELECT count(*) FROM acme_orders")
+serve_start s2.out --listen "127.0.0.1:$PORT" --resolve app.test=127.0.0.1 \
+    --resolve cb.test=127.0.0.1 --http01-port "$HP"
+is "after a restart the orders are still in the store" \
+    "$(sqlite3 "$S" "SELECT count(*) FROM acme_orders")" "$orders"
+check "every order is in a valid state" sh -c "[ \"\$(sqlite3 '$S' \"SELECT count(*) FROM acme_orders WHERE status NOT IN ('pending','ready','processing','valid','invalid')\")\" = 0 ]"
+out=$(python3 "$PROBE" "$DIR" "$BUNDLE" order app.test "$HP" app2.pem)
+is "and the flow works again" "$out" "200 application/pem-certificate-chain valid"
+
+# ---- real clients ----
+if command -v certbot >/dev/null 2>&1; then
+	mkdir -p cb
+	REQUESTS_CA_BUNDLE="$BUNDLE" timeout 120 certbot certonly --standalone \
+	    --http-01-port "$HP" --http-01-address 127.0.0.1 -d cb.test \
+	    --server "$DIR" --config-dir cb/c --work-dir cb/w --logs-dir cb/l \
+	    --agree-tos --register-unsafely-without-email --non-interactive \
+	    >cb.out 2>&1
+	is "certbot certonly --standalone (http-01): exit 0" "$?" 0
+	diag cb.out
+	check "certbot's certificate verifies for cb.test" openssl verify \
+	    -CAfile "$BUNDLE" -verify_hostname cb.test cb/c/live/cb.test/cert.pem
+	check "... and is in the inventory" sh -c "'$CM' list --name cb.test | grep -q valid"
+else
+	echo "# certbot not installed: its checks skipped"
+fi
+if command -v lego >/dev/null 2>&1; then
+	kill -TERM "$SPID"; wait "$SPID"
+	serve_start s3.out --listen "127.0.0.1:$PORT" --resolve lego.test=127.0.0.1 \
+	    --http01-port "$HP"
+	LEGO_CA_CERTIFICATES="$BUNDLE" timeout 120 lego --server "$DIR" \
+	    --email a@example.test --domains lego.test --http \
+	    --http.port "127.0.0.1:$HP" --path lg --accept-tos run >lego.out 2>&1
+	is "lego run --http: exit 0" "$?" 0
+	diag lego.out
+	check "lego's certificate verifies for lego.test" openssl verify \
+	    -CAfile "$BUNDLE" -verify_hostname lego.test lg/certificates/lego.test.crt
+	check "... and is in the inventory" sh -c "'$CM' list --name lego.test | grep -q valid"
+else
+	echo "# lego not installed: its checks skipped"
+fi
+kill -TERM "$SPID"; wait "$SPID"
+
+done_testing
