@@ -54,6 +54,8 @@ typedef struct sca {
 	char enc[600];          /* the name as a URL path segment */
 	int64_t id;
 	char *crl_path;         /* path of the recorded CRL URL, or NULL */
+	cm__signer *sg;         /* loaded at its first CRL (a key behind a
+	                           passphrase is not unwrapped per request) */
 } sca;
 
 typedef struct server {
@@ -199,7 +201,7 @@ plain(server *sv, struct MHD_Connection *conn, const char *method,
 
 /* ---- CA certificates, CRLs, OCSP --------------------------------------- */
 
-static const sca *
+static sca *
 ca_named(const server *sv, const char *name, size_t len)
 {
 	size_t i;
@@ -241,23 +243,22 @@ ca_cert(server *sv, struct MHD_Connection *conn, const char *method,
 
 static mhd_result
 ca_crl(server *sv, struct MHD_Connection *conn, const char *method,
-    const char *url, double t0, const sca *c)
+    const char *url, double t0, sca *c)
 {
-	cm__signer *sg = NULL;
 	unsigned char *der = NULL;
 	size_t len = 0;
 	mhd_result r;
 
 	/* Built from the store per request: a revocation shows at once. */
-	if (cm__signer_load(&sg, sv->st, c->name) != CM_OK ||
-	    cm__crl_current_mem(&der, &len, sv->st, sg, CRL_NEXT) != CM_OK)
+	if ((c->sg == NULL && cm__signer_load(&c->sg, sv->st, c->name) !=
+	    CM_OK) || cm__crl_current_mem(&der, &len, sv->st, c->sg,
+	    CRL_NEXT) != CM_OK)
 		r = plain(sv, conn, method, url, t0, 500, "the CRL cannot be "
 		    "made\n");
 	else
 		r = respond(sv, conn, method, url, t0, 200, der, len,
 		    "application/pkix-crl", NULL, NULL);
 	free(der);
-	cm__signer_free(sg);
 	return r;
 }
 
@@ -1238,6 +1239,7 @@ route(server *sv, struct MHD_Connection *conn, const char *method,
 {
 	const cm_serve_opts *o = sv->o;
 	const sca *c;
+	sca *cc;
 	size_t stem, i;
 	bool get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
 
@@ -1259,9 +1261,9 @@ route(server *sv, struct MHD_Connection *conn, const char *method,
 			return ca_cert(sv, conn, method, url, t0, c, false);
 	}
 	if (o->crl && get && strncmp(url, "/crl/", 5) == 0 &&
-	    suffix(url + 5, ".crl", &stem) && (c = ca_named(sv, url + 5,
+	    suffix(url + 5, ".crl", &stem) && (cc = ca_named(sv, url + 5,
 	    stem)))
-		return ca_crl(sv, conn, method, url, t0, c);
+		return ca_crl(sv, conn, method, url, t0, cc);
 	for (i = 0; o->crl && get && i < sv->ncas; i++)
 		if (sv->cas[i].crl_path && strcmp(sv->cas[i].crl_path, url) ==
 		    0)
@@ -1345,6 +1347,7 @@ cas_clear(server *sv)
 	for (i = 0; i < sv->ncas; i++) {
 		free(sv->cas[i].name);
 		free(sv->cas[i].crl_path);
+		cm__signer_free(sv->cas[i].sg);
 	}
 	free(sv->cas);
 }
