@@ -894,9 +894,14 @@ acme_challenge(server *sv, struct MHD_Connection *conn, const char *method,
 	snprintf(up, sizeof(up), "<%s/acme/%s/authz/%lld>;rel=\"up\"",
 	    sv->base, c->enc, (long long)zid);
 	sv->up_link = up;
-	r = send_json(sv, conn, method, url, t0, 200, json_deep_copy(
-	    json_array_get(json_object_get(authz_json(sv, c, z),
-	    "challenges"), 0)), c->name, NULL, NULL);
+	{
+		json_t *az = authz_json(sv, c, z);
+		json_t *ch = az ? json_deep_copy(json_array_get(
+		    json_object_get(az, "challenges"), 0)) : NULL;
+		json_decref(az);
+		r = send_json(sv, conn, method, url, t0, 200, ch, c->name,
+		    NULL, NULL);
+	}
 	free_rows(z, n * 9);
 	sv->up_link = NULL;
 	return r;

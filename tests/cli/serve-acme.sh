@@ -70,6 +70,8 @@ is "nothing was issued by them" "$(sqlite3 "$S" 'SELECT count(*) FROM certs')" "
 
 # ---- an order survives a restart ----
 kill -TERM "$SPID"; wait "$SPID"
+is "serve stopped cleanly after the orders (exit 0)" "$?" 0
+diag s.out.err
 orders=$(sqlite3 "$S" "SELECT count(*) FROM acme_orders")
 serve_start s2.out --listen "127.0.0.1:$PORT" --resolve app.test=127.0.0.1 \
     --resolve cb.test=127.0.0.1 --http01-port "$HP"
@@ -111,5 +113,8 @@ else
 	echo "# lego not installed: its checks skipped"
 fi
 kill -TERM "$SPID"; wait "$SPID"
+is "serve stops cleanly on SIGTERM (exit 0; under the sanitizers: no leak)" \
+    "$?" 0
+diag "$(ls -t s*.out.err | head -1)"
 
 done_testing
