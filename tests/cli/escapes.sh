@@ -77,6 +77,8 @@ clean "import --issued: no ESC or BEL in what it prints" i.out
 check_not "status: no ESC or BEL" grep -q "$(printf '[\033\007]')" st.out
 "$C" list >l.out 2>&1
 clean "list: no ESC or BEL" l.out
+"$C" list --names >ln.out 2>&1
+clean "list --names: no ESC or BEL" ln.out
 check "... printable UTF-8 kept" grep -qF 'café 日本' l.out
 "$C" show 02 >s.out 2>&1
 clean "show: no ESC or BEL" s.out

@@ -69,6 +69,19 @@ for k in $pkeys; do
 done
 is "certmint-profile(5) documents every key ($(echo $pkeys | wc -w))" "$missing" ""
 
+# certmint-profile(5)'s example profile issues what it says.
+sed -n '/^# my-server.tmpl/,/^\.Ed/p' "$MAN/certmint-profile.5" | sed '$d' \
+    >"$WORK/my-server.tmpl"
+if "$CM" issue server api.test --profile "$WORK/my-server.tmpl" \
+    --cert "$WORK/api.crt" --key "$WORK/api.key" >/dev/null 2>&1 &&
+    command -v openssl >/dev/null 2>&1; then
+	openssl x509 -in "$WORK/api.crt" -noout -text >"$WORK/api.txt" 2>&1
+	check "the profile example: 365 days, must-staple, serverAuth" sh -c \
+	    "grep -q 'TLS Feature' '$WORK/api.txt' && grep -q 'TLS Web Server Authentication' '$WORK/api.txt' && [ \$(( (\$(date -d \"\$(openssl x509 -in '$WORK/api.crt' -noout -enddate | cut -d= -f2)\" +%s) - \$(date +%s)) / 86400 )) -ge 363 ]"
+else
+	not_ok "the profile example of certmint-profile(5) issues"
+fi
+
 # Lint: nothing at warning level or above.
 if command -v mandoc >/dev/null 2>&1; then
 	mandoc -Tlint -W warning "$MAN"/*.[135] >"$WORK/lint" 2>&1
