@@ -318,11 +318,16 @@ acme_directory(server *sv, struct MHD_Connection *conn, const char *method,
  * kid).  [out] acct: the account of kid.  Returns 0, or -1 with
  * j->ptype / detail set and *status the HTTP status.
  */
+#define BY_KID 0
+#define BY_JWK 1
+#define BY_EITHER 2
+
 static int
 acme_request(cm__jws *j, cm__acme_account *acct, unsigned *status,
     server *sv, const sca *c, const char *url, const request *rq,
-    bool want_jwk)
+    int mode)
 {
+	bool want_jwk;
 	char want[2048];
 	json_t *jwk = NULL;
 	json_error_t je;
@@ -351,6 +356,7 @@ acme_request(cm__jws *j, cm__acme_account *acct, unsigned *status,
 		    "used or expired");
 		return -1;
 	}
+	want_jwk = mode == BY_EITHER ? j->jwk != NULL : mode == BY_JWK;
 	if (want_jwk != (j->jwk != NULL)) {
 		snprintf(j->ptype, sizeof(j->ptype), "malformed");
 		snprintf(j->detail, sizeof(j->detail), want_jwk ? "newAccount "
@@ -442,7 +448,7 @@ acme_new_account(server *sv, struct MHD_Connection *conn,
 	mhd_result r;
 	cm_err err;
 
-	if (acme_request(&j, &none, &status, sv, c, url, rq, true) != 0) {
+	if (acme_request(&j, &none, &status, sv, c, url, rq, BY_JWK) != 0) {
 		r = problem(sv, conn, method, url, t0, status, c->name,
 		    j.ptype, j.detail);
 		goto out;
@@ -1104,6 +1110,110 @@ out:
 	return r;
 }
 
+/*
+ * revokeCert (RFC 8555 7.6): signed by the account that ordered the
+ * certificate (kid) or by the certificate's own key (jwk).  The
+ * revocation lands in the store: the next CRL and OCSP answer say so.
+ */
+static mhd_result
+acme_revoke(server *sv, struct MHD_Connection *conn, const char *method,
+    const char *url, double t0, const sca *c, const request *rq)
+{
+	cm__jws j;
+	cm__acme_account a;
+	gnutls_x509_crt_t crt = NULL;
+	cm_cert_info *info = NULL;
+	unsigned char *der = NULL, fp[32], k1[64], k2[64];
+	size_t len = 0, l1 = sizeof(k1), l2 = sizeof(k2), i, n = 0;
+	char hex[65], **v = NULL;
+	const char *b;
+	gnutls_datum_t d;
+	json_t *jr;
+	unsigned status;
+	int reason = 0;
+	bool allowed = false;
+	mhd_result r;
+
+	if (acme_request(&j, &a, &status, sv, c, url, rq, BY_EITHER) != 0) {
+		r = problem(sv, conn, method, url, t0, status, c->name,
+		    j.ptype, j.detail);
+		goto out;
+	}
+	b = j.payload ? json_string_value(json_object_get(j.payload,
+	    "certificate")) : NULL;
+	jr = j.payload ? json_object_get(j.payload, "reason") : NULL;
+	if (jr != NULL) {
+		if (!json_is_integer(jr) || json_integer_value(jr) < 0 ||
+		    json_integer_value(jr) > 10 || json_integer_value(jr) ==
+		    7 || json_integer_value(jr) == 8) {
+			r = problem(sv, conn, method, url, t0, 400, c->name,
+			    "badRevocationReason", "reason: an RFC 5280 "
+			    "CRLReason code, 0 to 10, not 7 or 8 "
+			    "(removeFromCRL)");
+			goto out;
+		}
+		reason = (int)json_integer_value(jr);
+	}
+	if (b == NULL || !cm__b64url_decode(&der, &len, b, strlen(b)) ||
+	    gnutls_x509_crt_init(&crt) < 0) {
+		r = problem(sv, conn, method, url, t0, 400, c->name,
+		    "malformed", "certificate: base64url DER");
+		goto out;
+	}
+	d.data = der;
+	d.size = (unsigned)len;
+	if (gnutls_x509_crt_import(crt, &d, GNUTLS_X509_FMT_DER) < 0 ||
+	    gnutls_hash_fast(GNUTLS_DIG_SHA256, der, len, fp) < 0) {
+		r = problem(sv, conn, method, url, t0, 400, c->name,
+		    "malformed", "the certificate does not parse");
+		goto out;
+	}
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", fp[i]);
+	if (cm_cert_find(&info, sv->st, hex) != CM_OK ||
+	    strcmp(info->ca, c->name) != 0) {
+		r = problem(sv, conn, method, url, t0, 404, c->name,
+		    "malformed", "this CA did not issue that certificate");
+		goto out;
+	}
+	if (j.kid != NULL) {
+		allowed = cm__store_acme_rows(&v, &n, sv->st, "SELECT 1 FROM "
+		    "certs WHERE serial = ? AND acme_account_id = ?", "si",
+		    info->serial, a.id) == CM_OK;
+		free_rows(v, n);
+	} else
+		allowed = gnutls_x509_crt_get_key_id(crt,
+		    GNUTLS_KEYID_USE_SHA256, k1, &l1) >= 0 &&
+		    gnutls_pubkey_get_key_id(j.key, GNUTLS_KEYID_USE_SHA256, k2,
+		    &l2) >= 0 && l1 == l2 && memcmp(k1, k2, l1) == 0;
+	if (!allowed) {
+		r = problem(sv, conn, method, url, t0, 403, c->name,
+		    "unauthorized", "neither the account that ordered the "
+		    "certificate nor its key signed this");
+		goto out;
+	}
+	if (strcmp(info->status, "revoked") == 0) {
+		r = problem(sv, conn, method, url, t0, 400, c->name,
+		    "alreadyRevoked", "the certificate is revoked already");
+		goto out;
+	}
+	if (cm_cert_revoke(NULL, sv->st, info->serial,
+	    (cm_revoke_reason)reason, 0) != CM_OK) {
+		r = problem(sv, conn, method, url, t0, 500, c->name,
+		    "serverInternal", cm_ctx_error(sv->ctx));
+		goto out;
+	}
+	r = respond(sv, conn, method, url, t0, 200, "", 0, NULL, c->name,
+	    NULL);
+out:
+	free(der);
+	gnutls_x509_crt_deinit(crt);
+	cm_cert_info_free(info);
+	cm__acme_account_clear(&a);
+	cm__jws_clear(&j);
+	return r;
+}
+
 /* An account (POST-as-GET) or an endpoint of a later version. */
 static mhd_result
 acme_kid_request(server *sv, struct MHD_Connection *conn,
@@ -1115,7 +1225,7 @@ acme_kid_request(server *sv, struct MHD_Connection *conn,
 	unsigned status;
 	mhd_result r;
 
-	if (acme_request(&j, &a, &status, sv, c, url, rq, false) != 0) {
+	if (acme_request(&j, &a, &status, sv, c, url, rq, BY_KID) != 0) {
 		r = problem(sv, conn, method, url, t0, status, c->name,
 		    j.ptype, j.detail);
 		goto out;
@@ -1222,6 +1332,8 @@ acme(server *sv, struct MHD_Connection *conn, const char *method,
 		    "malformed", "the body is larger than 64 KiB");
 	if (strcmp(rest, "new-account") == 0)
 		return acme_new_account(sv, conn, method, url, t0, c, rq);
+	if (strcmp(rest, "revoke-cert") == 0)
+		return acme_revoke(sv, conn, method, url, t0, c, rq);
 	return acme_kid_request(sv, conn, method, url, t0, c, rq, rest);
 }
 

@@ -212,5 +212,24 @@ elif case.startswith("order"):
     st, h, pem = call("POST", cu, jws(k, cu, None, kid=kid))
     open(out, "wb").write(pem)
     print(st, h.get("Content-Type"), o["status"])
+    if case == "order-revoke":
+        leaf = x509.load_pem_x509_certificate(pem)
+        certb64 = b64(leaf.public_bytes(serialization.Encoding.DER))
+        rc = d["revokeCert"]
+        other = Key("ec")
+        st2, h2, _ = call("POST", na, jws(other, na, {}))
+        st, h, body = call("POST", rc, jws(other, rc, {"certificate": certb64},
+                                            kid=h2["Location"]))
+        show(st, h, body)
+        ckey = Key("ec"); ckey.k = ck
+        n_ = ck.public_key().public_numbers()
+        ckey.jwk = {"kty": "EC", "crv": "P-256", "x": b64(n_.x.to_bytes(32, "big")),
+                    "y": b64(n_.y.to_bytes(32, "big"))}
+        st, h, body = call("POST", rc, jws(ckey, rc, {"certificate": certb64,
+                                                     "reason": 1}))
+        show(st, h, body)
+        st, h, body = call("POST", rc, jws(k, rc, {"certificate": certb64},
+                                           kid=kid))
+        show(st, h, body)
 else:
     sys.exit("unknown case " + case)

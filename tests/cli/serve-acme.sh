@@ -53,6 +53,16 @@ check "it is in the inventory" sh -c "'$CM' list --name app.test | grep -q valid
 acct=$(sqlite3 "$S" "SELECT acme_account_id FROM certs WHERE acme_account_id IS NOT NULL LIMIT 1")
 check "... with the ACME account that asked for it" test -n "$acct"
 
+# ---- revokeCert: by another account (refused), by the certificate's key,
+# then again ----
+python3 "$PROBE" "$DIR" "$BUNDLE" order-revoke app.test "$HP" rv.pem >rv.out 2>&1
+is "revokeCert: another account refused, the certificate's key takes it, then alreadyRevoked" \
+    "$(tr '\n' ' ' <rv.out)" \
+    "200 application/pem-certificate-chain valid 403 unauthorized 200 - 400 alreadyRevoked "
+RVS=$(openssl x509 -in rv.pem -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f')
+check "... the store has it revoked, keyCompromise" sh -c \
+    "'$CM' list --status revoked | grep -i '$RVS' | grep -q keyCompromise"
+
 # ---- what must fail, and leave nothing issued ----
 n0=$(sqlite3 "$S" 'SELECT count(*) FROM certs')
 is "no answer to http-01: the challenge and the order invalid" \
@@ -94,6 +104,14 @@ if command -v certbot >/dev/null 2>&1; then
 	check "certbot's certificate verifies for cb.test" openssl verify \
 	    -CAfile "$BUNDLE" -verify_hostname cb.test cb/c/live/cb.test/cert.pem
 	check "... and is in the inventory" sh -c "'$CM' list --name cb.test | grep -q valid"
+	REQUESTS_CA_BUNDLE="$BUNDLE" timeout 120 certbot revoke \
+	    --cert-path cb/c/live/cb.test/cert.pem --reason keycompromise \
+	    --server "$DIR" --config-dir cb/c --work-dir cb/w --logs-dir cb/l \
+	    --non-interactive --no-delete-after-revoke >cbr.out 2>&1
+	is "certbot revoke: exit 0" "$?" 0
+	diag cbr.out
+	check "... the store has it revoked, keyCompromise" sh -c \
+	    "'$CM' list --status revoked --name cb.test | grep -q keyCompromise"
 else
 	echo "# certbot not installed: its checks skipped"
 fi
