@@ -589,7 +589,8 @@ order_settle(server *sv, int64_t order)
 	free_rows(v, n);
 	if (bad > 0)
 		(void)cm__store_acme_exec(NULL, sv->st, "UPDATE acme_orders SET "
-		    "status = 'invalid' WHERE id = ? AND status = 'pending'",
+		    "status = 'invalid' WHERE id = ? AND status IN ('pending', "
+		    "'ready')",
 		    "i", order);
 	else if (valid == n)
 		(void)cm__store_acme_exec(NULL, sv->st, "UPDATE acme_orders SET "
@@ -1239,6 +1240,42 @@ acme_kid_request(server *sv, struct MHD_Connection *conn,
 			    "unauthorized", "another account");
 			goto out;
 		}
+		/* Update (7.3.2) and deactivation (7.3.6). */
+		if (!j.post_as_get) {
+			json_t *st = json_object_get(j.payload, "status");
+			json_t *ct = json_object_get(j.payload, "contact");
+			char *text;
+			if (st != NULL && (!json_is_string(st) || strcmp(
+			    json_string_value(st), "deactivated") != 0)) {
+				r = problem(sv, conn, method, url, t0, 400,
+				    c->name, "malformed", "status: only "
+				    "\"deactivated\"");
+				goto out;
+			}
+			if (!contact_ok(ct)) {
+				r = problem(sv, conn, method, url, t0, 400,
+				    c->name, "invalidContact", "contact is an "
+				    "array of mailto: addresses");
+				goto out;
+			}
+			if (ct != NULL) {
+				text = json_dumps(ct, JSON_COMPACT);
+				(void)cm__store_acme_exec(NULL, sv->st, "UPDATE "
+				    "acme_accounts SET contact = ? WHERE id = "
+				    "?", "si", text, a.id);
+				free(a.contact);
+				a.contact = text;
+			}
+			if (st != NULL) {
+				(void)cm__store_acme_exec(NULL, sv->st, "UPDATE "
+				    "acme_accounts SET status = 'deactivated' "
+				    "WHERE id = ?", "i", a.id);
+				(void)cm__store_event(sv->st,
+				    "acme-account-deactivated", c->name, NULL);
+				free(a.status);
+				a.status = cm__strdup("deactivated");
+			}
+		}
 		r = send_json(sv, conn, method, url, t0, 200,
 		    account_json(sv, c, &a), c->name, NULL, NULL);
 		goto out;
@@ -1279,6 +1316,32 @@ acme_kid_request(server *sv, struct MHD_Connection *conn,
 				    c->name, "malformed", "no such "
 				    "authorization");
 				goto out;
+			}
+			/* Deactivation (7.5.2). */
+			if (!j.post_as_get) {
+				json_t *st = json_object_get(j.payload,
+				    "status");
+				if (!json_is_string(st) || strcmp(
+				    json_string_value(st), "deactivated") != 0) {
+					free_rows(z, nz * 9);
+					r = problem(sv, conn, method, url, t0,
+					    400, c->name, "malformed", "status: "
+					    "only \"deactivated\"");
+					goto out;
+				}
+				(void)cm__store_acme_exec(NULL, sv->st, "UPDATE "
+				    "acme_authzs SET status = 'deactivated' "
+				    "WHERE id = ? AND status IN ('pending', "
+				    "'valid')", "i", (int64_t)id);
+				order_settle(sv, strtoll(z[4], NULL, 10));
+				free_rows(z, nz * 9);
+				if (!authz_rows(&z, &nz, sv, (int64_t)id,
+				    a.id)) {
+					r = problem(sv, conn, method, url, t0,
+					    500, c->name, "serverInternal",
+					    "the store");
+					goto out;
+				}
 			}
 			r = send_json(sv, conn, method, url, t0, 200,
 			    authz_json(sv, c, z), c->name, NULL, NULL);

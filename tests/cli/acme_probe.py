@@ -145,6 +145,30 @@ elif case == "other-account":
     kid2 = h2["Location"]
     # k2 signs a request for k's account URL
     show(*call("POST", h["Location"], jws(k2, h["Location"], None, kid=kid2)))
+elif case == "deactivate":
+    st, h, _ = call("POST", na, jws(k, na, {}))
+    kid = h["Location"]
+    st, h, body = call("POST", kid, jws(k, kid, {"status": "deactivated"}, kid=kid))
+    print(st, json.loads(body)["status"])
+    no = d["newOrder"]
+    show(*call("POST", no, jws(k, no, {"identifiers": [
+        {"type": "dns", "value": "app.test"}]}, kid=kid)))
+elif case == "update-contact":
+    st, h, _ = call("POST", na, jws(k, na, {}))
+    kid = h["Location"]
+    st, h, body = call("POST", kid, jws(k, kid, {"contact": ["mailto:new@example.test"]}, kid=kid))
+    print(st, json.loads(body)["contact"][0])
+elif case == "authz-deactivate":
+    st, h, _ = call("POST", na, jws(k, na, {}))
+    kid = h["Location"]
+    no = d["newOrder"]
+    st, h, body = call("POST", no, jws(k, no, {"identifiers": [
+        {"type": "dns", "value": "app.test"}]}, kid=kid))
+    ourl = h["Location"]
+    az = json.loads(body)["authorizations"][0]
+    st, h, body = call("POST", az, jws(k, az, {"status": "deactivated"}, kid=kid))
+    o = json.loads(call("POST", ourl, jws(k, ourl, None, kid=kid))[2])
+    print(st, json.loads(body)["status"], o["status"])
 elif case == "new-order":
     st, h, _ = call("POST", na, jws(k, na, {}))
     kid = h["Location"]

@@ -63,6 +63,15 @@ RVS=$(openssl x509 -in rv.pem -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f')
 check "... the store has it revoked, keyCompromise" sh -c \
     "'$CM' list --status revoked | grep -i '$RVS' | grep -q keyCompromise"
 
+# ---- account update and deactivation, authorization deactivation ----
+is "an account updates its contact" \
+    "$(python3 "$PROBE" "$DIR" "$BUNDLE" update-contact)" "200 mailto:new@example.test"
+is "a deactivated account orders nothing (unauthorized)" \
+    "$(python3 "$PROBE" "$DIR" "$BUNDLE" deactivate | tr '\n' ' ')" \
+    "200 deactivated 403 unauthorized "
+is "a deactivated authorization makes its order invalid" \
+    "$(python3 "$PROBE" "$DIR" "$BUNDLE" authz-deactivate)" "200 deactivated invalid"
+
 # ---- what must fail, and leave nothing issued ----
 n0=$(sqlite3 "$S" 'SELECT count(*) FROM certs')
 is "no answer to http-01: the challenge and the order invalid" \
