@@ -68,6 +68,7 @@ typedef struct server {
 	char base[300];         /* https://HOST:PORT */
 	unsigned long served;
 	const char *up_link;    /* a Link rel="up" for the next response */
+	unsigned retry_after;   /* a Retry-After for the next response */
 } server;
 
 typedef struct request {
@@ -153,6 +154,12 @@ respond(server *sv, struct MHD_Connection *conn, const char *method,
 	if (sv->up_link != NULL) {
 		MHD_add_response_header(resp, "Link", sv->up_link);
 		sv->up_link = NULL;
+	}
+	if (sv->retry_after > 0) {
+		char ra[16];
+		snprintf(ra, sizeof(ra), "%u", sv->retry_after);
+		MHD_add_response_header(resp, "Retry-After", ra);
+		sv->retry_after = 0;
 	}
 	ret = MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
@@ -304,11 +311,11 @@ acme_directory(server *sv, struct MHD_Connection *conn, const char *method,
 	json_t *j;
 
 	snprintf(b, sizeof(b), "%s/acme/%s/", sv->base, c->enc);
-	j = json_pack("{s:s++,s:s++,s:s++,s:s++,s:s++,s:{s:b}}",
+	j = json_pack("{s:s++,s:s++,s:s++,s:s++,s:s++,s:s++,s:{s:b}}",
 	    "newNonce", b, "new-nonce", "", "newAccount", b, "new-account", "",
 	    "newOrder", b, "new-order", "", "revokeCert", b, "revoke-cert", "",
-	    "keyChange", b, "key-change", "", "meta",
-	    "externalAccountRequired", 0);
+	    "keyChange", b, "key-change", "", "renewalInfo", b,
+	    "renewal-info", "", "meta", "externalAccountRequired", 0);
 	return send_json(sv, conn, method, url, t0, 200, j, NULL, NULL, NULL);
 }
 
@@ -508,6 +515,52 @@ out:
 	return r;
 }
 
+/* ---- renewal information (RFC 9773) ------------------------------------ */
+
+/*
+ * A certificate by its ARI CertID: base64url(AKI keyIdentifier) "."
+ * base64url(serial).  [out] info.  False when it is not one of c's.
+ */
+static bool
+ari_cert(cm_cert_info **info, server *sv, const sca *c, const char *id)
+{
+	const char *dot = strchr(id, '.');
+	unsigned char *aki = NULL, *sn = NULL;
+	size_t alen = 0, slen = 0, i, k;
+	char hex[130];
+	bool ok = false;
+
+	*info = NULL;
+	if (dot == NULL || !cm__b64url_decode(&aki, &alen, id,
+	    (size_t)(dot - id)) || !cm__b64url_decode(&sn, &slen, dot + 1,
+	    strlen(dot + 1)) || slen == 0 || slen > 64 || alen == 0)
+		goto out;
+	for (k = 0; k + 1 < slen && sn[k] == 0; k++)
+		;
+	for (i = k; i < slen; i++)
+		snprintf(hex + 2 * (i - k), 3, "%02x", sn[i]);
+	if (cm_cert_find(info, sv->st, hex) != CM_OK)
+		goto out;
+	/* The serial must be the whole of it (no prefix match) and c's. */
+	{
+		const char *s = (*info)->serial, *h = hex;
+		while (s[0] == '0' && s[1] != '\0')
+			s++;
+		while (h[0] == '0' && h[1] != '\0')
+			h++;
+		ok = strcasecmp(s, h) == 0;
+	}
+	ok = ok && strcmp((*info)->ca, c->name) == 0;
+out:
+	if (!ok) {
+		cm_cert_info_free(*info);
+		*info = NULL;
+	}
+	free(aki);
+	free(sn);
+	return ok;
+}
+
 /* ---- orders, authorizations, challenges, finalize --------------------- */
 
 #define ORDER_LIFE (7 * 24 * 3600)
@@ -603,7 +656,8 @@ acme_new_order(server *sv, struct MHD_Connection *conn, const char *method,
     const char *url, double t0, const sca *c, const cm__jws *j,
     const cm__acme_account *a)
 {
-	json_t *ids = json_object_get(j->payload, "identifiers"), *v;
+	json_t *ids = json_object_get(j->payload, "identifiers"), *v, *rep;
+	cm_cert_info *old = NULL;
 	cm_ca_info *ca = NULL;
 	gnutls_x509_crt_t crt = NULL;
 	gnutls_datum_t d;
@@ -671,6 +725,36 @@ acme_new_order(server *sv, struct MHD_Connection *conn, const char *method,
 		    "rejectedIdentifier", cm_ctx_error(sv->ctx));
 		goto out;
 	}
+	/* RFC 9773 5: the certificate this order replaces, one of this
+	 * account's, not replaced already. */
+	if ((rep = json_object_get(j->payload, "replaces")) != NULL) {
+		char **rv = NULL;
+		size_t nr = 0;
+		bool mine;
+		if (!json_is_string(rep) || !ari_cert(&old, sv, c,
+		    json_string_value(rep))) {
+			r = problem(sv, conn, method, url, t0, 400, c->name,
+			    "malformed", "replaces: the CertID of a "
+			    "certificate of this CA");
+			goto out;
+		}
+		mine = cm__store_acme_rows(&rv, &nr, sv->st, "SELECT 1 FROM "
+		    "certs WHERE serial = ? AND acme_account_id = ?", "si",
+		    old->serial, a->id) == CM_OK;
+		free_rows(rv, nr);
+		if (!mine) {
+			r = problem(sv, conn, method, url, t0, 403, c->name,
+			    "unauthorized", "replaces: not a certificate of "
+			    "this account");
+			goto out;
+		}
+		if (strcmp(old->status, "superseded") == 0) {
+			r = problem(sv, conn, method, url, t0, 409, c->name,
+			    "alreadyReplaced", "that certificate was replaced "
+			    "already");
+			goto out;
+		}
+	}
 	text = json_dumps(ids, JSON_COMPACT);
 	if (text == NULL || cm__store_begin(sv->st) != CM_OK) {
 		r = problem(sv, conn, method, url, t0, 500, c->name,
@@ -678,9 +762,9 @@ acme_new_order(server *sv, struct MHD_Connection *conn, const char *method,
 		goto out;
 	}
 	if (cm__store_acme_exec(&order, sv->st, "INSERT INTO acme_orders "
-	    "(account_id, status, identifiers, expires, created) VALUES (?, "
-	    "'pending', ?, ?, ?)", "isii", a->id, text, (int64_t)exp,
-	    (int64_t)now) != CM_OK)
+	    "(account_id, status, identifiers, expires, created, replaces) "
+	    "VALUES (?, 'pending', ?, ?, ?, ?)", "isiis", a->id, text,
+	    (int64_t)exp, (int64_t)now, old ? old->serial : NULL) != CM_OK)
 		goto fail;
 	json_array_foreach(ids, i, v) {
 		if (cm__store_acme_exec(&authz, sv->st, "INSERT INTO acme_authzs "
@@ -717,6 +801,7 @@ out:
 	free(text);
 	gnutls_x509_crt_deinit(crt);
 	cm_ca_info_free(ca);
+	cm_cert_info_free(old);
 	return r;
 }
 
@@ -1052,6 +1137,16 @@ acme_finalize(server *sv, struct MHD_Connection *conn, const char *method,
 	    info->serial, id);
 	(void)cm__store_acme_exec(NULL, sv->st, "UPDATE certs SET "
 	    "acme_account_id = ? WHERE serial = ?", "is", a->id, info->serial);
+	/* The certificate it replaces (RFC 9773) is superseded now. */
+	{
+		char **rv = NULL;
+		size_t nr = 0;
+		if (cm__store_acme_rows(&rv, &nr, sv->st, "SELECT replaces FROM "
+		    "acme_orders WHERE id = ? AND replaces IS NOT NULL", "i",
+		    id) == CM_OK && rv[0] != NULL)
+			(void)cm__store_cert_supersede(sv->st, c->name, rv[0]);
+		free_rows(rv, nr);
+	}
 	snprintf(loc, sizeof(loc), "%s/acme/%s/order/%lld", sv->base, c->enc,
 	    (long long)id);
 	r = send_json(sv, conn, method, url, t0, 200, order_json(sv, c, id,
@@ -1212,6 +1307,49 @@ out:
 	cm_cert_info_free(info);
 	cm__acme_account_clear(&a);
 	cm__jws_clear(&j);
+	return r;
+}
+
+static mhd_result
+acme_renewal_info(server *sv, struct MHD_Connection *conn,
+    const char *method, const char *url, double t0, const sca *c,
+    const char *id)
+{
+	cm_cert_info *info = NULL;
+	cm_ca_info *ca = NULL;
+	char **v = NULL;
+	size_t n = 0;
+	time_t now = cm_ctx_now(sv->ctx), start, end;
+	bool revoked;
+	mhd_result r;
+	json_t *j;
+
+	if (!ari_cert(&info, sv, c, id))
+		return problem(sv, conn, method, url, t0, 404, c->name,
+		    "malformed", "no certificate of this CA has that CertID");
+	/* Revoked, or its CA (or one above) revoked: renew now. */
+	revoked = strcmp(info->status, "revoked") == 0;
+	if (!revoked && cm_ca_get(&ca, sv->st, c->name) == CM_OK &&
+	    cm__store_acme_rows(&v, &n, sv->st, "SELECT 1 FROM certs WHERE "
+	    "status = 'revoked' AND lower(fingerprint) = lower(?)", "s",
+	    ca->fingerprint) == CM_OK)
+		revoked = true;
+	free_rows(v, n);
+	cm_ca_info_free(ca);
+	if (revoked) {
+		start = now - 3600;
+		end = now + 3600;
+	} else {
+		/* The last third of its validity. */
+		start = info->not_before + (info->not_after -
+		    info->not_before) * 2 / 3;
+		end = info->not_after;
+	}
+	j = json_pack("{s:{s:o,s:o}}", "suggestedWindow", "start",
+	    time_json(start), "end", time_json(end));
+	cm_cert_info_free(info);
+	sv->retry_after = 6 * 3600;
+	r = send_json(sv, conn, method, url, t0, 200, j, NULL, NULL, NULL);
 	return r;
 }
 
@@ -1387,6 +1525,10 @@ acme(server *sv, struct MHD_Connection *conn, const char *method,
 	    strcmp(method, "GET") == 0))
 		return respond(sv, conn, method, url, t0, strcmp(method, "GET") ?
 		    200 : 204, "", 0, NULL, c->name, NULL);
+	if (strncmp(rest, "renewal-info/", 13) == 0 &&
+	    strcmp(method, "GET") == 0)
+		return acme_renewal_info(sv, conn, method, url, t0, c,
+		    rest + 13);
 	if (strcmp(method, "POST") != 0)
 		return problem(sv, conn, method, url, t0, 405, c->name,
 		    "malformed", "ACME requests are POSTs");

@@ -236,6 +236,60 @@ elif case.startswith("order"):
     st, h, pem = call("POST", cu, jws(k, cu, None, kid=kid))
     open(out, "wb").write(pem)
     print(st, h.get("Content-Type"), o["status"])
+    if case == "order-ari":
+        import datetime
+        leaf = x509.load_pem_x509_certificate(pem)
+        aki = leaf.extensions.get_extension_for_class(
+            x509.AuthorityKeyIdentifier).value.key_identifier
+        sn = leaf.serial_number
+        snb = sn.to_bytes((sn.bit_length() + 8) // 8, "big")
+        cid = b64(aki) + "." + b64(snb)
+        ri = d["renewalInfo"].rstrip("/") + "/" + cid
+        st, h, body = call("GET", ri)
+        w = json.loads(body)["suggestedWindow"]
+        start = datetime.datetime.fromisoformat(w["start"].replace("Z", "+00:00"))
+        def utc(c, which):
+            v = getattr(c, which + "_utc", None)
+            return v if v is not None else getattr(c, which).replace(
+                tzinfo=datetime.timezone.utc)
+        nb = utc(leaf, "not_valid_before")
+        na = utc(leaf, "not_valid_after")
+        frac = (start - nb) / (na - nb)
+        print("window", st, "%.2f" % frac, h.get("Retry-After"))
+        # A replacement order names it; once issued, the old one is
+        # superseded.
+        no = d["newOrder"]
+        st, h, body = call("POST", no, jws(k, no, {"identifiers": [
+            {"type": "dns", "value": name}], "replaces": cid}, kid=kid))
+        print("replaces", st)
+        ourl2 = h["Location"]
+        order2 = json.loads(body)
+        for az in order2["authorizations"]:
+            a = json.loads(call("POST", az, jws(k, az, None, kid=kid))[2])
+            ch = a["challenges"][0]
+            answers[ch["token"]] = ch["token"] + "." + thumb
+            call("POST", ch["url"], jws(k, ch["url"], {}, kid=kid))
+        ck2 = ec.generate_private_key(ec.SECP256R1())
+        csr2 = x509.CertificateSigningRequestBuilder().subject_name(
+            x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])).add_extension(
+            x509.SubjectAlternativeName([x509.DNSName(name)]), False).sign(ck2, hashes.SHA256())
+        fin2 = order2["finalize"]
+        st, h, body = call("POST", fin2, jws(k, fin2, {"csr": b64(
+            csr2.public_bytes(serialization.Encoding.DER))}, kid=kid))
+        print("second", st, json.loads(body)["status"])
+        st, h, body = call("POST", no, jws(k, no, {"identifiers": [
+            {"type": "dns", "value": name}], "replaces": cid}, kid=kid))
+        show(st, h, body)
+        rc = d["revokeCert"]
+        # revoked: the window is now
+        call("POST", rc, jws(k, rc, {"certificate": b64(
+            leaf.public_bytes(serialization.Encoding.DER))}, kid=kid))
+        st, h, body = call("GET", ri)
+        w = json.loads(body)["suggestedWindow"]
+        s0 = datetime.datetime.fromisoformat(w["start"].replace("Z", "+00:00"))
+        e0 = datetime.datetime.fromisoformat(w["end"].replace("Z", "+00:00"))
+        now = datetime.datetime.now(datetime.timezone.utc)
+        print("revoked-window", s0 <= now <= e0)
     if case == "order-revoke":
         leaf = x509.load_pem_x509_certificate(pem)
         certb64 = b64(leaf.public_bytes(serialization.Encoding.DER))

@@ -63,6 +63,18 @@ RVS=$(openssl x509 -in rv.pem -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f')
 check "... the store has it revoked, keyCompromise" sh -c \
     "'$CM' list --status revoked | grep -i '$RVS' | grep -q keyCompromise"
 
+# ---- renewal information (RFC 9773) ----
+python3 "$PROBE" "$DIR" "$BUNDLE" order-ari app.test "$HP" ari.pem >ari.out 2>&1
+check "renewalInfo: the window starts at two thirds of the validity, Retry-After 6 h" \
+    grep -q '^window 200 0.67 21600$' ari.out
+check "an order that replaces it is accepted" grep -q '^replaces 201$' ari.out
+check "... and issued" grep -q '^second 200 valid$' ari.out
+# (alreadyReplaced is answered only for a certificate the store has as
+# superseded: the first order's finalize marked it.)
+check "a second order replacing the same one: alreadyReplaced" \
+    grep -q '^409 alreadyReplaced$' ari.out
+check "once revoked, the window is now" grep -q '^revoked-window True$' ari.out
+diag ari.out
 # ---- account update and deactivation, authorization deactivation ----
 is "an account updates its contact" \
     "$(python3 "$PROBE" "$DIR" "$BUNDLE" update-contact)" "200 mailto:new@example.test"
