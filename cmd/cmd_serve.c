@@ -18,6 +18,7 @@ static const char serve_usage[] =
 "                      [--ca NAME]... [--acme] [--ocsp] [--crl]\n"
 "                      [--tls-cert REF] [--timeout T] [--log-format F]\n"
 "                      [--resolve NAME=ADDR]... [--http01-port N]\n"
+"                      [--acme-profile P]...\n"
 "                      [--passphrase-file F]\n"
 "\n"
 "The online CA: serves the store's CAs over HTTPS (TLS 1.2 or later,\n"
@@ -50,6 +51,9 @@ static const char serve_usage[] =
 "  --resolve NAME=ADDR http-01 connects to ADDR for NAME instead of asking\n"
 "                      DNS (repeat; development on one machine)\n"
 "  --http01-port N     the port http-01 connects to (default 80)\n"
+"  --acme-profile P    a certmint profile an order may ask for by name\n"
+"                      (repeat; the first is the default; listed in the\n"
+"                      directory's meta.profiles; default: server, peer)\n"
 "  --passphrase-file F the CA key's passphrase\n"
 "\n"
 "Exit: 0 stopped, 2 bad input, 3 store error, 4 cannot listen.\n";
@@ -195,6 +199,7 @@ cmd_serve(cmd_env *env, int argc, char **argv)
 		{ "log-format", required_argument, NULL, 'f' },
 		{ "resolve", required_argument, NULL, 'r' },
 		{ "http01-port", required_argument, NULL, 'p' },
+		{ "acme-profile", required_argument, NULL, 'F' },
 		{ "passphrase-file", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -203,8 +208,9 @@ cmd_serve(cmd_env *env, int argc, char **argv)
 	cm_ca_init_opts co = CM_CA_INIT_OPTS_INIT;
 	cm_ca_info **cas = NULL, *made = NULL;
 	cm_store *st = NULL;
-	const char *cav[64], *res[64];
-	size_t nres = 0;
+	const char *cav[64], *res[64], *prof[16];
+	size_t nres = 0, nprof = 0;
+	cm_profile *pp = NULL;
 	unsigned hport;
 	char *chain = NULL, *key = NULL, bundle[4200];
 	char **names = NULL;
@@ -262,6 +268,13 @@ cmd_serve(cmd_env *env, int argc, char **argv)
 				    "'%s' is not a port", optarg);
 			so.http01_port = hport;
 			break;
+		case 'F':
+			if (nprof == sizeof(prof) / sizeof(prof[0]) ||
+			    strchr(optarg, '/') != NULL)
+				return cmd_usage_error("serve", "--acme-profile "
+				    "'%s': a profile name (at most 16)", optarg);
+			prof[nprof++] = optarg;
+			break;
 		case 'P': env->passphrase_file = optarg; break;
 		case 'h':
 			fputs(serve_usage, stdout);
@@ -290,6 +303,18 @@ cmd_serve(cmd_env *env, int argc, char **argv)
 		fprintf(stderr, "certmint: created CA '%s' (sha256 %s)\n",
 		    made->name, made->fingerprint);
 	}
+	/* Every profile offered must load (built-in or the store's). */
+	for (i = 0; i < nprof; i++) {
+		if ((err = cm_profile_load(&pp, env->ctx, st, prof[i])) !=
+		    CM_OK) {
+			rc = cmd_fail(env, err);
+			goto out;
+		}
+		cm_profile_free(pp);
+		pp = NULL;
+	}
+	so.profiles = nprof ? prof : NULL;
+	so.nprofiles = nprof;
 	if ((err = tls_identity(&chain, &key, st, so.tls_chain,
 	    so.listen ? so.listen : "127.0.0.1:8443")) != CM_OK) {
 		if (err == CM_E_CONSTRAINT && so.tls_chain == NULL) {

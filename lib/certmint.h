@@ -1428,10 +1428,15 @@ typedef struct cm_serve_opts {
 	const char *const *resolve;
 	size_t nresolve;
 	unsigned http01_port;
+	/* ACME profiles (draft-aaron-acme-profiles): the certmint profiles
+	 * an order may name, listed in meta.profiles; the first is the
+	 * default.  NULL: "server" and "peer". */
+	const char *const *profiles;
+	size_t nprofiles;
 } cm_serve_opts;
 #define CM_SERVE_OPTS_INIT { CM_SERVE_OPTS_VERSION, NULL, NULL, NULL, 0, \
 	false, false, false, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, \
-	false, NULL, 0, 0 }
+	false, NULL, 0, 0, NULL, 0 }
 
 /*
  * Serves the store's CAs over HTTPS (and HTTP) until o->stop, o->timeout

@@ -303,6 +303,21 @@ ocsp(server *sv, struct MHD_Connection *conn, const char *method,
 
 /* ---- ACME ---------------------------------------------------------------- */
 
+static const char *const default_profiles[] = { "server", "peer" };
+
+static size_t
+nprofiles(const server *sv)
+{
+	return sv->o->nprofiles ? sv->o->nprofiles :
+	    sizeof(default_profiles) / sizeof(default_profiles[0]);
+}
+
+static const char *
+profile_at(const server *sv, size_t i)
+{
+	return sv->o->nprofiles ? sv->o->profiles[i] : default_profiles[i];
+}
+
 static mhd_result
 acme_directory(server *sv, struct MHD_Connection *conn, const char *method,
     const char *url, double t0, const sca *c)
@@ -316,6 +331,16 @@ acme_directory(server *sv, struct MHD_Connection *conn, const char *method,
 	    "newOrder", b, "new-order", "", "revokeCert", b, "revoke-cert", "",
 	    "keyChange", b, "key-change", "", "renewalInfo", b,
 	    "renewal-info", "", "meta", "externalAccountRequired", 0);
+	if (j != NULL) {
+		json_t *pr = json_object();
+		size_t i;
+		for (i = 0; i < nprofiles(sv); i++)
+			json_object_set_new(pr, profile_at(sv, i), json_string(
+			    i == 0 ? "the default: certmint profile of this "
+			    "name" : "certmint profile of this name"));
+		json_object_set_new(json_object_get(j, "meta"), "profiles",
+		    pr);
+	}
 	return send_json(sv, conn, method, url, t0, 200, j, NULL, NULL, NULL);
 }
 
@@ -594,8 +619,8 @@ order_json(server *sv, const sca *c, int64_t id, int64_t acct)
 	json_t *j = NULL, *auths;
 
 	if (cm__store_acme_rows(&o, &no, sv->st, "SELECT status, identifiers, "
-	    "expires, cert_serial, error FROM acme_orders WHERE id = ? AND "
-	    "account_id = ?", "ii", id, acct) != CM_OK)
+	    "expires, cert_serial, error, profile FROM acme_orders WHERE id = "
+	    "? AND account_id = ?", "ii", id, acct) != CM_OK)
 		return NULL;
 	if (cm__store_acme_rows(&az, &na, sv->st, "SELECT id FROM acme_authzs "
 	    "WHERE order_id = ? ORDER BY id", "i", id) != CM_OK)
@@ -618,7 +643,10 @@ order_json(server *sv, const sca *c, int64_t id, int64_t acct)
 	}
 	if (j != NULL && o[4] != NULL)
 		json_object_set_new(j, "error", json_loads(o[4], 0, &je));
-	free_rows(o, no * 5);
+	if (j != NULL)
+		json_object_set_new(j, "profile", json_string(o[5] ? o[5] :
+		    profile_at(sv, 0)));
+	free_rows(o, no * 6);
 	free_rows(az, na);
 	return j;
 }
@@ -657,6 +685,7 @@ acme_new_order(server *sv, struct MHD_Connection *conn, const char *method,
     const cm__acme_account *a)
 {
 	json_t *ids = json_object_get(j->payload, "identifiers"), *v, *rep;
+	json_t *pf;
 	cm_cert_info *old = NULL;
 	cm_ca_info *ca = NULL;
 	gnutls_x509_crt_t crt = NULL;
@@ -755,6 +784,19 @@ acme_new_order(server *sv, struct MHD_Connection *conn, const char *method,
 			goto out;
 		}
 	}
+	if ((pf = json_object_get(j->payload, "profile")) != NULL) {
+		size_t k;
+		for (k = 0; json_is_string(pf) && k < nprofiles(sv); k++)
+			if (strcmp(json_string_value(pf), profile_at(sv, k)) ==
+			    0)
+				break;
+		if (!json_is_string(pf) || k == nprofiles(sv)) {
+			r = problem(sv, conn, method, url, t0, 400, c->name,
+			    "invalidProfile", "profile: one of meta.profiles "
+			    "in the directory");
+			goto out;
+		}
+	}
 	text = json_dumps(ids, JSON_COMPACT);
 	if (text == NULL || cm__store_begin(sv->st) != CM_OK) {
 		r = problem(sv, conn, method, url, t0, 500, c->name,
@@ -762,9 +804,10 @@ acme_new_order(server *sv, struct MHD_Connection *conn, const char *method,
 		goto out;
 	}
 	if (cm__store_acme_exec(&order, sv->st, "INSERT INTO acme_orders "
-	    "(account_id, status, identifiers, expires, created, replaces) "
-	    "VALUES (?, 'pending', ?, ?, ?, ?)", "isiis", a->id, text,
-	    (int64_t)exp, (int64_t)now, old ? old->serial : NULL) != CM_OK)
+	    "(account_id, status, identifiers, expires, created, replaces, "
+	    "profile) VALUES (?, 'pending', ?, ?, ?, ?, ?)", "isiiss", a->id,
+	    text, (int64_t)exp, (int64_t)now, old ? old->serial : NULL,
+	    pf ? json_string_value(pf) : NULL) != CM_OK)
 		goto fail;
 	json_array_foreach(ids, i, v) {
 		if (cm__store_acme_exec(&authz, sv->st, "INSERT INTO acme_authzs "
@@ -1086,9 +1129,9 @@ acme_finalize(server *sv, struct MHD_Connection *conn, const char *method,
 	gnutls_datum_t d;
 	mhd_result r;
 
-	if (cm__store_acme_rows(&o, &no, sv->st, "SELECT status, identifiers "
-	    "FROM acme_orders WHERE id = ? AND account_id = ?", "ii", id,
-	    a->id) != CM_OK)
+	if (cm__store_acme_rows(&o, &no, sv->st, "SELECT status, identifiers, "
+	    "profile FROM acme_orders WHERE id = ? AND account_id = ?", "ii",
+	    id, a->id) != CM_OK)
 		return problem(sv, conn, method, url, t0, 404, c->name,
 		    "malformed", "no such order");
 	if (strcmp(o[0], "ready") != 0) {
@@ -1126,7 +1169,7 @@ acme_finalize(server *sv, struct MHD_Connection *conn, const char *method,
 		goto out;
 	}
 	so.ca = c->name;
-	so.profile = "server";
+	so.profile = o[2] ? o[2] : profile_at(sv, 0);
 	if (cm_sign_csr_mem(&info, sv->st, "csr", der, len, &so) != CM_OK) {
 		r = problem(sv, conn, method, url, t0, 400, c->name, "badCSR",
 		    cm_ctx_error(sv->ctx));
@@ -1152,7 +1195,7 @@ acme_finalize(server *sv, struct MHD_Connection *conn, const char *method,
 	r = send_json(sv, conn, method, url, t0, 200, order_json(sv, c, id,
 	    a->id), c->name, loc, NULL);
 out:
-	free_rows(o, no * 2);
+	free_rows(o, no * 3);
 	json_decref(ids);
 	free(der);
 	if (crq)

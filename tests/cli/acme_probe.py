@@ -169,6 +169,16 @@ elif case == "authz-deactivate":
     st, h, body = call("POST", az, jws(k, az, {"status": "deactivated"}, kid=kid))
     o = json.loads(call("POST", ourl, jws(k, ourl, None, kid=kid))[2])
     print(st, json.loads(body)["status"], o["status"])
+elif case == "profiles":
+    print(" ".join(sorted(d["meta"]["profiles"])))
+    st, h, _ = call("POST", na, jws(k, na, {}))
+    kid = h["Location"]
+    no = d["newOrder"]
+    st, h, body = call("POST", no, jws(k, no, {"identifiers": [
+        {"type": "dns", "value": "app.test"}], "profile": "peer"}, kid=kid))
+    print(st, json.loads(body).get("profile"))
+    show(*call("POST", no, jws(k, no, {"identifiers": [
+        {"type": "dns", "value": "app.test"}], "profile": "root-ca"}, kid=kid)))
 elif case == "new-order":
     st, h, _ = call("POST", na, jws(k, na, {}))
     kid = h["Location"]
@@ -201,8 +211,10 @@ elif case.startswith("order"):
     srv = http.server.HTTPServer(("127.0.0.1", port), H)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     no = d["newOrder"]
-    st, h, body = call("POST", no, jws(k, no, {"identifiers": [
-        {"type": "dns", "value": name}]}, kid=kid))
+    req = {"identifiers": [{"type": "dns", "value": name}]}
+    if case == "order-peer":
+        req["profile"] = "peer"
+    st, h, body = call("POST", no, jws(k, no, req, kid=kid))
     if st != 201:
         show(st, h, body); sys.exit(0)
     order = json.loads(body); ourl = h["Location"]

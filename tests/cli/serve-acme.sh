@@ -63,6 +63,14 @@ RVS=$(openssl x509 -in rv.pem -noout -serial | cut -d= -f2 | tr 'A-F' 'a-f')
 check "... the store has it revoked, keyCompromise" sh -c \
     "'$CM' list --status revoked | grep -i '$RVS' | grep -q keyCompromise"
 
+# ---- profiles (draft-aaron-acme-profiles) ----
+python3 "$PROBE" "$DIR" "$BUNDLE" profiles >pf.out 2>&1
+is "meta.profiles lists server and peer; an order names peer; root-ca is refused" \
+    "$(tr '\n' ' ' <pf.out)" "peer server 201 peer 400 invalidProfile "
+python3 "$PROBE" "$DIR" "$BUNDLE" order-peer app.test "$HP" peer.pem >/dev/null 2>&1
+check "an order for profile peer gets serverAuth and clientAuth" sh -c \
+    "openssl x509 -in peer.pem -noout -ext extendedKeyUsage | grep -q 'TLS Web Client Authentication'"
+
 # ---- renewal information (RFC 9773) ----
 python3 "$PROBE" "$DIR" "$BUNDLE" order-ari app.test "$HP" ari.pem >ari.out 2>&1
 check "renewalInfo: the window starts at two thirds of the validity, Retry-After 6 h" \
