@@ -141,6 +141,12 @@ static const struct {
 int
 cm__jws_open(cm__jws *j, const char *body, size_t len)
 {
+	return cm__jws_open2(j, body, len, false);
+}
+
+int
+cm__jws_open2(cm__jws *j, const char *body, size_t len, bool inner)
+{
 	json_t *o = NULL, *p, *pl, *sg, *v;
 	json_error_t je;
 	unsigned char *raw = NULL;
@@ -194,7 +200,14 @@ cm__jws_open(cm__jws *j, const char *body, size_t len)
 	j->url = json_string_value(json_object_get(j->hdr, "url"));
 	j->kid = json_string_value(json_object_get(j->hdr, "kid"));
 	j->jwk = json_object_get(j->hdr, "jwk");
-	if (j->nonce == NULL) {
+	if (inner && (j->nonce != NULL || json_object_get(j->hdr, "kid") ||
+	    j->jwk == NULL)) {
+		/* RFC 8555 7.3.5: the inner JWS of a key change. */
+		fail(j, "malformed", "the inner JWS has a jwk, no kid and no "
+		    "nonce");
+		goto out;
+	}
+	if (!inner && j->nonce == NULL) {
 		fail(j, "badNonce", "no nonce in the protected header");
 		goto out;
 	}

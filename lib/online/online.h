@@ -34,6 +34,8 @@ typedef struct cm__jws {
 
 /* Each returns 0, or -1 with ptype and detail set. */
 int cm__jws_open(cm__jws *j, const char *body, size_t len);
+/* inner: the inner JWS of a key change (jwk, no nonce, no kid). */
+int cm__jws_open2(cm__jws *j, const char *body, size_t len, bool inner);
 int cm__jwk_import(cm__jws *j, json_t *jwk);
 int cm__jws_verify(cm__jws *j);
 void cm__jws_clear(cm__jws *j);

@@ -1396,6 +1396,93 @@ acme_renewal_info(server *sv, struct MHD_Connection *conn,
 	return r;
 }
 
+/*
+ * keyChange (RFC 8555 7.3.5): the outer JWS by the account's key (kid),
+ * its payload an inner JWS by the new key (jwk, the same url, no nonce)
+ * over {account, oldKey}.  The new key must not be another account's.
+ */
+static mhd_result
+acme_key_change(server *sv, struct MHD_Connection *conn, const char *method,
+    const char *url, double t0, const sca *c, const request *rq)
+{
+	cm__jws j, in;
+	cm__acme_account a, other;
+	json_t *old;
+	char *text = NULL, *oldtp = NULL, loc[2048];
+	unsigned status;
+	mhd_result r;
+	cm_err err;
+
+	memset(&in, 0, sizeof(in));
+	memset(&other, 0, sizeof(other));
+	if (acme_request(&j, &a, &status, sv, c, url, rq, BY_KID) != 0) {
+		r = problem(sv, conn, method, url, t0, status, c->name,
+		    j.ptype, j.detail);
+		goto out;
+	}
+	if (j.payload == NULL || (text = json_dumps(j.payload,
+	    JSON_COMPACT)) == NULL || cm__jws_open2(&in, text, strlen(text),
+	    true) != 0 || cm__jwk_import(&in, in.jwk) != 0 ||
+	    cm__jws_verify(&in) != 0) {
+		r = problem(sv, conn, method, url, t0, 400, c->name,
+		    "malformed", in.detail[0] ? in.detail : "the payload is "
+		    "not an inner JWS by the new key");
+		goto out;
+	}
+	if (strcmp(in.url, j.url) != 0 || in.payload == NULL ||
+	    !json_is_string(json_object_get(in.payload, "account")) ||
+	    strcmp(json_string_value(json_object_get(in.payload, "account")),
+	    j.kid) != 0) {
+		r = problem(sv, conn, method, url, t0, 400, c->name,
+		    "malformed", "the inner JWS names another url or account");
+		goto out;
+	}
+	/* oldKey: the account's key as it is now. */
+	old = json_object_get(in.payload, "oldKey");
+	{
+		cm__jws tmp;
+		memset(&tmp, 0, sizeof(tmp));
+		tmp.alg_index = j.alg_index;
+		if (!json_is_object(old) || cm__jwk_import(&tmp, old) != 0 ||
+		    strcmp(tmp.thumbprint, j.thumbprint) != 0) {
+			cm__jws_clear(&tmp);
+			r = problem(sv, conn, method, url, t0, 400, c->name,
+			    "malformed", "oldKey is not the account's key");
+			goto out;
+		}
+		cm__jws_clear(&tmp);
+	}
+	err = cm__store_acme_account_get(&other, sv->st, c->id, 0,
+	    in.thumbprint);
+	if (err == CM_OK) {
+		snprintf(loc, sizeof(loc), "%s/acme/%s/acct/%lld", sv->base,
+		    c->enc, (long long)other.id);
+		r = send_json(sv, conn, method, url, t0, 409, json_pack(
+		    "{s:s,s:s,s:i}", "type", "urn:ietf:params:acme:error:"
+		    "malformed", "detail", "the new key is another account's",
+		    "status", 409), c->name, loc, PROBLEM);
+		goto out;
+	}
+	if (cm__store_acme_exec(NULL, sv->st, "UPDATE acme_accounts SET "
+	    "jwk = ?, thumbprint = ? WHERE id = ?", "ssi", in.jwk_text,
+	    in.thumbprint, a.id) != CM_OK || cm__store_event(sv->st,
+	    "acme-key-change", c->name, NULL) != CM_OK) {
+		r = problem(sv, conn, method, url, t0, 500, c->name,
+		    "serverInternal", "the key cannot be recorded");
+		goto out;
+	}
+	r = send_json(sv, conn, method, url, t0, 200, account_json(sv, c, &a),
+	    c->name, NULL, NULL);
+out:
+	free(text);
+	free(oldtp);
+	cm__acme_account_clear(&other);
+	cm__acme_account_clear(&a);
+	cm__jws_clear(&in);
+	cm__jws_clear(&j);
+	return r;
+}
+
 /* An account (POST-as-GET) or an endpoint of a later version. */
 static mhd_result
 acme_kid_request(server *sv, struct MHD_Connection *conn,
@@ -1582,6 +1669,8 @@ acme(server *sv, struct MHD_Connection *conn, const char *method,
 		return acme_new_account(sv, conn, method, url, t0, c, rq);
 	if (strcmp(rest, "revoke-cert") == 0)
 		return acme_revoke(sv, conn, method, url, t0, c, rq);
+	if (strcmp(rest, "key-change") == 0)
+		return acme_key_change(sv, conn, method, url, t0, c, rq);
 	return acme_kid_request(sv, conn, method, url, t0, c, rq, rest);
 }
 

@@ -179,6 +179,25 @@ elif case == "profiles":
     print(st, json.loads(body).get("profile"))
     show(*call("POST", no, jws(k, no, {"identifiers": [
         {"type": "dns", "value": "app.test"}], "profile": "root-ca"}, kid=kid)))
+elif case in ("key-change", "key-change-taken"):
+    st, h, _ = call("POST", na, jws(k, na, {}))
+    kid = h["Location"]
+    k2 = Key("ec")
+    if case == "key-change-taken":
+        call("POST", na, jws(k2, na, {}))
+    kc = d["keyChange"]
+    ip = b64(json.dumps({"alg": "ES256", "jwk": k2.jwk, "url": kc}).encode())
+    ipl = b64(json.dumps({"account": kid, "oldKey": k.jwk}).encode())
+    inner = {"protected": ip, "payload": ipl,
+             "signature": b64(k2.sign((ip + "." + ipl).encode()))}
+    st, h, body = call("POST", kc, jws(k, kc, inner, kid=kid))
+    if st != 200:
+        show(st, h, body); sys.exit(0)
+    print(st)
+    st, h, body = call("POST", kid, jws(k2, kid, None, kid=kid))
+    print("new key", st)
+    st, h, body = call("POST", kid, jws(k, kid, None, kid=kid))
+    show(st, h, body)
 elif case == "new-order":
     st, h, _ = call("POST", na, jws(k, na, {}))
     kid = h["Location"]

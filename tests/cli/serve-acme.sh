@@ -83,6 +83,13 @@ check "a second order replacing the same one: alreadyReplaced" \
     grep -q '^409 alreadyReplaced$' ari.out
 check "once revoked, the window is now" grep -q '^revoked-window True$' ari.out
 diag ari.out
+# ---- key rollover (RFC 8555 7.3.5) ----
+is "keyChange: the new key signs for the account, the old one no longer" \
+    "$(python3 "$PROBE" "$DIR" "$BUNDLE" key-change | tr '\n' ' ')" \
+    "200 new key 200 400 malformed "
+is "keyChange to another account's key: 409" \
+    "$(python3 "$PROBE" "$DIR" "$BUNDLE" key-change-taken)" "409 malformed"
+
 # ---- account update and deactivation, authorization deactivation ----
 is "an account updates its contact" \
     "$(python3 "$PROBE" "$DIR" "$BUNDLE" update-contact)" "200 mailto:new@example.test"
