@@ -18,7 +18,8 @@ static const char serve_usage[] =
 "                      [--ca NAME]... [--acme] [--ocsp] [--crl]\n"
 "                      [--tls-cert REF] [--timeout T] [--log-format F]\n"
 "                      [--resolve NAME=ADDR]... [--http01-port N]\n"
-"                      [--acme-profile P]...\n"
+"                      [--acme-profile P]... [--rate-orders N]\n"
+"                      [--rate-failures N]\n"
 "                      [--passphrase-file F]\n"
 "\n"
 "The online CA: serves the store's CAs over HTTPS (TLS 1.2 or later,\n"
@@ -54,6 +55,9 @@ static const char serve_usage[] =
 "  --acme-profile P    a certmint profile an order may ask for by name\n"
 "                      (repeat; the first is the default; listed in the\n"
 "                      directory's meta.profiles; default: server, peer)\n"
+"  --rate-orders N     new orders per account and hour (default 300)\n"
+"  --rate-failures N   failed validations per account and hour (default\n"
+"                      60); past either: rateLimited, Retry-After\n"
 "  --passphrase-file F the CA key's passphrase\n"
 "\n"
 "Exit: 0 stopped, 2 bad input, 3 store error, 4 cannot listen.\n";
@@ -200,6 +204,8 @@ cmd_serve(cmd_env *env, int argc, char **argv)
 		{ "resolve", required_argument, NULL, 'r' },
 		{ "http01-port", required_argument, NULL, 'p' },
 		{ "acme-profile", required_argument, NULL, 'F' },
+		{ "rate-orders", required_argument, NULL, 'R' },
+		{ "rate-failures", required_argument, NULL, 'X' },
 		{ "passphrase-file", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -274,6 +280,18 @@ cmd_serve(cmd_env *env, int argc, char **argv)
 				return cmd_usage_error("serve", "--acme-profile "
 				    "'%s': a profile name (at most 16)", optarg);
 			prof[nprof++] = optarg;
+			break;
+		case 'R':
+		case 'X':
+			if (!cmd_parse_uint(optarg, 1000000, &hport) ||
+			    hport == 0)
+				return cmd_usage_error("serve", "--rate-%s '%s' "
+				    "is not a number from 1", c == 'R' ?
+				    "orders" : "failures", optarg);
+			if (c == 'R')
+				so.rate_orders = hport;
+			else
+				so.rate_failures = hport;
 			break;
 		case 'P': env->passphrase_file = optarg; break;
 		case 'h':

@@ -1433,10 +1433,15 @@ typedef struct cm_serve_opts {
 	 * default.  NULL: "server" and "peer". */
 	const char *const *profiles;
 	size_t nprofiles;
+	/* rate limits per account and hour, counted in the store (so
+	 * several serve on one store share them): new orders, failed
+	 * validations; 0: 300 and 60 */
+	unsigned rate_orders;
+	unsigned rate_failures;
 } cm_serve_opts;
 #define CM_SERVE_OPTS_INIT { CM_SERVE_OPTS_VERSION, NULL, NULL, NULL, 0, \
 	false, false, false, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, \
-	false, NULL, 0, 0, NULL, 0 }
+	false, NULL, 0, 0, NULL, 0, 0, 0 }
 
 /*
  * Serves the store's CAs over HTTPS (and HTTP) until o->stop, o->timeout

@@ -679,6 +679,40 @@ order_settle(server *sv, int64_t order)
 		    order);
 }
 
+/* How many rows sql counts for the account within the last hour. */
+static unsigned long
+count_hour(server *sv, const char *sql, int64_t acct)
+{
+	char **v = NULL;
+	size_t n = 0;
+	unsigned long k = 0;
+
+	if (cm__store_acme_rows(&v, &n, sv->st, sql, "ii", acct,
+	    (int64_t)(cm_ctx_now(sv->ctx) - 3600)) == CM_OK && v[0] != NULL)
+		k = strtoul(v[0], NULL, 10);
+	free_rows(v, n);
+	return k;
+}
+
+/* The account's rate limits (RFC 8555 6.6): NULL, or why it is over. */
+static const char *
+rate_limited(server *sv, int64_t acct)
+{
+	unsigned orders = sv->o->rate_orders ? sv->o->rate_orders : 300;
+	unsigned failures = sv->o->rate_failures ? sv->o->rate_failures : 60;
+
+	if (count_hour(sv, "SELECT count(*) FROM acme_orders WHERE "
+	    "account_id = ? AND created >= ?", acct) >= orders)
+		return "too many new orders for this account in the last hour";
+	if (count_hour(sv, "SELECT count(*) FROM acme_challenges h JOIN "
+	    "acme_authzs z ON z.id = h.authz_id JOIN acme_orders o ON o.id = "
+	    "z.order_id WHERE o.account_id = ? AND h.status = 'invalid' AND "
+	    "h.validated >= ?", acct) >= failures)
+		return "too many failed validations for this account in the "
+		    "last hour";
+	return NULL;
+}
+
 static mhd_result
 acme_new_order(server *sv, struct MHD_Connection *conn, const char *method,
     const char *url, double t0, const sca *c, const cm__jws *j,
@@ -686,6 +720,7 @@ acme_new_order(server *sv, struct MHD_Connection *conn, const char *method,
 {
 	json_t *ids = json_object_get(j->payload, "identifiers"), *v, *rep;
 	json_t *pf;
+	const char *why;
 	cm_cert_info *old = NULL;
 	cm_ca_info *ca = NULL;
 	gnutls_x509_crt_t crt = NULL;
@@ -699,6 +734,11 @@ acme_new_order(server *sv, struct MHD_Connection *conn, const char *method,
 	mhd_result r;
 	char *b;
 
+	if ((why = rate_limited(sv, a->id)) != NULL) {
+		sv->retry_after = 3600;
+		return problem(sv, conn, method, url, t0, 429, c->name,
+		    "rateLimited", why);
+	}
 	if (!json_is_array(ids) || (n = json_array_size(ids)) == 0 || n > 100)
 		return problem(sv, conn, method, url, t0, 400, c->name,
 		    "malformed", "identifiers: an array of 1 to 100");
@@ -1014,8 +1054,9 @@ acme_challenge(server *sv, struct MHD_Connection *conn, const char *method,
 			free(et);
 			json_decref(e);
 			(void)cm__store_acme_exec(NULL, sv->st, "UPDATE "
-			    "acme_challenges SET status = 'invalid', error = ? "
-			    "WHERE id = ?", "si", pj, id);
+			    "acme_challenges SET status = 'invalid', error = ?, "
+			    "validated = ? WHERE id = ?", "sii", pj,
+			    (int64_t)cm_ctx_now(sv->ctx), id);
 			(void)cm__store_acme_exec(NULL, sv->st, "UPDATE "
 			    "acme_authzs SET status = 'invalid' WHERE id = ?",
 			    "i", zid);

@@ -198,6 +198,17 @@ elif case in ("key-change", "key-change-taken"):
     print("new key", st)
     st, h, body = call("POST", kid, jws(k, kid, None, kid=kid))
     show(st, h, body)
+elif case == "rate":
+    st, h, _ = call("POST", na, jws(k, na, {}))
+    kid = h["Location"]
+    no = d["newOrder"]
+    out_ = []
+    for i in range(3):
+        st, h, body = call("POST", no, jws(k, no, {"identifiers": [
+            {"type": "dns", "value": "app.test"}]}, kid=kid))
+        out_.append(str(st))
+    print(" ".join(out_), json.loads(body)["type"].rsplit(":", 1)[1],
+          h.get("Retry-After"))
 elif case == "new-order":
     st, h, _ = call("POST", na, jws(k, na, {}))
     kid = h["Location"]

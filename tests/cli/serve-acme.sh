@@ -151,6 +151,15 @@ if command -v certbot >/dev/null 2>&1; then
 else
 	echo "# certbot not installed: its checks skipped"
 fi
+# ---- rate limits, counted in the store ----
+kill -TERM "$SPID"; wait "$SPID"
+serve_start s4.out --listen "127.0.0.1:$PORT" --rate-orders 2
+is "--rate-orders 2: the third new order in the hour is rateLimited, Retry-After" \
+    "$(python3 "$PROBE" "$DIR" "$BUNDLE" rate)" "201 201 429 rateLimited 3600"
+kill -TERM "$SPID"; wait "$SPID"
+serve_start s5.out --listen "127.0.0.1:$PORT" --resolve app.test=127.0.0.1 \
+    --resolve cb.test=127.0.0.1 --http01-port "$HP"
+
 if command -v lego >/dev/null 2>&1; then
 	kill -TERM "$SPID"; wait "$SPID"
 	serve_start s3.out --listen "127.0.0.1:$PORT" --resolve lego.test=127.0.0.1 \
