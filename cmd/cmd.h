@@ -51,6 +51,7 @@ int cmd_crl(cmd_env *env, int argc, char **argv);
 int cmd_ca_set(cmd_env *env, int argc, char **argv);
 int cmd_ocsp(cmd_env *env, int argc, char **argv);
 int cmd_serve(cmd_env *env, int argc, char **argv);
+int cmd_acme(cmd_env *env, int argc, char **argv);
 
 /*
  * Text from certificates, files and argv, made safe for a terminal: C0 and

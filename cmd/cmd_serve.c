@@ -19,7 +19,7 @@ static const char serve_usage[] =
 "                      [--tls-cert REF] [--timeout T] [--log-format F]\n"
 "                      [--resolve NAME=ADDR]... [--http01-port N]\n"
 "                      [--acme-profile P]... [--rate-orders N]\n"
-"                      [--rate-failures N]\n"
+"                      [--rate-failures N] [--eab-required]\n"
 "                      [--passphrase-file F]\n"
 "\n"
 "The online CA: serves the store's CAs over HTTPS (TLS 1.2 or later,\n"
@@ -58,6 +58,8 @@ static const char serve_usage[] =
 "  --rate-orders N     new orders per account and hour (default 300)\n"
 "  --rate-failures N   failed validations per account and hour (default\n"
 "                      60); past either: rateLimited, Retry-After\n"
+"  --eab-required      newAccount needs External Account Binding (keys\n"
+"                      from 'certmint acme eab add')\n"
 "  --passphrase-file F the CA key's passphrase\n"
 "\n"
 "Exit: 0 stopped, 2 bad input, 3 store error, 4 cannot listen.\n";
@@ -206,6 +208,7 @@ cmd_serve(cmd_env *env, int argc, char **argv)
 		{ "acme-profile", required_argument, NULL, 'F' },
 		{ "rate-orders", required_argument, NULL, 'R' },
 		{ "rate-failures", required_argument, NULL, 'X' },
+		{ "eab-required", no_argument, NULL, 'E' },
 		{ "passphrase-file", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -293,6 +296,7 @@ cmd_serve(cmd_env *env, int argc, char **argv)
 			else
 				so.rate_failures = hport;
 			break;
+		case 'E': so.eab_required = true; break;
 		case 'P': env->passphrase_file = optarg; break;
 		case 'h':
 			fputs(serve_usage, stdout);

@@ -36,6 +36,7 @@ static const struct command {
 	{ "crl", cmd_crl, "Publish a certificate revocation list" },
 	{ "ocsp", cmd_ocsp, "Run an OCSP responder, or write a response" },
 	{ "serve", cmd_serve, "The online CA: ACME, OCSP, CRLs over HTTPS" },
+	{ "acme", cmd_acme, "External Account Binding keys for serve" },
 	{ "help", cmd_help, "Show help for a command" },
 	{ "version", cmd_version, "Print the version" },
 };

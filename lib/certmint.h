@@ -1438,10 +1438,21 @@ typedef struct cm_serve_opts {
 	 * validations; 0: 300 and 60 */
 	unsigned rate_orders;
 	unsigned rate_failures;
+	bool eab_required;        /* newAccount needs External Account
+	                             Binding (cm_acme_eab_add) */
 } cm_serve_opts;
 #define CM_SERVE_OPTS_INIT { CM_SERVE_OPTS_VERSION, NULL, NULL, NULL, 0, \
 	false, false, false, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, \
-	false, NULL, 0, 0, NULL, 0, 0, 0 }
+	false, NULL, 0, 0, NULL, 0, 0, 0, false }
+
+/*
+ * A new External Account Binding key for CA ca (NULL: the only one),
+ * recorded: [out] kid and hmac_key (base64url of 32 random octets), to
+ * hand to one ACME client (certbot --eab-kid --eab-hmac-key).  Each key
+ * binds one account.
+ */
+cm_err cm_acme_eab_add(char **kid, char **hmac_key, cm_store *st,
+    const char *ca);
 
 /*
  * Serves the store's CAs over HTTPS (and HTTP) until o->stop, o->timeout

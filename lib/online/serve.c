@@ -206,6 +206,16 @@ plain(server *sv, struct MHD_Connection *conn, const char *method,
 	    "text/plain", NULL, NULL);
 }
 
+static void
+free_rows(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 /* ---- CA certificates, CRLs, OCSP --------------------------------------- */
 
 static sca *
@@ -330,7 +340,8 @@ acme_directory(server *sv, struct MHD_Connection *conn, const char *method,
 	    "newNonce", b, "new-nonce", "", "newAccount", b, "new-account", "",
 	    "newOrder", b, "new-order", "", "revokeCert", b, "revoke-cert", "",
 	    "keyChange", b, "key-change", "", "renewalInfo", b,
-	    "renewal-info", "", "meta", "externalAccountRequired", 0);
+	    "renewal-info", "", "meta", "externalAccountRequired",
+	    sv->o->eab_required);
 	if (j != NULL) {
 		json_t *pr = json_object();
 		size_t i;
@@ -466,6 +477,98 @@ account_json(server *sv, const sca *c, const cm__acme_account *a)
 	    contact ? contact : json_array(), "orders", orders);
 }
 
+/*
+ * externalAccountBinding (7.3.4): a JWS by an EAB key (HS256/384/512, kid
+ * the EAB key id, url the newAccount URL) over the account's JWK.  [out]
+ * kid of the EAB key.  NULL, or why it does not hold.
+ */
+static const char *
+eab_check(char *kid, size_t klen, server *sv, const sca *c, const cm__jws *j,
+    json_t *eab)
+{
+	const char *ps, *pls, *sgs, *alg, *ekid, *eurl;
+	unsigned char *raw = NULL, *key = NULL, *sig = NULL, mac[64];
+	size_t rlen = 0, keylen = 0, siglen = 0, mlen;
+	gnutls_mac_algorithm_t ma;
+	json_t *hdr = NULL, *pj = NULL;
+	json_error_t je;
+	char **v = NULL, *input = NULL;
+	size_t n = 0;
+	const char *why = NULL;
+	cm__jws tmp;
+
+	memset(&tmp, 0, sizeof(tmp));
+	ps = json_string_value(json_object_get(eab, "protected"));
+	pls = json_string_value(json_object_get(eab, "payload"));
+	sgs = json_string_value(json_object_get(eab, "signature"));
+	if (ps == NULL || pls == NULL || sgs == NULL ||
+	    !cm__b64url_decode(&raw, &rlen, ps, strlen(ps)) ||
+	    (hdr = json_loadb((const char *)raw, rlen, 0, &je)) == NULL) {
+		why = "externalAccountBinding is not a flattened JWS";
+		goto out;
+	}
+	alg = json_string_value(json_object_get(hdr, "alg"));
+	ekid = json_string_value(json_object_get(hdr, "kid"));
+	eurl = json_string_value(json_object_get(hdr, "url"));
+	ma = alg == NULL ? GNUTLS_MAC_UNKNOWN : strcmp(alg, "HS256") == 0 ?
+	    GNUTLS_MAC_SHA256 : strcmp(alg, "HS384") == 0 ? GNUTLS_MAC_SHA384 :
+	    strcmp(alg, "HS512") == 0 ? GNUTLS_MAC_SHA512 : GNUTLS_MAC_UNKNOWN;
+	if (ma == GNUTLS_MAC_UNKNOWN || ekid == NULL || eurl == NULL ||
+	    strcmp(eurl, j->url) != 0 || json_object_get(hdr, "nonce")) {
+		why = "the binding's header: HS256/384/512, kid, the same url, "
+		    "no nonce";
+		goto out;
+	}
+	if (cm__store_acme_rows(&v, &n, sv->st, "SELECT hmac_key, account_id "
+	    "FROM acme_eab WHERE kid = ? AND ca_id = ?", "si", ekid, c->id) !=
+	    CM_OK) {
+		why = "no such external account key";
+		goto out;
+	}
+	if (v[1] != NULL) {
+		why = "that external account key is bound already";
+		goto out;
+	}
+	if (!cm__b64url_decode(&key, &keylen, v[0], strlen(v[0])) ||
+	    !cm__b64url_decode(&sig, &siglen, sgs, strlen(sgs)) ||
+	    (input = malloc(strlen(ps) + strlen(pls) + 2)) == NULL) {
+		why = "the binding's signature";
+		goto out;
+	}
+	sprintf(input, "%s.%s", ps, pls);
+	mlen = gnutls_hmac_get_len(ma);
+	if (gnutls_hmac_fast(ma, key, keylen, input, strlen(input), mac) < 0 ||
+	    siglen != mlen || gnutls_memcmp(mac, sig, mlen) != 0) {
+		why = "the binding's MAC does not verify";
+		goto out;
+	}
+	/* Its payload: the account's key. */
+	free(raw);
+	raw = NULL;
+	tmp.alg_index = j->alg_index;
+	if (!cm__b64url_decode(&raw, &rlen, pls, strlen(pls)) ||
+	    (pj = json_loadb((const char *)raw, rlen, 0, &je)) == NULL ||
+	    cm__jwk_import(&tmp, pj) != 0 || strcmp(tmp.thumbprint,
+	    j->thumbprint) != 0) {
+		why = "the binding does not sign the account's key";
+		goto out;
+	}
+	snprintf(kid, klen, "%s", ekid);
+out:
+	if (key != NULL) {
+		gnutls_memset(key, 0, keylen);
+		free(key);
+	}
+	free(raw);
+	free(sig);
+	free(input);
+	free_rows(v, n * 2);
+	json_decref(hdr);
+	json_decref(pj);
+	cm__jws_clear(&tmp);
+	return why;
+}
+
 static mhd_result
 acme_new_account(server *sv, struct MHD_Connection *conn,
     const char *method, const char *url, double t0, const sca *c,
@@ -473,8 +576,9 @@ acme_new_account(server *sv, struct MHD_Connection *conn,
 {
 	cm__jws j;
 	cm__acme_account a, none;
-	json_t *contact, *only;
-	char loc[2048], *ctext = NULL;
+	json_t *contact, *only, *eab;
+	char loc[2048], *ctext = NULL, ekid[128] = "";
+	const char *why;
 	unsigned status;
 	int64_t id = 0;
 	mhd_result r;
@@ -510,6 +614,19 @@ acme_new_account(server *sv, struct MHD_Connection *conn,
 		    "accountDoesNotExist", "no account has this key");
 		goto out;
 	}
+	eab = json_object_get(j.payload, "externalAccountBinding");
+	if (eab == NULL && sv->o->eab_required) {
+		r = problem(sv, conn, method, url, t0, 400, c->name,
+		    "externalAccountRequired", "this directory needs an "
+		    "externalAccountBinding (certmint acme eab add)");
+		goto out;
+	}
+	if (eab != NULL && (why = eab_check(ekid, sizeof(ekid), sv, c, &j,
+	    eab)) != NULL) {
+		r = problem(sv, conn, method, url, t0, 400, c->name,
+		    "unauthorized", why);
+		goto out;
+	}
 	contact = json_object_get(j.payload, "contact");
 	if (!contact_ok(contact)) {
 		r = problem(sv, conn, method, url, t0, 400, c->name,
@@ -520,6 +637,9 @@ acme_new_account(server *sv, struct MHD_Connection *conn,
 	ctext = contact ? json_dumps(contact, JSON_COMPACT) : NULL;
 	if (cm__store_acme_account_insert(&id, sv->st, c->id, j.thumbprint,
 	    j.jwk_text, ctext, cm_ctx_now(sv->ctx)) != CM_OK ||
+	    (ekid[0] && cm__store_acme_exec(NULL, sv->st, "UPDATE acme_eab "
+	    "SET account_id = ? WHERE kid = ? AND account_id IS NULL", "is",
+	    id, ekid) != CM_OK) ||
 	    cm__store_event(sv->st, "acme-account", c->name, NULL) != CM_OK) {
 		r = problem(sv, conn, method, url, t0, 500, c->name,
 		    "serverInternal", "the account cannot be recorded");
@@ -589,16 +709,6 @@ out:
 /* ---- orders, authorizations, challenges, finalize --------------------- */
 
 #define ORDER_LIFE (7 * 24 * 3600)
-
-static void
-free_rows(char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; v != NULL && i < n; i++)
-		free(v[i]);
-	free(v);
-}
 
 static json_t *
 time_json(time_t t)
@@ -2074,4 +2184,56 @@ cm_serve_ca_path(char *buf, size_t len, const char *ca)
 	}
 	buf[n < len ? n : len - 1] = '\0';
 	return buf;
+}
+
+/* ---- External Account Binding (RFC 8555 7.3.4) --------------------------- */
+
+cm_err
+cm_acme_eab_add(char **kid, char **hmac_key, cm_store *st, const char *ca)
+{
+	cm_ctx *ctx = cm__store_ctx(st);
+	unsigned char k[32], id[12];
+	cm_ca_info *info = NULL;
+	cm__ca_rec rec;
+	char *ks = NULL, *is = NULL;
+	cm_err err;
+
+	memset(&rec, 0, sizeof(rec));
+	if ((err = cm_ca_get(&info, st, ca)) != CM_OK ||
+	    (err = cm__store_ca_get(&rec, st, info->name)) != CM_OK)
+		goto out;
+	if (gnutls_rnd(GNUTLS_RND_KEY, k, sizeof(k)) < 0 ||
+	    gnutls_rnd(GNUTLS_RND_NONCE, id, sizeof(id)) < 0) {
+		err = cm__fail(ctx, CM_E_CRYPTO, "acme eab: no randomness");
+		goto out;
+	}
+	if ((ks = cm__b64url_encode(k, sizeof(k))) == NULL ||
+	    (is = cm__b64url_encode(id, sizeof(id))) == NULL) {
+		err = cm__fail(ctx, CM_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((err = cm__store_begin(st)) != CM_OK)
+		goto out;
+	if ((err = cm__store_acme_exec(NULL, st, "INSERT INTO acme_eab (kid, "
+	    "ca_id, hmac_key, created) VALUES (?, ?, ?, ?)", "sisi", is,
+	    rec.id, ks, (int64_t)cm_ctx_now(ctx))) != CM_OK ||
+	    (err = cm__store_event(st, "acme-eab-add", info->name,
+	    NULL)) != CM_OK ||
+	    (err = cm__store_commit(st)) != CM_OK) {
+		cm__store_rollback(st);
+		goto out;
+	}
+	*kid = is;
+	*hmac_key = ks;
+	is = ks = NULL;
+out:
+	gnutls_memset(k, 0, sizeof(k));
+	if (ks != NULL) {
+		gnutls_memset(ks, 0, strlen(ks));
+		free(ks);
+	}
+	free(is);
+	cm__ca_rec_clear(&rec);
+	cm_ca_info_free(info);
+	return err;
 }

@@ -209,6 +209,26 @@ elif case == "rate":
         out_.append(str(st))
     print(" ".join(out_), json.loads(body)["type"].rsplit(":", 1)[1],
           h.get("Retry-After"))
+elif case == "eab":
+    import hmac, hashlib
+    ekid, ekey = sys.argv[4], sys.argv[5]
+    key = base64.urlsafe_b64decode(ekey + "=" * (-len(ekey) % 4))
+    def binding(acct_key, mac_key):
+        p_ = b64(json.dumps({"alg": "HS256", "kid": ekid, "url": na}).encode())
+        pl_ = b64(json.dumps(acct_key.jwk).encode())
+        sig_ = hmac.new(mac_key, (p_ + "." + pl_).encode(), hashlib.sha256).digest()
+        return {"protected": p_, "payload": pl_, "signature": b64(sig_)}
+    out_ = []
+    st, h, body = call("POST", na, jws(k, na, {}))
+    out_.append("%d %s" % (st, json.loads(body).get("type", "-").rsplit(":", 1)[-1] if st >= 400 else "-"))
+    st, h, body = call("POST", na, jws(k, na, {"externalAccountBinding": binding(k, b"x" * 32)}))
+    out_.append("%d %s" % (st, json.loads(body).get("type", "-").rsplit(":", 1)[-1] if st >= 400 else "-"))
+    st, h, body = call("POST", na, jws(k, na, {"externalAccountBinding": binding(k, key)}))
+    out_.append("%d %s" % (st, json.loads(body).get("type", "-").rsplit(":", 1)[-1] if st >= 400 else "-"))
+    k2 = Key("ec")
+    st, h, body = call("POST", na, jws(k2, na, {"externalAccountBinding": binding(k2, key)}))
+    out_.append("%d %s" % (st, json.loads(body).get("type", "-").rsplit(":", 1)[-1] if st >= 400 else "-"))
+    print(" | ".join(out_), d["meta"]["externalAccountRequired"])
 elif case == "new-order":
     st, h, _ = call("POST", na, jws(k, na, {}))
     kid = h["Location"]

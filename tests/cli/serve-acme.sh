@@ -151,6 +151,30 @@ if command -v certbot >/dev/null 2>&1; then
 else
 	echo "# certbot not installed: its checks skipped"
 fi
+# ---- External Account Binding ----
+kill -TERM "$SPID"; wait "$SPID"
+"$CM" acme eab add --json >eab.json
+EK=$(python3 -c 'import json; print(json.load(open("eab.json"))["kid"])')
+EH=$(python3 -c 'import json; print(json.load(open("eab.json"))["hmac_key"])')
+check "acme eab add: a key id and a 32-octet HMAC key" python3 -c "
+import base64, json; k = json.load(open('eab.json'))['hmac_key']
+assert len(base64.urlsafe_b64decode(k + '=' * (-len(k) % 4))) == 32"
+serve_start s6.out --listen "127.0.0.1:$PORT" --eab-required
+is "--eab-required: none refused, a wrong MAC refused, the key binds one account only" \
+    "$(python3 "$PROBE" "$DIR" "$BUNDLE" eab "$EK" "$EH")" \
+    "400 externalAccountRequired | 400 unauthorized | 201 - | 400 unauthorized True"
+if command -v certbot >/dev/null 2>&1; then
+	"$CM" acme eab add --json >eab2.json
+	EK2=$(python3 -c 'import json; print(json.load(open("eab2.json"))["kid"])')
+	EH2=$(python3 -c 'import json; print(json.load(open("eab2.json"))["hmac_key"])')
+	REQUESTS_CA_BUNDLE="$BUNDLE" timeout 120 certbot register \
+	    --server "$DIR" --eab-kid "$EK2" --eab-hmac-key "$EH2" \
+	    --config-dir cbe/c --work-dir cbe/w --logs-dir cbe/l --agree-tos \
+	    --register-unsafely-without-email --non-interactive >cbe.out 2>&1
+	is "certbot register with --eab-kid/--eab-hmac-key: exit 0" "$?" 0
+	diag cbe.out
+fi
+
 # ---- rate limits, counted in the store ----
 kill -TERM "$SPID"; wait "$SPID"
 serve_start s4.out --listen "127.0.0.1:$PORT" --rate-orders 2
