@@ -1424,7 +1424,8 @@ typedef struct cm_serve_opts {
 	void *arg;
 	bool log_json;
 	/* validation for development: "NAME=ADDR" pairs used instead of DNS
-	 * for http-01, and the port it connects to (0: 80) */
+	 * for http-01 ("*.app.test=ADDR" for every name below app.test), and
+	 * the port it connects to (0: 80) */
 	const char *const *resolve;
 	size_t nresolve;
 	unsigned http01_port;

@@ -1068,12 +1068,21 @@ http01(server *sv, const char *name, const char *token, const char *want,
 	int fd;
 
 	for (i = 0; i < sv->o->nresolve; i++) {
-		const char *e = strchr(sv->o->resolve[i], '=');
-		if (e != NULL && (size_t)(e - sv->o->resolve[i]) ==
-		    strlen(name) && strncasecmp(sv->o->resolve[i], name,
-		    strlen(name)) == 0) {
+		const char *r = sv->o->resolve[i], *e = strchr(r, '=');
+		size_t plen = e ? (size_t)(e - r) : 0, nlen = strlen(name);
+		bool hit;
+		if (e == NULL)
+			continue;
+		/* "*.app.test" covers every name below app.test. */
+		if (plen > 2 && r[0] == '*' && r[1] == '.')
+			hit = nlen > plen - 1 && strncasecmp(name + nlen -
+			    (plen - 1), r + 1, plen - 1) == 0;
+		else
+			hit = plen == nlen && strncasecmp(r, name, nlen) == 0;
+		if (hit) {
 			snprintf(addr, sizeof(addr), "%s", e + 1);
 			host = addr;
+			break;
 		}
 	}
 	snprintf(port, sizeof(port), "%u", sv->o->http01_port ?

@@ -229,6 +229,50 @@ elif case == "eab":
     st, h, body = call("POST", na, jws(k2, na, {"externalAccountBinding": binding(k2, key)}))
     out_.append("%d %s" % (st, json.loads(body).get("type", "-").rsplit(":", 1)[-1] if st >= 400 else "-"))
     print(" | ".join(out_), d["meta"]["externalAccountRequired"])
+elif case == "many-orders":
+    # N orders from one account at once, each through finalize (http-01
+    # answered here); prints how many got a certificate before it ended.
+    import concurrent.futures, hashlib, http.server, threading
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+    nord, port = int(sys.argv[4]), int(sys.argv[5])
+    st, h, _ = call("POST", na, jws(k, na, {}))
+    kid = h["Location"]
+    canon = json.dumps(k.jwk, sort_keys=True, separators=(",", ":"))
+    thumb = b64(hashlib.sha256(canon.encode()).digest())
+    answers = {}
+    class H(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            t = self.path.rsplit("/", 1)[-1]
+            self.send_response(200 if t in answers else 404); self.end_headers()
+            if t in answers:
+                self.wfile.write(answers[t].encode())
+        def log_message(self, *a):
+            pass
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    def one(i):
+        try:
+            name = "n%d.app.test" % i
+            no = d["newOrder"]
+            st, h, body = call("POST", no, jws(k, no, {"identifiers": [
+                {"type": "dns", "value": name}]}, kid=kid))
+            o = json.loads(body)
+            a = json.loads(call("POST", o["authorizations"][0], jws(k, o["authorizations"][0], None, kid=kid))[2])
+            ch = a["challenges"][0]
+            answers[ch["token"]] = ch["token"] + "." + thumb
+            call("POST", ch["url"], jws(k, ch["url"], {}, kid=kid))
+            ck = ec.generate_private_key(ec.SECP256R1())
+            csr = x509.CertificateSigningRequestBuilder().subject_name(
+                x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])).add_extension(
+                x509.SubjectAlternativeName([x509.DNSName(name)]), False).sign(ck, hashes.SHA256())
+            st, h, body = call("POST", o["finalize"], jws(k, o["finalize"], {"csr": b64(
+                csr.public_bytes(serialization.Encoding.DER))}, kid=kid))
+            return st == 200
+        except Exception:
+            return False
+    with concurrent.futures.ThreadPoolExecutor(16) as ex:
+        print(sum(ex.map(one, range(nord))))
 elif case == "new-order":
     st, h, _ = call("POST", na, jws(k, na, {}))
     kid = h["Location"]
