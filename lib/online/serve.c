@@ -488,7 +488,7 @@ eab_check(char *kid, size_t klen, server *sv, const sca *c, const cm__jws *j,
 {
 	const char *ps, *pls, *sgs, *alg, *ekid, *eurl;
 	unsigned char *raw = NULL, *key = NULL, *sig = NULL, mac[64];
-	size_t rlen = 0, keylen = 0, siglen = 0, mlen;
+	size_t rlen = 0, keylen = 0, siglen = 0, mlen, ilen;
 	gnutls_mac_algorithm_t ma;
 	json_t *hdr = NULL, *pj = NULL;
 	json_error_t je;
@@ -529,13 +529,14 @@ eab_check(char *kid, size_t klen, server *sv, const sca *c, const cm__jws *j,
 		why = "that external account key is bound already";
 		goto out;
 	}
+	ilen = strlen(ps) + strlen(pls) + 2;
 	if (!cm__b64url_decode(&key, &keylen, v[0], strlen(v[0])) ||
 	    !cm__b64url_decode(&sig, &siglen, sgs, strlen(sgs)) ||
-	    (input = malloc(strlen(ps) + strlen(pls) + 2)) == NULL) {
+	    (input = malloc(ilen)) == NULL) {
 		why = "the binding's signature";
 		goto out;
 	}
-	sprintf(input, "%s.%s", ps, pls);
+	snprintf(input, ilen, "%s.%s", ps, pls);
 	mlen = gnutls_hmac_get_len(ma);
 	if (gnutls_hmac_fast(ma, key, keylen, input, strlen(input), mac) < 0 ||
 	    siglen != mlen || gnutls_memcmp(mac, sig, mlen) != 0) {
