@@ -578,7 +578,8 @@ cm_err cm__crl_build_mem(unsigned char **der, size_t *len, cm_ctx *ctx,
     gnutls_x509_crt_t ca, gnutls_privkey_t key, cm_key_type kt,
     const cm__crl_entry *v, size_t n, time_t now, time_t next);
 /* The current CRL of a stored CA (every revoked certificate), built in
- * memory and not recorded (no new cRLNumber, no event). */
+ * memory and not recorded (no new cRLNumber, no event); its nextUpdate
+ * is next seconds from now. */
 cm_err cm__crl_current_mem(unsigned char **der, size_t *len, cm_store *st,
     const cm__signer *s, time_t next);
 /* A signed OCSP response (DER) for one serial issued by ca. */

@@ -588,7 +588,7 @@ cm__crl_current_mem(unsigned char **der, size_t *len, cm_store *st,
 	    (err = cm__store_revoked_each(st, s->rec.id, 0, add_entry,
 	    &e)) == CM_OK)
 		err = crl_sign_mem(der, len, ctx, s, &e, number > 0 ? number :
-		    1, cm_ctx_now(ctx), next);
+		    1, cm_ctx_now(ctx), cm_ctx_now(ctx) + next);
 	free(e.buf.p);
 	return err;
 }

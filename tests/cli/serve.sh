@@ -71,6 +71,12 @@ check "the CRL, fetched after the revocation, lists it" sh -c \
     "openssl crl -inform DER -in now.crl -noout -text | tr 'A-Z' 'a-z' | grep -q 'serial number: $SERIAL'"
 check "... and verifies against the CA" \
     openssl crl -inform DER -in now.crl -CAfile ca.pem -noout
+# Its nextUpdate lies ahead (it was 1970: a span taken for a date).
+nu=$(openssl crl -inform DER -in now.crl -noout -nextupdate | cut -d= -f2)
+check "... and its nextUpdate is in the future ($nu)" \
+    test "$(date -d "$nu" +%s)" -gt "$(date +%s)"
+check "openssl verify -crl_check takes the served CRL (not expired)" sh -c \
+    "openssl crl -inform DER -in now.crl -out now.pem && openssl verify -crl_check -CAfile ca.pem -CRLfile now.pem app.test.crt 2>&1 | grep -q 'certificate revoked'"
 openssl ocsp -issuer ca.pem -cert app.test.crt -url "$HTTP/ocsp" -CAfile ca.pem \
     >ocsp.out 2>&1
 check "OCSP through serve says revoked" grep -q "app.test.crt: revoked" ocsp.out
