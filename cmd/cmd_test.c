@@ -72,7 +72,7 @@ static const char test_usage[] =
 "\n"
 "Outcome classes: ok, untrusted, hostname, expired, not-yet-valid,\n"
 "revoked, purpose, name-constraints, no-client-cert, client-untrusted,\n"
-"client-expired, client-purpose, protocol, error.\n"
+"client-expired, client-purpose, client-revoked, protocol, error.\n"
 "\n"
 "Exit: 0 every scenario matched its expectation, 1 a mismatch, 2 bad\n"
 "input, 3 store error, 4 TLS error.\n";
