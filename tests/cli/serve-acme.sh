@@ -11,28 +11,7 @@ need openssl
 need sqlite3
 python3 -c 'import cryptography' 2>/dev/null || skip_all "python3-cryptography missing"
 
-CM="$CERTMINT"
-PROBE="$top_srcdir/tests/cli/acme_probe.py"
-cd "$WORK" || exit 1
-S="$CERTMINT_STORE"
-PIDS=
-trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done; rm -rf "$WORK"' EXIT
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-serve_start() {
-	_out=$1; shift
-	"$CM" serve --timeout 300 "$@" >"$_out" 2>"$_out.err" &
-	SPID=$!
-	PIDS="$PIDS $SPID"
-	_i=0
-	while ! grep -q '^CA bundle to trust:' "$_out" 2>/dev/null &&
-	    [ $_i -lt 150 ]; do
-		sleep 0.1; _i=$((_i + 1))
-	done
-	DIR=$(sed -n 's/^ACME directory: //p' "$_out" | head -1)
-	BUNDLE=$(sed -n 's/^CA bundle to trust: //p' "$_out")
-}
+. "$top_srcdir/tests/cli/serve-lib.sh"
 
 "$CM" init --permit .test --permit localhost --permit 127.0.0.0/8 \
     --permit ::1/128 >/dev/null 2>&1

@@ -9,32 +9,16 @@ need python3
 need sqlite3
 python3 -c 'import cryptography' 2>/dev/null || skip_all "python3-cryptography missing"
 
-CM="$CERTMINT"
-PROBE="$top_srcdir/tests/cli/acme_probe.py"
-cd "$WORK" || exit 1
-S="$CERTMINT_STORE"
-PIDS=
-trap 'for p in $PIDS; do kill -9 "$p" 2>/dev/null; done; rm -rf "$WORK"' EXIT
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+. "$top_srcdir/tests/cli/serve-lib.sh"
 PORT=$(free_port)
 HP=$(free_port)
-# serve_start OUT: serve on PORT, http-01 to HP for every *.app.test.
-serve_start() {
-	"$CM" serve --listen "127.0.0.1:$PORT" --timeout 300 --http01-port "$HP" \
-	    --rate-orders 1000 --resolve '*.app.test=127.0.0.1' >"$1" 2>"$1.err" &
-	SPID=$!
-	PIDS="$PIDS $SPID"
-	_i=0
-	while ! grep -q '^CA bundle to trust:' "$1" 2>/dev/null && [ $_i -lt 150 ]; do
-		sleep 0.1; _i=$((_i + 1))
-	done
-	DIR=$(sed -n 's/^ACME directory: //p' "$1" | head -1)
-	BUNDLE=$(sed -n 's/^CA bundle to trust: //p' "$1")
+# serve_at OUT: serve on PORT, http-01 to HP for every *.app.test.
+serve_at() {
+	serve_start "$1" --listen "127.0.0.1:$PORT" --http01-port "$HP" \
+	    --rate-orders 1000 --resolve '*.app.test=127.0.0.1'
 }
 
-serve_start s1.out
+serve_at s1.out
 python3 "$PROBE" "$DIR" "$BUNDLE" many-orders 100 "$HP" >many.out 2>&1 &
 LPID=$!
 PIDS="$PIDS $LPID"
@@ -52,7 +36,7 @@ check "orders were made before the kill ($orders)" test "$orders" -ge 10
 check "... and not all of them finished" sh -c \
     "[ \$(sqlite3 '$S' \"SELECT count(*) FROM acme_orders WHERE status = 'valid'\") -lt 100 ]"
 
-serve_start s2.out
+serve_at s2.out
 check "serve starts again on the store" test -n "$DIR"
 is "every order is pending, ready, processing, valid or invalid" \
     "$(sqlite3 "$S" "SELECT count(*) FROM acme_orders WHERE status NOT IN ('pending', 'ready', 'processing', 'valid', 'invalid')")" 0

@@ -13,33 +13,11 @@ need openssl
 need sqlite3
 python3 -c 'import cryptography' 2>/dev/null || skip_all "python3-cryptography missing"
 
-CM="$CERTMINT"
-PROBE="$top_srcdir/tests/cli/acme_probe.py"
-cd "$WORK" || exit 1
-S="$CERTMINT_STORE"
-PIDS=
-trap 'for p in $PIDS; do kill "$p" 2>/dev/null; done; rm -rf "$WORK"' EXIT
-
-# serve_start OUT ARGS...: starts serve, waits for its "CA bundle" line.
-serve_start() {
-	_out=$1; shift
-	"$CM" serve --listen 127.0.0.1:0 --timeout 120 "$@" >"$_out" 2>"$_out.err" &
-	SPID=$!
-	PIDS="$PIDS $SPID"
-	_i=0
-	while ! grep -q '^CA bundle to trust:' "$_out" 2>/dev/null &&
-	    [ $_i -lt 150 ]; do
-		sleep 0.1; _i=$((_i + 1))
-	done
-	HTTPS=$(sed -n 's|^listening on \(https://[^ ]*\)/$|\1|p' "$_out")
-	HTTP=$(sed -n 's|^listening on \(http://[^ ]*\)/ .*|\1|p' "$_out")
-	DIR=$(sed -n 's/^ACME directory: //p' "$_out" | head -1)
-	BUNDLE=$(sed -n 's/^CA bundle to trust: //p' "$_out")
-}
+. "$top_srcdir/tests/cli/serve-lib.sh"
 accounts() { sqlite3 "$S" 'SELECT count(*) FROM acme_accounts'; }
 
 # ---- an empty store: the dev CA is made, the bundle printed ----
-serve_start s1.out --http-listen 127.0.0.1:0
+serve_start s1.out --listen 127.0.0.1:0 --http-listen 127.0.0.1:0
 check "serve on an empty store prints its ACME directory" test -n "$DIR"
 check "... made the dev CA and said so" grep -q "created CA 'certmint dev CA'" s1.out.err
 check "... wrote the CA bundle beside the store" test -s "$BUNDLE"
@@ -119,7 +97,7 @@ wait "$SPID"
 is "SIGTERM: exit 0" "$?" 0
 check "the store is free after the stop" "$CM" issue server after.test
 
-serve_start s2.out --log-format json --acme
+serve_start s2.out --listen 127.0.0.1:0 --log-format json --acme
 curl -fsS --cacert "$BUNDLE" -o /dev/null "$DIR"
 sleep 0.2
 check "--log-format json: one JSON object per request" python3 -c "
