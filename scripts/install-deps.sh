@@ -11,7 +11,7 @@ BUILD="build-essential autoconf automake libtool pkg-config
 	libjansson-dev libmicrohttpd-dev libcmocka-dev libunistring-dev"
 TEST="gnutls-bin openssl python3 python3-cryptography sqlite3 curl ca-certificates
 	iproute2 util-linux bsdutils e2fsprogs procps
-	wget nginx-light mandoc bash-completion zsh certbot lego"
+	wget nginx-light mandoc bash-completion zsh certbot lego caddy pebble"
 PEERS="softhsm2 libnss3-tools default-jdk-headless chromium wrk time
 	hyperfine mkcert strace"
 
@@ -52,4 +52,9 @@ if command -v systemctl >/dev/null 2>&1 &&
 	$SUDO systemctl disable --now nginx >/dev/null 2>&1 || true
 elif [ -x /etc/init.d/nginx ] && pgrep -x nginx >/dev/null 2>&1; then
 	$SUDO /etc/init.d/nginx stop >/dev/null 2>&1 || true
+fi
+# The same for Caddy (an ACME client of certmint serve in the tests).
+if command -v systemctl >/dev/null 2>&1 &&
+    systemctl is-active --quiet caddy 2>/dev/null; then
+	$SUDO systemctl disable --now caddy >/dev/null 2>&1 || true
 fi
