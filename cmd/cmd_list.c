@@ -19,7 +19,9 @@ static const char list_usage[] =
 "  --expiring D   valid and expiring within D (30d, 12h, 2w; plain: days)\n"
 "  --json         {\"certificates\": [...]} with serial, names, subject,\n"
 "                 profile, key_type, not_before, not_after, status, ca,\n"
-"                 revoked_at, revocation_reason\n""  --names        the first name of each, one per line, each once, nothing\n"
+"                 revoked_at, revocation_reason, acme_account (id and\n"
+"                 key_thumbprint of the ACME account it was issued to)\n"
+"  --names        the first name of each, one per line, each once, nothing\n"
 "                 else (for shell completion; nothing when none matches)\n"
 "\n"
 "With --status revoked the table shows each one's reason and time.\n"
@@ -284,6 +286,10 @@ cmd_show(cmd_env *env, int argc, char **argv)
 	printf("not before   %s\n", nb);
 	printf("not after    %s\n", na);
 	printf("sha256       %s\n", ci->fingerprint);
+	if (ci->acme_account)
+		printf("ACME account %lld (key %s)\n",
+		    (long long)ci->acme_account, ci->acme_account_key ?
+		    ci->acme_account_key : "-");
 out:
 	cm_cert_info_free(ci);
 	cm_store_close(st);

@@ -731,6 +731,9 @@ cmd_cert_json(const cm_cert_info *c)
 	    cm_revoke_reason_name((cm_revoke_reason)c->revocation_reason)) :
 	    json_null());
 	json_object_set_new(o, "fingerprint_sha256", jstr(c->fingerprint));
+	json_object_set_new(o, "acme_account", c->acme_account ?
+	    json_pack("{s:I,s:s?}", "id", (json_int_t)c->acme_account,
+	    "key_thumbprint", c->acme_account_key) : json_null());
 	if (c->cert_path)
 		json_object_set_new(o, "cert_file", jstr(c->cert_path));
 	if (c->key_path)

@@ -292,6 +292,11 @@ typedef struct cm_cert_info {
 	char *cert_path;    /* files written by this call, or NULL */
 	char *key_path;
 	char *chain_path;
+	/* Issued over ACME by certmint serve: the account's number (its URL
+	 * ends in /acct/N) and its key's RFC 7638 thumbprint; 0 and NULL
+	 * otherwise. */
+	int64_t acme_account;
+	char *acme_account_key;
 } cm_cert_info;
 
 void cm_cert_info_free(cm_cert_info *c);

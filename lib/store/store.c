@@ -1543,7 +1543,8 @@ out:
 	"CASE WHEN c.status = 'valid' AND c.not_after < ?1 THEN 'expired' " \
 	"WHEN c.status = 'valid' AND c.not_before > ?1 THEN 'not-yet-valid' " \
 	"ELSE c.status END, c.revoked_at, c.der, " \
-	"coalesce(c.revocation_reason, -1) " \
+	"coalesce(c.revocation_reason, -1), coalesce(c.acme_account_id, 0), " \
+	"(SELECT thumbprint FROM acme_accounts WHERE id = c.acme_account_id) " \
 	"FROM certs c JOIN cas a ON a.id = c.ca_id "
 
 void
@@ -1567,6 +1568,7 @@ cm_cert_info_free(cm_cert_info *c)
 	free(c->cert_path);
 	free(c->key_path);
 	free(c->chain_path);
+	free(c->acme_account_key);
 	free(c);
 }
 
@@ -1603,6 +1605,8 @@ cert_row(cm_cert_info **out, cm_store *st, sqlite3_stmt *s)
 	c->status = col_dup(s, 9);
 	c->revoked_at = (time_t)sqlite3_column_int64(s, 10);
 	c->revocation_reason = sqlite3_column_int(s, 12);
+	c->acme_account = sqlite3_column_int64(s, 13);
+	c->acme_account_key = col_dup(s, 14);
 	c->pem = der_to_pem(sqlite3_column_blob(s, 11),
 	    sqlite3_column_bytes(s, 11));
 	if (c->serial == NULL || c->ca == NULL || c->subject == NULL ||

@@ -31,6 +31,16 @@ check "the certificate verifies for app.test (openssl -x509_strict)" \
 check "it is in the inventory" sh -c "'$CM' list --name app.test | grep -q valid"
 acct=$(sqlite3 "$S" "SELECT acme_account_id FROM certs WHERE acme_account_id IS NOT NULL LIMIT 1")
 check "... with the ACME account that asked for it" test -n "$acct"
+is "list --json shows that account: its id and key thumbprint" \
+    "$("$CM" list --json --name app.test | python3 -c '
+import json, sys
+a = json.load(sys.stdin)["certificates"][0]["acme_account"]
+print(a["id"], len(a["key_thumbprint"]))')" "$acct 43"
+is "... and a certificate issued by hand has none" \
+    "$("$CM" issue server byhand.test >/dev/null 2>&1;
+      "$CM" list --json --name byhand.test | python3 -c '
+import json, sys
+print(json.load(sys.stdin)["certificates"][0]["acme_account"])')" "None"
 
 # ---- revokeCert: by another account (refused), by the certificate's key,
 # then again ----
