@@ -18,9 +18,11 @@ static const char serve_usage[] =
 "                      [--ca NAME]... [--acme] [--ocsp] [--crl]\n"
 "                      [--tls-cert REF] [--timeout T] [--log-format F]\n"
 "                      [--resolve NAME=ADDR]... [--http01-port N]\n"
-"                      [--acme-profile P]... [--rate-orders N]\n"
-"                      [--rate-failures N] [--eab-required]\n"
-"                      [--passphrase-file F]\n"
+"                      [--tlsalpn01-port N] [--dns-resolver ADDR]\n"
+"                      [--allow NAME|PREFIX]... [--acme-profile P]...\n"
+"                      [--rate-orders N] [--rate-failures N]\n"
+"                      [--rate-ip-orders N] [--rate-ip-failures N]\n"
+"                      [--eab-required] [--passphrase-file F]\n"
 "\n"
 "The online CA: serves the store's CAs over HTTPS (TLS 1.2 or later,\n"
 "forward-secret AEAD suites only) until SIGINT or SIGTERM (a request in\n"
@@ -30,8 +32,10 @@ static const char serve_usage[] =
 "                               also at the path of 'ca set --crl-url'\n"
 "  /ocsp                        OCSP (POST, and GET /ocsp/BASE64)\n"
 "  /acme/NAME/directory         ACME (RFC 8555): accounts, orders for DNS\n"
-"                               and IP identifiers validated by http-01,\n"
-"                               finalize, certificate download\n"
+"                               names, wildcards and IP addresses, checked\n"
+"                               by http-01, dns-01 or tls-alpn-01 (a\n"
+"                               wildcard by dns-01 only), finalize,\n"
+"                               download, revocation, renewal information\n"
 "On an empty store the dev CA is made first, as 'issue' does.  It prints\n"
 "the URL of each ACME directory and the CA bundle file a client must\n"
 "trust, then one line per request (method, path, status, ms).\n"
@@ -49,16 +53,26 @@ static const char serve_usage[] =
 "  --timeout T         stop after T: 30s, 10m, 2h (a bare number is\n"
 "                      seconds)\n"
 "  --log-format F      text (default) or json\n"
-"  --resolve NAME=ADDR http-01 connects to ADDR for NAME instead of asking\n"
-"                      DNS (repeat; *.app.test=ADDR for every name below\n"
-"                      app.test; development on one machine)\n"
+"  --resolve NAME=ADDR http-01 and tls-alpn-01 connect to ADDR for NAME\n"
+"                      instead of asking DNS (repeat; *.app.test=ADDR for\n"
+"                      every name below app.test; development on one\n"
+"                      machine)\n"
 "  --http01-port N     the port http-01 connects to (default 80)\n"
+"  --tlsalpn01-port N  the port tls-alpn-01 connects to (default 443)\n"
+"  --dns-resolver ADDR the DNS server dns-01 asks for TXT records,\n"
+"                      IPv4[:PORT] (default: the system's resolver)\n"
+"  --allow NAME|PREFIX the identifiers an order may carry, besides the\n"
+"                      CA's name constraints (repeat): .test (names below\n"
+"                      test), app.test (it and names below), 10.0.0.0/8;\n"
+"                      others get rejectedIdentifier (default: any)\n"
 "  --acme-profile P    a certmint profile an order may ask for by name\n"
 "                      (repeat; the first is the default; listed in the\n"
 "                      directory's meta.profiles; default: server, peer)\n"
 "  --rate-orders N     new orders per account and hour (default 300)\n"
 "  --rate-failures N   failed validations per account and hour (default\n"
 "                      60); past either: rateLimited, Retry-After\n"
+"  --rate-ip-orders N, --rate-ip-failures N\n"
+"                      the same per client address (default 3000, 600)\n"
 "  --eab-required      newAccount needs External Account Binding (keys\n"
 "                      from 'certmint acme eab add')\n"
 "  --passphrase-file F the CA key's passphrase\n"
@@ -206,6 +220,11 @@ cmd_serve(cmd_env *env, int argc, char **argv)
 		{ "log-format", required_argument, NULL, 'f' },
 		{ "resolve", required_argument, NULL, 'r' },
 		{ "http01-port", required_argument, NULL, 'p' },
+		{ "tlsalpn01-port", required_argument, NULL, 'a' },
+		{ "dns-resolver", required_argument, NULL, 'D' },
+		{ "allow", required_argument, NULL, 'w' },
+		{ "rate-ip-orders", required_argument, NULL, 'i' },
+		{ "rate-ip-failures", required_argument, NULL, 'I' },
 		{ "acme-profile", required_argument, NULL, 'F' },
 		{ "rate-orders", required_argument, NULL, 'R' },
 		{ "rate-failures", required_argument, NULL, 'X' },
@@ -218,8 +237,8 @@ cmd_serve(cmd_env *env, int argc, char **argv)
 	cm_ca_init_opts co = CM_CA_INIT_OPTS_INIT;
 	cm_ca_info **cas = NULL, *made = NULL;
 	cm_store *st = NULL;
-	const char *cav[64], *res[64], *prof[16];
-	size_t nres = 0, nprof = 0;
+	const char *cav[64], *res[64], *prof[16], *allow[64];
+	size_t nres = 0, nprof = 0, nallow = 0;
 	cm_profile *pp = NULL;
 	unsigned hport;
 	char *chain = NULL, *key = NULL, bundle[4200];
@@ -273,10 +292,22 @@ cmd_serve(cmd_env *env, int argc, char **argv)
 			res[nres++] = optarg;
 			break;
 		case 'p':
+		case 'a':
 			if (!cmd_parse_uint(optarg, 65535, &hport) || hport == 0)
-				return cmd_usage_error("serve", "--http01-port "
-				    "'%s' is not a port", optarg);
-			so.http01_port = hport;
+				return cmd_usage_error("serve", "--%s-port '%s' "
+				    "is not a port", c == 'p' ? "http01" :
+				    "tlsalpn01", optarg);
+			if (c == 'p')
+				so.http01_port = hport;
+			else
+				so.tlsalpn01_port = hport;
+			break;
+		case 'D': so.dns_resolver = optarg; break;
+		case 'w':
+			if (nallow == sizeof(allow) / sizeof(allow[0]))
+				return cmd_usage_error("serve", "at most 64 "
+				    "--allow");
+			allow[nallow++] = optarg;
 			break;
 		case 'F':
 			if (nprof == sizeof(prof) / sizeof(prof[0]) ||
@@ -287,15 +318,22 @@ cmd_serve(cmd_env *env, int argc, char **argv)
 			break;
 		case 'R':
 		case 'X':
+		case 'i':
+		case 'I':
 			if (!cmd_parse_uint(optarg, 1000000, &hport) ||
 			    hport == 0)
 				return cmd_usage_error("serve", "--rate-%s '%s' "
 				    "is not a number from 1", c == 'R' ?
-				    "orders" : "failures", optarg);
+				    "orders" : c == 'X' ? "failures" : c == 'i' ?
+				    "ip-orders" : "ip-failures", optarg);
 			if (c == 'R')
 				so.rate_orders = hport;
-			else
+			else if (c == 'X')
 				so.rate_failures = hport;
+			else if (c == 'i')
+				so.rate_ip_orders = hport;
+			else
+				so.rate_ip_failures = hport;
 			break;
 		case 'E': so.eab_required = true; break;
 		case 'P': env->passphrase_file = optarg; break;
@@ -373,6 +411,8 @@ cmd_serve(cmd_env *env, int argc, char **argv)
 	sh.acme = so.acme;
 	so.resolve = nres ? res : NULL;
 	so.nresolve = nres;
+	so.allow = nallow ? allow : NULL;
+	so.nallow = nallow;
 	so.cas = ncav ? cav : NULL;
 	so.ncas = ncav;
 	so.tls_chain = chain;

@@ -1401,7 +1401,7 @@ cm_err cm_ocsp_serve(cm_ocsp_responder *r, const cm_ocsp_serve_opts *o);
 /* ------------------------------------------------------------------ */
 /* The online CA: certmint serve (issue 15) */
 
-#define CM_SERVE_OPTS_VERSION 1
+#define CM_SERVE_OPTS_VERSION 2
 typedef struct cm_serve_opts {
 	unsigned version;
 	const char *listen;       /* HTTPS "127.0.0.1:8443" (default); port 0:
@@ -1411,7 +1411,8 @@ typedef struct cm_serve_opts {
 	const char *const *cas;   /* the CAs served; NULL: every CA */
 	size_t ncas;
 	bool acme;                /* /acme/NAME/: accounts, orders with
-	                             http-01, finalize, certificates */
+	                             http-01, dns-01 and tls-alpn-01,
+	                             finalize, certificates */
 	bool ocsp;                /* /ocsp */
 	bool crl;                 /* /crl/NAME.crl and recorded CRL URLs */
 	const char *tls_chain;    /* PEM: the HTTPS certificate and issuers */
@@ -1429,8 +1430,8 @@ typedef struct cm_serve_opts {
 	void *arg;
 	bool log_json;
 	/* validation for development: "NAME=ADDR" pairs used instead of DNS
-	 * for http-01 ("*.app.test=ADDR" for every name below app.test), and
-	 * the port it connects to (0: 80) */
+	 * for http-01 and tls-alpn-01 ("*.app.test=ADDR" for every name below
+	 * app.test), and the port http-01 connects to (0: 80) */
 	const char *const *resolve;
 	size_t nresolve;
 	unsigned http01_port;
@@ -1446,10 +1447,25 @@ typedef struct cm_serve_opts {
 	unsigned rate_failures;
 	bool eab_required;        /* newAccount needs External Account
 	                             Binding (cm_acme_eab_add) */
+	/* Version 2. */
+	const char *dns_resolver; /* dns-01: the DNS server asked for TXT
+	                             records, "IPv4[:PORT]" (port 53 when
+	                             omitted); NULL: the system's */
+	unsigned tlsalpn01_port;  /* the port tls-alpn-01 connects to (0:
+	                             443); --resolve applies to it too */
+	/* the identifiers an order may carry, besides the CA's name
+	 * constraints: ".test" (every name below test), "app.test" (it and
+	 * every name below), "10.0.0.0/8", "::1"; NULL: no further limit */
+	const char *const *allow;
+	size_t nallow;
+	/* rate limits per client address and hour: new orders, failed
+	 * validations; 0: 3000 and 600 */
+	unsigned rate_ip_orders;
+	unsigned rate_ip_failures;
 } cm_serve_opts;
 #define CM_SERVE_OPTS_INIT { CM_SERVE_OPTS_VERSION, NULL, NULL, NULL, 0, \
 	false, false, false, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, \
-	false, NULL, 0, 0, NULL, 0, 0, 0, false }
+	false, NULL, 0, 0, NULL, 0, 0, 0, false, NULL, 0, NULL, 0, 0, 0 }
 
 /*
  * A new External Account Binding key for CA ca (NULL: the only one),

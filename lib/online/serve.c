@@ -11,8 +11,11 @@
  *                                  also at the path of the CRL URL that
  *                                  'ca set' recorded
  *   /ocsp (POST), /ocsp/B64 (GET)  OCSP (RFC 6960 A.1)
- *   /acme/NAME/...                 ACME (RFC 8555): directory, newNonce,
- *                                  newAccount in this version
+ *   /acme/NAME/...                 ACME (RFC 8555): accounts, orders,
+ *                                  http-01, dns-01 (RFC 8555 8.4) and
+ *                                  tls-alpn-01 (RFC 8737), finalize,
+ *                                  certificates, revocation, renewal
+ *                                  information (RFC 9773)
  *
  * ACME state (nonces, accounts) lives in the store, nothing in memory a
  * second serve on the same store would need.  Every JWS is checked before
@@ -27,7 +30,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <arpa/nameser.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <resolv.h>
+#include <stddef.h>
 #include <strings.h>
 #include <sys/time.h>
 #include <sys/socket.h>
@@ -58,10 +65,23 @@ typedef struct sca {
 	                           passphrase is not unwrapped per request) */
 } sca;
 
+/* An --allow entry: a DNS suffix or an address prefix. */
+typedef struct allow_ent {
+	const char *dns;        /* ".test" or "app.test"; NULL: an address */
+	int family;
+	unsigned char addr[16];
+	unsigned bits;
+} allow_ent;
+
 typedef struct server {
 	cm_store *st;
 	cm_ctx *ctx;
-	const cm_serve_opts *o;
+	const cm_serve_opts *o; /* the caller's, as a version-2 copy */
+	cm_serve_opts opts;
+	allow_ent *allow;
+	size_t nallow;
+	struct sockaddr_in dns; /* the dns-01 resolver, when set */
+	bool dns_set;
 	cm_ocsp_responder *ocsp;
 	sca *cas;
 	size_t ncas;
@@ -790,38 +810,180 @@ order_settle(server *sv, int64_t order)
 		    order);
 }
 
-/* How many rows sql counts for the account within the last hour. */
+/* How many rows sql counts for the account (ip NULL) or the client
+ * address ip within the last hour. */
 static unsigned long
-count_hour(server *sv, const char *sql, int64_t acct)
+count_hour(server *sv, const char *sql, int64_t acct, const char *ip)
 {
+	int64_t since = (int64_t)(cm_ctx_now(sv->ctx) - 3600);
 	char **v = NULL;
 	size_t n = 0;
 	unsigned long k = 0;
+	cm_err err;
 
-	if (cm__store_acme_rows(&v, &n, sv->st, sql, "ii", acct,
-	    (int64_t)(cm_ctx_now(sv->ctx) - 3600)) == CM_OK && v[0] != NULL)
+	err = ip ? cm__store_acme_rows(&v, &n, sv->st, sql, "si", ip, since) :
+	    cm__store_acme_rows(&v, &n, sv->st, sql, "ii", acct, since);
+	if (err == CM_OK && v[0] != NULL)
 		k = strtoul(v[0], NULL, 10);
 	free_rows(v, n);
 	return k;
 }
 
-/* The account's rate limits (RFC 8555 6.6): NULL, or why it is over. */
+/* The rate limits (RFC 8555 6.6) of the account and of the client's
+ * address: NULL, or why the request is over one. */
 static const char *
-rate_limited(server *sv, int64_t acct)
+rate_limited(server *sv, int64_t acct, const char *ip)
 {
-	unsigned orders = sv->o->rate_orders ? sv->o->rate_orders : 300;
-	unsigned failures = sv->o->rate_failures ? sv->o->rate_failures : 60;
+	const cm_serve_opts *o = sv->o;
+	unsigned orders = o->rate_orders ? o->rate_orders : 300;
+	unsigned failures = o->rate_failures ? o->rate_failures : 60;
+	unsigned ip_orders = o->rate_ip_orders ? o->rate_ip_orders : 3000;
+	unsigned ip_failures = o->rate_ip_failures ? o->rate_ip_failures :
+	    600;
 
 	if (count_hour(sv, "SELECT count(*) FROM acme_orders WHERE "
-	    "account_id = ? AND created >= ?", acct) >= orders)
+	    "account_id = ? AND created >= ?", acct, NULL) >= orders)
 		return "too many new orders for this account in the last hour";
 	if (count_hour(sv, "SELECT count(*) FROM acme_challenges h JOIN "
 	    "acme_authzs z ON z.id = h.authz_id JOIN acme_orders o ON o.id = "
 	    "z.order_id WHERE o.account_id = ? AND h.status = 'invalid' AND "
-	    "h.validated >= ?", acct) >= failures)
+	    "h.validated >= ?", acct, NULL) >= failures)
 		return "too many failed validations for this account in the "
 		    "last hour";
+	if (ip[0] != '\0' && count_hour(sv, "SELECT count(*) FROM acme_orders "
+	    "WHERE client_ip = ? AND created >= ?", 0, ip) >= ip_orders)
+		return "too many new orders from this address in the last hour";
+	if (ip[0] != '\0' && count_hour(sv, "SELECT count(*) FROM "
+	    "acme_challenges h JOIN acme_authzs z ON z.id = h.authz_id JOIN "
+	    "acme_orders o ON o.id = z.order_id WHERE o.client_ip = ? AND "
+	    "h.status = 'invalid' AND h.validated >= ?", 0, ip) >= ip_failures)
+		return "too many failed validations from this address in the "
+		    "last hour";
 	return NULL;
+}
+
+/* The client's address as text ("" when unknown). */
+static void
+client_ip(struct MHD_Connection *conn, char *buf, size_t len)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn,
+	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	buf[0] = '\0';
+	if (sa != NULL && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)
+		    sa)->sin_addr, buf, (socklen_t)len);
+	else if (sa != NULL && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)
+		    sa)->sin6_addr, buf, (socklen_t)len);
+}
+
+/* Whether an identifier (type "dns" or "ip"; a wildcard is judged by the
+ * name below it) is on the --allow list, or there is none. */
+static bool
+allowed(const server *sv, const char *type, const char *value)
+{
+	unsigned char a[16];
+	size_t i, vl, el;
+	int fam;
+
+	if (sv->nallow == 0)
+		return true;
+	if (strcmp(type, "ip") == 0) {
+		fam = inet_pton(AF_INET, value, a) == 1 ? AF_INET :
+		    inet_pton(AF_INET6, value, a) == 1 ? AF_INET6 : 0;
+		for (i = 0; fam != 0 && i < sv->nallow; i++) {
+			const allow_ent *e = &sv->allow[i];
+			unsigned full = e->bits / 8, rest = e->bits % 8;
+			if (e->dns != NULL || e->family != fam ||
+			    memcmp(a, e->addr, full) != 0)
+				continue;
+			if (rest == 0 || ((a[full] ^ e->addr[full]) &
+			    (0xff00 >> rest)) == 0)
+				return true;
+		}
+		return false;
+	}
+	if (strncmp(value, "*.", 2) == 0)
+		value += 2;
+	vl = strlen(value);
+	for (i = 0; i < sv->nallow; i++) {
+		const char *d = sv->allow[i].dns;
+		if (d == NULL)
+			continue;
+		el = strlen(d);
+		if (d[0] == '.') {
+			if (vl > el && strcasecmp(value + vl - el, d) == 0)
+				return true;
+		} else if (strcasecmp(value, d) == 0 || (vl > el &&
+		    value[vl - el - 1] == '.' && strcasecmp(value + vl - el,
+		    d) == 0))
+			return true;
+	}
+	return false;
+}
+
+/* The challenges an identifier gets: a wildcard only dns-01 (RFC 8555
+ * 7.1.3); an address no dns-01 (RFC 8738 7). */
+static const char *const chall_dns[] = { "http-01", "dns-01", "tls-alpn-01",
+	NULL };
+static const char *const chall_ip[] = { "http-01", "tls-alpn-01", NULL };
+static const char *const chall_wild[] = { "dns-01", NULL };
+
+/* One authorization of a new order for identifier type/value: a copy of a
+ * valid one of the same account when there is one (reused while valid, as
+ * RFC 8555 7.1.4 allows), else a pending one with a challenge of each
+ * type it may use. */
+static cm_err
+order_authz(server *sv, int64_t order, int64_t acct, const char *type,
+    const char *value, time_t exp)
+{
+	const char *const *kinds = strcmp(type, "ip") == 0 ? chall_ip :
+	    strncmp(value, "*.", 2) == 0 ? chall_wild : chall_dns;
+	unsigned char raw[24];
+	char **v = NULL, *b;
+	size_t n = 0, i;
+	int64_t authz = 0;
+	cm_err err;
+
+	if (cm__store_acme_rows(&v, &n, sv->st, "SELECT z.expires, h.type, "
+	    "h.token, h.validated FROM acme_authzs z JOIN acme_orders o ON "
+	    "o.id = z.order_id JOIN acme_challenges h ON h.authz_id = z.id "
+	    "WHERE o.account_id = ? AND z.type = ? AND z.value = ? AND "
+	    "z.status = 'valid' AND h.status = 'valid' AND z.expires > ? "
+	    "ORDER BY z.expires DESC LIMIT 1", "issi", acct, type, value,
+	    (int64_t)cm_ctx_now(sv->ctx)) == CM_OK) {
+		err = cm__store_acme_exec(&authz, sv->st, "INSERT INTO "
+		    "acme_authzs (order_id, type, value, status, expires) "
+		    "VALUES (?, ?, ?, 'valid', ?)", "issi", order, type, value,
+		    (int64_t)strtoll(v[0], NULL, 10));
+		if (err == CM_OK)
+			err = cm__store_acme_exec(NULL, sv->st, "INSERT INTO "
+			    "acme_challenges (authz_id, type, token, status, "
+			    "validated) VALUES (?, ?, ?, 'valid', ?)", "issi",
+			    authz, v[1], v[2], (int64_t)(v[3] ? strtoll(v[3],
+			    NULL, 10) : 0));
+		free_rows(v, n * 4);
+		return err;
+	}
+	if ((err = cm__store_acme_exec(&authz, sv->st, "INSERT INTO "
+	    "acme_authzs (order_id, type, value, status, expires) VALUES (?, "
+	    "?, ?, 'pending', ?)", "issi", order, type, value, (int64_t)exp)) !=
+	    CM_OK)
+		return err;
+	for (i = 0; kinds[i] != NULL; i++) {
+		if (gnutls_rnd(GNUTLS_RND_NONCE, raw, sizeof(raw)) < 0 ||
+		    (b = cm__b64url_encode(raw, sizeof(raw))) == NULL)
+			return cm__fail(sv->ctx, CM_E_CRYPTO, "no random token");
+		err = cm__store_acme_exec(NULL, sv->st, "INSERT INTO "
+		    "acme_challenges (authz_id, type, token, status) VALUES (?, "
+		    "?, ?, 'pending')", "iss", authz, kinds[i], b);
+		free(b);
+		if (err != CM_OK)
+			return err;
+	}
+	return CM_OK;
 }
 
 static mhd_result
@@ -837,15 +999,14 @@ acme_new_order(server *sv, struct MHD_Connection *conn, const char *method,
 	gnutls_x509_crt_t crt = NULL;
 	gnutls_datum_t d;
 	cm__name *names = NULL;
-	char *text = NULL, tok[64], loc[2048];
-	unsigned char raw[24];
+	char *text = NULL, loc[2048], ip[INET6_ADDRSTRLEN];
 	time_t now = cm_ctx_now(sv->ctx), exp = now + ORDER_LIFE;
-	int64_t order = 0, authz = 0;
+	int64_t order = 0;
 	size_t n, i, parsed = 0;
 	mhd_result r;
-	char *b;
 
-	if ((why = rate_limited(sv, a->id)) != NULL) {
+	client_ip(conn, ip, sizeof(ip));
+	if ((why = rate_limited(sv, a->id, ip)) != NULL) {
 		sv->retry_after = 3600;
 		return problem(sv, conn, method, url, t0, 429, c->name,
 		    "rateLimited", why);
@@ -882,10 +1043,12 @@ acme_new_order(server *sv, struct MHD_Connection *conn, const char *method,
 			    "not match its value");
 			goto out;
 		}
-		if (names[i].type == CM_NAME_WILDCARD) {
+		if (!allowed(sv, type, val)) {
+			char msg[400];
+			snprintf(msg, sizeof(msg), "%.300s is not on this "
+			    "server's allow-list", val);
 			r = problem(sv, conn, method, url, t0, 400, c->name,
-			    "rejectedIdentifier", "a wildcard needs dns-01, "
-			    "which this certmint does not serve yet");
+			    "rejectedIdentifier", msg);
 			goto out;
 		}
 	}
@@ -956,27 +1119,19 @@ acme_new_order(server *sv, struct MHD_Connection *conn, const char *method,
 	}
 	if (cm__store_acme_exec(&order, sv->st, "INSERT INTO acme_orders "
 	    "(account_id, status, identifiers, expires, created, replaces, "
-	    "profile) VALUES (?, 'pending', ?, ?, ?, ?, ?)", "isiiss", a->id,
-	    text, (int64_t)exp, (int64_t)now, old ? old->serial : NULL,
-	    pf ? json_string_value(pf) : NULL) != CM_OK)
+	    "profile, client_ip) VALUES (?, 'pending', ?, ?, ?, ?, ?, ?)",
+	    "isiisss", a->id, text, (int64_t)exp, (int64_t)now, old ?
+	    old->serial : NULL, pf ? json_string_value(pf) : NULL, ip[0] ? ip :
+	    NULL) != CM_OK)
 		goto fail;
 	json_array_foreach(ids, i, v) {
-		if (cm__store_acme_exec(&authz, sv->st, "INSERT INTO acme_authzs "
-		    "(order_id, type, value, status, expires) VALUES (?, ?, ?, "
-		    "'pending', ?)", "issi", order, json_string_value(
+		if (order_authz(sv, order, a->id, json_string_value(
 		    json_object_get(v, "type")), json_string_value(
-		    json_object_get(v, "value")), (int64_t)exp) != CM_OK)
-			goto fail;
-		if (gnutls_rnd(GNUTLS_RND_NONCE, raw, sizeof(raw)) < 0 ||
-		    (b = cm__b64url_encode(raw, sizeof(raw))) == NULL)
-			goto fail;
-		snprintf(tok, sizeof(tok), "%s", b);
-		free(b);
-		if (cm__store_acme_exec(NULL, sv->st, "INSERT INTO "
-		    "acme_challenges (authz_id, type, token, status) VALUES (?, "
-		    "'http-01', ?, 'pending')", "is", authz, tok) != CM_OK)
+		    json_object_get(v, "value")), exp) != CM_OK)
 			goto fail;
 	}
+	/* Every authorization reused: ready at once. */
+	order_settle(sv, order);
 	if (cm__store_commit(sv->st) != CM_OK)
 		goto fail;
 	snprintf(loc, sizeof(loc), "%s/acme/%s/order/%lld", sv->base, c->enc,
@@ -999,33 +1154,53 @@ out:
 	return r;
 }
 
-/* The authorization id of account acct: type, value, status, expires,
- * order; the challenge: id, token, status, error. */
+/* The authorization id of account acct, a row per challenge (AZ_COLS
+ * columns): type, value, status, expires, order; the challenge: id,
+ * token, status, error, type. */
+#define AZ_COLS 10
 static bool
 authz_rows(char ***v, size_t *n, server *sv, int64_t id, int64_t acct)
 {
 	return cm__store_acme_rows(v, n, sv->st, "SELECT z.type, z.value, "
-	    "z.status, z.expires, z.order_id, h.id, h.token, h.status, h.error "
-	    "FROM acme_authzs z JOIN acme_orders o ON o.id = z.order_id JOIN "
-	    "acme_challenges h ON h.authz_id = z.id WHERE z.id = ? AND "
-	    "o.account_id = ?", "ii", id, acct) == CM_OK;
+	    "z.status, z.expires, z.order_id, h.id, h.token, h.status, h.error, "
+	    "h.type FROM acme_authzs z JOIN acme_orders o ON o.id = z.order_id "
+	    "JOIN acme_challenges h ON h.authz_id = z.id WHERE z.id = ? AND "
+	    "o.account_id = ? ORDER BY h.id", "ii", id, acct) == CM_OK;
 }
 
+/* Challenge row z (of authz_rows) as JSON. */
 static json_t *
-authz_json(server *sv, const sca *c, char **z)
+chall_json(server *sv, const sca *c, char **z)
 {
 	char u[2048];
 	json_error_t je;
 	json_t *ch;
 
 	snprintf(u, sizeof(u), "%s/acme/%s/chall/%s", sv->base, c->enc, z[5]);
-	ch = json_pack("{s:s,s:s,s:s,s:s}", "type", "http-01", "url", u,
-	    "token", z[6], "status", z[7]);
+	ch = json_pack("{s:s,s:s,s:s,s:s}", "type", z[9], "url", u, "token",
+	    z[6], "status", z[7]);
 	if (ch != NULL && z[8] != NULL)
 		json_object_set_new(ch, "error", json_loads(z[8], 0, &je));
-	return json_pack("{s:{s:s,s:s},s:s,s:o,s:[o]}", "identifier", "type",
-	    z[0], "value", z[1], "status", z[2], "expires",
-	    time_json((time_t)strtoll(z[3], NULL, 10)), "challenges", ch);
+	return ch;
+}
+
+/* The authorization of authz_rows' n rows z.  A wildcard's identifier is
+ * the name below it, with "wildcard": true (RFC 8555 7.1.4). */
+static json_t *
+authz_json(server *sv, const sca *c, char **z, size_t n)
+{
+	bool wild = strncmp(z[1], "*.", 2) == 0;
+	json_t *chs = json_array(), *j;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		json_array_append_new(chs, chall_json(sv, c, z + i * AZ_COLS));
+	j = json_pack("{s:{s:s,s:s},s:s,s:o,s:o}", "identifier", "type",
+	    z[0], "value", wild ? z[1] + 2 : z[1], "status", z[2], "expires",
+	    time_json((time_t)strtoll(z[3], NULL, 10)), "challenges", chs);
+	if (j != NULL && wild)
+		json_object_set_new(j, "wildcard", json_true());
+	return j;
 }
 
 /* A TCP connection to host:port within ms, or -1. */
@@ -1055,77 +1230,360 @@ tcp_connect(const char *host, const char *port, unsigned ms)
 	return fd;
 }
 
-/* RFC 8555 8.3: GET http://NAME:PORT/.well-known/acme-challenge/TOKEN
- * must answer the key authorization.  NULL when it does; else why. */
+/* The address validation connects to for name: its --resolve entry
+ * ("*.app.test" covers every name below app.test), else the name. */
 static const char *
-http01(server *sv, const char *name, const char *token, const char *want,
-    char *why, size_t wlen)
+va_host(const server *sv, const char *name, char *buf, size_t len)
 {
-	char port[16], addr[256], req[600], buf[8192];
-	const char *host = name;
-	size_t i, have = 0;
-	ssize_t k;
-	char *body;
-	int fd;
+	size_t i, nlen = strlen(name);
 
 	for (i = 0; i < sv->o->nresolve; i++) {
 		const char *r = sv->o->resolve[i], *e = strchr(r, '=');
-		size_t plen = e ? (size_t)(e - r) : 0, nlen = strlen(name);
+		size_t plen = e ? (size_t)(e - r) : 0;
 		bool hit;
 		if (e == NULL)
 			continue;
-		/* "*.app.test" covers every name below app.test. */
 		if (plen > 2 && r[0] == '*' && r[1] == '.')
 			hit = nlen > plen - 1 && strncasecmp(name + nlen -
 			    (plen - 1), r + 1, plen - 1) == 0;
 		else
 			hit = plen == nlen && strncasecmp(r, name, nlen) == 0;
 		if (hit) {
-			snprintf(addr, sizeof(addr), "%s", e + 1);
-			host = addr;
-			break;
+			snprintf(buf, len, "%s", e + 1);
+			return buf;
 		}
 	}
+	return name;
+}
+
+/* A validation's outcome: NULL when it passed, else why (in why) and the
+ * ACME error type (in *ptype). */
+typedef struct va {
+	const char *ptype;
+	char why[300];
+} va;
+
+static const char *
+va_fail(va *v, const char *ptype, const char *fmt, ...)
+{
+	va_list ap;
+	size_t i;
+
+	v->ptype = ptype;
+	va_start(ap, fmt);
+	vsnprintf(v->why, sizeof(v->why), fmt, ap);
+	va_end(ap);
+	for (i = 0; v->why[i]; i++)
+		if ((unsigned char)v->why[i] < 0x20)
+			v->why[i] = ' ';
+	return v->why;
+}
+
+/* RFC 8555 8.3: GET http://NAME:PORT/.well-known/acme-challenge/TOKEN
+ * must answer the key authorization. */
+static const char *
+http01(server *sv, va *v, const char *name, const char *token,
+    const char *want)
+{
+	char port[16], addr[256], req[600], buf[8192];
+	size_t i, have = 0;
+	ssize_t k;
+	char *body;
+	int fd;
+
 	snprintf(port, sizeof(port), "%u", sv->o->http01_port ?
 	    sv->o->http01_port : 80);
-	if ((fd = tcp_connect(host, port, 5000)) < 0) {
-		snprintf(why, wlen, "cannot connect to %s port %s", name, port);
-		return why;
-	}
+	if ((fd = tcp_connect(va_host(sv, name, addr, sizeof(addr)), port,
+	    5000)) < 0)
+		return va_fail(v, "connection", "cannot connect to %s port %s",
+		    name, port);
 	snprintf(req, sizeof(req), "GET /.well-known/acme-challenge/%s "
 	    "HTTP/1.1\r\nHost: %s\r\nUser-Agent: certmint-va\r\n"
 	    "Connection: close\r\n\r\n", token, name);
 	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
 		close(fd);
-		snprintf(why, wlen, "%s: the request could not be sent", name);
-		return why;
+		return va_fail(v, "connection", "%s: the request could not be "
+		    "sent", name);
 	}
 	while (have < sizeof(buf) - 1 && (k = read(fd, buf + have,
 	    sizeof(buf) - 1 - have)) > 0)
 		have += (size_t)k;
 	close(fd);
 	buf[have] = '\0';
-	if (strncmp(buf, "HTTP/1.", 7) != 0 || strncmp(buf + 8, " 200", 4)) {
-		snprintf(why, wlen, "%s answered %.40s", name, have ? buf :
-		    "nothing");
-		for (i = 0; why[i]; i++)
-			if (why[i] == '\r' || why[i] == '\n')
-				why[i] = ' ';
-		return why;
-	}
-	if ((body = strstr(buf, "\r\n\r\n")) == NULL) {
-		snprintf(why, wlen, "%s: no body", name);
-		return why;
-	}
+	if (strncmp(buf, "HTTP/1.", 7) != 0 || strncmp(buf + 8, " 200", 4))
+		return va_fail(v, "unauthorized", "%s answered %.40s", name,
+		    have ? buf : "nothing");
+	if ((body = strstr(buf, "\r\n\r\n")) == NULL)
+		return va_fail(v, "unauthorized", "%s: no body", name);
 	body += 4;
 	for (i = strlen(body); i > 0 && strchr(" \t\r\n", body[i - 1]); i--)
 		body[i - 1] = '\0';
-	if (strcmp(body, want) != 0) {
-		snprintf(why, wlen, "%s answered another key authorization",
-		    name);
-		return why;
-	}
+	if (strcmp(body, want) != 0)
+		return va_fail(v, "unauthorized", "%s answered another key "
+		    "authorization", name);
 	return NULL;
+}
+
+/* SHA-256 of the key authorization: raw (32 octets) and, when b64 is
+ * given, base64url into it (dns-01's TXT value). */
+static bool
+keyauth_digest(unsigned char raw[32], char *b64, size_t blen,
+    const char *keyauth)
+{
+	char *b;
+
+	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, keyauth, strlen(keyauth),
+	    raw) < 0)
+		return false;
+	if (b64 == NULL)
+		return true;
+	if ((b = cm__b64url_encode(raw, 32)) == NULL)
+		return false;
+	snprintf(b64, blen, "%s", b);
+	free(b);
+	return true;
+}
+
+/* The reverse-DNS name of an address (RFC 8738 6: tls-alpn-01's SNI). */
+static bool
+reverse_name(char *out, size_t len, const char *ip)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char a[16];
+	size_t o = 0;
+	int i;
+
+	if (inet_pton(AF_INET, ip, a) == 1) {
+		snprintf(out, len, "%u.%u.%u.%u.in-addr.arpa", a[3], a[2], a[1],
+		    a[0]);
+		return true;
+	}
+	if (inet_pton(AF_INET6, ip, a) != 1 || len < 16 * 4 + 9)
+		return false;
+	for (i = 15; i >= 0; i--) {
+		out[o++] = hex[a[i] & 15];
+		out[o++] = '.';
+		out[o++] = hex[a[i] >> 4];
+		out[o++] = '.';
+	}
+	snprintf(out + o, len - o, "ip6.arpa");
+	return true;
+}
+
+/* What tls-alpn-01 looks at, filled in by alpn_check during the
+ * handshake. */
+typedef struct alpn_ctx {
+	va *v;
+	bool ip, ran;
+	const char *name, *port, *fail;
+	unsigned char digest[32];
+} alpn_ctx;
+
+/* The handshake's certificate callback (after ALPN is chosen, before the
+ * server proves its key): the checks of RFC 8737 3. */
+static int
+alpn_check(gnutls_session_t s)
+{
+	alpn_ctx *a = gnutls_session_get_ptr(s);
+	gnutls_datum_t got;
+	gnutls_x509_crt_t crt = NULL;
+	const gnutls_datum_t *peers;
+	unsigned char ext[64], ipb[16], san[300];
+	size_t elen = sizeof(ext), slen = sizeof(san) - 1, l2 = 0;
+	unsigned npeers = 0, crit = 0, stype = 0, t2;
+	int ret;
+
+	if (a->ran)
+		return 0;
+	a->ran = true;
+	if (gnutls_alpn_get_selected_protocol(s, &got) < 0 || got.size != 10 ||
+	    memcmp(got.data, "acme-tls/1", 10) != 0) {
+		a->fail = va_fail(a->v, "unauthorized", "%s port %s did not "
+		    "choose acme-tls/1", a->name, a->port);
+		return 0;
+	}
+	if ((peers = gnutls_certificate_get_peers(s, &npeers)) == NULL ||
+	    npeers == 0 || gnutls_x509_crt_init(&crt) < 0 ||
+	    gnutls_x509_crt_import(crt, &peers[0], GNUTLS_X509_FMT_DER) < 0) {
+		a->fail = va_fail(a->v, "tls", "%s port %s showed no "
+		    "certificate", a->name, a->port);
+		goto out;
+	}
+	/* Exactly one subjectAltName: the identifier. */
+	ret = gnutls_x509_crt_get_subject_alt_name2(crt, 0, san, &slen, &stype,
+	    NULL);
+	if (ret >= 0 && gnutls_x509_crt_get_subject_alt_name2(crt, 1, NULL,
+	    &l2, &t2, NULL) != GNUTLS_E_REQUESTED_DATA_NOT_AVAILABLE)
+		ret = -1;
+	if (ret < 0 || (a->ip ? (stype != GNUTLS_SAN_IPADDRESS ||
+	    !((slen == 4 && inet_pton(AF_INET, a->name, ipb) == 1 &&
+	    memcmp(ipb, san, 4) == 0) || (slen == 16 && inet_pton(AF_INET6,
+	    a->name, ipb) == 1 && memcmp(ipb, san, 16) == 0))) :
+	    (stype != GNUTLS_SAN_DNSNAME || slen != strlen(a->name) ||
+	    strncasecmp((const char *)san, a->name, slen) != 0))) {
+		a->fail = va_fail(a->v, "unauthorized", "%s port %s: the "
+		    "certificate's one subjectAltName is not %s", a->name,
+		    a->port, a->name);
+		goto out;
+	}
+	if (gnutls_x509_crt_get_extension_by_oid(crt, "1.3.6.1.5.5.7.1.31", 0,
+	    ext, &elen, &crit) < 0 || !crit || elen != 34 || ext[0] != 0x04 ||
+	    ext[1] != 32 || memcmp(ext + 2, a->digest, 32) != 0)
+		a->fail = va_fail(a->v, "unauthorized", "%s port %s: no "
+		    "critical acmeIdentifier for this challenge's key "
+		    "authorization", a->name, a->port);
+out:
+	gnutls_x509_crt_deinit(crt);
+	return 0;
+}
+
+/* Every handshake message: once the server's certificate is in (before
+ * its CertificateVerify or ServerKeyExchange, where GnuTLS would stop at
+ * a key usage it does not like), the checks run. */
+static int
+alpn_hook(gnutls_session_t s, unsigned htype, unsigned when,
+    unsigned incoming, const gnutls_datum_t *msg)
+{
+	alpn_ctx *a = gnutls_session_get_ptr(s);
+	unsigned n = 0;
+
+	(void)htype;
+	(void)when;
+	(void)incoming;
+	(void)msg;
+	if (!a->ran && gnutls_certificate_get_peers(s, &n) != NULL && n > 0)
+		(void)alpn_check(s);
+	return 0;
+}
+
+/* RFC 8737: a TLS connection to NAME:443 (or --tlsalpn01-port) with SNI
+ * NAME (an address: its reverse name, RFC 8738 6) and ALPN acme-tls/1
+ * only must show a certificate whose one subjectAltName is the identifier
+ * and whose critical acmeIdentifier extension holds the SHA-256 of the
+ * key authorization. */
+static const char *
+tlsalpn01(server *sv, va *v, const char *type, const char *name,
+    const char *keyauth)
+{
+	gnutls_certificate_credentials_t cred = NULL;
+	gnutls_session_t s = NULL;
+	gnutls_datum_t proto = { (unsigned char *)"acme-tls/1", 10 };
+	char port[16], addr[256], sni[160];
+	alpn_ctx a;
+	unsigned tries = 0;
+	int fd, ret;
+
+	memset(&a, 0, sizeof(a));
+	a.v = v;
+	a.ip = strcmp(type, "ip") == 0;
+	a.name = name;
+	a.port = port;
+	snprintf(port, sizeof(port), "%u", sv->o->tlsalpn01_port ?
+	    sv->o->tlsalpn01_port : 443);
+	if (a.ip ? !reverse_name(sni, sizeof(sni), name) : snprintf(sni,
+	    sizeof(sni), "%s", name) >= (int)sizeof(sni))
+		return va_fail(v, "malformed", "%s: no name to ask for", name);
+	if (!keyauth_digest(a.digest, NULL, 0, keyauth))
+		return va_fail(v, "serverInternal", "no SHA-256");
+	if ((fd = tcp_connect(va_host(sv, name, addr, sizeof(addr)), port,
+	    5000)) < 0)
+		return va_fail(v, "connection", "cannot connect to %s port %s",
+		    name, port);
+	if (gnutls_certificate_allocate_credentials(&cred) < 0 ||
+	    gnutls_init(&s, GNUTLS_CLIENT) < 0 ||
+	    gnutls_priority_set_direct(s, "NORMAL:-VERS-ALL:+VERS-TLS1.3:"
+	    "+VERS-TLS1.2", NULL) < 0 ||
+	    gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, cred) < 0 ||
+	    gnutls_server_name_set(s, GNUTLS_NAME_DNS, sni, strlen(sni)) < 0 ||
+	    gnutls_alpn_set_protocols(s, &proto, 1, GNUTLS_ALPN_MANDATORY) <
+	    0) {
+		a.fail = va_fail(v, "serverInternal", "TLS client set-up");
+		goto out;
+	}
+	gnutls_session_set_ptr(s, &a);
+	gnutls_session_set_verify_function(s, alpn_check);
+	gnutls_handshake_set_hook_function(s, GNUTLS_HANDSHAKE_ANY,
+	    GNUTLS_HOOK_PRE, alpn_hook);
+	gnutls_transport_set_int(s, fd);
+	gnutls_handshake_set_timeout(s, 5000);
+	do
+		ret = gnutls_handshake(s);
+	while (ret < 0 && !gnutls_error_is_fatal(ret) && ++tries < 1000);
+	/* The validation certificate is looked at, not trusted: its key
+	 * usage is the responder's affair (lego's lists keyEncipherment
+	 * only; Let's Encrypt's validator does not ask either), so a
+	 * handshake that stops there still counts once the checks ran. */
+	if (a.fail == NULL && (!a.ran || (ret < 0 &&
+	    ret != GNUTLS_E_KEY_USAGE_VIOLATION)))
+		a.fail = va_fail(v, "tls", "%s port %s: TLS handshake for "
+		    "acme-tls/1 failed: %s", name, port, ret < 0 ?
+		    gnutls_strerror(ret) : "no certificate");
+out:
+	if (s != NULL)
+		gnutls_deinit(s);
+	gnutls_certificate_free_credentials(cred);
+	close(fd);
+	return a.fail;
+}
+
+/* RFC 8555 8.4: a TXT record at _acme-challenge.NAME (the name below a
+ * wildcard) must hold the base64url SHA-256 of the key authorization.
+ * Asked of --dns-resolver, or the system's resolver. */
+static const char *
+dns01(server *sv, va *v, const char *name, const char *keyauth)
+{
+	struct __res_state rs;
+	unsigned char ans[4096], digest[32];
+	char q[300], want[64], txt[256];
+	const unsigned char *rd;
+	size_t tl;
+	ns_msg msg;
+	ns_rr rr;
+	int len, i, n, rl, k;
+
+	if (strncmp(name, "*.", 2) == 0)
+		name += 2;
+	if (!keyauth_digest(digest, want, sizeof(want), keyauth))
+		return va_fail(v, "serverInternal", "no SHA-256");
+	if (snprintf(q, sizeof(q), "_acme-challenge.%s", name) >=
+	    (int)sizeof(q))
+		return va_fail(v, "malformed", "%.40s...: too long", name);
+	memset(&rs, 0, sizeof(rs));
+	if (res_ninit(&rs) != 0)
+		return va_fail(v, "dns", "no DNS resolver");
+	if (sv->dns_set) {
+		rs.nsaddr_list[0] = sv->dns;
+		rs.nscount = 1;
+	}
+	rs.retrans = 2;
+	rs.retry = 2;
+	len = res_nquery(&rs, q, ns_c_in, ns_t_txt, ans, sizeof(ans));
+	res_nclose(&rs);
+	if (len < 0)
+		return va_fail(v, "dns", "no TXT record at %s", q);
+	if (ns_initparse(ans, len, &msg) < 0)
+		return va_fail(v, "dns", "%s: the DNS answer does not parse", q);
+	n = ns_msg_count(msg, ns_s_an);
+	for (i = 0; i < n; i++) {
+		if (ns_parserr(&msg, ns_s_an, i, &rr) < 0 ||
+		    ns_rr_type(rr) != ns_t_txt)
+			continue;
+		/* The record's character-strings, joined. */
+		rd = ns_rr_rdata(rr);
+		rl = ns_rr_rdlen(rr);
+		tl = 0;
+		for (k = 0; k < rl && k + 1 + rd[k] <= rl; k += 1 + rd[k]) {
+			if (tl + rd[k] >= sizeof(txt))
+				break;
+			memcpy(txt + tl, rd + k + 1, rd[k]);
+			tl += rd[k];
+		}
+		txt[tl] = '\0';
+		if (strcmp(txt, want) == 0)
+			return NULL;
+	}
+	return va_fail(v, "unauthorized", "no TXT record at %s holds this "
+	    "challenge's digest", q);
 }
 
 static mhd_result
@@ -1133,13 +1591,14 @@ acme_challenge(server *sv, struct MHD_Connection *conn, const char *method,
     const char *url, double t0, const sca *c, const cm__jws *j,
     const cm__acme_account *a, int64_t id)
 {
-	char **z = NULL, keyauth[256], why[300], pj[600], up[2048];
-	const char *fail;
-	size_t n = 0;
+	char **z = NULL, keyauth[256], pj[600], up[2048], idtxt[32];
+	const char *fail = NULL;
+	size_t n = 0, row;
 	int64_t zid = 0;
 	mhd_result r;
 	json_t *e;
-	char *et;
+	char *et, **h;
+	va v;
 
 	if (cm__store_acme_rows(&z, &n, sv->st, "SELECT h.authz_id FROM "
 	    "acme_challenges h JOIN acme_authzs z ON z.id = h.authz_id JOIN "
@@ -1149,25 +1608,44 @@ acme_challenge(server *sv, struct MHD_Connection *conn, const char *method,
 		    "malformed", "no such challenge");
 	zid = strtoll(z[0], NULL, 10);
 	free_rows(z, n);
+	snprintf(idtxt, sizeof(idtxt), "%lld", (long long)id);
+again:
 	if (!authz_rows(&z, &n, sv, zid, a->id))
 		return problem(sv, conn, method, url, t0, 404, c->name,
 		    "malformed", "no such challenge");
-	/* POST {} starts it; POST-as-GET only shows it. */
-	if (!j->post_as_get && strcmp(z[7], "pending") == 0) {
-		snprintf(keyauth, sizeof(keyauth), "%s.%s", z[6],
+	for (row = 0; row < n && strcmp(z[row * AZ_COLS + 5], idtxt); row++)
+		;
+	if (row == n) {
+		free_rows(z, n * AZ_COLS);
+		return problem(sv, conn, method, url, t0, 404, c->name,
+		    "malformed", "no such challenge");
+	}
+	h = z + row * AZ_COLS;
+	/* POST {} starts it (while its authorization is pending);
+	 * POST-as-GET only shows it. */
+	if (fail == NULL && !j->post_as_get && strcmp(h[7], "pending") == 0 &&
+	    strcmp(z[2], "pending") == 0) {
+		snprintf(keyauth, sizeof(keyauth), "%s.%s", h[6],
 		    j->thumbprint);
-		fail = http01(sv, z[1], z[6], keyauth, why, sizeof(why));
+		if (strcmp(h[9], "http-01") == 0)
+			fail = http01(sv, &v, z[1], h[6], keyauth);
+		else if (strcmp(h[9], "tls-alpn-01") == 0)
+			fail = tlsalpn01(sv, &v, z[0], z[1], keyauth);
+		else
+			fail = dns01(sv, &v, z[1], keyauth);
 		if (fail == NULL) {
 			(void)cm__store_acme_exec(NULL, sv->st, "UPDATE "
 			    "acme_challenges SET status = 'valid', validated = "
 			    "? WHERE id = ?", "ii", (int64_t)cm_ctx_now(sv->ctx),
 			    id);
 			(void)cm__store_acme_exec(NULL, sv->st, "UPDATE "
-			    "acme_authzs SET status = 'valid' WHERE id = ?",
-			    "i", zid);
+			    "acme_authzs SET status = 'valid' WHERE id = ? AND "
+			    "status = 'pending'", "i", zid);
 		} else {
-			e = json_pack("{s:s,s:s,s:i}", "type",
-			    "urn:ietf:params:acme:error:connection", "detail",
+			char pt[80];
+			snprintf(pt, sizeof(pt), "urn:ietf:params:acme:error:%s",
+			    v.ptype);
+			e = json_pack("{s:s,s:s,s:i}", "type", pt, "detail",
 			    fail, "status", 400);
 			et = e ? json_dumps(e, JSON_COMPACT) : NULL;
 			snprintf(pj, sizeof(pj), "%s", et ? et : "{}");
@@ -1178,27 +1656,20 @@ acme_challenge(server *sv, struct MHD_Connection *conn, const char *method,
 			    "validated = ? WHERE id = ?", "sii", pj,
 			    (int64_t)cm_ctx_now(sv->ctx), id);
 			(void)cm__store_acme_exec(NULL, sv->st, "UPDATE "
-			    "acme_authzs SET status = 'invalid' WHERE id = ?",
-			    "i", zid);
+			    "acme_authzs SET status = 'invalid' WHERE id = ? AND "
+			    "status = 'pending'", "i", zid);
 		}
 		order_settle(sv, strtoll(z[4], NULL, 10));
-		free_rows(z, n * 9);
-		if (!authz_rows(&z, &n, sv, zid, a->id))
-			return problem(sv, conn, method, url, t0, 500, c->name,
-			    "serverInternal", "the store");
+		free_rows(z, n * AZ_COLS);
+		fail = fail ? fail : "";  /* shown once, not tried again */
+		goto again;
 	}
 	snprintf(up, sizeof(up), "<%s/acme/%s/authz/%lld>;rel=\"up\"",
 	    sv->base, c->enc, (long long)zid);
 	sv->up_link = up;
-	{
-		json_t *az = authz_json(sv, c, z);
-		json_t *ch = az ? json_deep_copy(json_array_get(
-		    json_object_get(az, "challenges"), 0)) : NULL;
-		json_decref(az);
-		r = send_json(sv, conn, method, url, t0, 200, ch, c->name,
-		    NULL, NULL);
-	}
-	free_rows(z, n * 9);
+	r = send_json(sv, conn, method, url, t0, 200, chall_json(sv, c, h),
+	    c->name, NULL, NULL);
+	free_rows(z, n * AZ_COLS);
 	sv->up_link = NULL;
 	return r;
 }
@@ -1752,7 +2223,7 @@ acme_kid_request(server *sv, struct MHD_Connection *conn,
 				    "status");
 				if (!json_is_string(st) || strcmp(
 				    json_string_value(st), "deactivated") != 0) {
-					free_rows(z, nz * 9);
+					free_rows(z, nz * AZ_COLS);
 					r = problem(sv, conn, method, url, t0,
 					    400, c->name, "malformed", "status: "
 					    "only \"deactivated\"");
@@ -1763,7 +2234,7 @@ acme_kid_request(server *sv, struct MHD_Connection *conn,
 				    "WHERE id = ? AND status IN ('pending', "
 				    "'valid')", "i", (int64_t)id);
 				order_settle(sv, strtoll(z[4], NULL, 10));
-				free_rows(z, nz * 9);
+				free_rows(z, nz * AZ_COLS);
 				if (!authz_rows(&z, &nz, sv, (int64_t)id,
 				    a.id)) {
 					r = problem(sv, conn, method, url, t0,
@@ -1773,8 +2244,8 @@ acme_kid_request(server *sv, struct MHD_Connection *conn,
 				}
 			}
 			r = send_json(sv, conn, method, url, t0, 200,
-			    authz_json(sv, c, z), c->name, NULL, NULL);
-			free_rows(z, nz * 9);
+			    authz_json(sv, c, z, nz), c->name, NULL, NULL);
+			free_rows(z, nz * AZ_COLS);
 			goto out;
 		}
 		if (sscanf(rest, "chall/%lld%31s", &id, tail) == 1) {
@@ -2070,6 +2541,75 @@ start(server *sv, const struct sockaddr_storage *ss, bool tls,
 	return d;
 }
 
+/* --allow and --dns-resolver, checked and parsed once. */
+static cm_err
+parse_va_opts(server *sv)
+{
+	const cm_serve_opts *o = sv->o;
+	char buf[128], *sl, *colon, *end;
+	unsigned long v;
+	size_t i;
+
+	if (o->dns_resolver != NULL) {
+		snprintf(buf, sizeof(buf), "%s", o->dns_resolver);
+		sv->dns.sin_family = AF_INET;
+		sv->dns.sin_port = htons(53);
+		if ((colon = strchr(buf, ':')) != NULL) {
+			*colon++ = '\0';
+			v = strtoul(colon, &end, 10);
+			if (*colon == '\0' || *end != '\0' || v == 0 ||
+			    v > 65535)
+				goto bad_dns;
+			sv->dns.sin_port = htons((uint16_t)v);
+		}
+		if (inet_pton(AF_INET, buf, &sv->dns.sin_addr) != 1)
+			goto bad_dns;
+		sv->dns_set = true;
+	}
+	if (o->nallow == 0)
+		return CM_OK;
+	if ((sv->allow = calloc(o->nallow, sizeof(*sv->allow))) == NULL)
+		return cm__fail(sv->ctx, CM_E_NOMEM, "out of memory");
+	sv->nallow = o->nallow;
+	for (i = 0; i < o->nallow; i++) {
+		allow_ent *e = &sv->allow[i];
+		unsigned max;
+		if (snprintf(buf, sizeof(buf), "%s", o->allow[i]) >=
+		    (int)sizeof(buf) || buf[0] == '\0')
+			goto bad_allow;
+		if ((sl = strchr(buf, '/')) != NULL)
+			*sl++ = '\0';
+		e->family = inet_pton(AF_INET, buf, e->addr) == 1 ? AF_INET :
+		    inet_pton(AF_INET6, buf, e->addr) == 1 ? AF_INET6 : 0;
+		if (e->family == 0) {
+			/* A DNS name or suffix: letters, digits, '-', '.'. */
+			if (sl != NULL || strspn(buf, "abcdefghijklmnopqrstuvwxyz"
+			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") !=
+			    strlen(buf) || strstr(buf, "..") != NULL ||
+			    buf[strlen(buf) - 1] == '.' || strcmp(buf, ".") == 0)
+				goto bad_allow;
+			e->dns = o->allow[i];
+			continue;
+		}
+		max = e->family == AF_INET ? 32 : 128;
+		e->bits = max;
+		if (sl != NULL) {
+			v = strtoul(sl, &end, 10);
+			if (*sl == '\0' || *end != '\0' || v > max)
+				goto bad_allow;
+			e->bits = (unsigned)v;
+		}
+	}
+	return CM_OK;
+bad_allow:
+	return cm__fail(sv->ctx, CM_E_INVALID, "serve: --allow '%s' is not a "
+	    "DNS name, a .suffix, an address or a prefix (10.0.0.0/8)",
+	    o->allow[i]);
+bad_dns:
+	return cm__fail(sv->ctx, CM_E_INVALID, "serve: --dns-resolver '%s' is "
+	    "not IPv4[:PORT]", o->dns_resolver);
+}
+
 cm_err
 cm_serve(cm_store *st, const cm_serve_opts *o)
 {
@@ -2090,10 +2630,20 @@ cm_serve(cm_store *st, const cm_serve_opts *o)
 	memset(&sv, 0, sizeof(sv));
 	sv.st = st;
 	sv.ctx = ctx;
-	sv.o = o;
-	if (o == NULL || o->version != CM_SERVE_OPTS_VERSION)
+	if (o == NULL || o->version < 1 || o->version > CM_SERVE_OPTS_VERSION)
 		return cm__fail(ctx, CM_E_INVALID, "serve: options version "
 		    "unknown");
+	/* A version-1 caller's struct ends before dns_resolver. */
+	{
+		cm_serve_opts def = CM_SERVE_OPTS_INIT;
+		sv.opts = def;
+		memcpy(&sv.opts, o, o->version == 1 ?
+		    offsetof(cm_serve_opts, dns_resolver) : sizeof(sv.opts));
+		sv.opts.version = CM_SERVE_OPTS_VERSION;
+		sv.o = o = &sv.opts;
+	}
+	if ((err = parse_va_opts(&sv)) != CM_OK)
+		goto out;
 	if (o->tls_chain == NULL || o->tls_key == NULL)
 		return cm__fail(ctx, CM_E_INVALID, "serve: no TLS certificate "
 		    "and key");
@@ -2175,6 +2725,7 @@ out:
 		MHD_stop_daemon(h);
 	cm_ocsp_responder_free(sv.ocsp);
 	cas_clear(&sv);
+	free(sv.allow);
 	return err;
 }
 

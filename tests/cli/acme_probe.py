@@ -415,5 +415,105 @@ elif case.startswith("order"):
         st, h, body = call("POST", rc, jws(k, rc, {"certificate": certb64},
                                            kid=kid))
         show(st, h, body)
+elif case == "chall":
+    # chall TYPE NAME MGMTPORT OUTCERT [wrong|none]: an order for NAME
+    # validated by TYPE (tls-alpn-01 or dns-01) as pebble-challtestsrv
+    # (management API on 127.0.0.1:MGMTPORT) answers it, with the right
+    # key authorization, a wrong one, or none.  Prints the challenge types
+    # offered, the challenge's outcome, the finalized order's, and the
+    # status a second order for NAME starts in (its authorization reused).
+    import hashlib
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+    typ, name, mport, out = sys.argv[4:8]
+    how = sys.argv[8] if len(sys.argv) > 8 else "right"
+    st, h, _ = call("POST", na, jws(k, na, {}))
+    kid = h["Location"]
+    canon = json.dumps(k.jwk, sort_keys=True, separators=(",", ":"))
+    thumb = b64(hashlib.sha256(canon.encode()).digest())
+    no = d["newOrder"]
+    ident = {"type": "ip" if name[0].isdigit() else "dns", "value": name}
+    st, h, body = call("POST", no, jws(k, no, {"identifiers": [ident]}, kid=kid))
+    if st != 201:
+        show(st, h, body); sys.exit(0)
+    order = json.loads(body); ourl = h["Location"]
+    az = order["authorizations"][0]
+    a = json.loads(call("POST", az, jws(k, az, None, kid=kid))[2])
+    print("offered", " ".join(sorted(c["type"] for c in a["challenges"])),
+          "wildcard" if a.get("wildcard") else a["identifier"]["value"])
+    ch = [c for c in a["challenges"] if c["type"] == typ][0]
+    ka = ch["token"] + "." + thumb
+    if how == "wrong":
+        ka = ch["token"] + ".not-this-account"
+    def mgmt(path, obj):
+        r = urllib.request.Request("http://127.0.0.1:%s%s" % (mport, path),
+                                   data=json.dumps(obj).encode(), method="POST")
+        urllib.request.urlopen(r, timeout=5).read()
+    base = name[2:] if name.startswith("*.") else name
+    if typ == "tls-alpn-01" and ident["type"] == "ip":
+        # pebble-challtestsrv knows no address identifiers: answer here,
+        # on 127.0.0.1:MGMTPORT, as RFC 8738 6 says (the SNI is the
+        # reverse-DNS name; the certificate names the address).
+        import datetime, ipaddress, tempfile, threading, socket
+        from cryptography.x509.oid import ObjectIdentifier
+        ak = ec.generate_private_key(ec.SECP256R1())
+        dg = hashlib.sha256(ka.encode()).digest()
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = x509.CertificateBuilder().subject_name(x509.Name([])).issuer_name(
+            x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "acme-tls")])).public_key(
+            ak.public_key()).serial_number(x509.random_serial_number()).not_valid_before(
+            now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(
+            hours=1)).add_extension(x509.SubjectAlternativeName([x509.IPAddress(
+            ipaddress.ip_address(name))]), True).add_extension(x509.UnrecognizedExtension(
+            ObjectIdentifier("1.3.6.1.5.5.7.1.31"), b"\x04\x20" + dg), True).sign(ak, hashes.SHA256())
+        tmp = tempfile.mkdtemp()
+        open(tmp + "/c.pem", "wb").write(cert.public_bytes(serialization.Encoding.PEM))
+        open(tmp + "/k.pem", "wb").write(ak.private_bytes(serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        sctx.load_cert_chain(tmp + "/c.pem", tmp + "/k.pem")
+        sctx.set_alpn_protocols(["acme-tls/1"])
+        seen = []
+        sctx.sni_callback = lambda so, sn, c: seen.append(sn)
+        ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind(("127.0.0.1", int(mport))); ls.listen(4); ls.settimeout(10)
+        def answer():
+            try:
+                c, _ = ls.accept()
+                with sctx.wrap_socket(c, server_side=True) as t:
+                    t.recv(1)
+            except Exception:
+                pass
+        threading.Thread(target=answer, daemon=True).start()
+        how = "none"
+    if how != "none" and typ == "tls-alpn-01":
+        mgmt("/add-tlsalpn01", {"host": base, "content": ka})
+    elif how != "none":
+        mgmt("/set-txt", {"host": "_acme-challenge." + base + ".",
+                          "value": b64(hashlib.sha256(ka.encode()).digest())})
+    st, h, body = call("POST", ch["url"], jws(k, ch["url"], {}, kid=kid))
+    c = json.loads(body)
+    print("challenge", c["status"], c.get("error", {}).get("type", "-").rsplit(":", 1)[-1])
+    if typ == "tls-alpn-01" and ident["type"] == "ip":
+        print("sni", seen[0] if seen else None)
+    if c["status"] != "valid":
+        sys.exit(0)
+    ck = ec.generate_private_key(ec.SECP256R1())
+    san = x509.IPAddress(__import__("ipaddress").ip_address(name)) \
+        if ident["type"] == "ip" else x509.DNSName(name)
+    csr = x509.CertificateSigningRequestBuilder().subject_name(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])).add_extension(
+        x509.SubjectAlternativeName([san]), False).sign(ck, hashes.SHA256())
+    fin = order["finalize"]
+    st, h, body = call("POST", fin, jws(k, fin, {"csr": b64(
+        csr.public_bytes(serialization.Encoding.DER))}, kid=kid))
+    if st != 200:
+        show(st, h, body); sys.exit(0)
+    o = json.loads(body)
+    st, h, pem = call("POST", o["certificate"], jws(k, o["certificate"], None, kid=kid))
+    open(out, "wb").write(pem)
+    print("order", st, o["status"])
+    st, h, body = call("POST", no, jws(k, no, {"identifiers": [ident]}, kid=kid))
+    print("again", st, json.loads(body)["status"])
 else:
     sys.exit("unknown case " + case)
