@@ -108,8 +108,10 @@ kill -TERM "$SPID"; wait "$SPID"
 is "serve stopped cleanly after the orders (exit 0)" "$?" 0
 diag s.out.err
 orders=$(sqlite3 "$S" "SELECT count(*) FROM acme_orders")
+OP=$(free_port)
 serve_start s2.out --listen "127.0.0.1:$PORT" --resolve app.test=127.0.0.1 \
-    --resolve cb.test=127.0.0.1 --http01-port "$HP"
+    --resolve cb.test=127.0.0.1 --http01-port "$HP" \
+    --http-listen "127.0.0.1:$OP"
 is "after a restart the orders are still in the store" \
     "$(sqlite3 "$S" "SELECT count(*) FROM acme_orders")" "$orders"
 check "every order is in a valid state" sh -c "[ \"\$(sqlite3 '$S' \"SELECT count(*) FROM acme_orders WHERE status NOT IN ('pending','ready','processing','valid','invalid')\")\" = 0 ]"
@@ -129,6 +131,15 @@ if command -v certbot >/dev/null 2>&1; then
 	check "certbot's certificate verifies for cb.test" openssl verify \
 	    -CAfile "$BUNDLE" -verify_hostname cb.test cb/c/live/cb.test/cert.pem
 	check "... and is in the inventory" sh -c "'$CM' list --name cb.test | grep -q valid"
+	first=$(openssl x509 -in cb/c/live/cb.test/cert.pem -noout -serial)
+	REQUESTS_CA_BUNDLE="$BUNDLE" timeout 120 certbot renew --force-renewal --no-random-sleep-on-renew \
+	    --config-dir cb/c --work-dir cb/w --logs-dir cb/l \
+	    --non-interactive >cbn.out 2>&1
+	is "certbot renew --force-renewal (its saved server, http-01 port): exit 0" "$?" 0
+	diag cbn.out
+	check "... a new certificate for cb.test, in the inventory beside the first" \
+	    sh -c "[ \"\$(openssl x509 -in cb/c/live/cb.test/cert.pem -noout -serial)\" != '$first' ] &&
+	        [ \"\$('$CM' list --name cb.test | grep -c valid)\" -ge 2 ]"
 	REQUESTS_CA_BUNDLE="$BUNDLE" timeout 120 certbot revoke \
 	    --cert-path cb/c/live/cb.test/cert.pem --reason keycompromise \
 	    --server "$DIR" --config-dir cb/c --work-dir cb/w --logs-dir cb/l \
@@ -137,6 +148,16 @@ if command -v certbot >/dev/null 2>&1; then
 	diag cbr.out
 	check "... the store has it revoked, keyCompromise" sh -c \
 	    "'$CM' list --status revoked --name cb.test | grep -q keyCompromise"
+	# The CA's certificate as served, and serve's own OCSP and CRL.
+	curl -s -o ca.pem "http://127.0.0.1:$OP/ca/certmint%20dev%20CA.pem"
+	openssl ocsp -issuer ca.pem -cert cb/c/live/cb.test/cert.pem \
+	    -url "http://127.0.0.1:$OP/ocsp" -CAfile "$BUNDLE" >cbo.out 2>&1
+	check "... OCSP through serve (openssl ocsp) says revoked" \
+	    grep -q "cert.pem: revoked" cbo.out
+	diag cbo.out
+	curl -s -o cb.crl "http://127.0.0.1:$OP/crl/certmint%20dev%20CA.crl"
+	check "... the CRL serve hands out lists it (openssl crl)" sh -c \
+	    "openssl crl -inform DER -in cb.crl -noout -text | grep -qi \"Serial Number: \$(openssl x509 -in cb/c/live/cb.test/cert.pem -noout -serial | cut -d= -f2)\""
 else
 	echo "# certbot not installed: its checks skipped"
 fi
