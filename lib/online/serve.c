@@ -26,6 +26,9 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,7 +76,43 @@ typedef struct allow_ent {
 	unsigned bits;
 } allow_ent;
 
+/* A validation handed to the pool: what it needs (copied), and its
+ * outcome. */
+typedef struct vjob {
+	struct vjob *next;
+	int64_t chall, authz, order;
+	char type[16];          /* http-01, dns-01, tls-alpn-01 */
+	char itype[8];          /* dns, ip */
+	char *name, *token, *keyauth;
+	const char *fail;       /* NULL: valid */
+	struct va_out {
+		const char *ptype;
+		char why[300];
+	} v;
+} vjob;
+
+#define VA_THREADS 4
+#define VA_QUEUE_MAX 4096
+
+/* Validations run in VA_THREADS threads, so a peer that is slow to answer
+ * (5 s at most) holds no other request; the serving thread hands them
+ * over and applies their outcomes to the store (its connection is used
+ * from that thread only).  A challenge being validated is 'processing' in
+ * the store: one left so by a stop or a crash is taken up again at the
+ * next start. */
+typedef struct vpool {
+	pthread_t th[VA_THREADS];
+	size_t nth;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	vjob *todo, *todo_tail, *done;
+	size_t queued;          /* waiting or running */
+	bool stop, up;
+	int pipe[2];            /* a byte per outcome wakes the serving loop */
+} vpool;
+
 typedef struct server {
+	vpool pool;
 	cm_store *st;
 	cm_ctx *ctx;
 	const cm_serve_opts *o; /* the caller's, as a version-2 copy */
@@ -1258,10 +1297,7 @@ va_host(const server *sv, const char *name, char *buf, size_t len)
 
 /* A validation's outcome: NULL when it passed, else why (in why) and the
  * ACME error type (in *ptype). */
-typedef struct va {
-	const char *ptype;
-	char why[300];
-} va;
+typedef struct va_out va;
 
 static const char *
 va_fail(va *v, const char *ptype, const char *fmt, ...)
@@ -1305,11 +1341,15 @@ http01(server *sv, va *v, const char *name, const char *token,
 		return va_fail(v, "connection", "%s: the request could not be "
 		    "sent", name);
 	}
+	k = 0;
 	while (have < sizeof(buf) - 1 && (k = read(fd, buf + have,
 	    sizeof(buf) - 1 - have)) > 0)
 		have += (size_t)k;
 	close(fd);
 	buf[have] = '\0';
+	if (have == 0 && k < 0)
+		return va_fail(v, "connection", "%s port %s: no answer within "
+		    "5 s", name, port);
 	if (strncmp(buf, "HTTP/1.", 7) != 0 || strncmp(buf + 8, " 200", 4))
 		return va_fail(v, "unauthorized", "%s answered %.40s", name,
 		    have ? buf : "nothing");
@@ -1586,19 +1626,307 @@ dns01(server *sv, va *v, const char *name, const char *keyauth)
 	    "challenge's digest", q);
 }
 
+/* ---- the validation pool -------------------------------------------------- */
+
+static void
+vjob_free(vjob *jb)
+{
+	if (jb == NULL)
+		return;
+	free(jb->name);
+	free(jb->token);
+	free(jb->keyauth);
+	free(jb);
+}
+
+static vjob *
+vjob_new(int64_t chall, int64_t authz, int64_t order, const char *type,
+    const char *itype, const char *name, const char *token,
+    const char *keyauth)
+{
+	vjob *jb = calloc(1, sizeof(*jb));
+
+	if (jb == NULL)
+		return NULL;
+	jb->chall = chall;
+	jb->authz = authz;
+	jb->order = order;
+	snprintf(jb->type, sizeof(jb->type), "%s", type);
+	snprintf(jb->itype, sizeof(jb->itype), "%s", itype);
+	jb->name = strdup(name);
+	jb->token = strdup(token);
+	jb->keyauth = strdup(keyauth);
+	if (jb->name == NULL || jb->token == NULL || jb->keyauth == NULL) {
+		vjob_free(jb);
+		return NULL;
+	}
+	return jb;
+}
+
+/* The validation itself: reads only the server's options. */
+static void
+va_run(server *sv, vjob *jb)
+{
+	if (strcmp(jb->type, "http-01") == 0)
+		jb->fail = http01(sv, &jb->v, jb->name, jb->token, jb->keyauth);
+	else if (strcmp(jb->type, "tls-alpn-01") == 0)
+		jb->fail = tlsalpn01(sv, &jb->v, jb->itype, jb->name,
+		    jb->keyauth);
+	else
+		jb->fail = dns01(sv, &jb->v, jb->name, jb->keyauth);
+}
+
+/* The outcome into the store, in one transaction: the challenge, its
+ * authorization (while pending), the order. */
+static void
+va_apply(server *sv, vjob *jb)
+{
+	int64_t now = (int64_t)cm_ctx_now(sv->ctx);
+	char pt[80], pj[600];
+	json_t *e;
+	char *et;
+	cm_err err;
+
+	if (cm__store_begin(sv->st) != CM_OK)
+		return;
+	if (jb->fail == NULL) {
+		err = cm__store_acme_exec(NULL, sv->st, "UPDATE acme_challenges "
+		    "SET status = 'valid', validated = ? WHERE id = ? AND "
+		    "status = 'processing'", "ii", now, jb->chall);
+		if (err == CM_OK)
+			err = cm__store_acme_exec(NULL, sv->st, "UPDATE "
+			    "acme_authzs SET status = 'valid' WHERE id = ? AND "
+			    "status = 'pending'", "i", jb->authz);
+	} else {
+		snprintf(pt, sizeof(pt), "urn:ietf:params:acme:error:%s",
+		    jb->v.ptype);
+		e = json_pack("{s:s,s:s,s:i}", "type", pt, "detail", jb->fail,
+		    "status", 400);
+		et = e ? json_dumps(e, JSON_COMPACT) : NULL;
+		snprintf(pj, sizeof(pj), "%s", et ? et : "{}");
+		free(et);
+		json_decref(e);
+		err = cm__store_acme_exec(NULL, sv->st, "UPDATE acme_challenges "
+		    "SET status = 'invalid', error = ?, validated = ? WHERE id = "
+		    "? AND status = 'processing'", "sii", pj, now, jb->chall);
+		if (err == CM_OK)
+			err = cm__store_acme_exec(NULL, sv->st, "UPDATE "
+			    "acme_authzs SET status = 'invalid' WHERE id = ? AND "
+			    "status = 'pending'", "i", jb->authz);
+	}
+	if (err == CM_OK) {
+		order_settle(sv, jb->order);
+		err = cm__store_commit(sv->st);
+	}
+	if (err != CM_OK)
+		cm__store_rollback(sv->st);
+}
+
+static void *
+pool_worker(void *arg)
+{
+	server *sv = arg;
+	vpool *p = &sv->pool;
+	vjob *jb;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (!p->stop && p->todo == NULL)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if (p->stop)
+			break;
+		jb = p->todo;
+		if ((p->todo = jb->next) == NULL)
+			p->todo_tail = NULL;
+		pthread_mutex_unlock(&p->mu);
+		va_run(sv, jb);
+		pthread_mutex_lock(&p->mu);
+		jb->next = p->done;
+		p->done = jb;
+		if (write(p->pipe[1], "x", 1) < 0) {
+			/* Full: the serving loop drains it anyway. */
+		}
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* Outcomes handed back: into the store. */
+static void
+pool_collect(server *sv)
+{
+	vpool *p = &sv->pool;
+	char buf[256];
+	vjob *jb, *list;
+
+	if (!p->up)
+		return;
+	while (read(p->pipe[0], buf, sizeof(buf)) > 0)
+		;
+	pthread_mutex_lock(&p->mu);
+	list = p->done;
+	p->done = NULL;
+	for (jb = list; jb != NULL; jb = jb->next)
+		p->queued--;
+	pthread_mutex_unlock(&p->mu);
+	while ((jb = list) != NULL) {
+		list = jb->next;
+		va_apply(sv, jb);
+		vjob_free(jb);
+	}
+}
+
+static void
+pool_enqueue(server *sv, vjob *jb)
+{
+	vpool *p = &sv->pool;
+
+	pthread_mutex_lock(&p->mu);
+	jb->next = NULL;
+	if (p->todo_tail != NULL)
+		p->todo_tail->next = jb;
+	else
+		p->todo = jb;
+	p->todo_tail = jb;
+	p->queued++;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* The challenges left 'processing' (a stop, a crash): validated again. */
+static void
+pool_recover(server *sv)
+{
+	char **v = NULL;
+	size_t n = 0, i;
+	vjob *jb;
+
+	if (cm__store_acme_rows(&v, &n, sv->st, "SELECT h.id, h.authz_id, "
+	    "z.order_id, h.type, z.type, z.value, h.token, a.thumbprint FROM "
+	    "acme_challenges h JOIN acme_authzs z ON z.id = h.authz_id JOIN "
+	    "acme_orders o ON o.id = z.order_id JOIN acme_accounts a ON a.id = "
+	    "o.account_id WHERE h.status = 'processing' ORDER BY h.id", "") !=
+	    CM_OK)
+		return;
+	for (i = 0; i < n; i++) {
+		char **r = v + i * 8, ka[256];
+		snprintf(ka, sizeof(ka), "%s.%s", r[6], r[7]);
+		jb = vjob_new(strtoll(r[0], NULL, 10), strtoll(r[1], NULL, 10),
+		    strtoll(r[2], NULL, 10), r[3], r[4], r[5], r[6], ka);
+		if (jb != NULL)
+			pool_enqueue(sv, jb);
+	}
+	free_rows(v, n * 8);
+}
+
+/* Starts the pool (with SIGINT and SIGTERM left to the serving thread);
+ * without threads, validations run in the serving thread. */
+static void
+pool_start(server *sv)
+{
+	vpool *p = &sv->pool;
+	sigset_t block, old;
+
+	if (pipe2(p->pipe, O_NONBLOCK | O_CLOEXEC) != 0)
+		return;
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
+	for (p->nth = 0; p->nth < VA_THREADS; p->nth++)
+		if (pthread_create(&p->th[p->nth], NULL, pool_worker, sv) != 0)
+			break;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	p->up = true;
+	if (p->nth == 0) {
+		pool_collect(sv);
+		p->up = false;
+		pthread_cond_destroy(&p->cv);
+		pthread_mutex_destroy(&p->mu);
+		close(p->pipe[0]);
+		close(p->pipe[1]);
+		return;
+	}
+	pool_recover(sv);
+}
+
+/* Stops the pool: validations running finish and are applied; those not
+ * started stay 'processing' in the store for the next start. */
+static void
+pool_stop(server *sv)
+{
+	vpool *p = &sv->pool;
+	vjob *jb;
+	size_t i;
+
+	if (!p->up)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stop = true;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	for (i = 0; i < p->nth; i++)
+		pthread_join(p->th[i], NULL);
+	pool_collect(sv);
+	while ((jb = p->todo) != NULL) {
+		p->todo = jb->next;
+		vjob_free(jb);
+	}
+	p->up = false;
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	close(p->pipe[0]);
+	close(p->pipe[1]);
+}
+
+/* A challenge started by its client: 'processing' in the store, then
+ * validated by the pool (or here, when there is none).  -1: the pool's
+ * queue is full. */
+static int
+pool_submit(server *sv, int64_t chall, int64_t authz, int64_t order,
+    char **h, char **z, const char *keyauth)
+{
+	vpool *p = &sv->pool;
+	bool full = false;
+	vjob *jb;
+
+	if (p->up) {
+		pthread_mutex_lock(&p->mu);
+		full = p->queued >= VA_QUEUE_MAX;
+		pthread_mutex_unlock(&p->mu);
+	}
+	if (full || (jb = vjob_new(chall, authz, order, h[9], z[0], z[1], h[6],
+	    keyauth)) == NULL)
+		return -1;
+	if (cm__store_acme_exec(NULL, sv->st, "UPDATE acme_challenges SET "
+	    "status = 'processing' WHERE id = ? AND status = 'pending'", "i",
+	    chall) != CM_OK) {
+		vjob_free(jb);
+		return -1;
+	}
+	if (p->up) {
+		pool_enqueue(sv, jb);
+		return 0;
+	}
+	va_run(sv, jb);
+	va_apply(sv, jb);
+	vjob_free(jb);
+	return 0;
+}
+
 static mhd_result
 acme_challenge(server *sv, struct MHD_Connection *conn, const char *method,
     const char *url, double t0, const sca *c, const cm__jws *j,
     const cm__acme_account *a, int64_t id)
 {
-	char **z = NULL, keyauth[256], pj[600], up[2048], idtxt[32];
-	const char *fail = NULL;
+	char **z = NULL, keyauth[256], up[2048], idtxt[32];
+	bool started = false;
 	size_t n = 0, row;
 	int64_t zid = 0;
 	mhd_result r;
-	json_t *e;
-	char *et, **h;
-	va v;
+	char **h;
 
 	if (cm__store_acme_rows(&z, &n, sv->st, "SELECT h.authz_id FROM "
 	    "acme_challenges h JOIN acme_authzs z ON z.id = h.authz_id JOIN "
@@ -1623,50 +1951,27 @@ again:
 	h = z + row * AZ_COLS;
 	/* POST {} starts it (while its authorization is pending);
 	 * POST-as-GET only shows it. */
-	if (fail == NULL && !j->post_as_get && strcmp(h[7], "pending") == 0 &&
+	if (!started && !j->post_as_get && strcmp(h[7], "pending") == 0 &&
 	    strcmp(z[2], "pending") == 0) {
 		snprintf(keyauth, sizeof(keyauth), "%s.%s", h[6],
 		    j->thumbprint);
-		if (strcmp(h[9], "http-01") == 0)
-			fail = http01(sv, &v, z[1], h[6], keyauth);
-		else if (strcmp(h[9], "tls-alpn-01") == 0)
-			fail = tlsalpn01(sv, &v, z[0], z[1], keyauth);
-		else
-			fail = dns01(sv, &v, z[1], keyauth);
-		if (fail == NULL) {
-			(void)cm__store_acme_exec(NULL, sv->st, "UPDATE "
-			    "acme_challenges SET status = 'valid', validated = "
-			    "? WHERE id = ?", "ii", (int64_t)cm_ctx_now(sv->ctx),
-			    id);
-			(void)cm__store_acme_exec(NULL, sv->st, "UPDATE "
-			    "acme_authzs SET status = 'valid' WHERE id = ? AND "
-			    "status = 'pending'", "i", zid);
-		} else {
-			char pt[80];
-			snprintf(pt, sizeof(pt), "urn:ietf:params:acme:error:%s",
-			    v.ptype);
-			e = json_pack("{s:s,s:s,s:i}", "type", pt, "detail",
-			    fail, "status", 400);
-			et = e ? json_dumps(e, JSON_COMPACT) : NULL;
-			snprintf(pj, sizeof(pj), "%s", et ? et : "{}");
-			free(et);
-			json_decref(e);
-			(void)cm__store_acme_exec(NULL, sv->st, "UPDATE "
-			    "acme_challenges SET status = 'invalid', error = ?, "
-			    "validated = ? WHERE id = ?", "sii", pj,
-			    (int64_t)cm_ctx_now(sv->ctx), id);
-			(void)cm__store_acme_exec(NULL, sv->st, "UPDATE "
-			    "acme_authzs SET status = 'invalid' WHERE id = ? AND "
-			    "status = 'pending'", "i", zid);
+		if (pool_submit(sv, id, zid, strtoll(z[4], NULL, 10), h, z,
+		    keyauth) != 0) {
+			free_rows(z, n * AZ_COLS);
+			sv->retry_after = 5;
+			return problem(sv, conn, method, url, t0, 503, c->name,
+			    "rateLimited", "too many validations waiting; "
+			    "try again shortly");
 		}
-		order_settle(sv, strtoll(z[4], NULL, 10));
 		free_rows(z, n * AZ_COLS);
-		fail = fail ? fail : "";  /* shown once, not tried again */
+		started = true;
 		goto again;
 	}
 	snprintf(up, sizeof(up), "<%s/acme/%s/authz/%lld>;rel=\"up\"",
 	    sv->base, c->enc, (long long)zid);
 	sv->up_link = up;
+	if (strcmp(h[7], "processing") == 0)
+		sv->retry_after = 1;
 	r = send_json(sv, conn, method, url, t0, 200, chall_json(sv, c, h),
 	    c->name, NULL, NULL);
 	free_rows(z, n * AZ_COLS);
@@ -2618,7 +2923,7 @@ cm_serve(cm_store *st, const cm_serve_opts *o)
 	struct MHD_Daemon *d = NULL, *h = NULL;
 	const union MHD_DaemonInfo *e1, *e2 = NULL;
 	cm_ocsp_opts oo = CM_OCSP_OPTS_INIT;
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
 	MHD_UNSIGNED_LONG_LONG to;
 	char host[64], hhost[64], hurl[120];
 	unsigned port = 0, hport = 0;
@@ -2688,8 +2993,13 @@ cm_serve(cm_store *st, const cm_serve_opts *o)
 		    "epoll");
 		goto out;
 	}
+	if (o->acme)
+		pool_start(&sv);
 	pfd[0].fd = e1->epoll_fd;
 	pfd[0].events = POLLIN;
+	/* The pool's wake-up, at the end; -1 (ignored) without it. */
+	pfd[h ? 2 : 1].fd = sv.pool.up ? sv.pool.pipe[0] : -1;
+	pfd[h ? 2 : 1].events = POLLIN;
 	if (h != NULL) {
 		pfd[1].fd = e2->epoll_fd;
 		pfd[1].events = POLLIN;
@@ -2708,16 +3018,18 @@ cm_serve(cm_store *st, const cm_serve_opts *o)
 		wait = 50;
 		if (MHD_get_timeout(d, &to) == MHD_YES && to < (unsigned)wait)
 			wait = (int)to;
-		(void)poll(pfd, h ? 2 : 1, wait);
+		(void)poll(pfd, h ? 3 : 2, wait);
 		MHD_run(d);
 		if (h != NULL)
 			MHD_run(h);
+		pool_collect(&sv);
 	}
 	/* In-flight requests are answered in MHD_run; then stop taking
 	 * new ones and close. */
 	MHD_quiesce_daemon(d);
 	if (h != NULL)
 		MHD_quiesce_daemon(h);
+	pool_stop(&sv);
 out:
 	if (d != NULL)
 		MHD_stop_daemon(d);

@@ -78,6 +78,19 @@ def jws(key, url, payload, kid=None, alg=None, n=None, sig=None):
     return json.dumps({"protected": p, "payload": pl, "signature": b64(s)}).encode()
 
 
+def answer(key, ch, kid):
+    """Starts a challenge (POST {}), then polls it (POST-as-GET, 10 s at
+    most) while it is pending or processing; its last answer."""
+    import time
+    st, h, body = call("POST", ch["url"], jws(key, ch["url"], {}, kid=kid))
+    for _ in range(200):
+        if st != 200 or json.loads(body).get("status") not in ("pending", "processing"):
+            break
+        time.sleep(0.05)
+        st, h, body = call("POST", ch["url"], jws(key, ch["url"], None, kid=kid))
+    return st, h, body
+
+
 def show(st, h, body):
     t = "-"
     if st >= 400:
@@ -261,7 +274,7 @@ elif case == "many-orders":
             a = json.loads(call("POST", o["authorizations"][0], jws(k, o["authorizations"][0], None, kid=kid))[2])
             ch = a["challenges"][0]
             answers[ch["token"]] = ch["token"] + "." + thumb
-            call("POST", ch["url"], jws(k, ch["url"], {}, kid=kid))
+            answer(k, ch, kid)
             ck = ec.generate_private_key(ec.SECP256R1())
             csr = x509.CertificateSigningRequestBuilder().subject_name(
                 x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])).add_extension(
@@ -273,6 +286,35 @@ elif case == "many-orders":
             return False
     with concurrent.futures.ThreadPoolExecutor(16) as ex:
         print(sum(ex.map(one, range(nord))))
+elif case == "slow-chall":
+    # slow-chall NAME: an http-01 challenge whose target accepts and never
+    # answers.  Prints the challenge's status as the POST answers it, its
+    # Retry-After, whether that POST and a directory GET made meanwhile
+    # came back within 1 s, then the challenge's final status and error.
+    import time
+    name = sys.argv[4]
+    st, h, _ = call("POST", na, jws(k, na, {}))
+    kid = h["Location"]
+    no = d["newOrder"]
+    st, h, body = call("POST", no, jws(k, no, {"identifiers": [
+        {"type": "dns", "value": name}]}, kid=kid))
+    az = json.loads(body)["authorizations"][0]
+    a = json.loads(call("POST", az, jws(k, az, None, kid=kid))[2])
+    ch = [c for c in a["challenges"] if c["type"] == "http-01"][0]
+    t = time.time()
+    st, h, body = call("POST", ch["url"], jws(k, ch["url"], {}, kid=kid))
+    t1 = time.time() - t
+    t = time.time()
+    call("GET", directory_url)
+    t2 = time.time() - t
+    print(json.loads(body)["status"], h.get("Retry-After"),
+          "fast" if t1 < 1 else "slow", "fast" if t2 < 1 else "slow")
+    for _ in range(300):
+        c = json.loads(call("POST", ch["url"], jws(k, ch["url"], None, kid=kid))[2])
+        if c["status"] not in ("pending", "processing"):
+            break
+        time.sleep(0.05)
+    print(c["status"], c.get("error", {}).get("type", "-").rsplit(":", 1)[-1])
 elif case == "new-order":
     st, h, _ = call("POST", na, jws(k, na, {}))
     kid = h["Location"]
@@ -317,7 +359,7 @@ elif case.startswith("order"):
         ch = [c for c in a["challenges"] if c["type"] == "http-01"][0]
         if case != "order-nohttp":
             answers[ch["token"]] = ch["token"] + "." + thumb
-        st, h, body = call("POST", ch["url"], jws(k, ch["url"], {}, kid=kid))
+        st, h, body = answer(k, ch, kid)
         if case == "order-nohttp":
             print("challenge", json.loads(body)["status"])
             o = json.loads(call("POST", ourl, jws(k, ourl, None, kid=kid))[2])
@@ -374,7 +416,7 @@ elif case.startswith("order"):
             a = json.loads(call("POST", az, jws(k, az, None, kid=kid))[2])
             ch = a["challenges"][0]
             answers[ch["token"]] = ch["token"] + "." + thumb
-            call("POST", ch["url"], jws(k, ch["url"], {}, kid=kid))
+            answer(k, ch, kid)
         ck2 = ec.generate_private_key(ec.SECP256R1())
         csr2 = x509.CertificateSigningRequestBuilder().subject_name(
             x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])).add_extension(
@@ -477,21 +519,21 @@ elif case == "chall":
         sctx.sni_callback = lambda so, sn, c: seen.append(sn)
         ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         ls.bind(("127.0.0.1", int(mport))); ls.listen(4); ls.settimeout(10)
-        def answer():
+        def respond_tls():
             try:
                 c, _ = ls.accept()
                 with sctx.wrap_socket(c, server_side=True) as t:
                     t.recv(1)
             except Exception:
                 pass
-        threading.Thread(target=answer, daemon=True).start()
+        threading.Thread(target=respond_tls, daemon=True).start()
         how = "none"
     if how != "none" and typ == "tls-alpn-01":
         mgmt("/add-tlsalpn01", {"host": base, "content": ka})
     elif how != "none":
         mgmt("/set-txt", {"host": "_acme-challenge." + base + ".",
                           "value": b64(hashlib.sha256(ka.encode()).digest())})
-    st, h, body = call("POST", ch["url"], jws(k, ch["url"], {}, kid=kid))
+    st, h, body = answer(k, ch, kid)
     c = json.loads(body)
     print("challenge", c["status"], c.get("error", {}).get("type", "-").rsplit(":", 1)[-1])
     if typ == "tls-alpn-01" and ident["type"] == "ip":

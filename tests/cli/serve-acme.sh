@@ -19,8 +19,19 @@ HP=$(free_port)
 PORT=$(free_port)
 serve_start s.out --listen "127.0.0.1:$PORT" --resolve app.test=127.0.0.1 \
     --resolve other.test=127.0.0.1 --resolve cb.test=127.0.0.1 \
-    --resolve lego.test=127.0.0.1 --http01-port "$HP"
+    --resolve lego.test=127.0.0.1 --resolve slow.test=127.0.0.2 \
+    --http01-port "$HP"
 check "serve started" test -n "$DIR"
+
+# ---- validation does not hold the server: a target that never answers ----
+python3 -c "import socket, time; s = socket.socket(); s.bind(('127.0.0.2', $HP)); s.listen(8); time.sleep(20)" &
+PIDS="$PIDS $!"
+sleep 0.3
+python3 "$PROBE" "$DIR" "$BUNDLE" slow-chall slow.test >slow.out 2>&1
+is "a silent http-01 target: the challenge answers processing at once (Retry-After 1), the server keeps answering" \
+    "$(head -1 slow.out)" "processing 1 fast fast"
+is "... and the challenge ends invalid, a connection error" \
+    "$(sed -n 2p slow.out)" "invalid connection"
 
 # ---- the whole flow ----
 out=$(python3 "$PROBE" "$DIR" "$BUNDLE" order app.test "$HP" app.pem)
