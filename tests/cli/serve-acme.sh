@@ -217,6 +217,35 @@ if command -v lego >/dev/null 2>&1; then
 	check "lego's certificate verifies for lego.test" openssl verify \
 	    -CAfile "$BUNDLE" -verify_hostname lego.test lg/certificates/lego.test.crt
 	check "... and is in the inventory" sh -c "'$CM' list --name lego.test | grep -q valid"
+	first=$(openssl x509 -in lg/certificates/lego.test.crt -noout -serial)
+	LEGO_CA_CERTIFICATES="$BUNDLE" timeout 120 lego --server "$DIR" \
+	    --email a@example.test --domains lego.test --http \
+	    --http.port "127.0.0.1:$HP" --path lg --accept-tos renew \
+	    --days 9999 --no-random-sleep >legor.out 2>&1
+	is "lego renew (its account, a new order): exit 0" "$?" 0
+	diag legor.out
+	check "... a new certificate, in the inventory beside the first" \
+	    sh -c "[ \"\$(openssl x509 -in lg/certificates/lego.test.crt -noout -serial)\" != '$first' ] &&
+	        [ \"\$('$CM' list --name lego.test | grep -c valid)\" -ge 2 ]"
+	# External Account Binding (RFC 8555 7.3.4) with lego's --eab.
+	kill -TERM "$SPID"; wait "$SPID"
+	"$CM" acme eab add --json >eab3.json
+	EK3=$(python3 -c 'import json; print(json.load(open("eab3.json"))["kid"])')
+	EH3=$(python3 -c 'import json; print(json.load(open("eab3.json"))["hmac_key"])')
+	serve_start s7.out --listen "127.0.0.1:$PORT" --resolve lego.test=127.0.0.1 \
+	    --http01-port "$HP" --eab-required
+	LEGO_CA_CERTIFICATES="$BUNDLE" timeout 120 lego --server "$DIR" \
+	    --email b@example.test --domains lego.test --http \
+	    --http.port "127.0.0.1:$HP" --path lge --accept-tos --eab \
+	    --kid "$EK3" --hmac "$EH3" run >legoe.out 2>&1
+	is "lego run --eab against --eab-required: exit 0" "$?" 0
+	diag legoe.out
+	LEGO_CA_CERTIFICATES="$BUNDLE" timeout 120 lego --server "$DIR" \
+	    --email c@example.test --domains lego.test --http \
+	    --http.port "127.0.0.1:$HP" --path lgn --accept-tos run >legon.out 2>&1
+	is "... and without --eab it is refused (exit 1)" "$?" 1
+	check "... lego says the server requires External Account Binding" grep -qi "external account" legon.out
+	diag legon.out
 else
 	echo "# lego not installed: its checks skipped"
 fi
