@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -700,6 +701,29 @@ out:
 	return err;
 }
 
+/*
+ * A store is a file path: "postgresql://host/db" (or any SCHEME://) is
+ * refused untouched rather than made into a folder named "postgresql:".
+ */
+static cm_err
+refuse_uri(cm_ctx *ctx, const char *path)
+{
+	size_t n = strspn(path, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV"
+	    "WXYZ0123456789+.-");
+
+	if (n == 0 || strncmp(path + n, "://", 3) != 0 ||
+	    !((path[0] >= 'a' && path[0] <= 'z') || (path[0] >= 'A' &&
+	    path[0] <= 'Z')))
+		return CM_OK;
+	if ((n == 10 && strncasecmp(path, "postgresql", n) == 0) ||
+	    (n == 8 && strncasecmp(path, "postgres", n) == 0))
+		return cm__fail(ctx, CM_E_INVALID, "store '%.*s://...': this "
+		    "certmint keeps its store in SQLite only (a file path); "
+		    "PostgreSQL stores are not supported yet", (int)n, path);
+	return cm__fail(ctx, CM_E_INVALID, "store '%.*s://...': a store is a "
+	    "file path, not a URI", (int)n, path);
+}
+
 cm_err
 cm_store_open(cm_store **out, cm_ctx *ctx, const char *path, unsigned flags)
 {
@@ -714,6 +738,8 @@ cm_store_open(cm_store **out, cm_ctx *ctx, const char *path, unsigned flags)
 		return open_memory(out, ctx);
 	if (path == NULL || path[0] == '\0')
 		return cm__fail(ctx, CM_E_INVALID, "store path is empty");
+	if ((err = refuse_uri(ctx, path)) != CM_OK)
+		return err;
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return cm__fail(ctx, CM_E_NOMEM, "out of memory");
 	st->shm_fd = -1;

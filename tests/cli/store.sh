@@ -236,4 +236,16 @@ echo "not sqlite" >"$WORK/junk.db"
 expect_fail 3 "junk\.db" "a file that is not a store" \
     $C --store "$WORK/junk.db" list
 is "... left alone" "$(cat "$WORK/junk.db")" "not sqlite"
+# A URI is not a store path (issue 16): refused, nothing made.
+mkdir -p "$WORK/uri" && cd "$WORK/uri" || exit 1
+"$CERTMINT" --store postgresql://ca@localhost/certmint list >/dev/null 2>err.txt
+is "--store postgresql://...: exit 2" "$?" 2
+is "... one line saying SQLite file paths only" "$(cat err.txt)" \
+    "certmint: store 'postgresql://...': this certmint keeps its store in SQLite only (a file path); PostgreSQL stores are not supported yet"
+CERTMINT_STORE=postgres:///certmint "$CERTMINT" issue server a.test >/dev/null 2>&1
+is "CERTMINT_STORE=postgres:///certmint issue: exit 2" "$?" 2
+is "... and no folder named postgres: or postgresql: was made, no file written" \
+    "$(ls -A)" "err.txt"
+cd "$WORK" || exit 1
+
 done_testing
