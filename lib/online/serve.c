@@ -482,6 +482,8 @@ out:
 	return err;
 }
 
+#define CONN_LIMIT 1024u
+
 static struct MHD_Daemon *
 start(server *sv, const struct sockaddr_storage *ss, bool tls,
     unsigned *port)
@@ -489,9 +491,17 @@ start(server *sv, const struct sockaddr_storage *ss, bool tls,
 	const union MHD_DaemonInfo *info;
 	struct MHD_Daemon *d;
 	unsigned flags = MHD_USE_EPOLL;
+	/* Beyond loopback one address may hold a quarter of the connections
+	 * (on loopback every client is 127.0.0.1: no limit). */
+	unsigned per_ip = CONN_LIMIT / 4;
 
 	if (ss->ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	if ((ss->ss_family == AF_INET && (ntohl(((const struct sockaddr_in *)
+	    (const void *)ss)->sin_addr.s_addr) >> 24) == 127) ||
+	    (ss->ss_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(
+	    &((const struct sockaddr_in6 *)(const void *)ss)->sin6_addr)))
+		per_ip = 0;
 	if (tls)
 		d = MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL,
 		    handler_tls, sv, MHD_OPTION_SOCK_ADDR, ss,
@@ -499,14 +509,16 @@ start(server *sv, const struct sockaddr_storage *ss, bool tls,
 		    MHD_OPTION_HTTPS_MEM_KEY, sv->o->tls_key,
 		    MHD_OPTION_HTTPS_PRIORITIES, CM_PRIORITY_DEFAULT,
 		    MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-		    MHD_OPTION_CONNECTION_LIMIT, 1024u,
+		    MHD_OPTION_CONNECTION_LIMIT, CONN_LIMIT,
+		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
 		    MHD_OPTION_NOTIFY_COMPLETED, completed, sv,
 		    MHD_OPTION_END);
 	else
 		d = MHD_start_daemon(flags, 0, NULL, NULL, handler_plain, sv,
 		    MHD_OPTION_SOCK_ADDR, ss,
 		    MHD_OPTION_CONNECTION_TIMEOUT, 10u,
-		    MHD_OPTION_CONNECTION_LIMIT, 1024u,
+		    MHD_OPTION_CONNECTION_LIMIT, CONN_LIMIT,
+		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
 		    MHD_OPTION_NOTIFY_COMPLETED, completed, sv,
 		    MHD_OPTION_END);
 	if (d != NULL && (info = MHD_get_daemon_info(d,
