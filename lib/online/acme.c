@@ -74,7 +74,8 @@ acme_directory(server *sv, struct MHD_Connection *conn, const char *method,
 		json_object_set_new(json_object_get(j, "meta"), "profiles",
 		    pr);
 	}
-	return cm__srv_send_json(sv, conn, method, url, t0, 200, j, NULL, NULL, NULL);
+	return cm__srv_send_json(sv, conn, method, url, t0, 200, j, NULL, NULL,
+	    NULL);
 }
 
 /*
@@ -374,8 +375,8 @@ acme_new_account(server *sv, struct MHD_Connection *conn,
 	a.contact = ctext;
 	snprintf(loc, sizeof(loc), "%s/acme/%s/acct/%lld", sv->base, c->enc,
 	    (long long)id);
-	r = cm__srv_send_json(sv, conn, method, url, t0, 201, account_json(sv, c, &a),
-	    c->name, loc, NULL);
+	r = cm__srv_send_json(sv, conn, method, url, t0, 201,
+	    account_json(sv, c, &a), c->name, loc, NULL);
 out:
 	free(ctext);
 	cm__acme_account_clear(&none);
@@ -502,12 +503,14 @@ cm__acme_order_settle(server *sv, int64_t order)
 	}
 	cm__srv_free_rows(v, n);
 	if (bad > 0)
-		(void)cm__store_acme_exec(NULL, sv->st, "UPDATE acme_orders SET "
+		(void)cm__store_acme_exec(NULL, sv->st,
+		    "UPDATE acme_orders SET "
 		    "status = 'invalid' WHERE id = ? AND status IN ('pending', "
 		    "'ready')",
 		    "i", order);
 	else if (valid == n)
-		(void)cm__store_acme_exec(NULL, sv->st, "UPDATE acme_orders SET "
+		(void)cm__store_acme_exec(NULL, sv->st,
+		    "UPDATE acme_orders SET "
 		    "status = 'ready' WHERE id = ? AND status = 'pending'", "i",
 		    order);
 }
@@ -577,7 +580,8 @@ client_ip(struct MHD_Connection *conn, char *buf, size_t len)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)
 		    sa)->sin_addr, buf, (socklen_t)len);
 	else if (sa != NULL && sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)
+		inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)(const void *)
 		    sa)->sin6_addr, buf, (socklen_t)len);
 }
 
@@ -677,10 +681,11 @@ order_authz(server *sv, int64_t order, int64_t acct, const char *type,
 	for (i = 0; kinds[i] != NULL; i++) {
 		if (gnutls_rnd(GNUTLS_RND_NONCE, raw, sizeof(raw)) < 0 ||
 		    (b = cm__b64url_encode(raw, sizeof(raw))) == NULL)
-			return cm__fail(sv->ctx, CM_E_CRYPTO, "no random token");
+			return cm__fail(sv->ctx, CM_E_CRYPTO,
+			    "no random token");
 		err = cm__store_acme_exec(NULL, sv->st, "INSERT INTO "
-		    "acme_challenges (authz_id, type, token, status) VALUES (?, "
-		    "?, ?, 'pending')", "iss", authz, kinds[i], b);
+		    "acme_challenges (authz_id, type, token, status) "
+		    "VALUES (?, ?, ?, 'pending')", "iss", authz, kinds[i], b);
 		free(b);
 		if (err != CM_OK)
 			return err;
@@ -725,13 +730,15 @@ acme_new_order(server *sv, struct MHD_Connection *conn, const char *method,
 		    "value"));
 		if (type == NULL || val == NULL || (strcmp(type, "dns") != 0 &&
 		    strcmp(type, "ip") != 0)) {
-			r = cm__srv_problem(sv, conn, method, url, t0, 400, c->name,
+			r = cm__srv_problem(sv, conn, method, url, t0, 400,
+			    c->name,
 			    "unsupportedIdentifier", "identifiers are dns or "
 			    "ip (RFC 8738)");
 			goto out;
 		}
 		if (cm__name_parse(&names[i], sv->ctx, val) != CM_OK) {
-			r = cm__srv_problem(sv, conn, method, url, t0, 400, c->name,
+			r = cm__srv_problem(sv, conn, method, url, t0, 400,
+			    c->name,
 			    "rejectedIdentifier", cm_ctx_error(sv->ctx));
 			goto out;
 		}
@@ -740,7 +747,8 @@ acme_new_order(server *sv, struct MHD_Connection *conn, const char *method,
 		    CM_NAME_DNS || names[i].type == CM_NAME_WILDCARD) ||
 		    names[i].type == CM_NAME_EMAIL ||
 		    names[i].type == CM_NAME_URI) {
-			r = cm__srv_problem(sv, conn, method, url, t0, 400, c->name,
+			r = cm__srv_problem(sv, conn, method, url, t0, 400,
+			    c->name,
 			    "rejectedIdentifier", "the identifier's type does "
 			    "not match its value");
 			goto out;
@@ -749,7 +757,8 @@ acme_new_order(server *sv, struct MHD_Connection *conn, const char *method,
 			char msg[400];
 			snprintf(msg, sizeof(msg), "%.300s is not on this "
 			    "server's allow-list", val);
-			r = cm__srv_problem(sv, conn, method, url, t0, 400, c->name,
+			r = cm__srv_problem(sv, conn, method, url, t0, 400,
+			    c->name,
 			    "rejectedIdentifier", msg);
 			goto out;
 		}
@@ -778,7 +787,8 @@ acme_new_order(server *sv, struct MHD_Connection *conn, const char *method,
 		bool mine;
 		if (!json_is_string(rep) || !ari_cert(&old, sv, c,
 		    json_string_value(rep))) {
-			r = cm__srv_problem(sv, conn, method, url, t0, 400, c->name,
+			r = cm__srv_problem(sv, conn, method, url, t0, 400,
+			    c->name,
 			    "malformed", "replaces: the CertID of a "
 			    "certificate of this CA");
 			goto out;
@@ -788,13 +798,15 @@ acme_new_order(server *sv, struct MHD_Connection *conn, const char *method,
 		    old->serial, a->id) == CM_OK;
 		cm__srv_free_rows(rv, nr);
 		if (!mine) {
-			r = cm__srv_problem(sv, conn, method, url, t0, 403, c->name,
+			r = cm__srv_problem(sv, conn, method, url, t0, 403,
+			    c->name,
 			    "unauthorized", "replaces: not a certificate of "
 			    "this account");
 			goto out;
 		}
 		if (strcmp(old->status, "superseded") == 0) {
-			r = cm__srv_problem(sv, conn, method, url, t0, 409, c->name,
+			r = cm__srv_problem(sv, conn, method, url, t0, 409,
+			    c->name,
 			    "alreadyReplaced", "that certificate was replaced "
 			    "already");
 			goto out;
@@ -807,7 +819,8 @@ acme_new_order(server *sv, struct MHD_Connection *conn, const char *method,
 			    0)
 				break;
 		if (!json_is_string(pf) || k == nprofiles(sv)) {
-			r = cm__srv_problem(sv, conn, method, url, t0, 400, c->name,
+			r = cm__srv_problem(sv, conn, method, url, t0, 400,
+			    c->name,
 			    "invalidProfile", "profile: one of meta.profiles "
 			    "in the directory");
 			goto out;
@@ -838,12 +851,14 @@ acme_new_order(server *sv, struct MHD_Connection *conn, const char *method,
 		goto fail;
 	snprintf(loc, sizeof(loc), "%s/acme/%s/order/%lld", sv->base, c->enc,
 	    (long long)order);
-	r = cm__srv_send_json(sv, conn, method, url, t0, 201, order_json(sv, c, order,
+	r = cm__srv_send_json(sv, conn, method, url, t0, 201, order_json(sv, c,
+	    order,
 	    a->id), c->name, loc, NULL);
 	goto out;
 fail:
 	cm__store_rollback(sv->st);
-	r = cm__srv_problem(sv, conn, method, url, t0, 500, c->name, "serverInternal",
+	r = cm__srv_problem(sv, conn, method, url, t0, 500, c->name,
+	    "serverInternal",
 	    "the order cannot be recorded");
 out:
 	for (i = 0; i < parsed; i++)
@@ -863,9 +878,9 @@ static bool
 authz_rows(char ***v, size_t *n, server *sv, int64_t id, int64_t acct)
 {
 	return cm__store_acme_rows(v, n, sv->st, "SELECT z.type, z.value, "
-	    "z.status, z.expires, z.order_id, h.id, h.token, h.status, h.error, "
-	    "h.type FROM acme_authzs z JOIN acme_orders o ON o.id = z.order_id "
-	    "JOIN acme_challenges h ON h.authz_id = z.id WHERE z.id = ? AND "
+	    "z.status, z.expires, z.order_id, h.id, h.token, h.status, "
+	    "h.error, h.type FROM acme_authzs z JOIN acme_orders o ON o.id = "
+	    "z.order_id JOIN acme_challenges h ON h.authz_id = z.id WHERE z.id = ? AND "
 	    "o.account_id = ? ORDER BY h.id", "ii", id, acct) == CM_OK;
 }
 
@@ -943,11 +958,13 @@ again:
 	    strcmp(z[2], "pending") == 0) {
 		snprintf(keyauth, sizeof(keyauth), "%s.%s", h[6],
 		    j->thumbprint);
-		if (cm__va_pool_submit(sv, id, zid, strtoll(z[4], NULL, 10), h, z,
+		if (cm__va_pool_submit(sv, id, zid, strtoll(z[4], NULL, 10), h,
+		    z,
 		    keyauth) != 0) {
 			cm__srv_free_rows(z, n * AZ_COLS);
 			sv->retry_after = 5;
-			return cm__srv_problem(sv, conn, method, url, t0, 503, c->name,
+			return cm__srv_problem(sv, conn, method, url, t0, 503,
+			    c->name,
 			    "rateLimited", "too many validations waiting; "
 			    "try again shortly");
 		}
@@ -960,7 +977,8 @@ again:
 	sv->up_link = up;
 	if (strcmp(h[7], "processing") == 0)
 		sv->retry_after = 1;
-	r = cm__srv_send_json(sv, conn, method, url, t0, 200, chall_json(sv, c, h),
+	r = cm__srv_send_json(sv, conn, method, url, t0, 200, chall_json(sv, c,
+	    h),
 	    c->name, NULL, NULL);
 	cm__srv_free_rows(z, n * AZ_COLS);
 	sv->up_link = NULL;
@@ -1020,7 +1038,8 @@ csr_names_match(gnutls_x509_crq_t crq, json_t *ids, char *why, size_t wlen)
 				break;
 			}
 			if (k == n - 1) {
-				snprintf(why, wlen, "the CSR names %.200s, which "
+				snprintf(why, wlen,
+				    "the CSR names %.200s, which "
 				    "the order does not", buf);
 				free(hit);
 				return false;
@@ -1068,7 +1087,8 @@ acme_finalize(server *sv, struct MHD_Connection *conn, const char *method,
 	ids = json_loads(o[1], 0, &je);
 	if (csr == NULL || !cm__b64url_decode(&der, &len, csr, strlen(csr)) ||
 	    gnutls_x509_crq_init(&crq) < 0) {
-		r = cm__srv_problem(sv, conn, method, url, t0, 400, c->name, "badCSR",
+		r = cm__srv_problem(sv, conn, method, url, t0, 400, c->name,
+		    "badCSR",
 		    "csr: base64url DER of a PKCS#10 request");
 		goto out;
 	}
@@ -1076,12 +1096,14 @@ acme_finalize(server *sv, struct MHD_Connection *conn, const char *method,
 	d.size = (unsigned)len;
 	if (gnutls_x509_crq_import(crq, &d, GNUTLS_X509_FMT_DER) < 0 ||
 	    gnutls_x509_crq_verify(crq, 0) < 0) {
-		r = cm__srv_problem(sv, conn, method, url, t0, 400, c->name, "badCSR",
+		r = cm__srv_problem(sv, conn, method, url, t0, 400, c->name,
+		    "badCSR",
 		    "the CSR does not parse or its signature does not verify");
 		goto out;
 	}
 	if (!csr_names_match(crq, ids, why, sizeof(why))) {
-		r = cm__srv_problem(sv, conn, method, url, t0, 400, c->name, "badCSR",
+		r = cm__srv_problem(sv, conn, method, url, t0, 400, c->name,
+		    "badCSR",
 		    why);
 		goto out;
 	}
@@ -1089,14 +1111,16 @@ acme_finalize(server *sv, struct MHD_Connection *conn, const char *method,
 	    &l1) >= 0 && gnutls_pubkey_get_key_id(j->key,
 	    GNUTLS_KEYID_USE_SHA256, k2, &l2) >= 0 && l1 == l2 &&
 	    memcmp(k1, k2, l1) == 0) {
-		r = cm__srv_problem(sv, conn, method, url, t0, 400, c->name, "badCSR",
+		r = cm__srv_problem(sv, conn, method, url, t0, 400, c->name,
+		    "badCSR",
 		    "the certificate key is the account key");
 		goto out;
 	}
 	so.ca = c->name;
 	so.profile = o[2] ? o[2] : profile_at(sv, 0);
 	if (cm_sign_csr_mem(&info, sv->st, "csr", der, len, &so) != CM_OK) {
-		r = cm__srv_problem(sv, conn, method, url, t0, 400, c->name, "badCSR",
+		r = cm__srv_problem(sv, conn, method, url, t0, 400, c->name,
+		    "badCSR",
 		    cm_ctx_error(sv->ctx));
 		goto out;
 	}
@@ -1109,7 +1133,8 @@ acme_finalize(server *sv, struct MHD_Connection *conn, const char *method,
 	{
 		char **rv = NULL;
 		size_t nr = 0;
-		if (cm__store_acme_rows(&rv, &nr, sv->st, "SELECT replaces FROM "
+		if (cm__store_acme_rows(&rv, &nr, sv->st,
+		    "SELECT replaces FROM "
 		    "acme_orders WHERE id = ? AND replaces IS NOT NULL", "i",
 		    id) == CM_OK && rv[0] != NULL)
 			(void)cm__store_cert_supersede(sv->st, c->name, rv[0]);
@@ -1117,7 +1142,8 @@ acme_finalize(server *sv, struct MHD_Connection *conn, const char *method,
 	}
 	snprintf(loc, sizeof(loc), "%s/acme/%s/order/%lld", sv->base, c->enc,
 	    (long long)id);
-	r = cm__srv_send_json(sv, conn, method, url, t0, 200, order_json(sv, c, id,
+	r = cm__srv_send_json(sv, conn, method, url, t0, 200, order_json(sv, c,
+	    id,
 	    a->id), c->name, loc, NULL);
 out:
 	cm__srv_free_rows(o, no * 3);
@@ -1166,7 +1192,8 @@ acme_cert(server *sv, struct MHD_Connection *conn, const char *method,
 		}
 		cm_ca_info_free(ca);
 	}
-	r = cm__srv_respond(sv, conn, method, url, t0, 200, chain, strlen(chain),
+	r = cm__srv_respond(sv, conn, method, url, t0, 200, chain,
+	    strlen(chain),
 	    "application/pem-certificate-chain", c->name, NULL);
 out:
 	free(chain);
@@ -1210,7 +1237,8 @@ acme_revoke(server *sv, struct MHD_Connection *conn, const char *method,
 		if (!json_is_integer(jr) || json_integer_value(jr) < 0 ||
 		    json_integer_value(jr) > 10 || json_integer_value(jr) ==
 		    7 || json_integer_value(jr) == 8) {
-			r = cm__srv_problem(sv, conn, method, url, t0, 400, c->name,
+			r = cm__srv_problem(sv, conn, method, url, t0, 400,
+			    c->name,
 			    "badRevocationReason", "reason: an RFC 5280 "
 			    "CRLReason code, 0 to 10, not 7 or 8 "
 			    "(removeFromCRL)");
@@ -1267,7 +1295,8 @@ acme_revoke(server *sv, struct MHD_Connection *conn, const char *method,
 		    "serverInternal", cm_ctx_error(sv->ctx));
 		goto out;
 	}
-	r = cm__srv_respond(sv, conn, method, url, t0, 200, "", 0, NULL, c->name,
+	r = cm__srv_respond(sv, conn, method, url, t0, 200, "", 0, NULL,
+	    c->name,
 	    NULL);
 out:
 	free(der);
@@ -1317,7 +1346,8 @@ acme_renewal_info(server *sv, struct MHD_Connection *conn,
 	    time_json(start), "end", time_json(end));
 	cm_cert_info_free(info);
 	sv->retry_after = 6 * 3600;
-	r = cm__srv_send_json(sv, conn, method, url, t0, 200, j, NULL, NULL, NULL);
+	r = cm__srv_send_json(sv, conn, method, url, t0, 200, j, NULL, NULL,
+	    NULL);
 	return r;
 }
 
@@ -1371,7 +1401,8 @@ acme_key_change(server *sv, struct MHD_Connection *conn, const char *method,
 		if (!json_is_object(old) || cm__jwk_import(&tmp, old) != 0 ||
 		    strcmp(tmp.thumbprint, j.thumbprint) != 0) {
 			cm__jws_clear(&tmp);
-			r = cm__srv_problem(sv, conn, method, url, t0, 400, c->name,
+			r = cm__srv_problem(sv, conn, method, url, t0, 400,
+			    c->name,
 			    "malformed", "oldKey is not the account's key");
 			goto out;
 		}
@@ -1396,7 +1427,8 @@ acme_key_change(server *sv, struct MHD_Connection *conn, const char *method,
 		    "serverInternal", "the key cannot be recorded");
 		goto out;
 	}
-	r = cm__srv_send_json(sv, conn, method, url, t0, 200, account_json(sv, c, &a),
+	r = cm__srv_send_json(sv, conn, method, url, t0, 200, account_json(sv,
+	    c, &a),
 	    c->name, NULL, NULL);
 out:
 	free(text);
@@ -1429,7 +1461,8 @@ acme_kid_request(server *sv, struct MHD_Connection *conn,
 		snprintf(want, sizeof(want), "%s/acme/%s/%s", sv->base, c->enc,
 		    rest);
 		if (strcmp(want, j.kid) != 0) {
-			r = cm__srv_problem(sv, conn, method, url, t0, 403, c->name,
+			r = cm__srv_problem(sv, conn, method, url, t0, 403,
+			    c->name,
 			    "unauthorized", "another account");
 			goto out;
 		}
@@ -1440,27 +1473,31 @@ acme_kid_request(server *sv, struct MHD_Connection *conn,
 			char *text;
 			if (st != NULL && (!json_is_string(st) || strcmp(
 			    json_string_value(st), "deactivated") != 0)) {
-				r = cm__srv_problem(sv, conn, method, url, t0, 400,
+				r = cm__srv_problem(sv, conn, method, url, t0,
+				    400,
 				    c->name, "malformed", "status: only "
 				    "\"deactivated\"");
 				goto out;
 			}
 			if (!contact_ok(ct)) {
-				r = cm__srv_problem(sv, conn, method, url, t0, 400,
+				r = cm__srv_problem(sv, conn, method, url, t0,
+				    400,
 				    c->name, "invalidContact", "contact is an "
 				    "array of mailto: addresses");
 				goto out;
 			}
 			if (ct != NULL) {
 				text = json_dumps(ct, JSON_COMPACT);
-				(void)cm__store_acme_exec(NULL, sv->st, "UPDATE "
+				(void)cm__store_acme_exec(NULL, sv->st,
+				    "UPDATE "
 				    "acme_accounts SET contact = ? WHERE id = "
 				    "?", "si", text, a.id);
 				free(a.contact);
 				a.contact = text;
 			}
 			if (st != NULL) {
-				(void)cm__store_acme_exec(NULL, sv->st, "UPDATE "
+				(void)cm__store_acme_exec(NULL, sv->st,
+				    "UPDATE "
 				    "acme_accounts SET status = 'deactivated' "
 				    "WHERE id = ?", "i", a.id);
 				(void)cm__store_event(sv->st,
@@ -1478,7 +1515,8 @@ acme_kid_request(server *sv, struct MHD_Connection *conn,
 		char tail[32] = "";
 		if (strcmp(rest, "new-order") == 0) {
 			if (j.post_as_get)
-				r = cm__srv_problem(sv, conn, method, url, t0, 400,
+				r = cm__srv_problem(sv, conn, method, url, t0,
+				    400,
 				    c->name, "malformed", "newOrder needs a "
 				    "payload");
 			else
@@ -1495,8 +1533,10 @@ acme_kid_request(server *sv, struct MHD_Connection *conn,
 		tail[0] = '\0';
 		if (sscanf(rest, "order/%lld%31s", &id, tail) == 1) {
 			json_t *o = order_json(sv, c, (int64_t)id, a.id);
-			r = o ? cm__srv_send_json(sv, conn, method, url, t0, 200, o,
-			    c->name, NULL, NULL) : cm__srv_problem(sv, conn, method,
+			r = o ? cm__srv_send_json(sv, conn, method, url, t0,
+			    200, o,
+			    c->name, NULL, NULL) : cm__srv_problem(sv, conn,
+			    method,
 			    url, t0, 404, c->name, "malformed", "no such "
 			    "order");
 			goto out;
@@ -1505,7 +1545,8 @@ acme_kid_request(server *sv, struct MHD_Connection *conn,
 			char **z = NULL;
 			size_t nz = 0;
 			if (!authz_rows(&z, &nz, sv, (int64_t)id, a.id)) {
-				r = cm__srv_problem(sv, conn, method, url, t0, 404,
+				r = cm__srv_problem(sv, conn, method, url, t0,
+				    404,
 				    c->name, "malformed", "no such "
 				    "authorization");
 				goto out;
@@ -1515,22 +1556,28 @@ acme_kid_request(server *sv, struct MHD_Connection *conn,
 				json_t *st = json_object_get(j.payload,
 				    "status");
 				if (!json_is_string(st) || strcmp(
-				    json_string_value(st), "deactivated") != 0) {
+				    json_string_value(st),
+				    "deactivated") != 0) {
 					cm__srv_free_rows(z, nz * AZ_COLS);
-					r = cm__srv_problem(sv, conn, method, url, t0,
-					    400, c->name, "malformed", "status: "
+					r = cm__srv_problem(sv, conn, method,
+					    url, t0,
+					    400, c->name, "malformed",
+					    "status: "
 					    "only \"deactivated\"");
 					goto out;
 				}
-				(void)cm__store_acme_exec(NULL, sv->st, "UPDATE "
+				(void)cm__store_acme_exec(NULL, sv->st,
+				    "UPDATE "
 				    "acme_authzs SET status = 'deactivated' "
 				    "WHERE id = ? AND status IN ('pending', "
 				    "'valid')", "i", (int64_t)id);
-				cm__acme_order_settle(sv, strtoll(z[4], NULL, 10));
+				cm__acme_order_settle(sv, strtoll(z[4], NULL,
+				    10));
 				cm__srv_free_rows(z, nz * AZ_COLS);
 				if (!authz_rows(&z, &nz, sv, (int64_t)id,
 				    a.id)) {
-					r = cm__srv_problem(sv, conn, method, url, t0,
+					r = cm__srv_problem(sv, conn, method,
+					    url, t0,
 					    500, c->name, "serverInternal",
 					    "the store");
 					goto out;
@@ -1552,7 +1599,8 @@ acme_kid_request(server *sv, struct MHD_Connection *conn,
 			goto out;
 		}
 	}
-	r = cm__srv_problem(sv, conn, method, url, t0, 501, c->name, "serverInternal",
+	r = cm__srv_problem(sv, conn, method, url, t0, 501, c->name,
+	    "serverInternal",
 	    "key change, revocation and renewal information over ACME come "
 	    "in a later certmint");
 out:
@@ -1569,7 +1617,8 @@ cm__acme_handle(server *sv, struct MHD_Connection *conn, const char *method,
 	const sca *c;
 	const char *rest;
 
-	if (slash == NULL || (c = cm__srv_ca_named(sv, p, (size_t)(slash - p))) ==
+	if (slash == NULL || (c = cm__srv_ca_named(sv, p,
+	    (size_t)(slash - p))) ==
 	    NULL)
 		return cm__srv_problem(sv, conn, method, url, t0, 404, NULL,
 		    "malformed", "no such ACME directory");
@@ -1578,7 +1627,8 @@ cm__acme_handle(server *sv, struct MHD_Connection *conn, const char *method,
 		return acme_directory(sv, conn, method, url, t0, c);
 	if (strcmp(rest, "new-nonce") == 0 && (strcmp(method, "HEAD") == 0 ||
 	    strcmp(method, "GET") == 0))
-		return cm__srv_respond(sv, conn, method, url, t0, strcmp(method, "GET") ?
+		return cm__srv_respond(sv, conn, method, url, t0, strcmp(method,
+		    "GET") ?
 		    200 : 204, "", 0, NULL, c->name, NULL);
 	if (strncmp(rest, "renewal-info/", 13) == 0 &&
 	    strcmp(method, "GET") == 0)

@@ -326,8 +326,8 @@ cm__jwk_import(cm__jws *j, json_t *jwk)
 	if (want == GNUTLS_PK_RSA) {
 		gnutls_pubkey_get_pk_algorithm(j->key, &bits);
 		if (bits < 2048) {
-			fail(j, "badPublicKey", "an RSA key must have 2048 bits "
-			    "or more");
+			fail(j, "badPublicKey", "an RSA key must have 2048 "
+			    "bits or more");
 			goto out;
 		}
 	}

@@ -147,7 +147,8 @@ cm__srv_send_json(server *sv, struct MHD_Connection *conn, const char *method,
 	json_decref(j);
 	if (t == NULL)
 		return MHD_NO;
-	r = cm__srv_respond(sv, conn, method, url, t0, status, t, strlen(t), type ? type :
+	r = cm__srv_respond(sv, conn, method, url, t0, status, t, strlen(t),
+	    type ? type :
 	    "application/json", ca, location);
 	free(t);
 	return r;
@@ -171,7 +172,8 @@ mhd_result
 cm__srv_plain(server *sv, struct MHD_Connection *conn, const char *method,
     const char *url, double t0, unsigned status, const char *text)
 {
-	return cm__srv_respond(sv, conn, method, url, t0, status, text, strlen(text),
+	return cm__srv_respond(sv, conn, method, url, t0, status, text,
+	    strlen(text),
 	    "text/plain", NULL, NULL);
 }
 
@@ -208,7 +210,8 @@ ca_cert(server *sv, struct MHD_Connection *conn, const char *method,
 	mhd_result r;
 
 	if (cm_ca_get(&ca, sv->st, c->name) != CM_OK)
-		return cm__srv_plain(sv, conn, method, url, t0, 500, "CA unreadable\n");
+		return cm__srv_plain(sv, conn, method, url, t0, 500,
+		    "CA unreadable\n");
 	if (pem) {
 		r = cm__srv_respond(sv, conn, method, url, t0, 200, ca->pem,
 		    strlen(ca->pem), "application/x-pem-file", NULL, NULL);
@@ -219,7 +222,8 @@ ca_cert(server *sv, struct MHD_Connection *conn, const char *method,
 			r = cm__srv_plain(sv, conn, method, url, t0, 500, "CA "
 			    "unreadable\n");
 		else
-			r = cm__srv_respond(sv, conn, method, url, t0, 200, der.data,
+			r = cm__srv_respond(sv, conn, method, url, t0, 200,
+			    der.data,
 			    der.size, "application/pkix-cert", NULL, NULL);
 		gnutls_free(der.data);
 	}
@@ -239,7 +243,8 @@ ca_crl(server *sv, struct MHD_Connection *conn, const char *method,
 	if ((c->sg == NULL && cm__signer_load(&c->sg, sv->st, c->name) !=
 	    CM_OK) || cm__crl_current_mem(&der, &len, sv->st, c->sg,
 	    CRL_NEXT) != CM_OK)
-		r = cm__srv_plain(sv, conn, method, url, t0, 500, "the CRL cannot be "
+		r = cm__srv_plain(sv, conn, method, url, t0, 500,
+		    "the CRL cannot be "
 		    "made\n");
 	else
 		r = cm__srv_respond(sv, conn, method, url, t0, 200, der, len,
@@ -271,7 +276,8 @@ ocsp(server *sv, struct MHD_Connection *conn, const char *method,
 	}
 	if (cm_ocsp_respond(&out, &outlen, sv->ocsp, req, len) != CM_OK &&
 	    out == NULL)
-		r = cm__srv_plain(sv, conn, method, url, t0, 500, "OCSP failed\n");
+		r = cm__srv_plain(sv, conn, method, url, t0, 500,
+		    "OCSP failed\n");
 	else
 		r = cm__srv_respond(sv, conn, method, url, t0, 200, out, outlen,
 		    "application/ocsp-response", NULL, NULL);
@@ -307,21 +313,24 @@ route(server *sv, struct MHD_Connection *conn, const char *method,
 		return cm__acme_handle(sv, conn, method, url, t0, rq);
 	if (o->ocsp && strcmp(url, "/ocsp") == 0 && strcmp(method, "POST") ==
 	    0)
-		return rq->too_big ? cm__srv_plain(sv, conn, method, url, t0, 413,
+		return rq->too_big ? cm__srv_plain(sv, conn, method, url, t0,
+		    413,
 		    "request too large\n") : ocsp(sv, conn, method, url, t0,
 		    rq->body ? rq->body : (const unsigned char *)"", rq->len);
 	if (o->ocsp && get && strncmp(url, "/ocsp/", 6) == 0)
 		return ocsp(sv, conn, method, url, t0, NULL, 0);
 	if (get && strncmp(url, "/ca/", 4) == 0) {
 		const char *n = url + 4;
-		if (suffix(n, ".pem", &stem) && (c = cm__srv_ca_named(sv, n, stem)))
+		if (suffix(n, ".pem", &stem) && (c = cm__srv_ca_named(sv, n,
+		    stem)))
 			return ca_cert(sv, conn, method, url, t0, c, true);
 		if ((suffix(n, ".crt", &stem) || suffix(n, ".der", &stem)) &&
 		    (c = cm__srv_ca_named(sv, n, stem)))
 			return ca_cert(sv, conn, method, url, t0, c, false);
 	}
 	if (o->crl && get && strncmp(url, "/crl/", 5) == 0 &&
-	    suffix(url + 5, ".crl", &stem) && (cc = cm__srv_ca_named(sv, url + 5,
+	    suffix(url + 5, ".crl", &stem) && (cc = cm__srv_ca_named(sv,
+	    url + 5,
 	    stem)))
 		return ca_crl(sv, conn, method, url, t0, cc);
 	for (i = 0; o->crl && get && i < sv->ncas; i++)
@@ -468,7 +477,8 @@ load_cas(server *sv)
 		sv->ncas++;
 	}
 	for (k = 0; k < sv->o->ncas; k++)
-		if (cm__srv_ca_named(sv, sv->o->cas[k], strlen(sv->o->cas[k])) ==
+		if (cm__srv_ca_named(sv, sv->o->cas[k],
+		    strlen(sv->o->cas[k])) ==
 		    NULL) {
 			err = cm__fail(sv->ctx, CM_E_NOTFOUND, "serve: no CA "
 			    "named '%s'", sv->o->cas[k]);
@@ -569,10 +579,12 @@ parse_va_opts(server *sv)
 		    inet_pton(AF_INET6, buf, e->addr) == 1 ? AF_INET6 : 0;
 		if (e->family == 0) {
 			/* A DNS name or suffix: letters, digits, '-', '.'. */
-			if (sl != NULL || strspn(buf, "abcdefghijklmnopqrstuvwxyz"
+			if (sl != NULL || strspn(buf,
+			    "abcdefghijklmnopqrstuvwxyz"
 			    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") !=
 			    strlen(buf) || strstr(buf, "..") != NULL ||
-			    buf[strlen(buf) - 1] == '.' || strcmp(buf, ".") == 0)
+			    buf[strlen(buf) - 1] == '.' || strcmp(buf,
+			    ".") == 0)
 				goto bad_allow;
 			e->dns = o->allow[i];
 			continue;

@@ -391,7 +391,8 @@ dns01(server *sv, va *v, const char *name, const char *keyauth)
 	if (len < 0)
 		return va_fail(v, "dns", "no TXT record at %s", q);
 	if (ns_initparse(ans, len, &msg) < 0)
-		return va_fail(v, "dns", "%s: the DNS answer does not parse", q);
+		return va_fail(v, "dns", "%s: the DNS answer does not parse",
+		    q);
 	n = ns_msg_count(msg, ns_s_an);
 	for (i = 0; i < n; i++) {
 		if (ns_parserr(&msg, ns_s_an, i, &rr) < 0 ||
@@ -415,7 +416,7 @@ dns01(server *sv, va *v, const char *name, const char *keyauth)
 	    "challenge's digest", q);
 }
 
-/* ---- the validation pool -------------------------------------------------- */
+/* ---- the validation pool ---------------------------------------------- */
 
 static void
 vjob_free(vjob *jb)
@@ -479,7 +480,8 @@ va_apply(server *sv, vjob *jb)
 	if (cm__store_begin(sv->st) != CM_OK)
 		return;
 	if (jb->fail == NULL) {
-		err = cm__store_acme_exec(NULL, sv->st, "UPDATE acme_challenges "
+		err = cm__store_acme_exec(NULL, sv->st,
+		    "UPDATE acme_challenges "
 		    "SET status = 'valid', validated = ? WHERE id = ? AND "
 		    "status = 'processing'", "ii", now, jb->chall);
 		if (err == CM_OK)
@@ -495,13 +497,14 @@ va_apply(server *sv, vjob *jb)
 		snprintf(pj, sizeof(pj), "%s", et ? et : "{}");
 		free(et);
 		json_decref(e);
-		err = cm__store_acme_exec(NULL, sv->st, "UPDATE acme_challenges "
-		    "SET status = 'invalid', error = ?, validated = ? WHERE id = "
-		    "? AND status = 'processing'", "sii", pj, now, jb->chall);
+		err = cm__store_acme_exec(NULL, sv->st, "UPDATE "
+		    "acme_challenges SET status = 'invalid', error = ?, "
+		    "validated = ? WHERE id = ? AND status = 'processing'",
+		    "sii", pj, now, jb->chall);
 		if (err == CM_OK)
 			err = cm__store_acme_exec(NULL, sv->st, "UPDATE "
-			    "acme_authzs SET status = 'invalid' WHERE id = ? AND "
-			    "status = 'pending'", "i", jb->authz);
+			    "acme_authzs SET status = 'invalid' WHERE id = ? "
+			    "AND status = 'pending'", "i", jb->authz);
 	}
 	if (err == CM_OK) {
 		cm__acme_order_settle(sv, jb->order);
