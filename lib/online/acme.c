@@ -881,7 +881,8 @@ authz_rows(char ***v, size_t *n, server *sv, int64_t id, int64_t acct)
 	    "z.status, z.expires, z.order_id, h.id, h.token, h.status, "
 	    "h.error, h.type FROM acme_authzs z JOIN acme_orders o ON o.id = "
 	    "z.order_id JOIN acme_challenges h ON h.authz_id = z.id WHERE "
-	    "z.id = ? AND o.account_id = ? ORDER BY h.id", "ii", id, acct) == CM_OK;
+	    "z.id = ? AND o.account_id = ? ORDER BY h.id", "ii", id, acct) ==
+	    CM_OK;
 }
 
 /* Challenge row z (of authz_rows) as JSON. */
