@@ -241,6 +241,11 @@ cm_ctx *cm__store_ctx(const cm_store *st);
 cm_err cm__store_begin(cm_store *st);          /* BEGIN IMMEDIATE */
 cm_err cm__store_commit(cm_store *st);
 void cm__store_rollback(cm_store *st);
+/* fn(st, arg) runs inside the next transaction, just before its COMMIT
+ * (an error rolls the whole of it back); once: the next commit or
+ * rollback clears it, and so does fn NULL. */
+void cm__store_set_precommit(cm_store *st,
+    cm_err (*fn)(cm_store *st, void *arg), void *arg);
 /*
  * Folds the WAL into the store and overwrites it with zeros (synced), so
  * that what a commit replaced is nowhere in the files: after a write that

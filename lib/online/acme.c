@@ -1056,6 +1056,36 @@ csr_names_match(gnutls_x509_crq_t crq, json_t *ids, char *why, size_t wlen)
 	return true;
 }
 
+typedef struct finalize_ctx {
+	int64_t order, account;
+} finalize_ctx;
+
+/* Inside the signing transaction: the certificate just recorded (the
+ * newest row: the transaction holds the write lock) gets its account, and
+ * the order becomes valid with it, so that a crash leaves neither an
+ * ACME certificate without its account nor a valid order without its
+ * certificate. */
+static cm_err
+finalize_link(cm_store *st, void *arg)
+{
+	const finalize_ctx *f = arg;
+	char **v = NULL;
+	size_t n = 0;
+	cm_err err;
+
+	if ((err = cm__store_acme_rows(&v, &n, st, "SELECT serial FROM certs "
+	    "ORDER BY id DESC LIMIT 1", "")) != CM_OK)
+		return err == CM_E_NOTFOUND ? CM_E_STORE : err;
+	err = cm__store_acme_exec(NULL, st, "UPDATE certs SET acme_account_id "
+	    "= ? WHERE serial = ?", "is", f->account, v[0]);
+	if (err == CM_OK)
+		err = cm__store_acme_exec(NULL, st, "UPDATE acme_orders SET "
+		    "status = 'valid', cert_serial = ? WHERE id = ? AND status = "
+		    "'ready'", "si", v[0], f->order);
+	cm__srv_free_rows(v, n);
+	return err;
+}
+
 static mhd_result
 acme_finalize(server *sv, struct MHD_Connection *conn, const char *method,
     const char *url, double t0, const sca *c, const cm__jws *j,
@@ -1071,6 +1101,7 @@ acme_finalize(server *sv, struct MHD_Connection *conn, const char *method,
 	char **o = NULL, why[300], loc[2048];
 	json_error_t je;
 	json_t *ids = NULL;
+	finalize_ctx link;
 	gnutls_datum_t d;
 	mhd_result r;
 
@@ -1119,17 +1150,17 @@ acme_finalize(server *sv, struct MHD_Connection *conn, const char *method,
 	}
 	so.ca = c->name;
 	so.profile = o[2] ? o[2] : profile_at(sv, 0);
+	/* The certificate, its account and the order valid: one commit. */
+	link.order = id;
+	link.account = a->id;
+	cm__store_set_precommit(sv->st, finalize_link, &link);
 	if (cm_sign_csr_mem(&info, sv->st, "csr", der, len, &so) != CM_OK) {
+		cm__store_set_precommit(sv->st, NULL, NULL);
 		r = cm__srv_problem(sv, conn, method, url, t0, 400, c->name,
-		    "badCSR",
-		    cm_ctx_error(sv->ctx));
+		    "badCSR", cm_ctx_error(sv->ctx));
 		goto out;
 	}
-	(void)cm__store_acme_exec(NULL, sv->st, "UPDATE acme_orders SET "
-	    "status = 'valid', cert_serial = ? WHERE id = ?", "si",
-	    info->serial, id);
-	(void)cm__store_acme_exec(NULL, sv->st, "UPDATE certs SET "
-	    "acme_account_id = ? WHERE serial = ?", "is", a->id, info->serial);
+	cm__store_set_precommit(sv->st, NULL, NULL);
 	/* The certificate it replaces (RFC 9773) is superseded now. */
 	{
 		char **rv = NULL;

@@ -74,6 +74,9 @@ struct cm_store {
 	bool shm_tried;
 	unsigned char shm_seen[WAL_HDR];
 	bool shm_seen_valid;
+	/* cm__store_set_precommit() */
+	cm_err (*precommit)(cm_store *st, void *arg);
+	void *precommit_arg;
 };
 
 static cm_err exec(cm_store *st, const char *sql, const char *what);
@@ -985,12 +988,27 @@ cm__store_begin(cm_store *st)
 cm_err
 cm__store_commit(cm_store *st)
 {
+	cm_err (*fn)(cm_store *, void *) = st->precommit;
+	cm_err err;
+
+	st->precommit = NULL;
+	if (fn != NULL && (err = fn(st, st->precommit_arg)) != CM_OK)
+		return err;
 	return exec(st, "COMMIT", "committing");
+}
+
+void
+cm__store_set_precommit(cm_store *st, cm_err (*fn)(cm_store *, void *),
+    void *arg)
+{
+	st->precommit = fn;
+	st->precommit_arg = arg;
 }
 
 void
 cm__store_rollback(cm_store *st)
 {
+	st->precommit = NULL;
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }

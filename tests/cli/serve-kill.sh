@@ -42,6 +42,8 @@ is "every order is pending, ready, processing, valid or invalid" \
     "$(sqlite3 "$S" "SELECT count(*) FROM acme_orders WHERE status NOT IN ('pending', 'ready', 'processing', 'valid', 'invalid')")" 0
 is "every valid order's certificate is in the inventory" \
     "$(sqlite3 "$S" "SELECT count(*) FROM acme_orders o WHERE o.status = 'valid' AND NOT EXISTS (SELECT 1 FROM certs c WHERE c.serial = o.cert_serial)")" 0
+is "every certificate issued over ACME has its account and its valid order (finalize is one commit)" \
+    "$(sqlite3 "$S" "SELECT count(*) FROM certs c JOIN cert_names n ON n.cert_id = c.id WHERE n.name LIKE 'n%.app.test' AND (c.acme_account_id IS NULL OR NOT EXISTS (SELECT 1 FROM acme_orders o WHERE o.cert_serial = c.serial AND o.status = 'valid'))")" 0
 is "every authorization of an order is in a valid state" \
     "$(sqlite3 "$S" "SELECT count(*) FROM acme_authzs WHERE status NOT IN ('pending', 'valid', 'invalid', 'deactivated', 'expired', 'revoked')")" 0
 check "the store passes its integrity check" sh -c \
