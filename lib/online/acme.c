@@ -986,19 +986,63 @@ again:
 	return r;
 }
 
-/* CSR names equal the order's identifiers (as sets, DNS without case). */
+/* Whether name (a DNS name, "*.name", or an address as text) is the
+ * identifier v of an order: DNS without case, addresses as addresses. */
 static bool
-csr_names_match(gnutls_x509_crq_t crq, json_t *ids, char *why, size_t wlen)
+ident_eq(json_t *v, const char *name)
 {
-	char buf[512];
-	size_t len, i, k, n = json_array_size(ids), seen = 0;
-	unsigned type, crit;
-	bool *hit = calloc(n ? n : 1, sizeof(bool));
+	const char *t = json_string_value(json_object_get(v, "type"));
+	const char *val = json_string_value(json_object_get(v, "value"));
+	unsigned char a[16], b[16];
+	int fa;
+
+	if (t == NULL || val == NULL)
+		return false;
+	if (strcmp(t, "ip") != 0)
+		return strcasecmp(val, name) == 0;
+	fa = inet_pton(AF_INET, val, a) == 1 ? AF_INET :
+	    inet_pton(AF_INET6, val, a) == 1 ? AF_INET6 : 0;
+	return fa != 0 && inet_pton(fa, name, b) == 1 &&
+	    memcmp(a, b, fa == AF_INET ? 4 : 16) == 0;
+}
+
+/* Whether name is one of the order's identifiers ids. */
+static bool
+ids_have(json_t *ids, const char *name)
+{
 	json_t *v;
+	size_t k;
+
+	json_array_foreach(ids, k, v)
+		if (ident_eq(v, name))
+			return true;
+	return false;
+}
+
+/*
+ * RFC 8555 7.4: the names a CSR asks for are the order's identifiers,
+ * exactly.  The names are those certmint would sign (sign.c): every
+ * subjectAltName (DNS names and addresses only here), and the subject CN
+ * when it is a name.  Each must be an identifier, and each identifier
+ * one of them.  false: why says which.
+ */
+bool
+cm__acme_csr_names_match(gnutls_x509_crq_t crq, cm_ctx *ctx, json_t *ids,
+    char *why, size_t wlen)
+{
+	char buf[512], txt[INET6_ADDRSTRLEN];
+	char **names = NULL, **nn;
+	size_t len, i, k, n = 0, nids = json_array_size(ids);
+	unsigned type, crit;
+	bool ok = false;
+	json_t *v;
+	cm__name nm;
 	int ret;
 
-	if (hit == NULL)
+	if (nids == 0) {
+		snprintf(why, wlen, "the order has no identifiers");
 		return false;
+	}
 	for (i = 0;; i++) {
 		len = sizeof(buf) - 1;
 		ret = gnutls_x509_crq_get_subject_alt_name(crq, (unsigned)i,
@@ -1009,55 +1053,76 @@ csr_names_match(gnutls_x509_crq_t crq, json_t *ids, char *why, size_t wlen)
 		    type != GNUTLS_SAN_IPADDRESS)) {
 			snprintf(why, wlen, "the CSR has a name that is not a "
 			    "DNS name or IP address");
-			free(hit);
-			return false;
+			goto out;
 		}
 		if (type == GNUTLS_SAN_IPADDRESS) {
-			char txt[64];
-			if (inet_ntop(len == 4 ? AF_INET : AF_INET6, buf, txt,
-			    sizeof(txt)) == NULL) {
-				free(hit);
-				return false;
+			if ((len != 4 && len != 16) || inet_ntop(len == 4 ?
+			    AF_INET : AF_INET6, buf, txt, sizeof(txt)) ==
+			    NULL) {
+				snprintf(why, wlen, "the CSR has an IP address "
+				    "of %zu octets", len);
+				goto out;
 			}
 			snprintf(buf, sizeof(buf), "%s", txt);
-		} else
-			buf[len] = '\0';
-		json_array_foreach(ids, k, v) {
-			const char *val = json_string_value(json_object_get(v,
-			    "value"));
-			bool ip = strcmp(json_string_value(json_object_get(v,
-			    "type")), "ip") == 0;
-			unsigned char a[16], b[16];
-			bool eq = ip ? (inet_pton(AF_INET6, val, a) == 1 &&
-			    inet_pton(AF_INET6, buf, b) == 1 &&
-			    memcmp(a, b, 16) == 0) || strcmp(val, buf) == 0 :
-			    strcasecmp(val, buf) == 0;
-			if (eq && (ip == (type == GNUTLS_SAN_IPADDRESS))) {
-				if (!hit[k])
-					seen++;
-				hit[k] = true;
-				break;
+		} else {
+			if (memchr(buf, '\0', len) != NULL) {
+				snprintf(why, wlen, "the CSR has a DNS name "
+				    "with a NUL byte");
+				goto out;
 			}
-			if (k == n - 1) {
-				snprintf(why, wlen,
-				    "the CSR names %.200s, which "
-				    "the order does not", buf);
-				free(hit);
-				return false;
+			buf[len] = '\0';
+		}
+		if ((nn = realloc(names, (n + 1) * sizeof(*names))) == NULL) {
+			snprintf(why, wlen, "out of memory");
+			goto out;
+		}
+		names = nn;
+		if ((names[n] = strdup(buf)) == NULL) {
+			snprintf(why, wlen, "out of memory");
+			goto out;
+		}
+		n++;
+	}
+	/* The subject CN, when it is a name, is signed too. */
+	len = sizeof(buf) - 1;
+	if (gnutls_x509_crq_get_dn_by_oid(crq, GNUTLS_OID_X520_COMMON_NAME, 0,
+	    0, buf, &len) == 0) {
+		buf[len < sizeof(buf) ? len : sizeof(buf) - 1] = '\0';
+		if (cm__name_parse(&nm, ctx, buf) == CM_OK) {
+			cm__name_clear(&nm);
+			if (!ids_have(ids, buf)) {
+				snprintf(why, wlen, "the CSR's subject CN %.200s "
+				    "is not an identifier of the order", buf);
+				goto out;
 			}
 		}
 	}
-	free(hit);
-	if (seen != n) {
-		snprintf(why, wlen, "the CSR does not name every identifier "
-		    "of the order");
-		return false;
+	for (i = 0; i < n; i++)
+		if (!ids_have(ids, names[i])) {
+			snprintf(why, wlen, "the CSR names %.200s, which the "
+			    "order does not", names[i]);
+			goto out;
+		}
+	json_array_foreach(ids, k, v) {
+		for (i = 0; i < n && !ident_eq(v, names[i]); i++)
+			;
+		if (i == n) {
+			snprintf(why, wlen, "the CSR does not name every "
+			    "identifier of the order");
+			goto out;
+		}
 	}
-	return true;
+	ok = true;
+out:
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return ok;
 }
 
 typedef struct finalize_ctx {
 	int64_t order, account;
+	json_t *ids;            /* the order's identifiers */
 } finalize_ctx;
 
 /* Inside the signing transaction: the certificate just recorded (the
@@ -1073,16 +1138,39 @@ finalize_link(cm_store *st, void *arg)
 	size_t n = 0;
 	cm_err err;
 
-	if ((err = cm__store_acme_rows(&v, &n, st, "SELECT serial FROM certs "
-	    "ORDER BY id DESC LIMIT 1", "")) != CM_OK)
+	char **nm = NULL;
+	size_t nn = 0, i;
+
+	if ((err = cm__store_acme_rows(&v, &n, st, "SELECT serial, id FROM "
+	    "certs ORDER BY id DESC LIMIT 1", "")) != CM_OK)
 		return err == CM_E_NOTFOUND ? CM_E_STORE : err;
+	/* Every name the certificate got was validated (the CSR check
+	 * above said so; this is the store's word). */
+	if ((err = cm__store_acme_rows(&nm, &nn, st, "SELECT name FROM "
+	    "cert_names WHERE cert_id = ?", "i", (int64_t)strtoll(v[1], NULL,
+	    10))) != CM_OK) {
+		cm__srv_free_rows(v, n * 2);
+		return err == CM_E_NOTFOUND ? CM_E_STORE : err;
+	}
+	for (i = 0; i < nn; i++)
+		if (nm[i] == NULL || !ids_have(f->ids, nm[i])) {
+			err = cm__fail(cm__store_ctx(st), CM_E_INVALID, "the "
+			    "certificate would name %.200s, which the order "
+			    "does not", nm[i] ? nm[i] : "(null)");
+			break;
+		}
+	cm__srv_free_rows(nm, nn);
+	if (err != CM_OK) {
+		cm__srv_free_rows(v, n * 2);
+		return err;
+	}
 	err = cm__store_acme_exec(NULL, st, "UPDATE certs SET acme_account_id "
 	    "= ? WHERE serial = ?", "is", f->account, v[0]);
 	if (err == CM_OK)
 		err = cm__store_acme_exec(NULL, st, "UPDATE acme_orders SET "
 		    "status = 'valid', cert_serial = ? WHERE id = ? AND status = "
 		    "'ready'", "si", v[0], f->order);
-	cm__srv_free_rows(v, n);
+	cm__srv_free_rows(v, n * 2);
 	return err;
 }
 
@@ -1133,7 +1221,7 @@ acme_finalize(server *sv, struct MHD_Connection *conn, const char *method,
 		    "the CSR does not parse or its signature does not verify");
 		goto out;
 	}
-	if (!csr_names_match(crq, ids, why, sizeof(why))) {
+	if (!cm__acme_csr_names_match(crq, sv->ctx, ids, why, sizeof(why))) {
 		r = cm__srv_problem(sv, conn, method, url, t0, 400, c->name,
 		    "badCSR",
 		    why);
@@ -1153,6 +1241,7 @@ acme_finalize(server *sv, struct MHD_Connection *conn, const char *method,
 	/* The certificate, its account and the order valid: one commit. */
 	link.order = id;
 	link.account = a->id;
+	link.ids = ids;
 	cm__store_set_precommit(sv->st, finalize_link, &link);
 	if (cm_sign_csr_mem(&info, sv->st, "csr", der, len, &so) != CM_OK) {
 		cm__store_set_precommit(sv->st, NULL, NULL);

@@ -159,6 +159,11 @@ sca *cm__srv_ca_named(const server *sv, const char *name, size_t len);
 /* acme.c */
 mhd_result cm__acme_handle(server *sv, struct MHD_Connection *conn,
     const char *method, const char *url, double t0, const request *rq);
+/* RFC 8555 7.4: the names the CSR asks for (its subjectAltNames and a
+ * subject CN that is a name) are exactly the order's identifiers ids;
+ * false: why says which is not. */
+bool cm__acme_csr_names_match(gnutls_x509_crq_t crq, cm_ctx *ctx,
+    json_t *ids, char *why, size_t wlen);
 /* Pending authorizations all valid: the order is ready; one invalid: the
  * order is invalid. */
 void cm__acme_order_settle(server *sv, int64_t order);

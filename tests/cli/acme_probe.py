@@ -369,8 +369,9 @@ elif case.startswith("order"):
         print("not ready", o); sys.exit(1)
     ck = ec.generate_private_key(ec.SECP256R1()) if case != "order-accountkey" else k.k
     names = [x509.DNSName(name if case != "order-othername" else "other.test")]
+    cn = "evil.test" if case == "order-evilcn" else name
     csr = x509.CertificateSigningRequestBuilder().subject_name(
-        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])).add_extension(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])).add_extension(
         x509.SubjectAlternativeName(names), False).sign(ck, hashes.SHA256())
     der = csr.public_bytes(serialization.Encoding.DER)
     if case == "order-badcsr":

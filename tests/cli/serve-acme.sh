@@ -108,6 +108,9 @@ is "a CSR whose signature does not verify: badCSR" \
     "$(python3 "$PROBE" "$DIR" "$BUNDLE" order-badcsr app.test "$HP" x.pem)" "400 badCSR"
 is "a CSR for a name the order does not have: badCSR" \
     "$(python3 "$PROBE" "$DIR" "$BUNDLE" order-othername app.test "$HP" x.pem)" "400 badCSR"
+is "a CSR whose subject CN (evil.test) the order does not have: badCSR (RFC 8555 7.4)" \
+    "$(python3 "$PROBE" "$DIR" "$BUNDLE" order-evilcn app.test "$HP" x.pem)" "400 badCSR"
+is "... and no certificate names evil.test" "$("$CM" list --name evil.test 2>/dev/null)" ""
 is "a CSR with the account key: badCSR" \
     "$(python3 "$PROBE" "$DIR" "$BUNDLE" order-accountkey app.test "$HP" x.pem)" "400 badCSR"
 is "an order outside the CA's name constraints: rejectedIdentifier" \

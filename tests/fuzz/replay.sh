@@ -8,7 +8,7 @@
 
 . "$top_srcdir/tests/cli/lib.sh"
 
-for t in profile name batch ocsp jws; do
+for t in profile name batch ocsp jws csr; do
 	corpus="$top_srcdir/tests/fuzz/corpus/$t"
 	prog="$top_builddir/tests/fuzz/replay-$t"
 	n=$(ls "$corpus" | wc -l)
