@@ -11,7 +11,9 @@ static const char list_usage[] =
 "usage: certmint list [--status S] [--ca N] [--name N] [--expiring D]\n"
 "                     [--json | --names]\n"
 "\n"
-"Lists the certificates in the store, oldest first.\n"
+"Lists the certificates in the store, oldest first: serial, status,\n"
+"profile, expiry, the ACME account that asked for it (certmint serve; -\n"
+"when issued otherwise), names.\n"
 "\n"
 "  --status S     valid, expired, not-yet-valid, revoked or superseded\n"
 "  --ca N         issued by CA N\n"
@@ -202,14 +204,18 @@ cmd_list(cmd_env *env, int argc, char **argv)
 	for (i = 0, pw = 8; i < n; i++)
 		if (strlen(v[i]->profile) > (size_t)pw && strlen(v[i]->profile) < 64)
 			pw = (int)strlen(v[i]->profile);
-	printf("%-*s %-10s %-*s %-20s %s\n", sw, "SERIAL", "STATUS", pw,
-	    "PROFILE", "NOT AFTER", "NAMES");
+	printf("%-*s %-10s %-*s %-20s %-6s %s\n", sw, "SERIAL", "STATUS", pw,
+	    "PROFILE", "NOT AFTER", "ACME", "NAMES");
 	for (i = 0; i < n; i++) {
-		char na[32];
+		char na[32], acme[24] = "-";
 		cmd_time(na, sizeof(na), v[i]->not_after);
-		printf("%-*s %-10s %-*s %-20s ", sw, v[i]->serial,
+		/* The ACME account (certmint serve) that asked for it. */
+		if (v[i]->acme_account)
+			snprintf(acme, sizeof(acme), "%lld",
+			    (long long)v[i]->acme_account);
+		printf("%-*s %-10s %-*s %-20s %-6s ", sw, v[i]->serial,
 		    v[i]->status, pw, cmd_safe(safe, sizeof(safe),
-		    v[i]->profile), na);
+		    v[i]->profile), na, acme);
 		print_names(v[i]);
 	}
 out:

@@ -32,7 +32,7 @@ sqlite3 "$S" "update certs set not_before = strftime('%s','now') - 400*86400,
 
 # The table.
 check "list" $C list
-out_has "table header" '^SERIAL +STATUS +PROFILE +NOT AFTER +NAMES'
+out_has "table header" '^SERIAL +STATUS +PROFILE +NOT AFTER +ACME +NAMES'
 is "one line per certificate plus the header" "$(wc -l <"$WORK/out.prev")" 7
 check "the table names web.test with its IP" \
     grep -Eq 'valid +server .*web\.test,127\.0\.0\.1$' "$WORK/out.prev"

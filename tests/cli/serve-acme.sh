@@ -40,6 +40,8 @@ is "order, http-01, finalize, download: a PEM chain, the order valid" \
 check "the certificate verifies for app.test (openssl -x509_strict)" \
     openssl verify -CAfile "$BUNDLE" -x509_strict -verify_hostname app.test app.pem
 check "it is in the inventory" sh -c "'$CM' list --name app.test | grep -q valid"
+check "certmint list --name app.test shows the ACME account in its ACME column" sh -c \
+    "'$CM' list --name app.test | awk 'NR > 1 && \$2 == \"valid\" && \$5 ~ /^[0-9]+\$/ { f = 1 } END { exit !f }'"
 acct=$(sqlite3 "$S" "SELECT acme_account_id FROM certs WHERE acme_account_id IS NOT NULL LIMIT 1")
 check "... with the ACME account that asked for it" test -n "$acct"
 is "list --json shows that account: its id and key thumbprint" \
