@@ -613,6 +613,9 @@ cm_err cm__store_acme_nonce_add(cm_store *st, const char *nonce, time_t now);
 /* Uses a nonce up: *ok when it was handed out, unused, under an hour. */
 cm_err cm__store_acme_nonce_take(bool *ok, cm_store *st, const char *nonce,
     time_t now);
+/* take used and add fresh in one commit; *ok as for take */
+cm_err cm__store_acme_nonce_swap(bool *ok, cm_store *st, const char *used,
+    const char *fresh, time_t now);
 /* An account of CA ca_id by id, or by thumbprint when that is not NULL;
  * CM_E_NOTFOUND (no message) when there is none. */
 cm_err cm__store_acme_account_get(cm__acme_account *out, cm_store *st,

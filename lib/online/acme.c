@@ -98,6 +98,8 @@ acme_request(cm__jws *j, cm__acme_account *acct, unsigned *status,
 	json_t *jwk = NULL;
 	json_error_t je;
 	bool ok = false;
+	unsigned char raw[16];
+	char *fresh = NULL;
 	long long id;
 	char *end;
 
@@ -115,8 +117,18 @@ acme_request(cm__jws *j, cm__acme_account *acct, unsigned *status,
 		*status = 401;
 		return -1;
 	}
-	if (cm__store_acme_nonce_take(&ok, sv->st, j->nonce,
-	    cm_ctx_now(sv->ctx)) != CM_OK || !ok) {
+	/* The nonce taken and the answer's stored in one commit. */
+	if (gnutls_rnd(GNUTLS_RND_NONCE, raw, sizeof(raw)) == 0 &&
+	    (fresh = cm__b64url_encode(raw, sizeof(raw))) != NULL) {
+		if (cm__store_acme_nonce_swap(&ok, sv->st, j->nonce, fresh,
+		    cm_ctx_now(sv->ctx)) == CM_OK)
+			snprintf(sv->next_nonce, sizeof(sv->next_nonce), "%s",
+			    fresh);
+		else
+			ok = false;
+		free(fresh);
+	}
+	if (!ok) {
 		snprintf(j->ptype, sizeof(j->ptype), "badNonce");
 		snprintf(j->detail, sizeof(j->detail), "the nonce is unknown, "
 		    "used or expired");

@@ -125,6 +125,7 @@ typedef struct server {
 	unsigned long served;
 	const char *up_link;    /* a Link rel="up" for the next response */
 	unsigned retry_after;   /* a Retry-After for the next response */
+	char next_nonce[64];    /* stored already: the next response's */
 } server;
 
 typedef struct request {

@@ -82,6 +82,11 @@ cm__srv_new_nonce(server *sv, char *out, size_t len)
 	char *b;
 
 	out[0] = '\0';
+	if (sv->next_nonce[0] != '\0') {
+		snprintf(out, len, "%s", sv->next_nonce);
+		sv->next_nonce[0] = '\0';
+		return;
+	}
 	if (gnutls_rnd(GNUTLS_RND_NONCE, raw, sizeof(raw)) < 0 ||
 	    (b = cm__b64url_encode(raw, sizeof(raw))) == NULL)
 		return;

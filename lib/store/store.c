@@ -74,6 +74,7 @@ struct cm_store {
 	bool shm_tried;
 	unsigned char shm_seen[WAL_HDR];
 	bool shm_seen_valid;
+	time_t nonces_pruned;   /* ACME nonces last expired */
 	/* cm__store_set_precommit() */
 	cm_err (*precommit)(cm_store *st, void *arg);
 	void *precommit_arg;
@@ -2607,13 +2608,19 @@ cm__store_acme_nonce_add(cm_store *st, const char *nonce, time_t now)
 	cm_err err;
 	int rc;
 
-	if ((err = prepare_cached(st, &s, prune)) != CM_OK)
-		return err;
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)(now - ACME_NONCE_LIFE));
-	rc = sqlite3_step(s);
-	release(st, s);
-	if (rc != SQLITE_DONE)
-		return sql_fail(st, rc, "expiring nonces");
+	/* Expired nonces go once a minute, not at every request: each
+	 * write here is a commit of its own (and a disk wait). */
+	if (now - st->nonces_pruned >= 60) {
+		if ((err = prepare_cached(st, &s, prune)) != CM_OK)
+			return err;
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)(now -
+		    ACME_NONCE_LIFE));
+		rc = sqlite3_step(s);
+		release(st, s);
+		if (rc != SQLITE_DONE)
+			return sql_fail(st, rc, "expiring nonces");
+		st->nonces_pruned = now;
+	}
 	if ((err = prepare_cached(st, &s, sql)) != CM_OK)
 		return err;
 	sqlite3_bind_text(s, 1, nonce, -1, SQLITE_STATIC);
@@ -2643,6 +2650,27 @@ cm__store_acme_nonce_take(bool *ok, cm_store *st, const char *nonce,
 	if (rc != SQLITE_DONE)
 		return sql_fail(st, rc, "using a nonce");
 	*ok = sqlite3_changes(st->db) == 1;
+	return CM_OK;
+}
+
+/* The nonce of a request taken and the one its answer carries stored, in
+ * one commit (a disk wait per request, not two). */
+cm_err
+cm__store_acme_nonce_swap(bool *ok, cm_store *st, const char *used,
+    const char *fresh, time_t now)
+{
+	cm_err err;
+
+	*ok = false;
+	if ((err = cm__store_begin(st)) != CM_OK)
+		return err;
+	if ((err = cm__store_acme_nonce_take(ok, st, used, now)) != CM_OK ||
+	    (err = cm__store_acme_nonce_add(st, fresh, now)) != CM_OK ||
+	    (err = cm__store_commit(st)) != CM_OK) {
+		cm__store_rollback(st);
+		*ok = false;
+		return err;
+	}
 	return CM_OK;
 }
 
