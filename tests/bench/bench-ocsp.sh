@@ -42,10 +42,10 @@ if [ -x "$(dirname "$CERTMINT")/.libs/certmint" ]; then
 	export LD_LIBRARY_PATH="$top_builddir/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 fi
 
-# load NAME PORT: wrk for DURATION s; sets RPS and P99 (ms)
+# load NAME PORT [PATH]: wrk for DURATION s; sets RPS and P99 (ms)
 load() {
 	OCSP_REQ="$W/$1.req" wrk -t2 -c"$CONNS" -d"${DURATION}s" --latency \
-		-s "$LUA" "http://127.0.0.1:$2/" >"$1.wrk" 2>&1 || true
+		-s "$LUA" "http://127.0.0.1:$2${3:-/}" >"$1.wrk" 2>&1 || true
 	RPS=$(sed -n 's/^Requests\/sec: *//p' "$1.wrk")
 	P99=$(awk '$1 == "99%" { v = $2; u = v; sub(/[0-9.]+/, "", u);
 		sub(/[a-z]+$/, "", v); if (u == "us") v /= 1000;
@@ -66,9 +66,9 @@ else
 fi
 echo "# equal load: $LOADNAME, ${DURATION}s, kept-alive POST"
 
-# pyload NAME PORT: the equal load; sets RPS and P99 (ms)
+# pyload NAME PORT [PATH]: the equal load; sets RPS and P99 (ms)
 pyload() {
-	$LOADER "$2" "$W/$1.req" "$DURATION" "$THREADS" >"$1.py" 2>&1 || true
+	$LOADER "$2" "$W/$1.req" "$DURATION" "$THREADS" ${3:+"$3"} >"$1.py" 2>&1 || true
 	RPS=$(sed -n 's/^rps=\([0-9]*\).*/\1/p' "$1.py")
 	P99=$(sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p' "$1.py")
 	ERRS=$(sed -n 's/.*errors=\([0-9]*\).*/\1/p' "$1.py")
@@ -97,6 +97,28 @@ pyload cm "$PORT"
 CM_RPS=$RPS CM_P99=$P99
 printf 'certmint ocsp serve, equal load %8.0f requests/s  p99 %7.2f ms  %s\n' \
 	"$CM_RPS" "$CM_P99" "${ERRS:+errors: $ERRS}"
+
+# certmint serve --ocsp on the same store, its plain-HTTP listener, /ocsp
+# (issue 15: >= 90% of what ocsp serve does).
+"$BIN" serve --ocsp --listen 127.0.0.1:0 --http-listen 127.0.0.1:0 \
+	--timeout $((DURATION * 4 + 30)) >sv.out 2>sv.err &
+PIDS="$PIDS $!"
+i=0
+while ! grep -q '^CA bundle to trust' sv.out && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+SPORT=$(sed -n 's|^listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' sv.out)
+cp cm.req sv.req
+openssl ocsp -issuer ca.pem -cert b.test.crt -url "http://127.0.0.1:$SPORT/ocsp" \
+	-CAfile ca.pem 2>&1 | grep -q "b.test.crt: good" ||
+	{ echo "bench-ocsp: certmint serve does not answer OCSP"; cat sv.err; exit 1; }
+load sv "$SPORT" /ocsp
+printf 'certmint serve --ocsp, wrk -c%d %8.0f requests/s  p99 %7.2f ms  %s\n' \
+	"$CONNS" "$RPS" "$P99" "${ERRS:+errors: $ERRS}"
+pyload sv "$SPORT" /ocsp
+SV_RPS=$RPS
+printf 'certmint serve --ocsp, equal load %6.0f requests/s  p99 %7.2f ms  %s\n' \
+	"$RPS" "$P99" "${ERRS:+errors: $ERRS}"
+awk -v a="$SV_RPS" -v b="$CM_RPS" 'BEGIN {
+	printf "serve --ocsp / ocsp serve %.2f (target >= 0.90)\n", (b > 0 ? a / b : 0) }'
 
 if [ -z "$NO_OPENSSL" ]; then
 	# openssl: its own P-256 CA, one valid certificate in the index.

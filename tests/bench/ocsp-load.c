@@ -153,7 +153,8 @@ main(int argc, char **argv)
 	FILE *f;
 	char hdr[256];
 
-	if (argc != 5)
+	/* PORT REQFILE SECONDS THREADS [PATH] */
+	if (argc != 5 && argc != 6)
 		return 2;
 	port = atoi(argv[1]);
 	seconds = atof(argv[3]);
@@ -162,9 +163,9 @@ main(int argc, char **argv)
 		return 2;
 	body = fread(req + 256, 1, sizeof(req) - 256, f);
 	fclose(f);
-	snprintf(hdr, sizeof(hdr), "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	snprintf(hdr, sizeof(hdr), "POST %.64s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
 	    "Content-Type: application/ocsp-request\r\nContent-Length: %zu"
-	    "\r\n\r\n", body);
+	    "\r\n\r\n", argc == 6 ? argv[5] : "/", body);
 	memmove(req + strlen(hdr), req + 256, body);
 	memcpy(req, hdr, strlen(hdr));
 	reqlen = strlen(hdr) + body;

@@ -9,8 +9,8 @@ import sys
 import time
 
 
-def worker(port, body, seconds, q):
-    req = (b'POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n'
+def worker(port, body, seconds, q, path=b'/'):
+    req = (b'POST ' + path + b' HTTP/1.1\r\nHost: 127.0.0.1\r\n'
            b'Content-Type: application/ocsp-request\r\n'
            b'Content-Length: %d\r\n\r\n' % len(body)) + body
     lat, errors, s, buf = [], 0, None, b''
@@ -64,8 +64,10 @@ def main():
     port, body = int(sys.argv[1]), open(sys.argv[2], 'rb').read()
     seconds = float(sys.argv[3])
     procs = int(sys.argv[4]) if len(sys.argv) > 4 else 2
+    path = sys.argv[5].encode() if len(sys.argv) > 5 else b'/'
     q = multiprocessing.Queue()
-    ps = [multiprocessing.Process(target=worker, args=(port, body, seconds, q))
+    ps = [multiprocessing.Process(target=worker, args=(port, body, seconds, q,
+                                                       path))
           for _ in range(procs)]
     for p in ps:
         p.start()
