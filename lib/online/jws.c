@@ -157,8 +157,12 @@ cm__jws_open2(cm__jws *j, const char *body, size_t len, bool inner)
 	memset(j, 0, sizeof(*j));
 	j->alg_index = -1;
 	if ((o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je)) == NULL ||
-	    !json_is_object(o))
+	    !json_is_object(o)) {
+		/* JSON that is no object ("[]") is freed too: found by
+		 * fuzz-jws (a leak per request). */
+		json_decref(o);
 		return fail(j, "malformed", "the body is not a JSON object");
+	}
 	p = json_object_get(o, "protected");
 	pl = json_object_get(o, "payload");
 	sg = json_object_get(o, "signature");
