@@ -58,6 +58,20 @@ check "openssl verify -crl_check takes the served CRL (not expired)" sh -c \
 openssl ocsp -issuer ca.pem -cert app.test.crt -url "$HTTP/ocsp" -CAfile ca.pem \
     >ocsp.out 2>&1
 check "OCSP through serve says revoked" grep -q "app.test.crt: revoked" ocsp.out
+is "... and its renewalInfo window (RFC 9773) has moved to now" "$(python3 - "$DIR" "$BUNDLE" app.test.crt <<'PY'
+import base64, datetime, json, ssl, sys, urllib.request
+from cryptography import x509
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+b64 = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+d = json.load(urllib.request.urlopen(sys.argv[1], context=ctx))
+c = x509.load_pem_x509_certificate(open(sys.argv[3], "rb").read())
+aki = c.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+sn = c.serial_number.to_bytes((c.serial_number.bit_length() + 8) // 8, "big")
+w = json.load(urllib.request.urlopen(d["renewalInfo"].rstrip("/") + "/" + b64(aki) + "." + b64(sn), context=ctx))["suggestedWindow"]
+t = lambda s: datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
+print(t(w["start"]) <= datetime.datetime.now(datetime.timezone.utc) <= t(w["end"]))
+PY
+)" "True"
 
 # ---- ACME newAccount, and hostile input: the right error, nothing stored ----
 is "newAccount: 201 with the account URL" \
