@@ -52,6 +52,7 @@ int cmd_ca_set(cmd_env *env, int argc, char **argv);
 int cmd_ocsp(cmd_env *env, int argc, char **argv);
 int cmd_serve(cmd_env *env, int argc, char **argv);
 int cmd_acme(cmd_env *env, int argc, char **argv);
+int cmd_store(cmd_env *env, int argc, char **argv);
 
 /*
  * Text from certificates, files and argv, made safe for a terminal: C0 and

@@ -1399,6 +1399,31 @@ typedef struct cm_ocsp_serve_opts {
 cm_err cm_ocsp_serve(cm_ocsp_responder *r, const cm_ocsp_serve_opts *o);
 
 /* ------------------------------------------------------------------ */
+/* Checking a store: certmint store check */
+
+typedef struct cm_store_report {
+	bool integrity_ok;        /* SQLite's integrity check */
+	size_t cas, certs, revoked, crls, events;
+	size_t acme_accounts, acme_orders;
+	size_t keys_ok;           /* kept keys that are their certificate's */
+	size_t keys_unchecked;    /* behind a passphrase not given, or in a
+	                             PKCS #11 token */
+	char **problems;          /* one line each: the object, what is wrong */
+	size_t nproblems;
+} cm_store_report;
+
+/*
+ * Checks the store: its integrity; every CA certificate parses and is
+ * signed by its parent (a root by its own key); every certificate parses,
+ * carries the serial and fingerprint recorded and is signed by its CA;
+ * every kept key (asking the passphrase callback when encrypted) is its
+ * certificate's.  What is wrong is in (*out)->problems; the call fails
+ * only when the store cannot be read.
+ */
+cm_err cm_store_check(cm_store_report **out, cm_store *st);
+void cm_store_report_free(cm_store_report *r);
+
+/* ------------------------------------------------------------------ */
 /* The online CA: certmint serve (issue 15) */
 
 #define CM_SERVE_OPTS_VERSION 2
