@@ -1018,6 +1018,20 @@ ident_eq(json_t *v, const char *name)
 	    memcmp(a, b, fa == AF_INET ? 4 : 16) == 0;
 }
 
+/* A name from a CSR, fit for a one-line message: control characters as
+ * '?' (a DNS name "\n.w.test" broke the line; found by fuzz-csr). */
+static const char *
+safe_name(char *out, size_t len, const char *in)
+{
+	size_t i;
+
+	snprintf(out, len, "%.200s", in);
+	for (i = 0; out[i]; i++)
+		if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+			out[i] = '?';
+	return out;
+}
+
 /* Whether name is one of the order's identifiers ids. */
 static bool
 ids_have(json_t *ids, const char *name)
@@ -1042,7 +1056,7 @@ bool
 cm__acme_csr_names_match(gnutls_x509_crq_t crq, cm_ctx *ctx, json_t *ids,
     char *why, size_t wlen)
 {
-	char buf[512], txt[INET6_ADDRSTRLEN];
+	char buf[512], txt[INET6_ADDRSTRLEN], txt2[210];
 	char **names = NULL, **nn;
 	size_t len, i, k, n = 0, nids = json_array_size(ids);
 	unsigned type, crit;
@@ -1103,16 +1117,18 @@ cm__acme_csr_names_match(gnutls_x509_crq_t crq, cm_ctx *ctx, json_t *ids,
 		if (cm__name_parse(&nm, ctx, buf) == CM_OK) {
 			cm__name_clear(&nm);
 			if (!ids_have(ids, buf)) {
-				snprintf(why, wlen, "the CSR's subject CN %.200s "
-				    "is not an identifier of the order", buf);
+				snprintf(why, wlen, "the CSR's subject CN %s is "
+				    "not an identifier of the order",
+				    safe_name(txt2, sizeof(txt2), buf));
 				goto out;
 			}
 		}
 	}
 	for (i = 0; i < n; i++)
 		if (!ids_have(ids, names[i])) {
-			snprintf(why, wlen, "the CSR names %.200s, which the "
-			    "order does not", names[i]);
+			snprintf(why, wlen, "the CSR names %s, which the order "
+			    "does not", safe_name(txt2, sizeof(txt2),
+			    names[i]));
 			goto out;
 		}
 	json_array_foreach(ids, k, v) {
