@@ -13,8 +13,7 @@ python3 -c 'import cryptography' 2>/dev/null || skip_all "python3-cryptography m
 
 . "$top_srcdir/tests/cli/serve-lib.sh"
 
-"$CM" init --permit .test --permit localhost --permit 127.0.0.0/8 \
-    --permit ::1/128 >/dev/null 2>&1
+serve_init
 HP=$(free_port)
 PORT=$(free_port)
 serve_start s.out --listen "127.0.0.1:$PORT" --resolve app.test=127.0.0.1 \

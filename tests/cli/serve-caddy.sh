@@ -14,8 +14,7 @@ need sqlite3
 
 . "$top_srcdir/tests/cli/serve-lib.sh"
 
-"$CM" init --permit .test --permit localhost --permit 127.0.0.0/8 \
-    --permit ::1/128 >/dev/null 2>&1
+serve_init
 HP=$(free_port)
 SP=$(free_port)
 OP=$(free_port)

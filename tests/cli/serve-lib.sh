@@ -30,3 +30,11 @@ serve_start() {
 	DIR=$(sed -n 's/^ACME directory: //p' "$_out" | head -1)
 	BUNDLE=$(sed -n 's/^CA bundle to trust: //p' "$_out")
 }
+
+# serve_init: a dev CA whose name constraints cover what the tests ask
+# for (.test names, localhost and loopback addresses for serve's own
+# HTTPS certificate).
+serve_init() {
+	"$CM" init --permit .test --permit localhost --permit 127.0.0.0/8 \
+	    --permit ::1/128 >/dev/null 2>&1
+}
