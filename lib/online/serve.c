@@ -69,8 +69,23 @@ log_request(server *sv, const char *method, const char *url, unsigned status,
 		json_decref(j);
 		return;
 	}
-	snprintf(line, sizeof(line), "%s %.900s %u %.1f ms", method, url,
-	    status, ms);
+	/* The path as a URL again: a space ("certmint dev CA") would split
+	 * the line's fields, and a decoded %0A would forge a line. */
+	{
+		char path[920];
+		size_t k = 0;
+		const unsigned char *u = (const unsigned char *)url;
+		for (; *u && k + 4 < sizeof(path); u++) {
+			if (*u <= 0x20 || *u >= 0x7f || *u == '%')
+				k += (size_t)snprintf(path + k, sizeof(path) - k,
+				    "%%%02X", *u);
+			else
+				path[k++] = (char)*u;
+		}
+		path[k] = '\0';
+		snprintf(line, sizeof(line), "%s %s %u %.1f ms", method, path,
+		    status, ms);
+	}
 	sv->o->log(line, sv->o->arg);
 }
 

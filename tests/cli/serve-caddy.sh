@@ -4,8 +4,10 @@
 # README shows.  One site validated as Caddy likes (http-01 here), one with
 # http-01 disabled so tls-alpn-01 must do; curl trusting only the dev CA
 # fetches both pages; the certificates are in the inventory with their
-# ACME account and verify for their names; a revocation shows in serve's
-# CRL and OCSP.  Everything listens on 127.0.0.1.
+# ACME account and verify for their names; Caddy staples serve's OCSP
+# answer (the CA names serve's responder: 'ca set', the one step beyond
+# the README); a revocation shows in serve's CRL and OCSP.  Everything
+# listens on 127.0.0.1.
 . "$top_srcdir/tests/cli/lib.sh"
 need caddy
 need curl
@@ -19,6 +21,10 @@ HP=$(free_port)
 SP=$(free_port)
 OP=$(free_port)
 PORT=$(free_port)
+# Certificates name serve's plain-HTTP OCSP responder and CRL, so that
+# Caddy staples serve's answer (the one step beyond the README's set-up).
+"$CM" ca set --ocsp-url "http://127.0.0.1:$OP/ocsp" \
+    --crl-url "http://127.0.0.1:$OP/crl/certmint%20dev%20CA.crl" >/dev/null 2>&1
 serve_start s.out --listen "127.0.0.1:$PORT" --http-listen "127.0.0.1:$OP" \
     --resolve '*.caddy.test=127.0.0.1' --resolve caddy.test=127.0.0.1 \
     --http01-port "$HP" --tlsalpn01-port "$SP"
@@ -77,6 +83,15 @@ for n in caddy.test alpn.caddy.test; do
 	check "... it is in certmint list with its ACME account" sh -c \
 	    "'$CM' list --json --name '$n' | grep -q key_thumbprint"
 done
+
+i=0
+until openssl s_client -connect "127.0.0.1:$SP" -servername caddy.test -status \
+    </dev/null 2>/dev/null | grep -q 'Cert Status: good' || [ $i -ge 20 ]; do
+	sleep 0.5; i=$((i + 1))
+done
+check "Caddy staples serve's OCSP answer for caddy.test: good" sh -c \
+    "openssl s_client -connect 127.0.0.1:$SP -servername caddy.test -status </dev/null 2>/dev/null | grep -q 'Cert Status: good'"
+check "serve answered no request with a 5xx" sh -c "! grep -q ' 5[0-9][0-9] [0-9.]* ms' s.out"
 
 "$CM" revoke caddy.test --reason keyCompromise >/dev/null 2>&1
 is "certmint revoke caddy.test: exit 0" "$?" 0

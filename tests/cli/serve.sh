@@ -104,8 +104,11 @@ check "the account records an event" sh -c \
     "sqlite3 '$S' \"SELECT count(*) FROM events WHERE action = 'acme-account'\" | grep -qv '^0$'"
 
 # ---- the request log, and a stop on SIGTERM ----
-check "one log line per request: method, path, status, ms" \
-    grep -Eq '^POST /acme/certmint dev CA/new-account 201 [0-9.]+ ms$' s1.out
+check "one log line per request: method, path (a URL: spaces as %20), status, ms" \
+    grep -Eq '^POST /acme/certmint%20dev%20CA/new-account 201 [0-9.]+ ms$' s1.out
+curl -s -o /dev/null "$HTTP/ca/x%0AGET%20/forged%20200%201.0%20ms"
+check "a %0A in a path forges no log line" sh -c \
+    "! grep -q '^GET /forged' s1.out && grep -q '^GET /ca/x%0AGET%20/forged' s1.out"
 kill -TERM "$SPID"
 wait "$SPID"
 is "SIGTERM: exit 0" "$?" 0
