@@ -106,6 +106,7 @@ typedef struct vpool {
 	size_t queued;          /* waiting or running */
 	bool stop, up;
 	int pipe[2];            /* a byte per outcome wakes the serving loop */
+	time_t swept;           /* the last look for abandoned challenges */
 } vpool;
 
 typedef struct server {

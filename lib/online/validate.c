@@ -543,6 +543,8 @@ pool_worker(void *arg)
 	return NULL;
 }
 
+static void pool_recover(server *sv, time_t before);
+
 /* Outcomes handed back: into the store. */
 void
 cm__va_pool_collect(server *sv)
@@ -566,6 +568,18 @@ cm__va_pool_collect(server *sv)
 		va_apply(sv, jb);
 		vjob_free(jb);
 	}
+	/* Every 30 s with nothing queued here: challenges another serve on
+	 * the store began over a minute ago and never finished (it died)
+	 * are taken up (a validation ends within about 10 s). */
+	if (time(NULL) - p->swept >= 30) {
+		bool idle;
+		p->swept = time(NULL);
+		pthread_mutex_lock(&p->mu);
+		idle = p->queued == 0;
+		pthread_mutex_unlock(&p->mu);
+		if (idle)
+			pool_recover(sv, cm_ctx_now(sv->ctx) - 60);
+	}
 }
 
 static void
@@ -585,9 +599,11 @@ pool_enqueue(server *sv, vjob *jb)
 	pthread_mutex_unlock(&p->mu);
 }
 
-/* The challenges left 'processing' (a stop, a crash): validated again. */
+/* The challenges left 'processing' (a stop, a crash, this serve's or
+ * another's on the same store) and begun before 'before': validated
+ * again. */
 static void
-pool_recover(server *sv)
+pool_recover(server *sv, time_t before)
 {
 	char **v = NULL;
 	size_t n = 0, i;
@@ -597,8 +613,9 @@ pool_recover(server *sv)
 	    "z.order_id, h.type, z.type, z.value, h.token, a.thumbprint FROM "
 	    "acme_challenges h JOIN acme_authzs z ON z.id = h.authz_id JOIN "
 	    "acme_orders o ON o.id = z.order_id JOIN acme_accounts a ON a.id = "
-	    "o.account_id WHERE h.status = 'processing' ORDER BY h.id", "") !=
-	    CM_OK)
+	    "o.account_id WHERE h.status = 'processing' AND "
+	    "coalesce(h.validated, 0) < ? ORDER BY h.id LIMIT 1000", "i",
+	    (int64_t)before) != CM_OK)
 		return;
 	for (i = 0; i < n; i++) {
 		char **r = v + i * 8, ka[256];
@@ -641,7 +658,8 @@ cm__va_pool_start(server *sv)
 		close(p->pipe[1]);
 		return;
 	}
-	pool_recover(sv);
+	pool_recover(sv, cm_ctx_now(sv->ctx) + 1);
+	p->swept = time(NULL);
 }
 
 /* Stops the pool: validations running finish and are applied; those not
@@ -692,9 +710,10 @@ cm__va_pool_submit(server *sv, int64_t chall, int64_t authz, int64_t order,
 	if (full || (jb = vjob_new(chall, authz, order, h[9], z[0], z[1], h[6],
 	    keyauth)) == NULL)
 		return -1;
+	/* validated holds the time the validation began until it ends. */
 	if (cm__store_acme_exec(NULL, sv->st, "UPDATE acme_challenges SET "
-	    "status = 'processing' WHERE id = ? AND status = 'pending'", "i",
-	    chall) != CM_OK) {
+	    "status = 'processing', validated = ? WHERE id = ? AND status = "
+	    "'pending'", "ii", (int64_t)cm_ctx_now(sv->ctx), chall) != CM_OK) {
 		vjob_free(jb);
 		return -1;
 	}
