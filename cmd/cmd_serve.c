@@ -132,8 +132,7 @@ tls_identity(char **chain, char **key, cm_store *st, const char *ref,
 {
 	cm_list_filter f = CM_LIST_FILTER_INIT;
 	cm_issue_opts io = CM_ISSUE_OPTS_INIT;
-	const char *loop[] = { "localhost", "127.0.0.1", "::1" };
-	const char *one[1];
+	const char *names[2];
 	cm_cert_info **v = NULL, *c = NULL;
 	char host[256], port[16];
 	size_t n = 0, i;
@@ -146,7 +145,7 @@ tls_identity(char **chain, char **key, cm_store *st, const char *ref,
 	    sizeof(port)))
 		snprintf(host, sizeof(host), "127.0.0.1");
 	loopback = strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0;
-	f.name = loopback ? "localhost" : host;
+	f.name = host;
 	f.status = "valid";
 	if ((err = cm_cert_list(&v, &n, st, &f)) != CM_OK)
 		return err;
@@ -161,11 +160,18 @@ tls_identity(char **chain, char **key, cm_store *st, const char *ref,
 		}
 	}
 	cm_cert_info_list_free(v, n);
-	one[0] = host;
+	/* The listen address, and localhost beside a loopback one; when the
+	 * CA's name constraints leave localhost out, the address alone. */
+	names[0] = host;
+	names[1] = "localhost";
 	io.profile = "server";
-	io.names = loopback ? loop : one;
-	io.nnames = loopback ? 3 : 1;
-	if ((err = cm_issue(&c, st, &io)) != CM_OK)
+	io.names = names;
+	io.nnames = loopback ? 2 : 1;
+	if ((err = cm_issue(&c, st, &io)) != CM_OK && loopback) {
+		io.nnames = 1;
+		err = cm_issue(&c, st, &io);
+	}
+	if (err != CM_OK)
 		return err;
 	err = cm_scenario_load_cert(chain, key, st, c->serial);
 	cm_cert_info_free(c);

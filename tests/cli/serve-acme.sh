@@ -22,14 +22,20 @@ serve_start s.out --listen "127.0.0.1:$PORT" --resolve app.test=127.0.0.1 \
     --http01-port "$HP"
 check "serve started" test -n "$DIR"
 
-# ---- validation does not hold the server: a target that never answers ----
-python3 -c "import socket, time; s = socket.socket(); s.bind(('127.0.0.2', $HP)); s.listen(8); time.sleep(20)" &
+# ---- validation does not hold the server: a target that trickles its
+# answer, a byte a second, past the 10 s deadline ----
+python3 -c "
+import socket, time
+s = socket.socket(); s.bind(('127.0.0.2', $HP)); s.listen(8)
+c, _ = s.accept()
+for b in b'HTTP/1.1 200 OK\r\n' * 3:
+    c.send(bytes([b])); time.sleep(1)" &
 PIDS="$PIDS $!"
 sleep 0.3
 python3 "$PROBE" "$DIR" "$BUNDLE" slow-chall slow.test >slow.out 2>&1
-is "a silent http-01 target: the challenge answers processing at once (Retry-After 1), the server keeps answering" \
+is "a trickling http-01 target: the challenge answers processing at once (Retry-After 1), the server keeps answering" \
     "$(head -1 slow.out)" "processing 1 fast fast"
-is "... and the challenge ends invalid, a connection error" \
+is "... and the challenge ends invalid after 10 s, a connection error" \
     "$(sed -n 2p slow.out)" "invalid connection"
 
 # ---- the whole flow ----

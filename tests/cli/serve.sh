@@ -141,4 +141,13 @@ expect_fail 4 "cannot listen on 127.0.0.1:$(cat busy.port)" "a port in use: exit
     "$CM" serve --listen "127.0.0.1:$(cat busy.port)" --timeout 1
 kill $BPID 2>/dev/null
 
+# A CA constrained to .test and 127.0.0.0/8 (no localhost): serve's own
+# certificate names the listen address alone, and serve starts.
+"$CM" --store "$WORK/nc.db" init --permit .test --permit 127.0.0.0/8 >/dev/null 2>&1
+"$CM" --store "$WORK/nc.db" serve --listen 127.0.0.1:0 --timeout 2 >nc.out 2>nc.err
+is "serve on a CA whose constraints leave out localhost: starts and stops (exit 0)" "$?" 0
+diag nc.err
+check "... its HTTPS certificate names 127.0.0.1" sh -c \
+    "'$CM' --store '$WORK/nc.db' list | grep -q ' 127.0.0.1\$'"
+
 done_testing
