@@ -167,7 +167,7 @@ tls_identity(char **chain, char **key, cm_store *st, const char *ref,
 	io.profile = "server";
 	io.names = names;
 	io.nnames = loopback ? 2 : 1;
-	if ((err = cm_issue(&c, st, &io)) != CM_OK && loopback) {
+	if ((err = cm_issue(&c, st, &io)) == CM_E_CONSTRAINT && loopback) {
 		io.nnames = 1;
 		err = cm_issue(&c, st, &io);
 	}

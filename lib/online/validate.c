@@ -224,9 +224,9 @@ typedef struct alpn_ctx {
 	unsigned char digest[32];
 } alpn_ctx;
 
-/* The handshake's certificate callback (after ALPN is chosen, before the
- * server proves its key): the checks of RFC 8737 3. */
-static int
+/* The checks of RFC 8737 3, once the server's certificate is in (ALPN is
+ * chosen by then); run by alpn_hook. */
+static void
 alpn_check(gnutls_session_t s)
 {
 	alpn_ctx *a = gnutls_session_get_ptr(s);
@@ -238,14 +238,12 @@ alpn_check(gnutls_session_t s)
 	unsigned npeers = 0, crit = 0, stype = 0, t2;
 	int ret;
 
-	if (a->ran)
-		return 0;
 	a->ran = true;
 	if (gnutls_alpn_get_selected_protocol(s, &got) < 0 || got.size != 10 ||
 	    memcmp(got.data, "acme-tls/1", 10) != 0) {
 		a->fail = va_fail(a->v, "unauthorized", "%s port %s did not "
 		    "choose acme-tls/1", a->name, a->port);
-		return 0;
+		return;
 	}
 	if ((peers = gnutls_certificate_get_peers(s, &npeers)) == NULL ||
 	    npeers == 0 || gnutls_x509_crt_init(&crt) < 0 ||
@@ -279,7 +277,6 @@ alpn_check(gnutls_session_t s)
 		    "authorization", a->name, a->port);
 out:
 	gnutls_x509_crt_deinit(crt);
-	return 0;
 }
 
 /* Every handshake message: once the server's certificate is in (before
@@ -297,7 +294,7 @@ alpn_hook(gnutls_session_t s, unsigned htype, unsigned when,
 	(void)incoming;
 	(void)msg;
 	if (!a->ran && gnutls_certificate_get_peers(s, &n) != NULL && n > 0)
-		(void)alpn_check(s);
+		alpn_check(s);
 	return 0;
 }
 
@@ -346,7 +343,6 @@ tlsalpn01(server *sv, va *v, const char *type, const char *name,
 		goto out;
 	}
 	gnutls_session_set_ptr(s, &a);
-	gnutls_session_set_verify_function(s, alpn_check);
 	gnutls_handshake_set_hook_function(s, GNUTLS_HANDSHAKE_ANY,
 	    GNUTLS_HOOK_PRE, alpn_hook);
 	gnutls_transport_set_int(s, fd);

@@ -19,6 +19,13 @@
 
 #include "internal.h"
 
+/* The report and whether a problem could not be recorded (out of
+ * memory): then the check fails rather than look clean. */
+typedef struct report {
+	cm_store_report r;
+	bool lost;
+} report;
+
 static void
 problem(cm_store_report *r, const char *fmt, ...)
 {
@@ -29,11 +36,15 @@ problem(cm_store_report *r, const char *fmt, ...)
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	if ((np = realloc(r->problems, (r->nproblems + 1) *
-	    sizeof(*np))) == NULL)
+	    sizeof(*np))) == NULL ||
+	    (np[r->nproblems] = strdup(buf)) == NULL) {
+		if (np != NULL)
+			r->problems = np;
+		((report *)(void *)r)->lost = true;
 		return;
+	}
 	r->problems = np;
-	if ((np[r->nproblems] = strdup(buf)) != NULL)
-		r->nproblems++;
+	r->nproblems++;
 }
 
 static size_t
@@ -222,6 +233,7 @@ cm_err
 cm_store_check(cm_store_report **out, cm_store *st)
 {
 	cm_store_report *r;
+	report *rep;
 	cm_ca_info **cas = NULL;
 	gnutls_x509_crt_t *crts = NULL;
 	char **v = NULL;
@@ -229,8 +241,9 @@ cm_store_check(cm_store_report **out, cm_store *st)
 	cm_err err;
 
 	*out = NULL;
-	if ((r = calloc(1, sizeof(*r))) == NULL)
+	if ((rep = calloc(1, sizeof(*rep))) == NULL)
 		return cm__fail(cm__store_ctx(st), CM_E_NOMEM, "out of memory");
+	r = &rep->r;
 	if ((err = cm__store_acme_rows(&v, &n, st, "PRAGMA integrity_check",
 	    "")) != CM_OK) {
 		cm_store_report_free(r);
@@ -264,6 +277,11 @@ cm_store_check(cm_store_report **out, cm_store *st)
 			gnutls_x509_crt_deinit(crts[i]);
 	free(crts);
 	cm_ca_info_list_free(cas, ncas);
+	if (rep->lost) {
+		cm_store_report_free(r);
+		return cm__fail(cm__store_ctx(st), CM_E_NOMEM, "store check: "
+		    "out of memory recording a problem");
+	}
 	*out = r;
 	return CM_OK;
 }
@@ -278,5 +296,5 @@ cm_store_report_free(cm_store_report *r)
 	for (i = 0; i < r->nproblems; i++)
 		free(r->problems[i]);
 	free(r->problems);
-	free(r);
+	free((report *)(void *)r);   /* r is the first member */
 }

@@ -10,12 +10,7 @@
 # everything started is stopped by PID.  Run on demand, never in make
 # check.  Build without sanitizers first (./scripts/build.sh).
 set -eu
-top=$(cd "$(dirname "$0")/../.." && pwd)
-CM=${CERTMINT:-$top/cmd/certmint}
-if [ -z "${CERTMINT:-}" ] && [ -x "$top/cmd/.libs/certmint" ]; then
-	CM=$top/cmd/.libs/certmint
-	export LD_LIBRARY_PATH="$top/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-fi
+. "$(dirname "$0")/bench-lib.sh"
 ORDERS=${ORDERS:-200}
 CONC=${CONC:-8}
 ROUNDS=${ROUNDS:-2}

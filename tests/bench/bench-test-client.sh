@@ -8,14 +8,7 @@
 # only; the server stops by itself (timeout) or by PID.  On demand, never
 # in make check.
 set -eu
-top=$(cd "$(dirname "$0")/../.." && pwd)
-CM=${CERTMINT:-$top/cmd/certmint}
-# The program itself, not libtool's wrapper script (a shell and three
-# seds per run, 40 ms that an installed certmint does not spend).
-if [ -z "${CERTMINT:-}" ] && [ -x "$top/cmd/.libs/certmint" ]; then
-	CM=$top/cmd/.libs/certmint
-	export LD_LIBRARY_PATH="$top/lib/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-fi
+. "$(dirname "$0")/bench-lib.sh"
 ROUNDS=${ROUNDS:-5}
 work=$(mktemp -d "${TMPDIR:-/tmp}/certmint-bench.XXXXXX")
 pid=
