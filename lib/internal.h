@@ -238,7 +238,11 @@ typedef struct cm__cert_rec {
 } cm__cert_rec;
 
 cm_ctx *cm__store_ctx(const cm_store *st);
-cm_err cm__store_begin(cm_store *st);          /* BEGIN IMMEDIATE */
+/* "SQLite" or "PostgreSQL". */
+const char *cm__store_backend(const cm_store *st);
+/* A write transaction: writers serialise here (SQLite's write lock, a
+ * PostgreSQL advisory lock), so a transaction never has to be replayed. */
+cm_err cm__store_begin(cm_store *st);
 cm_err cm__store_commit(cm_store *st);
 void cm__store_rollback(cm_store *st);
 /* fn(st, arg) runs inside the next transaction, just before its COMMIT
@@ -246,6 +250,11 @@ void cm__store_rollback(cm_store *st);
  * rollback clears it, and so does fn NULL. */
 void cm__store_set_precommit(cm_store *st,
     cm_err (*fn)(cm_store *st, void *arg), void *arg);
+/* The row id of the certificate this connection stored last. */
+int64_t cm__store_last_cert_id(cm_store *st);
+/* The database's own consistency check (SQLite's integrity_check; none on
+ * PostgreSQL): a NULL-ended array of messages, NULL when sound. */
+cm_err cm__store_integrity(char ***out, cm_store *st);
 /*
  * Folds the WAL into the store and overwrites it with zeros (synced), so
  * that what a commit replaced is nowhere in the files: after a write that
@@ -444,6 +453,8 @@ typedef struct cm__blob {
 	const char *text;
 } cm__blob;
 extern const cm__blob cm__migrations[];   /* ends with {NULL, NULL} */
+/* The PostgreSQL text of those whose SQL differs (db/pg/), by name. */
+extern const cm__blob cm__migrations_pg[];
 extern const cm__blob cm__templates[];
 
 /* ---- batch files (issue.c); split out so that tests/fuzz reaches the

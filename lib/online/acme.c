@@ -1169,8 +1169,9 @@ finalize_link(cm_store *st, void *arg)
 	char **nm = NULL;
 	size_t nn = 0, i;
 
+	/* The certificate the signing transaction just stored. */
 	if ((err = cm__store_acme_rows(&v, &n, st, "SELECT serial, id FROM "
-	    "certs ORDER BY id DESC LIMIT 1", "")) != CM_OK)
+	    "certs WHERE id = ?", "i", cm__store_last_cert_id(st))) != CM_OK)
 		return err == CM_E_NOTFOUND ? CM_E_STORE : err;
 	/* Every name the certificate got was validated (the CSR check
 	 * above said so; this is the store's word). */

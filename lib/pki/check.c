@@ -237,22 +237,22 @@ cm_store_check(cm_store_report **out, cm_store *st)
 	cm_ca_info **cas = NULL;
 	gnutls_x509_crt_t *crts = NULL;
 	char **v = NULL;
-	size_t ncas = 0, n = 0, i;
+	size_t ncas = 0, i;
 	cm_err err;
 
 	*out = NULL;
 	if ((rep = calloc(1, sizeof(*rep))) == NULL)
 		return cm__fail(cm__store_ctx(st), CM_E_NOMEM, "out of memory");
 	r = &rep->r;
-	if ((err = cm__store_acme_rows(&v, &n, st, "PRAGMA integrity_check",
-	    "")) != CM_OK) {
+	if ((err = cm__store_integrity(&v, st)) != CM_OK) {
 		cm_store_report_free(r);
 		return err;
 	}
-	r->integrity_ok = n == 1 && v[0] != NULL && strcmp(v[0], "ok") == 0;
-	for (i = 0; i < n; i++) {
-		if (!r->integrity_ok && v[i] != NULL && i < 10)
-			problem(r, "SQLite integrity check: %s", v[i]);
+	r->integrity_ok = v == NULL;
+	for (i = 0; v != NULL && v[i] != NULL; i++) {
+		if (i < 10)
+			problem(r, "%s integrity check: %s",
+			    cm__store_backend(st), v[i]);
 		free(v[i]);
 	}
 	free(v);

@@ -236,16 +236,29 @@ echo "not sqlite" >"$WORK/junk.db"
 expect_fail 3 "junk\.db" "a file that is not a store" \
     $C --store "$WORK/junk.db" list
 is "... left alone" "$(cat "$WORK/junk.db")" "not sqlite"
-# A URI is not a store path (issue 16): refused, nothing made.
+# A URI of another scheme is not a store (issue 16): refused, nothing made;
+# a postgresql:// one is a PostgreSQL store (never a folder named
+# "postgresql:"), and a password in it is refused: it would show in argv.
 mkdir -p "$WORK/uri" && cd "$WORK/uri" || exit 1
-"$CERTMINT" --store postgresql://ca@localhost/certmint list >/dev/null 2>err.txt
-is "--store postgresql://...: exit 2" "$?" 2
-is "... one line saying SQLite file paths only" "$(cat err.txt)" \
-    "certmint: store 'postgresql://...': this certmint keeps its store in SQLite only (a file path); PostgreSQL stores are not supported yet"
-CERTMINT_STORE=postgres:///certmint "$CERTMINT" issue server a.test >/dev/null 2>&1
-is "CERTMINT_STORE=postgres:///certmint issue: exit 2" "$?" 2
+"$CERTMINT" --store mysql://ca@localhost/certmint list >/dev/null 2>err.txt
+is "--store mysql://...: exit 2" "$?" 2
+is "... one line naming the scheme" "$(cat err.txt)" \
+    "certmint: store 'mysql://...': a store is a file path (SQLite) or a postgresql:// URI, not a mysql URI"
+"$CERTMINT" --store "postgresql://ca:s3cret@localhost/certmint" list \
+    >/dev/null 2>err.txt
+is "--store with a password in the URI: exit 2" "$?" 2
+is "... one line, the password not echoed" "$(grep -c s3cret err.txt)" 0
+grep -q "PGPASSWORD" err.txt && ok "... says where a password goes" ||
+    not_ok "... says where a password goes"
+CERTMINT_STORE="postgres:///certmint?host=$WORK/uri/nosuchsocket" \
+    "$CERTMINT" issue server a.test >/dev/null 2>err.txt
+is "CERTMINT_STORE=postgres://... with no server: exit 3" "$?" 3
+is "... one line" "$(wc -l <err.txt)" 1
+grep -q "cannot connect" err.txt && ok "... saying it cannot connect" ||
+    not_ok "... saying it cannot connect"
+rm -f err.txt
 is "... and no folder named postgres: or postgresql: was made, no file written" \
-    "$(ls -A)" "err.txt"
+    "$(ls -A)" ""
 cd "$WORK" || exit 1
 
 done_testing
