@@ -8,10 +8,11 @@ set -eu
 
 BUILD="build-essential autoconf automake libtool pkg-config
 	libgnutls28-dev libtasn1-6-dev libtasn1-bin libsqlite3-dev
-	libjansson-dev libmicrohttpd-dev libcmocka-dev libunistring-dev"
+	libjansson-dev libmicrohttpd-dev libcmocka-dev libunistring-dev libpq-dev"
 TEST="gnutls-bin openssl python3 python3-cryptography sqlite3 curl ca-certificates
 	iproute2 util-linux bsdutils e2fsprogs procps
-	wget nginx-light mandoc bash-completion zsh certbot lego caddy pebble"
+	wget nginx-light mandoc bash-completion zsh certbot lego caddy pebble
+	postgresql postgresql-client"
 PEERS="softhsm2 libnss3-tools default-jdk-headless chromium wrk time
 	hyperfine mkcert strace"
 

@@ -83,3 +83,11 @@ CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events
 	FOR EACH ROW EXECUTE FUNCTION events_append_only();
 CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events
 	FOR EACH ROW EXECUTE FUNCTION events_append_only();
+
+-- SQLite's group_concat(value, separator), in the order rows come.
+CREATE FUNCTION group_concat_step(acc text, v text, sep text) RETURNS text
+	LANGUAGE sql IMMUTABLE AS
+	'SELECT CASE WHEN v IS NULL THEN acc WHEN acc IS NULL THEN v
+	ELSE acc || sep || v END';
+CREATE AGGREGATE group_concat(text, text) (SFUNC = group_concat_step,
+	STYPE = text);

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "store.h"
@@ -150,6 +151,10 @@ pg_fail(cm_store *st, int rc, const char *what)
 		return cm__fail(st->ctx, CM_E_LOCKED, "store %s: another "
 		    "writer's transaction conflicts (%s), tried %d times",
 		    st->path, what, RETRIES);
+	/* Worded as SQLite words it: callers tell a duplicate by it. */
+	if (strcmp(q->sqlstate, "23505") == 0)
+		return cm__fail(st->ctx, CM_E_STORE, "store %s: %s: UNIQUE "
+		    "constraint failed: %s", st->path, what, q->msg);
 	if (strcmp(q->sqlstate, "53100") == 0)
 		return cm__fail(st->ctx, CM_E_STORE, "store %s: disk full "
 		    "(%s)", st->path, what);
@@ -673,25 +678,42 @@ pg_in_txn(cm_store *st)
 	return PQtransactionStatus(Q(st)->conn) != PQTRANS_IDLE;
 }
 
+/* One integer from sql (0 without a row). */
 static cm_err
-pg_schema_get(cm_store *st, int *v)
+query_int(int64_t *out, cm_store *st, const char *sql, const char *what)
 {
 	cm__stmt *s = NULL;
 	int rc;
 	cm_err err = CM_OK;
 
-	*v = 0;
-	if ((rc = pg_prepare(st, &s, "SELECT CASE WHEN to_regclass("
-	    "'certmint_schema') IS NULL THEN 0 ELSE (SELECT max(version) "
-	    "FROM certmint_schema) END")) != PG_OK)
-		return pg_fail(st, rc, "reading schema");
+	*out = 0;
+	if ((rc = pg_prepare(st, &s, sql)) != PG_OK)
+		return pg_fail(st, rc, what);
 	rc = pg_step(s);
 	if (rc == CM__ROW)
-		*v = (int)pg_col_int64(s, 0);
-	else
-		err = pg_fail(st, rc, "reading schema");
+		*out = pg_col_int64(s, 0);
+	else if (rc != CM__DONE)
+		err = pg_fail(st, rc, what);
 	pg_finalize(s);
 	return err;
+}
+
+static cm_err
+pg_schema_get(cm_store *st, int *v)
+{
+	int64_t have = 0, n = 0;
+	cm_err err;
+
+	*v = 0;
+	if ((err = query_int(&have, st, "SELECT count(*) FROM pg_tables "
+	    "WHERE tablename = 'certmint_schema' AND schemaname = "
+	    "current_schema()", "reading schema")) != CM_OK || have == 0)
+		return err;
+	if ((err = query_int(&n, st, "SELECT max(version) FROM "
+	    "certmint_schema", "reading schema")) != CM_OK)
+		return err;
+	*v = (int)n;
+	return CM_OK;
 }
 
 static cm_err
@@ -883,7 +905,19 @@ local_dir(void)
 	else if (home != NULL && home[0] != '\0')
 		snprintf(buf, sizeof(buf), "%s/.local/share/certmint", home);
 	else
-		snprintf(buf, sizeof(buf), "/nonexistent");
+		return strdup("/nonexistent");
+	/* Made as the SQLite store's folder would be (0700), quietly: only
+	 * what writes there (serve) needs it. */
+	for (char *p = buf + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			*p = '\0';
+			(void)mkdir(buf, 0700);
+			*p = c;
+			if (c == '\0')
+				break;
+		}
+	}
 	return strdup(buf);
 }
 
@@ -940,8 +974,9 @@ cm__pg_open(cm_store *st, unsigned flags)
 		    "%d, this certmint knows up to %d: upgrade certmint",
 		    st->path, v, cm_store_schema_latest());
 	if (v == 0 && !(flags & CM_STORE_CREATE))
-		return cm__fail(st->ctx, CM_E_NOTFOUND, "store %s holds no "
-		    "certmint store (run 'certmint init')", st->path);
+		return cm__fail(st->ctx, CM_E_NOTFOUND, "store %s does not "
+		    "exist: the database holds no certmint tables (run "
+		    "'certmint init')", st->path);
 	if (v < cm_store_schema_latest())
 		return cm__store_migrate(st);
 	return CM_OK;

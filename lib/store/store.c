@@ -897,7 +897,7 @@ out:
 
 #define CERT_COLUMNS "c.serial, a.name, c.subject, " \
 	"(SELECT group_concat(name, '\n') FROM (SELECT name FROM " \
-	"cert_names WHERE cert_id = c.id ORDER BY pos)), c.profile, " \
+	"cert_names WHERE cert_id = c.id ORDER BY pos) n), c.profile, " \
 	"c.key_type, c.fingerprint, c.not_before, c.not_after, " \
 	"CASE WHEN c.status = 'valid' AND c.not_after < ?1 THEN 'expired' " \
 	"WHEN c.status = 'valid' AND c.not_before > ?1 THEN 'not-yet-valid' " \
@@ -1028,20 +1028,20 @@ cm__store_cert_list(cm_cert_info ***out, size_t *n, cm_store *st,
 	 * without case too.
 	 */
 	if ((err = prepare(st, &s, "SELECT " CERT_COLUMNS
-	    "WHERE (?2 IS NULL OR a.name = ?2) "
-	    "AND (?3 IS NULL OR c.id IN (SELECT cert_id FROM cert_names "
+	    "WHERE (CAST(?2 AS TEXT) IS NULL OR a.name = ?2) "
+	    "AND (CAST(?3 AS TEXT) IS NULL OR c.id IN (SELECT cert_id FROM cert_names "
 	    "WHERE name = ?3 OR (type IN ('dns', 'wildcard') AND "
 	    "name = ?3 COLLATE NOCASE) OR (type = 'email' AND "
 	    "instr(?3, '@') > 0 AND substr(name, 1, instr(name, '@')) = "
 	    "substr(?3, 1, instr(?3, '@')) AND substr(name, instr(name, "
 	    "'@') + 1) = substr(?3, instr(?3, '@') + 1) COLLATE NOCASE))) "
-	    "AND (?4 IS NULL OR (?4 = 'expired' AND c.status = 'valid' AND "
+	    "AND (CAST(?4 AS TEXT) IS NULL OR (?4 = 'expired' AND c.status = 'valid' AND "
 	    "c.not_after < ?1) OR (?4 = 'valid' AND c.status = 'valid' AND "
 	    "c.not_after >= ?1 AND c.not_before <= ?1) OR "
 	    "(?4 = 'not-yet-valid' AND c.status = 'valid' AND "
 	    "c.not_before > ?1) OR (?4 NOT IN ('valid', 'expired', "
 	    "'not-yet-valid') AND c.status = ?4)) "
-	    "AND (?5 IS NULL OR (c.status = 'valid' AND c.not_after >= ?1 "
+	    "AND (CAST(?5 AS BIGINT) IS NULL OR (c.status = 'valid' AND c.not_after >= ?1 "
 	    "AND c.not_after < ?1 + ?5)) "
 	    "ORDER BY c.id")) != CM_OK)
 		return err;
@@ -1123,7 +1123,7 @@ cm__store_cert_find(cm_cert_info **out, cm_store *st, const char *ref)
 		/* Serials are stored as whole octets ("0a12..."): the value
 		 * compares without leading zeros, a prefix as typed. */
 		if ((err = prepare(st, &s, "SELECT " CERT_COLUMNS
-		    "WHERE ltrim(c.serial, '0') = ?2 OR (length(?3) < "
+		    "WHERE ltrim(c.serial, '0') = ?2 OR (length(CAST(?3 AS TEXT)) < "
 		    "length(c.serial) AND substr(c.serial, 1, length(?3)) = "
 		    "?3) ORDER BY ltrim(c.serial, '0') = ?2 DESC, c.id")) !=
 		    CM_OK)
@@ -1350,7 +1350,7 @@ status_cas(cm_status *out, cm_store *st, time_t now)
 	    "0), coalesce(sum(CASE WHEN c.status = 'superseded' THEN 1 ELSE 0 "
 	    "END), 0) "
 	    "FROM cas a LEFT JOIN cas p ON p.id = a.parent_id "
-	    "LEFT JOIN certs c ON c.ca_id = a.id GROUP BY a.id "
+	    "LEFT JOIN certs c ON c.ca_id = a.id GROUP BY a.id, p.name "
 	    "ORDER BY a.id")) != CM_OK)
 		return err;
 	db_bind_int64(s, 1, (int64_t)now);
@@ -1560,7 +1560,7 @@ cm__store_key_counts(size_t *nenc, size_t *nplain, int64_t *enc_id,
 
 	if ((err = prepare(st, &s, "SELECT coalesce(sum(encrypted), 0), "
 	    "coalesce(sum(1 - encrypted), 0), coalesce(max(CASE WHEN "
-	    "encrypted THEN id END), 0) FROM keys WHERE pkcs8 IS NOT NULL")) !=
+	    "encrypted = 1 THEN id END), 0) FROM keys WHERE pkcs8 IS NOT NULL")) !=
 	    CM_OK)
 		return err;
 	if ((rc = db_step(s)) == CM__ROW) {
@@ -1650,9 +1650,9 @@ cm__store_ca_set_urls(cm_store *st, int64_t ca_id, const char *crl_url,
 
 	/* NULL leaves a URL as it is, "" removes it. */
 	if ((err = prepare(st, &s, "UPDATE cas SET "
-	    "crl_url = CASE WHEN ?2 IS NULL THEN crl_url "
+	    "crl_url = CASE WHEN CAST(?2 AS TEXT) IS NULL THEN crl_url "
 	    "WHEN ?2 = '' THEN NULL ELSE ?2 END, "
-	    "ocsp_url = CASE WHEN ?3 IS NULL THEN ocsp_url "
+	    "ocsp_url = CASE WHEN CAST(?3 AS TEXT) IS NULL THEN ocsp_url "
 	    "WHEN ?3 = '' THEN NULL ELSE ?3 END WHERE id = ?1")) != CM_OK)
 		return err;
 	db_bind_int64(s, 1, ca_id);

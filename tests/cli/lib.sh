@@ -16,6 +16,51 @@ trap 'rm -rf "$WORK"' EXIT
 mkdir -p "$WORK/home"
 export HOME="$WORK/home"
 export CERTMINT_STORE="$WORK/store.db"
+# The same test on a PostgreSQL store (tests/pg/run.sh): CERTMINT_TEST_PG
+# is the URI of a database of a throwaway cluster.  on_pg: true then.
+if [ -n "${CERTMINT_TEST_PG:-}" ]; then
+	CERTMINT_STORE=$CERTMINT_TEST_PG
+fi
+on_pg() { [ -n "${CERTMINT_TEST_PG:-}" ]; }
+# On PostgreSQL, "sqlite3 [-separator X] STORE SQL" on the test's store
+# (a test reading or setting up rows) goes to psql, with the few SQLite
+# spellings the tests use translated; any other file is SQLite's.
+if on_pg; then
+	sqlite3() {
+		_sep='|'
+		while [ $# -gt 0 ]; do
+			case $1 in
+			-separator) _sep=$2; shift 2 ;;
+			-*) shift ;;
+			*) break ;;
+			esac
+		done
+		if [ "$1" != "$CERTMINT_TEST_PG" ]; then
+			command sqlite3 -separator "$_sep" "$@"
+			return
+		fi
+		shift
+		_q=$(printf '%s' "$*" | sed \
+		    -e "s/strftime('%s' *, *'now')/extract(epoch from now())::bigint/g" \
+		    -e "s/strftime('%s')/extract(epoch from now())::bigint/g" \
+		    -e 's/hex(\([^)]*\))/upper(encode(\1, '"'hex'"'))/g' \
+		    -e 's/zeroblob(\([0-9]*\))/decode(repeat('"'00'"', \1), '"'hex'"')/g')
+		# writefile('F', blob), the sqlite3 shell's: the blob as hex,
+		# written by python3.
+		_wf=$(printf '%s' "$_q" | sed -n "s/.*writefile('\([^']*\)'.*/\1/p")
+		if [ -n "$_wf" ]; then
+			_q=$(printf '%s' "$_q" | sed \
+			    "s/writefile('[^']*', *\([^)]*\))/encode(\1, 'hex')/")
+			psql -X -q -At -v ON_ERROR_STOP=1 -d "$CERTMINT_TEST_PG" \
+			    -c "$_q" | python3 -c 'import sys
+open(sys.argv[1], "wb").write(bytes.fromhex(sys.stdin.read().strip()))' \
+			    "$_wf"
+			return
+		fi
+		psql -X -q -At -v ON_ERROR_STOP=1 -F "$_sep" \
+		    -d "$CERTMINT_TEST_PG" -c "$_q"
+	}
+fi
 unset CERTMINT_PASSPHRASE XDG_DATA_HOME CERTMINT_BUSY_TIMEOUT
 # The distribution's python3 (the one install-deps.sh equips with
 # python3-cryptography) ahead of a version manager's shim on PATH: a

@@ -178,7 +178,7 @@ expect_fail 4 "key is encrypted and no passphrase" \
     $C ca create EInt2 --parent ERoot
 check "issue under the encrypted intermediate" \
     $C issue server e.test --ca EInt --passphrase-file pass
-export CERTMINT_STORE="$WORK/store.db"
+export CERTMINT_STORE="${CERTMINT_TEST_PG:-$WORK/store.db}"
 
 # Status and expiries.
 check "issue one expiring soon" $C issue server soon.app.test --ca Int --days 10

@@ -40,7 +40,7 @@ head -1 rev.txt | grep -q "REASON  *REVOKED AT" && ok "table: reason and time co
 grep -q "privilegeWithdrawn  *20[0-9-]*T[0-9:]*Z  *r8.test" rev.txt &&
     ok "table: a row shows reason and time" || not_ok "table: a row shows reason and time"
 is "events: one revoke row per revocation, with its reason" \
-    "$(q "SELECT group_concat(details, ' ') FROM (SELECT details FROM events WHERE action = 'revoke' ORDER BY id)")" \
+    "$(q "SELECT group_concat(details, ' ') FROM (SELECT details FROM events WHERE action = 'revoke' ORDER BY id) e")" \
     "$(for r in $reasons; do printf 'reason=%s ' "$r"; done | sed 's/ $//')"
 is "list --json of a valid certificate: no reason" \
     "$($C issue server ok.test --json >/dev/null; $C list --status valid --json | jget 'd["certificates"][0]["revocation_reason"]')" \

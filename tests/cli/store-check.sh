@@ -30,14 +30,23 @@ print(d["integrity_ok"], d["cas"], d["certificates"], d["revoked"], d["crls"],
       d["keys_ok"], d["keys_unchecked"], d["problems"])')" \
     "True 2 4 1 1 5 0 []"
 
-# Damage is done to copies (sqlite3 .backup; 0600 as a store must be).
+# Damage is done to copies (sqlite3 .backup; 0600 as a store must be; on
+# PostgreSQL a database made from the store's as a template).
+T=t.db
 damaged() {
+	if on_pg; then
+		T=$(printf '%s' "$S" | sed 's|:///certmint?|:///t?|')
+		psql -X -q -d "$S" -c "DROP DATABASE IF EXISTS t" \
+		    -c "CREATE DATABASE t TEMPLATE certmint" &&
+		    psql -X -q -d "$T" -c "$1"
+		return
+	fi
 	rm -f t.db t.db-wal t.db-shm
 	sqlite3 "$S" ".backup t.db" && chmod 600 t.db && sqlite3 t.db "$1"
 }
 # A certificate's DER swapped for another's (behind certmint's back).
 damaged "UPDATE certs SET der = (SELECT der FROM certs WHERE cn = 'alice@example.test') WHERE cn = 'b.test'"
-$C --store t.db store check >swap.out 2>&1
+$C --store "$T" store check >swap.out 2>&1
 is "a certificate swapped: exit 1" "$?" 1
 check "... the problem names the certificate and says what is wrong" \
     grep -q "^problem: certificate [0-9a-f]*: it carries serial" swap.out
@@ -46,14 +55,14 @@ check "... and that it is not signed by its CA" \
 
 # A kept key swapped for another certificate's.
 damaged "UPDATE certs SET key_id = (SELECT key_id FROM certs WHERE cn = 'alice@example.test') WHERE cn = 'b.test'"
-$C --store t.db store check >key.out 2>&1
+$C --store "$T" store check >key.out 2>&1
 is "a kept key swapped: exit 1" "$?" 1
 check "... named: the kept key is not the certificate's" \
     grep -q "kept key is not the key of the certificate" key.out
 
 # The intermediate's certificate replaced by the root's.
 damaged "UPDATE cas SET cert_der = (SELECT cert_der FROM cas WHERE name = 'certmint dev CA') WHERE name = 'Int'"
-$C --store t.db store check >ca.out 2>&1
+$C --store "$T" store check >ca.out 2>&1
 is "a CA certificate replaced: exit 1" "$?" 1
 check "... named" grep -q "^problem: CA 'Int'" ca.out
 is "the store itself was left alone: exit 0" "$($C store check >/dev/null 2>&1; echo $?)" 0
