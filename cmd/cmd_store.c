@@ -10,6 +10,17 @@
 
 static const char store_usage[] =
 "usage: certmint store check [--json] [--passphrase-file F]\n"
+"       certmint store copy FROM TO\n"
+"\n"
+"store copy copies every table of the store FROM into the new store TO:\n"
+"CAs, keys as they are (encrypted ones stay encrypted: the passphrase\n"
+"goes with them), certificates, revocations, CRLs, events and ACME\n"
+"state.  Each is a file path (SQLite) or a PostgreSQL database\n"
+"(postgresql://..., or a libpq keyword string), so it moves a store\n"
+"from SQLite to PostgreSQL and back.  TO must be empty (a new file, or\n"
+"a database without certmint's tables or with them empty); it is\n"
+"written in one transaction, so a failed copy leaves nothing.  Run\n"
+"'certmint --store TO store check' after.\n"
 "\n"
 "Checks the store: SQLite's integrity check; every CA certificate parses\n"
 "and is signed by its parent (a root by its own key); every certificate\n"
@@ -26,8 +37,53 @@ static const char store_usage[] =
 "                        \"problems\": [...]}\n"
 "  --passphrase-file F   the store passphrase, to check encrypted keys\n"
 "\n"
-"Exit: 0 the store holds together, 1 a problem found, 3 the store cannot\n"
-"be read.\n";
+"Exit (check): 0 the store holds together, 1 a problem found, 3 the\n"
+"store cannot be read.  Exit (copy): 0 copied, 2 TO is not empty, 3 a\n"
+"store cannot be read or written.\n";
+
+static int
+store_copy(cmd_env *env, const char *from, const char *to, bool json)
+{
+	cm_store_copy_counts n;
+	cm_store *src = NULL, *dst = NULL;
+	int rc = EXIT_OK;
+	cm_err err;
+
+	env->store_path = from;
+	if ((err = cmd_open_store(&src, env, false)) != CM_OK) {
+		rc = cmd_fail(env, err);
+		goto out;
+	}
+	env->store_path = to;
+	if ((err = cmd_open_store(&dst, env, true)) != CM_OK ||
+	    (err = cm_store_copy(dst, src, &n)) != CM_OK) {
+		rc = cmd_fail(env, err);
+		goto out;
+	}
+	if (json) {
+		json_t *o = json_pack("{s:s,s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
+		    "s:I}", "from", from, "to", to, "cas", (json_int_t)n.cas,
+		    "certificates", (json_int_t)n.certs, "keys",
+		    (json_int_t)n.keys, "revoked", (json_int_t)n.revoked,
+		    "crls", (json_int_t)n.crls, "events", (json_int_t)n.events,
+		    "acme_accounts", (json_int_t)n.acme_accounts,
+		    "acme_orders", (json_int_t)n.acme_orders);
+		if (cmd_print_json(o) != EXIT_OK)
+			rc = EXIT_USAGE;
+	} else {
+		printf("Copied the store to ");
+		cmd_fputs_safe(to, stdout);
+		printf("\n  CAs            %zu\n  certificates   %zu (%zu "
+		    "revoked)\n  keys           %zu\n  CRLs           %zu\n"
+		    "  events         %zu\n  ACME           %zu accounts, %zu "
+		    "orders\n", n.cas, n.certs, n.revoked, n.keys, n.crls,
+		    n.events, n.acme_accounts, n.acme_orders);
+	}
+out:
+	cm_store_close(src);
+	cm_store_close(dst);
+	return rc;
+}
 
 int cmd_store(cmd_env *env, int argc, char **argv);
 
@@ -59,8 +115,15 @@ cmd_store(cmd_env *env, int argc, char **argv)
 			return cmd_bad_option("store", argv);
 		}
 	}
+	if (argc - optind == 3 && strcmp(argv[optind], "copy") == 0)
+		return store_copy(env, argv[optind + 1], argv[optind + 2],
+		    json);
+	if (argc - optind >= 1 && strcmp(argv[optind], "copy") == 0)
+		return cmd_usage_error("store", "say: certmint store copy FROM "
+		    "TO");
 	if (argc - optind != 1 || strcmp(argv[optind], "check") != 0)
-		return cmd_usage_error("store", "say: certmint store check");
+		return cmd_usage_error("store", "say: certmint store check, or "
+		    "certmint store copy FROM TO");
 	if ((err = cmd_open_store(&st, env, false)) != CM_OK ||
 	    (err = cm_store_check(&r, st)) != CM_OK) {
 		rc = cmd_fail(env, err);

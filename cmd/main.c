@@ -27,7 +27,7 @@ static const struct command {
 	{ "renew", cmd_renew, "Renew a certificate" },
 	{ "revoke", cmd_revoke, "Revoke a certificate or an intermediate CA" },
 	{ "status", cmd_status, "Counts, next expiries, CRLs due" },
-	{ "store", cmd_store, "Check that the store holds together" },
+	{ "store", cmd_store, "Check a store, or copy it to another backend" },
 	{ "export", cmd_export, "Export a certificate or CA (PEM, p12, ...)" },
 	{ "import", cmd_import, "Adopt an existing CA or its certificates" },
 	{ "trust", cmd_trust, "Install a CA in system, NSS and Java stores" },

@@ -1423,6 +1423,23 @@ typedef struct cm_store_report {
 cm_err cm_store_check(cm_store_report **out, cm_store *st);
 void cm_store_report_free(cm_store_report *r);
 
+/* What cm_store_copy() copied: rows per kind. */
+typedef struct cm_store_copy_counts {
+	size_t cas, certs, keys, revoked, crls, events;
+	size_t acme_accounts, acme_orders;
+} cm_store_copy_counts;
+
+/*
+ * Copies every table of from into to (certmint store copy FROM TO), any
+ * backend to any: CAs, keys as they are (encrypted ones stay encrypted),
+ * certificates and their names, revocations, CRLs, events, ACME state,
+ * the row ids too; in one transaction of to, which must hold no CA, key,
+ * certificate, event or ACME account (CM_E_EXISTS otherwise, nothing
+ * written).  counts may be NULL.
+ */
+cm_err cm_store_copy(cm_store *to, cm_store *from,
+    cm_store_copy_counts *counts);
+
 /* ------------------------------------------------------------------ */
 /* The online CA: certmint serve (issue 15) */
 

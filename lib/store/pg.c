@@ -860,6 +860,26 @@ pg_integrity(char ***out, cm_store *st)
 	return CM_OK;
 }
 
+/* The identity columns' sequences moved past the ids copied in. */
+static cm_err
+pg_ids_follow(cm_store *st)
+{
+	static const char *const t[] = { "keys", "cas", "certs", "events",
+	    "crls", "acme_accounts", "acme_orders", "acme_authzs",
+	    "acme_challenges", NULL };
+	char sql[200];
+	int i, rc;
+
+	for (i = 0; t[i] != NULL; i++) {
+		snprintf(sql, sizeof(sql), "SELECT setval(pg_get_serial_"
+		    "sequence('%s', 'id'), coalesce(max(id), 0) + 1, false) "
+		    "FROM %s", t[i], t[i]);
+		if ((rc = pg_exec(st, sql)) != PG_OK)
+			return pg_fail(st, rc, "setting the next ids");
+	}
+	return CM_OK;
+}
+
 static void
 pg_close(cm_store *st)
 {
@@ -1017,5 +1037,6 @@ const struct cm__db_ops cm__pg_ops = {
 	.wipe_now = pg_wipe_now,
 	.wipe_pending = pg_wipe_pending,
 	.integrity = pg_integrity,
+	.ids_follow = pg_ids_follow,
 	.close = pg_close,
 };

@@ -1101,6 +1101,14 @@ sq_integrity(char ***out, cm_store *st)
 	return CM_OK;
 }
 
+/* A rowid table's next id follows its largest already. */
+static cm_err
+sq_ids_follow(cm_store *st)
+{
+	(void)st;
+	return CM_OK;
+}
+
 const struct cm__db_ops cm__sqlite_ops = {
 	.name = "SQLite",
 	.prepare = sq_prepare,
@@ -1136,5 +1144,6 @@ const struct cm__db_ops cm__sqlite_ops = {
 	.wipe_now = sq_wipe_now,
 	.wipe_pending = sq_wipe_pending,
 	.integrity = sq_integrity,
+	.ids_follow = sq_ids_follow,
 	.close = sq_close,
 };

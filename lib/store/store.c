@@ -2112,3 +2112,154 @@ fail:
 	return err;
 }
 
+
+/* ---- copying a store (certmint store copy) ---------------------------------- */
+
+/* Every table, parents first, with its columns (the latest schema). */
+static const struct {
+	const char *table;
+	const char *cols;
+	size_t ncols;
+	const char *order;
+} copy_tables[] = {
+	{ "keys", "id, key_type, pkcs8, encrypted, uri", 5, "id" },
+	{ "cas", "id, name, parent_id, key_id, cert_der, subject, serial, "
+	    "key_type, not_before, not_after, fingerprint, permitted, path_len, "
+	    "crl_number, created, crl_url, ocsp_url", 17, "id" },
+	{ "acme_accounts", "id, ca_id, thumbprint, jwk, status, contact, "
+	    "created", 7, "id" },
+	{ "certs", "id, ca_id, serial, subject, cn, profile, key_type, "
+	    "not_before, not_after, der, fingerprint, status, revoked_at, "
+	    "revocation_reason, key_id, created, revoked_after_crl, "
+	    "acme_account_id", 18, "id" },
+	{ "cert_names", "cert_id, pos, type, name", 4, "cert_id, pos" },
+	{ "events", "id, time, actor, action, object, details", 6, "id" },
+	{ "crls", "id, ca_id, number, base_number, this_update, next_update, "
+	    "entries, der", 8, "id" },
+	{ "acme_nonces", "nonce, created", 2, "nonce" },
+	{ "acme_orders", "id, account_id, status, identifiers, expires, "
+	    "cert_serial, error, created, replaces, profile, client_ip", 11,
+	    "id" },
+	{ "acme_authzs", "id, order_id, type, value, status, expires", 6,
+	    "id" },
+	{ "acme_challenges", "id, authz_id, type, token, status, validated, "
+	    "error", 7, "id" },
+	{ "acme_eab", "kid, ca_id, hmac_key, created, account_id", 5, "kid" },
+};
+
+static cm_err
+copy_table(size_t *rows, cm_store *to, cm_store *from, size_t t)
+{
+	char sel[512], ins[512];
+	cm__stmt *s = NULL, *w = NULL;
+	size_t i, o;
+	cm_err err;
+	int rc = CM__DONE;
+
+	*rows = 0;
+	snprintf(sel, sizeof(sel), "SELECT %s FROM %s ORDER BY %s",
+	    copy_tables[t].cols, copy_tables[t].table, copy_tables[t].order);
+	o = (size_t)snprintf(ins, sizeof(ins), "INSERT INTO %s (%s) VALUES (",
+	    copy_tables[t].table, copy_tables[t].cols);
+	for (i = 0; i < copy_tables[t].ncols && o + 4 < sizeof(ins); i++)
+		o += (size_t)snprintf(ins + o, sizeof(ins) - o, "%s?",
+		    i ? ", " : "");
+	snprintf(ins + o, sizeof(ins) - o, ")");
+	if ((err = prepare(from, &s, sel)) != CM_OK ||
+	    (err = prepare(to, &w, ins)) != CM_OK)
+		goto out;
+	while ((rc = db_step(s)) == CM__ROW) {
+		for (i = 0; i < copy_tables[t].ncols; i++) {
+			int c = (int)i;
+			switch (db_col_type(s, c)) {
+			case CM__NULL:
+				db_bind_null(w, c + 1);
+				break;
+			case CM__INTEGER:
+				db_bind_int64(w, c + 1, db_col_int64(s, c));
+				break;
+			case CM__BLOB:
+				db_bind_blob(w, c + 1, db_col_blob(s, c),
+				    db_col_bytes(s, c), CM__TRANSIENT);
+				break;
+			default:
+				db_bind_text(w, c + 1, db_col_text(s, c), -1,
+				    CM__TRANSIENT);
+				break;
+			}
+		}
+		if ((err = step_done(to, w, "copying the store")) != CM_OK)
+			goto out;
+		db_reset(w);
+		(*rows)++;
+	}
+	if (rc != CM__DONE)
+		err = sql_fail(from, rc, "reading the store to copy");
+out:
+	db_finalize(s);
+	db_finalize(w);
+	return err;
+}
+
+cm_err
+cm_store_copy(cm_store *to, cm_store *from, cm_store_copy_counts *counts)
+{
+	cm_store_copy_counts c;
+	int64_t n = 0;
+	size_t t, rows;
+	cm_err err;
+	char what[200];
+
+	memset(&c, 0, sizeof(c));
+	if ((err = cm__store_begin(to)) != CM_OK)
+		return err;
+	/* Under the writers' lock: no one fills it meanwhile. */
+	if ((err = query_int64(&n, to, "SELECT (SELECT count(*) FROM cas) + "
+	    "(SELECT count(*) FROM keys) + (SELECT count(*) FROM certs) + "
+	    "(SELECT count(*) FROM events) + "
+	    "(SELECT count(*) FROM acme_accounts)", -1,
+	    "reading the target store")) != CM_OK)
+		goto out;
+	if (n > 0) {
+		err = cm__fail(to->ctx, CM_E_EXISTS, "store %s is not empty: "
+		    "store copy writes only into a new store", to->path);
+		goto out;
+	}
+	for (t = 0; t < sizeof(copy_tables) / sizeof(copy_tables[0]); t++) {
+		if ((err = copy_table(&rows, to, from, t)) != CM_OK)
+			goto out;
+		if (strcmp(copy_tables[t].table, "cas") == 0)
+			c.cas = rows;
+		else if (strcmp(copy_tables[t].table, "certs") == 0)
+			c.certs = rows;
+		else if (strcmp(copy_tables[t].table, "keys") == 0)
+			c.keys = rows;
+		else if (strcmp(copy_tables[t].table, "crls") == 0)
+			c.crls = rows;
+		else if (strcmp(copy_tables[t].table, "events") == 0)
+			c.events = rows;
+		else if (strcmp(copy_tables[t].table, "acme_accounts") == 0)
+			c.acme_accounts = rows;
+		else if (strcmp(copy_tables[t].table, "acme_orders") == 0)
+			c.acme_orders = rows;
+	}
+	if ((err = query_int64(&n, to, "SELECT count(*) FROM certs WHERE "
+	    "status = 'revoked'", -1, "counting revocations")) !=
+	    CM_OK)
+		goto out;
+	c.revoked = (size_t)n;
+	/* Row ids were copied: the next ones follow them. */
+	if ((err = to->ops->ids_follow(to)) != CM_OK)
+		goto out;
+	snprintf(what, sizeof(what), "from=%s", from->path);
+	if ((err = cm__store_event(to, "store.copy", to->path, what)) !=
+	    CM_OK)
+		goto out;
+	err = cm__store_commit(to);
+out:
+	if (err != CM_OK)
+		cm__store_rollback(to);
+	else if (counts != NULL)
+		*counts = c;
+	return err;
+}

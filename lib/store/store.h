@@ -80,6 +80,9 @@ struct cm__db_ops {
 	/* The database's own consistency check: NULL-ended messages,
 	 * none when sound. */
 	cm_err (*integrity)(char ***out, cm_store *st);
+	/* After rows were inserted with their ids (store copy): new rows
+	 * get ids after them. */
+	cm_err (*ids_follow)(cm_store *st);
 	void (*close)(cm_store *st);
 };
 
