@@ -628,9 +628,11 @@ check_version(cm_ocsp_responder *r)
 	if (r->version_seen && !cm__store_may_have_changed(r->st))
 		return CM_OK;
 	if ((err = cm__store_data_version(&v, r->st)) != CM_OK) {
-		/* Unchecked: the next request checks again. */
+		/* Unchecked: the next request checks again.  Meanwhile the
+		 * kept responses stand (a PostgreSQL store whose server
+		 * restarts); a status not kept fails at its lookup. */
 		cm__store_changes_unseen(r->st);
-		return err;
+		return r->version_seen ? CM_OK : err;
 	}
 	r->version_seen = true;
 	if (v != r->data_version) {
@@ -694,8 +696,17 @@ cached(const unsigned char **out, size_t *len, cm_ocsp_responder *r,
 	if (known != NULL)
 		st = *known;
 	else if ((err = cm__store_cert_status(&st, r->st, c->s->rec.id,
-	    serial)) != CM_OK)
+	    serial)) != CM_OK) {
+		/* The store out of reach (a PostgreSQL server restarting):
+		 * the kept response, still within its validity, stands. */
+		if (e != NULL && now >= e->this_update &&
+		    now < e->this_update + (time_t)r->validity) {
+			*out = e->resp;
+			*len = e->len;
+			return CM_OK;
+		}
 		return err;
+	}
 	if (e != NULL && same_status(&st, &e->status) &&
 	    now < e->this_update + (time_t)r->validity / 2 &&
 	    now >= e->this_update) {
