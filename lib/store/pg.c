@@ -59,6 +59,10 @@ struct pgq {
 	char msg[400];
 	/* Change notification: notifications counted, the count last
 	 * reported, and when a lost connection is tried again. */
+	/* Inside cm__store_begin() .. commit/rollback: a lost connection
+	 * is then an error, never made again (the transaction is gone; a
+	 * statement after it on a new connection would half-write). */
+	bool in_txn;
 	bool listening;
 	int64_t notes;
 	int64_t seen;
@@ -182,7 +186,7 @@ pause_ms(int ms)
 static void
 revive(struct pgq *q)
 {
-	if (PQstatus(q->conn) == CONNECTION_OK)
+	if (PQstatus(q->conn) == CONNECTION_OK || q->in_txn)
 		return;
 	PQreset(q->conn);
 	if (PQstatus(q->conn) == CONNECTION_OK) {
@@ -632,10 +636,12 @@ pg_begin(cm_store *st)
 
 	if ((rc = pg_exec(st, "BEGIN")) != PG_OK)
 		return pg_fail(st, rc, "starting a write");
+	Q(st)->in_txn = true;
 	if ((rc = pg_exec(st, "SELECT pg_advisory_xact_lock(" WRITE_LOCK
 	    ")")) != PG_OK) {
 		cm_err err = pg_fail(st, rc, "starting a write");
-		(void)PQclear(PQexec(Q(st)->conn, "ROLLBACK"));
+		PQclear(PQexec(Q(st)->conn, "ROLLBACK"));
+		Q(st)->in_txn = false;
 		return err;
 	}
 	return CM_OK;
@@ -651,6 +657,7 @@ pg_commit(cm_store *st)
 	if (pg_exec(st, "NOTIFY " CHANNEL) != PG_OK)
 		return pg_fail(st, PG_ERR, "committing");
 	res = PQexec(q->conn, "COMMIT");
+	q->in_txn = false;
 	/* A transaction that failed answers COMMIT with ROLLBACK. */
 	ok = PQresultStatus(res) == PGRES_COMMAND_OK &&
 	    strcmp(PQcmdStatus(res), "COMMIT") == 0;
@@ -668,14 +675,16 @@ pg_commit(cm_store *st)
 static void
 pg_rollback(cm_store *st)
 {
-	if (PQtransactionStatus(Q(st)->conn) != PQTRANS_IDLE)
+	if (PQstatus(Q(st)->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(Q(st)->conn) != PQTRANS_IDLE)
 		PQclear(PQexec(Q(st)->conn, "ROLLBACK"));
+	Q(st)->in_txn = false;
 }
 
 static bool
 pg_in_txn(cm_store *st)
 {
-	return PQtransactionStatus(Q(st)->conn) != PQTRANS_IDLE;
+	return Q(st)->in_txn;
 }
 
 /* One integer from sql (0 without a row). */
@@ -753,7 +762,7 @@ poll_notes(cm_store *st)
 	PGnotify *n;
 	time_t now;
 
-	if (PQtransactionStatus(q->conn) == PQTRANS_ACTIVE ||
+	if (q->in_txn || PQtransactionStatus(q->conn) == PQTRANS_ACTIVE ||
 	    PQtransactionStatus(q->conn) == PQTRANS_INTRANS ||
 	    PQtransactionStatus(q->conn) == PQTRANS_INERROR)
 		return;
