@@ -240,6 +240,9 @@ typedef struct cm__cert_rec {
 cm_ctx *cm__store_ctx(const cm_store *st);
 /* "SQLite" or "PostgreSQL". */
 const char *cm__store_backend(const cm_store *st);
+/* Whether a store name is a PostgreSQL database (a postgresql:// or
+ * postgres:// URI, or a libpq keyword string): else a file path. */
+bool cm__pg_is_conninfo(const char *path);
 /* A write transaction: writers serialise here (SQLite's write lock, a
  * PostgreSQL advisory lock), so a transaction never has to be replayed. */
 cm_err cm__store_begin(cm_store *st);

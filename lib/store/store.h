@@ -118,9 +118,6 @@ extern const struct cm__db_ops cm__pg_ops;
 cm_err cm__sqlite_open(cm_store *st, unsigned flags);
 cm_err cm__sqlite_open_memory(cm_store *st);
 cm_err cm__pg_open(cm_store *st, unsigned flags);
-/* Whether path names a PostgreSQL database (a postgresql:// or
- * postgres:// URI, or a libpq keyword string). */
-bool cm__pg_is_conninfo(const char *path);
 /* Applies the migrations the store lacks, in one transaction of the
  * backend's writers' lock; refuses a newer store untouched. */
 cm_err cm__store_migrate(cm_store *st);

@@ -1,5 +1,6 @@
 #!/bin/sh
-# run.sh TEST - runs the shell test TEST (a path under the source tree) on
+# run.sh TEST - runs the shell test TEST (a path under the source tree), or
+# the unit test program TEST (under the build tree), on
 # a PostgreSQL store: a throwaway cluster of its own (pg-lib.sh), its URI
 # in CERTMINT_TEST_PG, which tests/cli/lib.sh makes the store.  Without
 # the server binaries the test is reported skipped, never passed.
@@ -23,4 +24,8 @@ case $? in
 esac
 CERTMINT_TEST_PG=$PG_URI
 export CERTMINT_TEST_PG
-${SHELL:-/bin/sh} "$top_srcdir/$1"
+# A shell test from the source tree, or a unit test program (built).
+case $1 in
+*.sh) ${SHELL:-/bin/sh} "$top_srcdir/$1" ;;
+*) "${top_builddir:-$top_srcdir}/$1" ;;
+esac
