@@ -139,6 +139,13 @@ cm_err cm_store_default_path(char *buf, size_t len, cm_ctx *ctx);
  * one too); the message says what to run.  Its -wal and -shm are made
  * 0600 (and set so when found wider).  The store keeps ctx; ctx must
  * outlive it.
+ *
+ * A path that is a postgresql:// or postgres:// URI, or a libpq keyword
+ * string ("host=... dbname=..."), opens a PostgreSQL database instead
+ * (with CM_STORE_CREATE, an empty one gets the schema; without, it is
+ * CM_E_NOTFOUND); one with a password in it is refused (CM_E_INVALID):
+ * libpq reads it from ~/.pgpass, PGPASSFILE or PGPASSWORD.  A server out
+ * of reach gives CM_E_STORE.  A URI of any other scheme is CM_E_INVALID.
  */
 cm_err cm_store_open(cm_store **out, cm_ctx *ctx, const char *path,
     unsigned flags);
@@ -151,9 +158,11 @@ cm_err cm_store_open(cm_store **out, cm_ctx *ctx, const char *path,
  */
 void cm_store_close(cm_store *st);
 
-/* The schema version this library writes (PRAGMA user_version). */
+/* The schema version this library writes (SQLite's PRAGMA user_version,
+ * PostgreSQL's table certmint_schema). */
 int cm_store_schema_latest(void);
-/* The folder holding the store (for user profiles in <dir>/profiles/). */
+/* The folder holding the store (for user profiles in <dir>/profiles/);
+ * for a PostgreSQL store, the default SQLite store's folder. */
 const char *cm_store_dir(const cm_store *st);
 /* How long a writer waits for a lock, in milliseconds (default 5000). */
 void cm_store_set_busy_timeout(cm_store *st, int ms);
