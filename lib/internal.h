@@ -299,7 +299,10 @@ cm_err cm__store_revocation_by_fp(bool *revoked, time_t *at, int *reason,
 cm_err cm__ca_get_uncounted(cm_ca_info **out, cm_store *st,
     const char *name);
 cm_err cm__store_ca_issued(size_t *n, cm_store *st, int64_t ca_id);
-bool cm__store_serial_taken(cm_store *st, int64_t ca_id, const char *serial);
+/* [out] taken: whether the CA has that serial already (a certificate's,
+ * or a child CA's). */
+cm_err cm__store_serial_taken(bool *taken, cm_store *st, int64_t ca_id,
+    const char *serial);
 cm_err cm__store_cert_insert(cm_store *st, const cm__cert_rec *r);
 cm_err cm__store_cert_list(cm_cert_info ***out, size_t *n, cm_store *st,
     const cm_list_filter *f);

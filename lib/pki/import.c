@@ -608,7 +608,7 @@ cm_cert_import(cm_cert_info ***out, size_t *nout, cm_store *st,
 		goto out;
 	in_tx = true;
 	for (i = 0, k = 0; i < n; i++) {
-		bool dup = cm__store_cert_by_fpr(st,
+		bool taken, dup = cm__store_cert_by_fpr(st,
 		    pv[i].info->fingerprint) > 0;
 		for (size_t m = 0; m < i && !dup; m++)
 			dup = pv[m].info != NULL && strcmp(pv[m].info->fingerprint,
@@ -618,8 +618,10 @@ cm_cert_import(cm_cert_info ***out, size_t *nout, cm_store *st,
 			pv[i].info = NULL;
 			continue;
 		}
-		if (cm__store_serial_taken(st, pv[i].ca_id,
-		    pv[i].info->serial)) {
+		if ((err = cm__store_serial_taken(&taken, st, pv[i].ca_id,
+		    pv[i].info->serial)) != CM_OK)
+			goto out;
+		if (taken) {
 			err = cm__fail(ctx, CM_E_EXISTS, "%s: CA '%s' has "
 			    "another certificate with serial %s", pv[i].path,
 			    pv[i].info->ca, pv[i].info->serial);

@@ -167,7 +167,7 @@ cm_ca_create(cm_ca_info **out, cm_store *st, const cm_ca_create_opts *o)
 	unsigned days;
 	int path_len, bound;
 	int64_t key_id, ca_id;
-	bool in_tx = false;
+	bool in_tx = false, taken;
 	cm_err err;
 	int ret;
 
@@ -321,7 +321,10 @@ cm_ca_create(cm_ca_info **out, cm_store *st, const cm_ca_create_opts *o)
 	if ((err = cm__store_begin(st)) != CM_OK)
 		goto out;
 	in_tx = true;
-	if (cm__store_serial_taken(st, ps->rec.id, rec.info.serial)) {
+	if ((err = cm__store_serial_taken(&taken, st, ps->rec.id,
+	    rec.info.serial)) != CM_OK)
+		goto out;
+	if (taken) {
 		err = cm__fail(ctx, CM_E_STORE, "CA '%s': serial %s is taken "
 		    "under '%s': try again", o->name, rec.info.serial,
 		    ps->rec.info.name);

@@ -1368,10 +1368,15 @@ issue_many(cm_cert_info ***out, cm_store *st, const cm_issue_opts *reqs,
 	for (i = 0; i < n; i++) {
 		/* 2^-128 per draw, but the store is the judge. */
 		int tries = 0;
+		bool taken;
 		if (p.jobs[i].skip)
 			continue;
-		while (cm__store_serial_taken(st, s->rec.id,
-		    p.jobs[i].info->serial)) {
+		for (;;) {
+			if ((err = cm__store_serial_taken(&taken, st,
+			    s->rec.id, p.jobs[i].info->serial)) != CM_OK)
+				goto out;
+			if (!taken)
+				break;
 			if (++tries > 8) {
 				err = cm__fail(ctx, CM_E_STORE, "no free "
 				    "serial number");

@@ -813,25 +813,32 @@ cm__store_revocation_by_fp(bool *revoked, time_t *at, int *reason,
 	return err;
 }
 
-bool
-cm__store_serial_taken(cm_store *st, int64_t ca_id, const char *serial)
+cm_err
+cm__store_serial_taken(bool *taken, cm_store *st, int64_t ca_id,
+    const char *serial)
 {
 	cm__stmt *s = NULL;
-	bool taken = true;  /* on error, make the caller draw again */
+	cm_err err;
+	int rc;
 
 	static const char sql[] = "SELECT 1 FROM certs WHERE ca_id = ? AND "
 	    "serial = ? UNION ALL SELECT 1 FROM cas WHERE id = ? AND "
 	    "serial = ?";
 
-	if (prepare_cached(st, &s, sql) != CM_OK)
-		return true;
+	*taken = true;
+	if ((err = prepare_cached(st, &s, sql)) != CM_OK)
+		return err;
 	db_bind_int64(s, 1, ca_id);
 	db_bind_text(s, 2, serial, -1, CM__STATIC);
 	db_bind_int64(s, 3, ca_id);
 	db_bind_text(s, 4, serial, -1, CM__STATIC);
-	taken = db_step(s) != CM__DONE;
+	rc = db_step(s);
+	if (rc == CM__ROW || rc == CM__DONE)
+		*taken = rc == CM__ROW;
+	else
+		err = sql_fail(st, rc, "looking up a serial");
 	release(st, s);
-	return taken;
+	return err;
 }
 
 cm_err
