@@ -63,6 +63,8 @@ struct pgq {
 	 * is then an error, never made again (the transaction is gone; a
 	 * statement after it on a new connection would half-write). */
 	bool in_txn;
+	unsigned conn_gen;      /* moves when the connection is made again */
+	unsigned stmt_names;    /* server-side prepared statements named */
 	bool listening;
 	int64_t notes;
 	int64_t seen;
@@ -87,6 +89,12 @@ struct pg_stmt {
 	int ncols;
 	unsigned char **blob;   /* the row's bytea columns, unescaped */
 	size_t *bloblen;
+	/* Kept (store.c's cache): prepared on the server under name, for
+	 * the connection of generation gen. */
+	bool keep;
+	bool prepared;
+	unsigned gen;
+	char name[16];
 };
 
 #define Q(st) ((struct pgq *)(st)->db)
@@ -189,6 +197,7 @@ revive(struct pgq *q)
 	if (PQstatus(q->conn) == CONNECTION_OK || q->in_txn)
 		return;
 	PQreset(q->conn);
+	q->conn_gen++;          /* its prepared statements are gone */
 	if (PQstatus(q->conn) == CONNECTION_OK) {
 		q->listening = false;
 		/* Whatever was said meanwhile was not heard. */
@@ -459,8 +468,30 @@ run(struct pg_stmt *p)
 		if (PQtransactionStatus(q->conn) == PQTRANS_IDLE ||
 		    PQtransactionStatus(q->conn) == PQTRANS_UNKNOWN)
 			revive(q);
-		p->res = PQexecParams(q->conn, p->sql, p->nparams, p->types,
-		    (const char *const *)p->vals, p->lens, p->fmts, 0);
+		if (p->keep && (!p->prepared || p->gen != q->conn_gen)) {
+			/* Parsed and planned once per connection. */
+			snprintf(p->name, sizeof(p->name), "cm%u",
+			    ++q->stmt_names);
+			p->res = PQprepare(q->conn, p->name, p->sql,
+			    p->nparams, p->types);
+			t = PQresultStatus(p->res);
+			p->prepared = t == PGRES_COMMAND_OK;
+			p->gen = q->conn_gen;
+			if (!p->prepared) {
+				note_error(q, p->res);
+				PQclear(p->res);
+				p->res = NULL;
+				return PG_ERR;
+			}
+			PQclear(p->res);
+		}
+		if (p->keep)
+			p->res = PQexecPrepared(q->conn, p->name, p->nparams,
+			    (const char *const *)p->vals, p->lens, p->fmts, 0);
+		else
+			p->res = PQexecParams(q->conn, p->sql, p->nparams,
+			    p->types, (const char *const *)p->vals, p->lens,
+			    p->fmts, 0);
 		t = PQresultStatus(p->res);
 		if (t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK)
 			break;
@@ -615,6 +646,12 @@ pg_reset(cm__stmt *s)
 	clear_params(P(s));
 }
 
+static void
+pg_keep(cm__stmt *s)
+{
+	P(s)->keep = true;
+}
+
 static int64_t
 pg_last_id(cm_store *st)
 {
@@ -714,9 +751,9 @@ pg_schema_get(cm_store *st, int *v)
 	cm_err err;
 
 	*v = 0;
-	if ((err = query_int(&have, st, "SELECT count(*) FROM pg_tables "
-	    "WHERE tablename = 'certmint_schema' AND schemaname = "
-	    "current_schema()", "reading schema")) != CM_OK || have == 0)
+	if ((err = query_int(&have, st, "SELECT count(*) FROM pg_class WHERE "
+	    "oid = to_regclass('certmint_schema')", "reading schema")) !=
+	    CM_OK || have == 0)
 		return err;
 	if ((err = query_int(&n, st, "SELECT max(version) FROM "
 	    "certmint_schema", "reading schema")) != CM_OK)
@@ -1026,6 +1063,7 @@ const struct cm__db_ops cm__pg_ops = {
 	.col_blob = pg_col_blob,
 	.col_bytes = pg_col_bytes,
 	.reset = pg_reset,
+	.keep = pg_keep,
 	.finalize = pg_finalize,
 	.exec = pg_exec,
 	.fail = pg_fail,

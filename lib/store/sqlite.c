@@ -986,6 +986,13 @@ sq_reset(cm__stmt *s)
 	sqlite3_clear_bindings(S(s));
 }
 
+/* SQLite's statements are prepared already. */
+static void
+sq_keep(cm__stmt *s)
+{
+	(void)s;
+}
+
 static void
 sq_finalize(cm__stmt *s)
 {
@@ -1124,6 +1131,7 @@ const struct cm__db_ops cm__sqlite_ops = {
 	.col_blob = sq_col_blob,
 	.col_bytes = sq_col_bytes,
 	.reset = sq_reset,
+	.keep = sq_keep,
 	.finalize = sq_finalize,
 	.exec = sq_exec,
 	.fail = sq_fail,

@@ -93,6 +93,7 @@ prepare_cached(cm_store *st, cm__stmt **stmt, const char *sql)
 		}
 	if ((err = prepare(st, stmt, sql)) != CM_OK || i == STMT_CACHE)
 		return err;
+	(*stmt)->ops->keep(*stmt);
 	st->cache[i].sql = sql;
 	st->cache[i].stmt = *stmt;
 	return CM_OK;

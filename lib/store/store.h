@@ -51,6 +51,9 @@ struct cm__db_ops {
 	const void *(*col_blob)(cm__stmt *s, int i);
 	int (*col_bytes)(cm__stmt *s, int i);
 	void (*reset)(cm__stmt *s);     /* and its bindings cleared */
+	/* s is run again and again (a hot path): worth preparing on the
+	 * server. */
+	void (*keep)(cm__stmt *s);
 	void (*finalize)(cm__stmt *s);
 	/* One or more statements without results. */
 	int (*exec)(cm_store *st, const char *sql);
