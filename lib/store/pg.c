@@ -199,6 +199,11 @@ revive(struct pgq *q)
 	PQreset(q->conn);
 	q->conn_gen++;          /* its prepared statements are gone */
 	if (PQstatus(q->conn) == CONNECTION_OK) {
+		char sql[96];
+		/* A new session: its settings again. */
+		snprintf(sql, sizeof(sql), "SET client_min_messages = warning; "
+		    "SET lock_timeout = %d", q->lock_ms);
+		PQclear(PQexec(q->conn, sql));
 		q->listening = false;
 		/* Whatever was said meanwhile was not heard. */
 		q->notes++;
