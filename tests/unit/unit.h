@@ -193,6 +193,36 @@ unit_read_file(const char *path, size_t *len)
 	return buf;
 }
 
+/* The PostgreSQL store the run names (tests/pg/run.sh), or NULL: the
+ * fixture's store is then that database, emptied before each test. */
+static inline const char *
+unit_pg(void)
+{
+	const char *u = getenv("CERTMINT_TEST_PG");
+
+	return u != NULL && u[0] != '\0' ? u : NULL;
+}
+
+/* sql run by psql on the PostgreSQL store; its first line of output. */
+static inline int
+unit_psql(char *out, size_t len, const char *sql)
+{
+	FILE *p;
+	int rc;
+
+	setenv("UNIT_PG", unit_pg(), 1);
+	setenv("UNIT_SQL", sql, 1);
+	if ((p = popen("psql -X -q -At -v ON_ERROR_STOP=1 -d \"$UNIT_PG\" "
+	    "-c \"$UNIT_SQL\" 2>&1", "r")) == NULL)
+		return -1;
+	if (out != NULL && fgets(out, (int)len, p) == NULL)
+		out[0] = '\0';
+	while (fgetc(p) != EOF)
+		;
+	rc = pclose(p);
+	return rc == 0 ? 0 : -1;
+}
+
 /* The integer of a one-row query on the fixture's store, read behind the
  * library's back. */
 static inline int
@@ -200,7 +230,13 @@ unit_rows(const unit_fx *fx, const char *sql)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *s = NULL;
+	char buf[64];
 	int v;
+
+	if (unit_pg() != NULL) {
+		assert_int_equal(unit_psql(buf, sizeof(buf), sql), 0);
+		return atoi(buf);
+	}
 
 	assert_int_equal(sqlite3_open_v2(fx->store_path, &db,
 	    SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
@@ -243,6 +279,13 @@ unit_setup_store(void **state)
 	if (unit_setup_ctx(state) != 0)
 		return -1;
 	fx = *state;
+	if (unit_pg() != NULL) {
+		snprintf(fx->store_path, sizeof(fx->store_path), "%s",
+		    unit_pg());
+		if (unit_psql(NULL, 0, "SET client_min_messages = warning; "
+		    "DROP SCHEMA public CASCADE; CREATE SCHEMA public") != 0)
+			return -1;
+	}
 	if (cm_store_open(&fx->st, fx->ctx, fx->store_path, CM_STORE_CREATE) !=
 	    CM_OK) {
 		print_error("store: %s\n", cm_ctx_error(fx->ctx));
