@@ -237,7 +237,7 @@ pg_exec(cm_store *st, const char *sql)
 	}
 }
 
-/* ---- statements ----------------------------------------------------------- */
+/* ---- statements --------------------------------------------------------- */
 
 static bool
 is_ident(char c)
@@ -669,7 +669,7 @@ pg_changes(cm_store *st)
 	return Q(st)->changes;
 }
 
-/* ---- transactions, schema ------------------------------------------------- */
+/* ---- transactions, schema ----------------------------------------------- */
 
 static cm_err
 pg_begin(cm_store *st)
@@ -792,7 +792,7 @@ pg_migration(const char *name, const char *text)
 	return text;
 }
 
-/* ---- change notification -------------------------------------------------- */
+/* ---- change notification ------------------------------------------------ */
 
 /* Notifications heard so far; LISTENs once connected, and makes a lost
  * connection again at most once a second (the responder answers from the
@@ -943,7 +943,7 @@ pg_close(cm_store *st)
 	st->db = NULL;
 }
 
-/* ---- open ------------------------------------------------------------------ */
+/* ---- open --------------------------------------------------------------- */
 
 bool
 cm__pg_is_conninfo(const char *path)

@@ -849,8 +849,8 @@ sq_may_have_changed(cm_store *st)
 		    (Q(st)->shm_fd = open(path, O_RDONLY | O_CLOEXEC)) < 0))
 			return true;
 		m = fstat(Q(st)->shm_fd, &sb) == 0 && sb.st_size >= SHM_MAP ?
-		    mmap(NULL, SHM_MAP, PROT_READ, MAP_SHARED, Q(st)->shm_fd, 0) :
-		    MAP_FAILED;
+		    mmap(NULL, SHM_MAP, PROT_READ, MAP_SHARED, Q(st)->shm_fd,
+		    0) : MAP_FAILED;
 		if (m != MAP_FAILED)
 			Q(st)->shm = m;
 	}
@@ -864,7 +864,8 @@ sq_may_have_changed(cm_store *st)
 	 * cm_store_close() unmaps before closing it.  A pread instead
 	 * costs a third of the responder's speed here. */
 	memcpy(now, Q(st)->shm, sizeof(now));
-	if (Q(st)->shm_seen_valid && memcmp(now, Q(st)->shm_seen, sizeof(now)) == 0)
+	if (Q(st)->shm_seen_valid &&
+	    memcmp(now, Q(st)->shm_seen, sizeof(now)) == 0)
 		return false;
 	memcpy(Q(st)->shm_seen, now, sizeof(now));
 	Q(st)->shm_seen_valid = true;
@@ -878,7 +879,7 @@ sq_changes_unseen(cm_store *st)
 }
 
 
-/* ---- statements ----------------------------------------------------------- */
+/* ---- statements --------------------------------------------------------- */
 
 static int
 sq_prepare(cm_store *st, cm__stmt **out, const char *sql)
@@ -1018,7 +1019,7 @@ sq_changes(cm_store *st)
 	return (int64_t)sqlite3_changes(DB(st));
 }
 
-/* ---- transactions, schema ------------------------------------------------- */
+/* ---- transactions, schema ----------------------------------------------- */
 
 static cm_err
 sq_begin(cm_store *st)

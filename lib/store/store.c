@@ -184,8 +184,8 @@ out:
 static cm_err
 refuse_uri(cm_ctx *ctx, const char *path)
 {
-	size_t n = strspn(path, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV"
-	    "WXYZ0123456789+.-");
+	size_t n = strspn(path, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
 
 	if (n == 0 || strncmp(path + n, "://", 3) != 0 ||
 	    !((path[0] >= 'a' && path[0] <= 'z') || (path[0] >= 'A' &&
@@ -1037,19 +1037,22 @@ cm__store_cert_list(cm_cert_info ***out, size_t *n, cm_store *st,
 	 */
 	if ((err = prepare(st, &s, "SELECT " CERT_COLUMNS
 	    "WHERE (CAST(?2 AS TEXT) IS NULL OR a.name = ?2) "
-	    "AND (CAST(?3 AS TEXT) IS NULL OR c.id IN (SELECT cert_id FROM cert_names "
+	    "AND (CAST(?3 AS TEXT) IS NULL OR c.id IN "
+	    "(SELECT cert_id FROM cert_names "
 	    "WHERE name = ?3 OR (type IN ('dns', 'wildcard') AND "
 	    "name = ?3 COLLATE NOCASE) OR (type = 'email' AND "
 	    "instr(?3, '@') > 0 AND substr(name, 1, instr(name, '@')) = "
 	    "substr(?3, 1, instr(?3, '@')) AND substr(name, instr(name, "
 	    "'@') + 1) = substr(?3, instr(?3, '@') + 1) COLLATE NOCASE))) "
-	    "AND (CAST(?4 AS TEXT) IS NULL OR (?4 = 'expired' AND c.status = 'valid' AND "
+	    "AND (CAST(?4 AS TEXT) IS NULL OR "
+	    "(?4 = 'expired' AND c.status = 'valid' AND "
 	    "c.not_after < ?1) OR (?4 = 'valid' AND c.status = 'valid' AND "
 	    "c.not_after >= ?1 AND c.not_before <= ?1) OR "
 	    "(?4 = 'not-yet-valid' AND c.status = 'valid' AND "
 	    "c.not_before > ?1) OR (?4 NOT IN ('valid', 'expired', "
 	    "'not-yet-valid') AND c.status = ?4)) "
-	    "AND (CAST(?5 AS BIGINT) IS NULL OR (c.status = 'valid' AND c.not_after >= ?1 "
+	    "AND (CAST(?5 AS BIGINT) IS NULL OR "
+	    "(c.status = 'valid' AND c.not_after >= ?1 "
 	    "AND c.not_after < ?1 + ?5)) "
 	    "ORDER BY c.id")) != CM_OK)
 		return err;
@@ -1131,7 +1134,8 @@ cm__store_cert_find(cm_cert_info **out, cm_store *st, const char *ref)
 		/* Serials are stored as whole octets ("0a12..."): the value
 		 * compares without leading zeros, a prefix as typed. */
 		if ((err = prepare(st, &s, "SELECT " CERT_COLUMNS
-		    "WHERE ltrim(c.serial, '0') = ?2 OR (length(CAST(?3 AS TEXT)) < "
+		    "WHERE ltrim(c.serial, '0') = ?2 OR "
+		    "(length(CAST(?3 AS TEXT)) < "
 		    "length(c.serial) AND substr(c.serial, 1, length(?3)) = "
 		    "?3) ORDER BY ltrim(c.serial, '0') = ?2 DESC, c.id")) !=
 		    CM_OK)
@@ -1568,7 +1572,8 @@ cm__store_key_counts(size_t *nenc, size_t *nplain, int64_t *enc_id,
 
 	if ((err = prepare(st, &s, "SELECT coalesce(sum(encrypted), 0), "
 	    "coalesce(sum(1 - encrypted), 0), coalesce(max(CASE WHEN "
-	    "encrypted = 1 THEN id END), 0) FROM keys WHERE pkcs8 IS NOT NULL")) !=
+	    "encrypted = 1 THEN id END), 0) FROM keys "
+	    "WHERE pkcs8 IS NOT NULL")) !=
 	    CM_OK)
 		return err;
 	if ((rc = db_step(s)) == CM__ROW) {
@@ -1849,7 +1854,7 @@ cm__store_crl_latest(int64_t *number, time_t *next_update, cm_store *st,
 	return err;
 }
 
-/* ---- ACME state (issue 15) ------------------------------------------------ */
+/* ---- ACME state (issue 15) ---------------------------------------------- */
 
 #define ACME_NONCE_LIFE 3600
 
@@ -2121,7 +2126,7 @@ fail:
 }
 
 
-/* ---- copying a store (certmint store copy) ---------------------------------- */
+/* ---- copying a store (certmint store copy) ------------------------------ */
 
 /* Every table, parents first, with its columns (the latest schema). */
 static const struct {
@@ -2132,8 +2137,8 @@ static const struct {
 } copy_tables[] = {
 	{ "keys", "id, key_type, pkcs8, encrypted, uri", 5, "id" },
 	{ "cas", "id, name, parent_id, key_id, cert_der, subject, serial, "
-	    "key_type, not_before, not_after, fingerprint, permitted, path_len, "
-	    "crl_number, created, crl_url, ocsp_url", 17, "id" },
+	    "key_type, not_before, not_after, fingerprint, permitted, "
+	    "path_len, crl_number, created, crl_url, ocsp_url", 17, "id" },
 	{ "acme_accounts", "id, ca_id, thumbprint, jwk, status, contact, "
 	    "created", 7, "id" },
 	{ "certs", "id, ca_id, serial, subject, cn, profile, key_type, "
